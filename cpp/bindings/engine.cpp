@@ -1,0 +1,7 @@
+#include "bindings.hpp"
+
+namespace alphafactory::bindings {
+
+void bind_engine(pybind11::module_& m) { (void)m; }
+
+}  // namespace alphafactory::bindings

@@ -1,0 +1,5 @@
+import sys
+
+from alphafactory.cli import main
+
+sys.exit(main())

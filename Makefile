@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo       set up .venv, build the engine, run the end-to-end demo on bundled data"
 	@echo "make test       set up .venv, build the engine, run the whole test suite"
-	@echo "make bench      run the benchmarks in bench/ (ratios against references in the same run)"
+	@echo "make bench      run the benchmarks in bench/ (BENCH=engine runs one)"
 	@echo "make dashboard  open the Streamlit dashboard on the newest run in runs/"
 	@echo "make build      rebuild and reinstall the C++ engine after a change in cpp/"
 	@echo "make lint       ruff on src, tests, bench, research"
@@ -41,7 +41,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH)
 
 dashboard: $(STAMP)
 	$(VENV)/bin/alphafactory dashboard

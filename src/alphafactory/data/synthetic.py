@@ -1,0 +1,311 @@
+"""Synthetic OHLCV markets with known structure and an optional planted alpha.
+
+Model (per bar ``t``, symbol ``i``; log returns)::
+
+    log O_t - log C_{t-1} = g_t                        overnight gap, common to all symbols
+    log C_t - log O_t     = x_{t,i} = beta_i m_t + gamma_i s_{t,sector(i)} + e_{t,i}
+
+``m`` (market), ``s`` (sectors) and ``e`` (idiosyncratic) are GARCH(1,1) processes driven by
+standardized Student-t(5) shocks (volatility clustering, fat tails), scaled by a two-state regime
+(calm / stressed: higher volatility, negative drift) whose spells have geometric lengths. Volume
+co-moves with conditional volatility and with the size of the bar's own shock. Intraday
+frequencies follow a 09:30-16:00 New York session (14:30-21:00 UTC, no DST) with a U-shape in
+volatility and volume; the gap ``g`` then happens only at the first bar of a session.
+
+Planted alpha. With ``alpha_ic = rho != 0`` the cross-sectional deviation of ``x_{t+1}`` is
+rotated towards ``truth_t`` (:func:`alphafactory.data.planted.planted_alpha` of the bars up
+to ``t``) keeping its cross-sectional mean and standard deviation::
+
+    x_{t+1} - mean = sd * (rho * truth_t + sqrt(1 - rho^2) * u_hat)
+
+where ``u_hat`` is the factor-model deviation made orthogonal to ``truth_t`` and standardized
+(``exact_ic=True``) or only standardized (``exact_ic=False``: the IC is ``rho`` in expectation).
+Because the overnight gap is common to every symbol, the per-timestamp cross-sectional Pearson
+correlation of ``truth_t`` with BOTH the close-to-close log return ``log(C_{t+1}/C_t)`` and the
+open-to-close log return ``log(C_{t+1}/O_{t+1})`` (the ``entry="next_open"`` label) equals
+``rho`` exactly (to float rounding) at every ``t`` past the warm-up. Simple returns carry it to
+within about 1e-3; rank IC is a little lower (about ``0.95 rho`` for near-normal returns).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from alphafactory.data import planted as pa
+from alphafactory.data.panel import OHLCV_COLUMNS
+
+SESSION_OPEN_UTC = pd.Timedelta(hours=14, minutes=30)
+SESSION_MINUTES = 390
+DAYS_PER_YEAR = 252
+
+# Annualized volatilities, drifts and process settings (documented defaults).
+_MARKET_VOL, _SECTOR_VOL, _IDIO_VOL = 0.16, 0.10, 0.25
+_OVERNIGHT_SHARE = 0.3  # share of the market factor's daily variance that arrives overnight
+_STRESS_VOL = (2.2, 1.5)  # regime multipliers: (market and sectors, idiosyncratic)
+_DRIFT = (0.08, -0.40)  # market drift per year in (calm, stressed)
+_SPELL = (250.0, 40.0)  # mean regime spell in sessions (calm, stressed)
+_GARCH_A, _GARCH_B, _T_DF = 0.06, 0.92, 5.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SyntheticMarket:
+    """A synthetic panel and its ground truth.
+
+    Attributes
+    ----------
+    bars : DataFrame
+        Long Bars frame indexed by ``(timestamp, symbol)``, float64 OHLCV.
+    truth : Series
+        Planted-alpha score indexed like ``bars`` (NaN during warm-up); it is computed for every
+        market, also the null market (``alpha_ic=0``) where it predicts nothing.
+    sectors : Series
+        Sector number per symbol.
+    betas : Series
+        Market beta per symbol.
+    regime : Series
+        Per timestamp: 0 calm, 1 stressed.
+    alpha_ic : float
+        The planted cross-sectional IC.
+    momentum_weight : float
+        Weight of the momentum term in ``truth``.
+    """
+
+    bars: pd.DataFrame
+    truth: pd.Series
+    sectors: pd.Series
+    betas: pd.Series
+    regime: pd.Series
+    alpha_ic: float
+    momentum_weight: float
+
+
+def synthetic_market(
+    n_symbols: int = 50,
+    n_bars: int = 2520,
+    freq: str = "1D",
+    seed: int = 0,
+    alpha_ic: float = 0.0,
+    *,
+    momentum_weight: float = 0.0,
+    exact_ic: bool = True,
+    n_sectors: int = 10,
+    start: str = "2010-01-04",
+) -> SyntheticMarket:
+    """Generate a synthetic OHLCV panel (see the module docstring for the model).
+
+    Parameters
+    ----------
+    n_symbols, n_bars : int
+        Panel size ``N`` and number of bars ``T``.
+    freq : str
+        ``"1D"`` for daily bars on weekdays (stamped at UTC midnight of the session; there are no
+        holidays), or an intraday bar length from ``"1min"`` to ``"390min"`` (e.g. ``"5min"``,
+        ``"1h"``), bars stamped with their end time.
+    seed : int
+        Seed of the only random generator used; the same arguments give identical output.
+    alpha_ic : float
+        Planted cross-sectional IC of ``truth_t`` with the next bar's return, in ``(-1, 1)``.
+    momentum_weight : float
+        Weight in ``[0, 1]`` of the volume-scaled momentum term in ``truth``.
+    exact_ic : bool
+        True: the IC is ``alpha_ic`` at every timestamp; False: only in expectation.
+    n_sectors : int
+        Number of sectors (symbols are dealt to sectors round-robin, then shuffled).
+    start : str
+        First session date.
+
+    Returns
+    -------
+    SyntheticMarket
+    """
+    _check_args(n_symbols, n_bars, alpha_ic, momentum_weight, n_sectors)
+    rng = np.random.default_rng(seed)
+    timestamps, bar_var, vol_shape, gap_bar, session = _clock(n_bars, freq, start)
+    n_sessions = int(session[-1]) + 1
+
+    symbols = pd.Index([f"S{i:0{len(str(n_symbols - 1))}d}" for i in range(n_symbols)])
+    sector = rng.permutation(np.arange(n_symbols) % n_sectors)
+    beta = np.clip(rng.normal(1.0, 0.3, n_symbols), 0.3, 2.0)
+    gamma = rng.uniform(0.5, 1.2, n_symbols)
+    idio_vol = _IDIO_VOL * np.exp(rng.normal(0.0, 0.35, n_symbols))
+    log_p0 = rng.normal(np.log(50.0), 0.6, n_symbols)
+    base_volume = np.exp(rng.normal(np.log(1e6), 0.8, n_symbols))
+
+    regime = _regimes(rng, n_sessions)[session]
+    stress_sys = np.where(regime == 1, _STRESS_VOL[0], 1.0)
+    stress_idio = np.where(regime == 1, _STRESS_VOL[1], 1.0)
+    drift = np.where(regime == 1, _DRIFT[1], _DRIFT[0]) / DAYS_PER_YEAR
+
+    shocks = rng.standard_t(_T_DF, size=(n_bars, 2 + n_sectors + n_symbols))
+    shocks *= np.sqrt((_T_DF - 2.0) / _T_DF)
+    np.clip(shocks, -12.0, 12.0, out=shocks)
+    cond_sd = _garch_sd(shocks)  # unit long-run variance
+    z = shocks * cond_sd
+
+    day_sd = 1.0 / np.sqrt(DAYS_PER_YEAR)
+    scale = np.sqrt(bar_var)[:, None]
+    gap = z[:, 0] * _MARKET_VOL * day_sd * np.sqrt(_OVERNIGHT_SHARE) * stress_sys * gap_bar
+    market = z[:, 1] * _MARKET_VOL * day_sd * np.sqrt(1 - _OVERNIGHT_SHARE) * stress_sys
+    market = market * scale[:, 0] + drift * bar_var
+    sectors = z[:, 2 : 2 + n_sectors] * (_SECTOR_VOL * day_sd) * stress_sys[:, None] * scale
+    idio = z[:, 2 + n_sectors :] * idio_vol * day_sd * stress_idio[:, None] * scale
+    x = beta * market[:, None] + gamma * sectors[:, sector] + idio
+
+    # Conditional per-bar volatility of each symbol (what a trader would see), for range and volume.
+    sys_var = (beta * _MARKET_VOL) ** 2 + (gamma * _SECTOR_VOL) ** 2
+    sym_sd = np.sqrt(
+        sys_var * (cond_sd[:, 1:2] * stress_sys[:, None]) ** 2
+        + (idio_vol * cond_sd[:, 2 + n_sectors :] * stress_idio[:, None]) ** 2
+    ) * (day_sd * scale)
+    long_sd = np.sqrt(sys_var + idio_vol**2) * (day_sd * scale)
+    surprise = np.abs(x - beta * market[:, None]) / sym_sd
+    volume = np.round(
+        base_volume
+        * (bar_var * vol_shape)[:, None]
+        * (sym_sd / long_sd) ** 1.2
+        * (0.6 + 0.4 * surprise)
+        * np.exp(rng.normal(0.0, 0.25, x.shape))
+    )
+    volume = np.maximum(volume, 1.0)
+    rel_volume = pa.relative_volume(volume, pa.MOMENTUM_WINDOW)
+
+    log_open, log_close = _plant(
+        x, gap, log_p0, rel_volume, alpha_ic, momentum_weight=momentum_weight, exact=exact_ic
+    )
+    reach = 0.5 * sym_sd
+    log_high = np.maximum(log_open, log_close) + reach * np.abs(rng.standard_normal(x.shape))
+    log_low = np.minimum(log_open, log_close) - reach * np.abs(rng.standard_normal(x.shape))
+
+    index = pd.MultiIndex.from_product([timestamps, symbols], names=["timestamp", "symbol"])
+    columns = {
+        "open": np.exp(log_open),
+        "high": np.exp(log_high),
+        "low": np.exp(log_low),
+        "close": np.exp(log_close),
+        "volume": volume,
+    }
+    bars = pd.DataFrame({k: columns[k].ravel() for k in OHLCV_COLUMNS}, index=index)
+    # Guard the OHLC invariants against exp() rounding.
+    bars["high"] = bars[["open", "high", "close"]].max(axis=1)
+    bars["low"] = bars[["open", "low", "close"]].min(axis=1)
+    truth = pa.signal_rows(log_close, rel_volume, momentum_weight=momentum_weight)
+    return SyntheticMarket(
+        bars=bars,
+        truth=pd.Series(truth.ravel(), index=index, name="truth"),
+        sectors=pd.Series(sector, index=symbols, name="sector"),
+        betas=pd.Series(beta, index=symbols, name="beta"),
+        regime=pd.Series(regime, index=timestamps, name="regime"),
+        alpha_ic=float(alpha_ic),
+        momentum_weight=float(momentum_weight),
+    )
+
+
+def _plant(
+    x: np.ndarray,
+    gap: np.ndarray,
+    log_p0: np.ndarray,
+    rel_volume: np.ndarray,
+    rho: float,
+    *,
+    momentum_weight: float,
+    exact: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate each next bar's cross-section towards the signal; return log open and log close."""
+    step = gap[:, None] + x
+    step[0] = x[0]
+    if rho == 0.0:
+        log_close = log_p0 + np.cumsum(step, axis=0)
+        return log_close - x, log_close
+    x = x.copy()
+    log_close = np.empty_like(x)
+    log_close[0] = log_p0 + x[0]
+    keep = np.sqrt(1.0 - rho * rho)
+    for t in range(x.shape[0] - 1):
+        signal = pa.signal_at(log_close, rel_volume, t, momentum_weight=momentum_weight)
+        nxt = x[t + 1]
+        if signal is not None and np.all(np.isfinite(signal)):
+            mean = nxt.mean()
+            dev = nxt - mean
+            sd = np.sqrt((dev * dev).mean())
+            if exact:
+                dev = dev - (dev @ signal / signal.size) * signal
+            dev_sd = np.sqrt((dev * dev).mean())
+            if sd > 0.0 and dev_sd > 0.0:
+                nxt = mean + sd * (rho * signal + keep * dev / dev_sd)
+                x[t + 1] = nxt
+        log_close[t + 1] = log_close[t] + gap[t + 1] + nxt
+    return log_close - x, log_close
+
+
+def _clock(
+    n_bars: int, freq: str, start: str
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Timestamps, per-bar variance share of a day, volume shape, gap flag, session number."""
+    try:
+        step = pd.Timedelta(freq)
+    except ValueError as exc:
+        raise ValueError(
+            f"freq must be '1D' or an intraday length like '5min'; got {freq!r}."
+        ) from exc
+    if step == pd.Timedelta(days=1):
+        days = pd.bdate_range(start, periods=n_bars, tz="UTC", name="timestamp").as_unit("ns")
+        ones = np.ones(n_bars)
+        return days, ones, ones, ones, np.arange(n_bars)
+    minutes = step / pd.Timedelta(minutes=1)
+    if not (1 <= minutes <= SESSION_MINUTES and float(minutes).is_integer()):
+        raise ValueError(
+            f"freq must be '1D' or a whole number of minutes from 1 to {SESSION_MINUTES}; "
+            f"got {freq!r}."
+        )
+    per_session = int(SESSION_MINUTES // minutes)
+    n_sessions = -(-n_bars // per_session)
+    days = pd.bdate_range(start, periods=n_sessions, tz="UTC").as_unit("ns")
+    k = np.arange(per_session)
+    ends = (SESSION_OPEN_UTC + pd.to_timedelta((k + 1) * minutes, unit="min")).as_unit("ns")
+    stamps = (days.tz_localize(None).to_numpy()[:, None] + ends.to_numpy()[None, :]).ravel()
+    timestamps = pd.DatetimeIndex(stamps[:n_bars], name="timestamp").tz_localize("UTC")
+    position = 2.0 * (k + 0.5) / per_session - 1.0  # -1 at the open, +1 at the close
+    var_shape = 1.0 + 1.5 * position**2
+    vol_shape = 1.0 + 1.0 * position**2
+    var_share = np.tile(var_shape / var_shape.sum(), n_sessions)[:n_bars]
+    volume_shape = np.tile(vol_shape / vol_shape.mean(), n_sessions)[:n_bars]
+    gap_bar = np.tile((k == 0).astype(np.float64), n_sessions)[:n_bars]
+    session = np.repeat(np.arange(n_sessions), per_session)[:n_bars]
+    return timestamps, var_share, volume_shape, gap_bar, session
+
+
+def _regimes(rng: np.random.Generator, n_sessions: int) -> np.ndarray:
+    """0/1 regime per session from alternating geometric spells, starting calm."""
+    n_spells = 2 * (n_sessions // int(min(_SPELL)) + 2)
+    means = np.tile(np.asarray(_SPELL), n_spells // 2)
+    lengths = rng.geometric(1.0 / means)
+    states = np.tile(np.array([0, 1]), n_spells // 2)
+    return np.repeat(states, lengths)[:n_sessions]
+
+
+def _garch_sd(shocks: np.ndarray) -> np.ndarray:
+    """Conditional sd of GARCH(1,1) with unit long-run variance driven by ``shocks`` ``[T, K]``."""
+    omega = 1.0 - _GARCH_A - _GARCH_B
+    var = np.empty_like(shocks)
+    var[0] = 1.0
+    for t in range(1, shocks.shape[0]):
+        var[t] = omega + var[t - 1] * (_GARCH_A * shocks[t - 1] ** 2 + _GARCH_B)
+    return np.sqrt(var)
+
+
+def _check_args(
+    n_symbols: int, n_bars: int, alpha_ic: float, momentum_weight: float, n_sectors: int
+) -> None:
+    if n_symbols < 1 or n_bars < 1 or n_sectors < 1:
+        raise ValueError(
+            f"n_symbols, n_bars and n_sectors must be >= 1; got {n_symbols}, {n_bars}, {n_sectors}."
+        )
+    if not -1.0 < alpha_ic < 1.0:
+        raise ValueError(f"alpha_ic must lie in (-1, 1); got {alpha_ic!r}.")
+    if alpha_ic != 0.0 and n_symbols < 3:
+        raise ValueError(f"a planted alpha needs at least 3 symbols; got n_symbols={n_symbols}.")
+    if not 0.0 <= momentum_weight <= 1.0:
+        raise ValueError(f"momentum_weight must lie in [0, 1]; got {momentum_weight!r}.")

@@ -1,0 +1,347 @@
+"""Signal files: ``timestamp, symbol, model, score`` rows plus a JSON sidecar.
+
+A signal file is CSV or Parquet, keyed by ``(timestamp, symbol, model)``, with a float ``score``
+(higher = more bullish) and optional ``target_weight``, ``horizon`` and ``fold`` columns. Next to
+it, ``<file name>.meta.json`` records the schema version, the model's configuration, the data
+fingerprint, the package version, the creation time (UTC) and a SHA-256 of the file, so a sidecar
+that no longer describes its file is detected on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alphafactory import __version__
+
+SCHEMA_VERSION = 1
+DEFAULT_SIGNAL_PATH = Path("signals/signal_files/alpha_ml_signals.csv")
+KEY_COLUMNS: tuple[str, str, str] = ("timestamp", "symbol", "model")
+REQUIRED_COLUMNS: tuple[str, str, str] = ("timestamp", "symbol", "score")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("target_weight", "horizon", "fold")
+_MAX_LISTED = 5
+
+
+class SignalFileError(ValueError):
+    """A signal file or its sidecar breaks the signal contract."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SignalMetadata:
+    """What the sidecar records about the model and data that produced the scores.
+
+    Parameters
+    ----------
+    model_config : mapping
+        The model's configuration (JSON-serializable).
+    data_fingerprint : str, optional
+        Fingerprint of the bars the model was trained and scored on.
+    description : str
+        Free text for people reading the file.
+    """
+
+    model_config: Mapping[str, Any] = field(default_factory=dict)
+    data_fingerprint: str | None = None
+    description: str = ""
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """Return the sidecar path of a signal file: ``<name>.meta.json`` next to it."""
+    path = Path(path)
+    return path.with_name(path.name + ".meta.json")
+
+
+def export_signals(
+    predictions: pd.DataFrame | pd.Series,
+    path: str | Path = DEFAULT_SIGNAL_PATH,
+    *,
+    fmt: str | None = None,
+    model: str = "model",
+    metadata: SignalMetadata | Mapping[str, Any] | None = None,
+) -> Path:
+    """Write predictions as a signal file plus its JSON sidecar.
+
+    Parameters
+    ----------
+    predictions : DataFrame or Series
+        Scores in long form: a Series or a frame with a ``score`` column, with ``timestamp`` and
+        ``symbol`` (and optionally ``model``) as index levels or columns; or a wide ``T x N``
+        frame of scores (index timestamps, one column per symbol; NaN cells are skipped).
+    path : str or Path
+        Destination; its parent directory is created.
+    fmt : {"csv", "parquet"}, optional
+        File format; inferred from the suffix (``.parquet`` or ``.pq`` for Parquet, else CSV).
+    model : str
+        Model name used when the predictions have no ``model`` column.
+    metadata : SignalMetadata or mapping, optional
+        Model configuration and data fingerprint recorded in the sidecar.
+
+    Returns
+    -------
+    Path
+        The path of the written signal file.
+    """
+    path = Path(path)
+    fmt = _format(path, fmt)
+    meta = _metadata(metadata)
+    frame = _validated(_long_frame(predictions, model), source="predictions")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = frame.copy()
+    if fmt == "csv":
+        out["timestamp"] = out["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f%z")
+        out.to_csv(path, index=False, float_format="%.17g")
+    else:
+        out.to_parquet(path, index=False)
+    sidecar = {
+        "schema_version": SCHEMA_VERSION,
+        "format": fmt,
+        "models": sorted(frame["model"].unique().tolist()),
+        "rows": len(frame),
+        "columns": list(frame.columns),
+        "model_config": dict(meta.model_config),
+        "data_fingerprint": meta.data_fingerprint,
+        "description": meta.description,
+        "package_version": __version__,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "sha256": _sha256(path),
+    }
+    sidecar_path(path).write_text(json.dumps(sidecar, indent=2, sort_keys=True, default=str) + "\n")
+    return path
+
+
+def load_signals(
+    path: str | Path = DEFAULT_SIGNAL_PATH,
+    *,
+    bars: pd.DataFrame | None = None,
+    require_sidecar: bool = True,
+    verify_checksum: bool = True,
+) -> pd.DataFrame:
+    """Read and validate a signal file.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV or Parquet signal file.
+    bars : DataFrame, optional
+        Long Bars frame (or a wide price frame) the signals will be traded on; every signal
+        timestamp must be a bar timestamp not beyond the last bar, every symbol one of the bars'.
+    require_sidecar : bool
+        Raise when the ``.meta.json`` sidecar is missing (True by default).
+    verify_checksum : bool
+        Raise when the file's SHA-256 differs from the one the sidecar recorded.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``timestamp`` (UTC), ``symbol``, ``model``, ``score`` and any optional columns,
+        sorted by the key; the sidecar dict (or None) is in ``.attrs["metadata"]``.
+
+    Raises
+    ------
+    SignalFileError
+        Missing columns, unparsable timestamps, NaN scores, duplicate keys, a stale or foreign
+        sidecar, or timestamps/symbols the bars do not have; the message names rows.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No signal file at {path}.")
+    meta = _read_sidecar(path, require_sidecar, verify_checksum)
+    fmt = meta["format"] if meta else _format(path, None)
+    raw = pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path, dtype={"symbol": str})
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise SignalFileError(
+            f"{path}: missing column(s) {missing}; a signal file needs {list(REQUIRED_COLUMNS)} "
+            f"(and optionally model, {', '.join(OPTIONAL_COLUMNS)}), got {list(raw.columns)}."
+        )
+    if "model" not in raw.columns:
+        models = meta.get("models", []) if meta else []
+        raw["model"] = models[0] if len(models) == 1 else "model"
+    frame = _validated(raw, source=str(path))
+    if bars is not None:
+        _check_against_bars(frame, bars, str(path))
+    frame.attrs["metadata"] = meta
+    return frame
+
+
+def scores_wide(signals: pd.DataFrame, *, model: str | None = None, column: str = "score") -> (
+    pd.DataFrame
+):
+    """Pivot loaded signals to a wide ``T x N`` frame of one model's scores.
+
+    Parameters
+    ----------
+    signals : DataFrame
+        As returned by :func:`load_signals`.
+    model : str, optional
+        Model to keep; required when the file holds several.
+    column : str
+        Column to pivot (``score`` or ``target_weight``).
+    """
+    models = signals["model"].unique()
+    if model is None:
+        if len(models) != 1:
+            raise ValueError(
+                f"The signals hold models {sorted(models)}; pass model=... to pick one."
+            )
+        model = models[0]
+    chosen = signals[signals["model"] == model]
+    if chosen.empty:
+        raise ValueError(f"No signals for model {model!r}; the file holds {sorted(models)}.")
+    wide = chosen.pivot(index="timestamp", columns="symbol", values=column).astype(np.float64)
+    wide.columns.name = "symbol"
+    return wide.sort_index().sort_index(axis=1)
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    if fmt is None:
+        return "parquet" if path.suffix.lower() in {".parquet", ".pq"} else "csv"
+    if fmt not in {"csv", "parquet"}:
+        raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}.")
+    return fmt
+
+
+def _metadata(metadata: SignalMetadata | Mapping[str, Any] | None) -> SignalMetadata:
+    if metadata is None:
+        return SignalMetadata()
+    if isinstance(metadata, SignalMetadata):
+        return metadata
+    known = set(SignalMetadata.__dataclass_fields__)
+    unknown = sorted(set(metadata) - known)
+    if unknown:
+        raise ValueError(
+            f"Unknown signal metadata key(s) {unknown}; expected some of {sorted(known)}."
+        )
+    return SignalMetadata(**metadata)
+
+
+def _long_frame(predictions: pd.DataFrame | pd.Series, model: str) -> pd.DataFrame:
+    if isinstance(predictions, pd.Series):
+        frame = predictions.rename("score").reset_index()
+    elif "score" in predictions.columns or isinstance(predictions.index, pd.MultiIndex):
+        frame = predictions.reset_index() if predictions.index.names[0] is not None else predictions
+        frame = frame.copy()
+    else:  # wide T x N scores
+        stacked = predictions.stack(future_stack=True).dropna()
+        stacked.index = stacked.index.set_names(["timestamp", "symbol"])
+        frame = stacked.rename("score").reset_index()
+    if "model" not in frame.columns:
+        frame["model"] = model
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise SignalFileError(
+            f"predictions: missing {missing}; pass a Series or frame indexed by "
+            "(timestamp, symbol) with a 'score' column, or a wide T x N frame of scores."
+        )
+    return frame
+
+
+def _validated(raw: pd.DataFrame, *, source: str) -> pd.DataFrame:
+    frame = raw.copy()
+    timestamps = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="ISO8601")
+    bad = np.flatnonzero(timestamps.isna().to_numpy())
+    if bad.size:
+        raise SignalFileError(
+            f"{source}: unparsable timestamp in row(s) {_rows(bad)} "
+            f"(e.g. {frame['timestamp'].iloc[bad[0]]!r}); expected ISO-8601."
+        )
+    frame["timestamp"] = timestamps
+    frame["symbol"] = frame["symbol"].astype(str)
+    frame["model"] = frame["model"].astype(str)
+    scores = pd.to_numeric(frame["score"], errors="coerce").astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(scores.to_numpy()))
+    if bad.size:
+        raise SignalFileError(
+            f"{source}: score is NaN, infinite or not a number in row(s) {_rows(bad)}; "
+            "drop those rows or fill them before exporting."
+        )
+    frame["score"] = scores
+    duplicated = np.flatnonzero(frame.duplicated(list(KEY_COLUMNS), keep=False).to_numpy())
+    if duplicated.size:
+        first = frame.iloc[duplicated[0]]
+        raise SignalFileError(
+            f"{source}: duplicate (timestamp, symbol, model) key in row(s) {_rows(duplicated)}, "
+            f"e.g. ({first['timestamp']}, {first['symbol']}, {first['model']}); one score per key."
+        )
+    ordered = [*KEY_COLUMNS, "score"]
+    ordered += [c for c in frame.columns if c not in ordered]
+    return frame[ordered].sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+
+def _check_against_bars(frame: pd.DataFrame, bars: pd.DataFrame, source: str) -> None:
+    if isinstance(bars.index, pd.MultiIndex):
+        bar_times = pd.DatetimeIndex(bars.index.get_level_values("timestamp").unique())
+        symbols = set(bars.index.get_level_values("symbol").astype(str))
+    else:
+        bar_times = pd.DatetimeIndex(bars.index)
+        symbols = set(map(str, bars.columns)) if "close" not in bars.columns else None
+    last = bar_times.max()
+    beyond = np.flatnonzero((frame["timestamp"] > last).to_numpy())
+    if beyond.size:
+        raise SignalFileError(
+            f"{source}: row(s) {_rows(beyond)} are stamped after the last bar ({last}), e.g. "
+            f"{frame['timestamp'].iloc[beyond[0]]}; signals cannot come from bars not yet seen."
+        )
+    off = np.flatnonzero(~frame["timestamp"].isin(bar_times).to_numpy())
+    if off.size:
+        raise SignalFileError(
+            f"{source}: row(s) {_rows(off)} have timestamps that are not bar timestamps, e.g. "
+            f"{frame['timestamp'].iloc[off[0]]}."
+        )
+    if symbols is not None:
+        unknown = sorted(set(frame["symbol"]) - symbols)
+        if unknown:
+            raise SignalFileError(
+                f"{source}: symbol(s) {unknown[:_MAX_LISTED]} are not in the bars."
+            )
+
+
+def _read_sidecar(path: Path, require: bool, verify: bool) -> dict[str, Any] | None:
+    side = sidecar_path(path)
+    if not side.exists():
+        if require:
+            raise SignalFileError(
+                f"{path}: no sidecar {side.name}; export with export_signals(...) or pass "
+                "require_sidecar=False for a file made elsewhere."
+            )
+        return None
+    try:
+        meta = json.loads(side.read_text())
+    except json.JSONDecodeError as exc:
+        raise SignalFileError(f"{side}: not valid JSON ({exc}).") from exc
+    version = meta.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SignalFileError(
+            f"{side}: schema_version {version!r} is not supported; this version reads "
+            f"{SCHEMA_VERSION}."
+        )
+    if verify and meta.get("sha256") and meta["sha256"] != _sha256(path):
+        raise SignalFileError(
+            f"{path} changed after export: its SHA-256 differs from the one in {side.name}. "
+            "Re-export it, or pass verify_checksum=False to read it anyway."
+        )
+    return meta
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _rows(positions: np.ndarray) -> str:
+    """File rows (1-based, header = row 1) of 0-based data positions, the first few."""
+    rows = [str(int(p) + 2) for p in positions[:_MAX_LISTED]]
+    more = f" and {positions.size - _MAX_LISTED} more" if positions.size > _MAX_LISTED else ""
+    return ", ".join(rows) + more
+

@@ -1,0 +1,68 @@
+"""Execution: order book depth, fills against mid, shortfall distribution, cost attribution."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from alphafactory.dashboard import charts, shaping, ui
+
+ui.setup_page("Execution")
+run = ui.require_run()
+ui.run_header(run, "Execution")
+
+left, right = st.columns(2)
+book = ui.table(run, "execution/book")
+with left:
+    if book is None:
+        ui.missing("book snapshots", "execution/book.parquet",
+                   "Book execution through the C++ engine records depth snapshots.")
+    else:
+        book = shaping.flat(book)
+        symbol = st.selectbox("Symbol (book)", sorted(book["symbol"].unique()))
+        times = sorted(book.loc[book["symbol"] == symbol, "timestamp"].unique())
+        when = st.select_slider("Snapshot", options=times, value=times[-1])
+        ladder = shaping.depth_ladder(book, symbol, when)
+        st.plotly_chart(charts.depth_figure(ladder, f"Book depth {symbol} at {when}"))
+
+fills = ui.table(run, "execution/fills")
+with right:
+    if fills is None:
+        ui.missing("fills", "execution/fills.parquet", "Book execution records child fills.")
+    else:
+        fills = shaping.flat(fills)
+        symbol = st.selectbox("Symbol (fills)", sorted(fills["symbol"].unique()))
+        part = fills[fills["symbol"] == symbol]
+        if "mid" not in part.columns:
+            st.warning("`execution/fills.parquet` has no `mid` column to compare fills with.")
+        else:
+            st.plotly_chart(charts.fills_figure(part, f"Fills against mid: {symbol}"))
+
+left, right = st.columns(2)
+shortfall = ui.table(run, "execution/shortfall")
+with left:
+    if shortfall is None:
+        ui.missing("shortfall", "execution/shortfall.parquet",
+                   "Book execution measures it per parent order against the arrival price.")
+    else:
+        st.plotly_chart(charts.shortfall_figure(shortfall))
+        s = shortfall["shortfall_bps"]
+        st.caption(f"{len(s)} parents · mean {s.mean():.2f} bps · median {s.median():.2f} bps · "
+                   f"p95 {s.quantile(0.95):.2f} bps")
+
+attribution = ui.table(run, "execution/cost_attribution")
+with right:
+    if attribution is None:
+        ui.missing("cost attribution", "execution/cost_attribution.parquet",
+                   "The book backtest splits gross PnL into spread, impact and opportunity costs.")
+    else:
+        attribution = shaping.flat(attribution)
+        models = (list(dict.fromkeys(attribution["model"]))
+                  if "model" in attribution.columns else [])
+        model = st.selectbox("Model (costs)", models) if models else None
+        st.plotly_chart(charts.cost_waterfall_figure(
+            shaping.cost_waterfall(attribution, model)))
+
+trades = ui.table(run, "trades")
+if trades is not None:
+    with st.expander(f"Trades ({len(trades):,})"):
+        st.dataframe(shaping.flat(trades), width="stretch", hide_index=True)

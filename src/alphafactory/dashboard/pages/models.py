@@ -1,0 +1,39 @@
+"""Models: walk-forward folds, training curves, robustness to input noise."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from alphafactory.dashboard import charts, shaping, ui
+
+ui.setup_page("Models")
+run = ui.require_run()
+ui.run_header(run, "Models")
+
+folds = ui.table(run, "folds")
+if folds is None:
+    ui.missing("walk-forward folds", "folds.parquet", "Walk-forward training writes it.")
+else:
+    timeline = shaping.fold_timeline(folds)
+    if timeline.empty:
+        st.warning("`folds.parquet` has no train/val/test start and end columns to draw.")
+    else:
+        st.plotly_chart(charts.fold_timeline_figure(timeline))
+    with st.expander("Per-fold table", expanded=False):
+        st.dataframe(shaping.flat(folds), width="stretch", hide_index=True)
+
+curves = ui.table(run, "training_curves")
+if curves is None:
+    ui.missing("training curves", "training_curves.parquet", "The trainer records them.")
+else:
+    models = list(dict.fromkeys(curves["model"])) if "model" in curves.columns else []
+    model = st.selectbox("Model", models) if models else None
+    shown = curves[curves["model"] == model] if model is not None else curves
+    st.plotly_chart(charts.training_curves_figure(shown))
+
+robustness = ui.table(run, "robustness")
+if robustness is None:
+    ui.missing("robustness curve", "robustness.parquet",
+               "`adversarial_noisy_eval` writes IC and hit rate against noise epsilon.")
+else:
+    st.plotly_chart(charts.robustness_figure(robustness))

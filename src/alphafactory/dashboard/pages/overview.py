@@ -1,0 +1,59 @@
+"""Overview: headline metrics, equity and drawdown, metrics with intervals, model comparison."""
+
+from __future__ import annotations
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from alphafactory.dashboard import charts, shaping, ui
+
+ui.setup_page("Overview")
+run = ui.require_run()
+ui.run_header(run, "Overview")
+
+metrics = run.metrics
+table = shaping.metrics_table(metrics)
+if table.empty:
+    ui.missing("metrics", "metrics.json", "The job writes it at the end of its backtest.")
+else:
+    models = list(dict.fromkeys(table["model"]))
+    headline = "ensemble" if "ensemble" in models else models[0]
+    st.subheader(f"Headline: {headline}")
+    kpis = shaping.headline_metrics(table, headline)
+    for col, (metric, value) in zip(st.columns(max(len(kpis), 1)), kpis.items(), strict=False):
+        col.metric(metric.replace("_", " "), ui.format_metric(metric, value))
+
+equity = ui.table(run, "equity")
+if equity is None:
+    ui.missing("equity curve", "equity.parquet", "The backtest step writes it.")
+else:
+    eq = shaping.equity_frame(equity)
+    st.plotly_chart(charts.equity_drawdown_figure(eq, shaping.drawdown(eq)))
+
+if not table.empty:
+    with_ci = list(dict.fromkeys(table.loc[table["low"].notna(), "metric"]))
+    left, right = st.columns(2)
+    with left:
+        if with_ci:
+            metric = st.selectbox("Metric with confidence interval", with_ci)
+            st.plotly_chart(charts.metric_interval_figure(table, metric))
+        else:
+            st.info("No metric in metrics.json carries a confidence interval.")
+    with right:
+        compare = [m for m in shaping.COMPARISON_METRICS if (table["metric"] == m).any()]
+        st.plotly_chart(charts.model_comparison_figure(table, compare[:3] or
+                                                       list(dict.fromkeys(table["metric"]))[:3]))
+    st.subheader("All metrics")
+    st.dataframe(shaping.metrics_wide(table), width="stretch")
+    run_level = shaping.run_level_metrics(metrics)
+    if run_level:
+        st.caption(" · ".join(f"{k}: {v}" for k, v in run_level.items()))
+
+figures = run.figures()
+if figures:
+    with st.expander(f"Figures saved by the job ({len(figures)})"):
+        for path in figures:
+            if path.suffix.lower() == ".html":
+                components.html(path.read_text(encoding="utf-8"), height=420)
+            else:
+                st.image(str(path), caption=path.name)

@@ -1,0 +1,337 @@
+"""Pure table shaping for the dashboard: run artifacts in, plot-ready DataFrames out.
+
+No Streamlit here, so every function can be tested directly. Inputs follow the run directory
+contract of :mod:`alphafactory.runs`; a missing optional column gives an empty result rather
+than an exception, so pages can explain what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "COMPARISON_METRICS",
+    "COST_COMPONENTS",
+    "HEADLINE_METRICS",
+    "cost_waterfall",
+    "cross_sectional_ic",
+    "depth_ladder",
+    "drawdown",
+    "equity_frame",
+    "flat",
+    "fold_timeline",
+    "headline_metrics",
+    "ic_by_fold",
+    "ic_decay",
+    "metrics_table",
+    "metrics_wide",
+    "run_level_metrics",
+    "score_matrix",
+    "validation_summary",
+]
+
+HEADLINE_METRICS: tuple[str, ...] = (
+    "ic", "rank_ic", "sharpe", "deflated_sharpe", "max_drawdown", "shortfall_bps",
+)
+COMPARISON_METRICS: tuple[str, ...] = ("sharpe", "rank_ic", "ic", "deflated_sharpe")
+COST_COMPONENTS: tuple[str, ...] = (
+    "gross_pnl", "spread", "impact", "opportunity", "fees", "net_pnl",
+)
+
+
+def flat(df: pd.DataFrame) -> pd.DataFrame:
+    """Move named index levels (``timestamp``, ``symbol``, ...) into columns."""
+    named = [n for n in df.index.names if n is not None]
+    return df.reset_index(level=named) if named else df.reset_index(drop=True)
+
+
+def equity_frame(equity: pd.DataFrame) -> pd.DataFrame:
+    """Return equity curves indexed by timestamp with one float column per strategy.
+
+    Accepts the index form (``timestamp`` index) or a ``timestamp`` column; drops non-numeric
+    columns.
+    """
+    if "timestamp" in equity.columns:
+        equity = equity.set_index("timestamp")
+    numeric = equity.select_dtypes(include="number").astype("float64")
+    return numeric.sort_index()
+
+
+def drawdown(equity: pd.DataFrame) -> pd.DataFrame:
+    """Return the drawdown of each equity column: ``equity / running_max - 1`` (<= 0)."""
+    eq = equity_frame(equity)
+    return eq / eq.cummax() - 1.0
+
+
+def metrics_table(metrics: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Flatten ``metrics.json``'s ``models`` section into rows.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``model, metric, value, low, high, level``; ``low``/``high`` are NaN for a
+        metric without a confidence interval. Non-numeric entries are skipped.
+    """
+    rows: list[dict[str, Any]] = []
+    models = (metrics or {}).get("models") or {}
+    for model, values in models.items():
+        if not isinstance(values, Mapping):
+            continue
+        for metric, v in values.items():
+            if isinstance(v, Mapping):
+                value, low, high = v.get("value"), v.get("low"), v.get("high")
+                level = v.get("level", 0.95)
+            else:
+                value, low, high, level = v, None, None, None
+            if isinstance(value, bool) or not isinstance(value, (int, float, type(None))):
+                continue
+            rows.append({"model": str(model), "metric": str(metric), "value": value,
+                         "low": low, "high": high, "level": level})
+    table = pd.DataFrame(rows, columns=["model", "metric", "value", "low", "high", "level"])
+    for col in ("value", "low", "high", "level"):
+        table[col] = pd.to_numeric(table[col], errors="coerce").astype("float64")
+    return table
+
+
+def headline_metrics(table: pd.DataFrame, model: str) -> dict[str, float]:
+    """Return the headline metrics of one model (those of ``HEADLINE_METRICS`` it has)."""
+    rows = table[table["model"] == model].set_index("metric")["value"]
+    return {m: float(rows[m]) for m in HEADLINE_METRICS if m in rows.index}
+
+
+def metrics_wide(table: pd.DataFrame) -> pd.DataFrame:
+    """Pivot a metrics table to ``models x metrics``; intervals become ``"<metric> CI"`` text."""
+    if table.empty:
+        return pd.DataFrame()
+    wide = table.pivot_table(index="model", columns="metric", values="value", sort=False)
+    ci = table[table["low"].notna() & table["high"].notna()]
+    for metric, part in ci.groupby("metric", sort=False):
+        text = part.set_index("model").apply(
+            lambda r: f"[{r['low']:.3g}, {r['high']:.3g}]", axis=1)
+        wide.insert(wide.columns.get_loc(metric) + 1, f"{metric} CI", text.reindex(wide.index))
+    wide.columns.name = None
+    return wide
+
+
+def run_level_metrics(metrics: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return the scalar top-level entries of ``metrics.json`` (everything but ``models``)."""
+    return {k: v for k, v in (metrics or {}).items()
+            if k != "models" and isinstance(v, (int, float, str))}
+
+
+def score_matrix(
+    predictions: pd.DataFrame, model: str | None = None, *, value: str = "score",
+    max_timestamps: int = 400, cross_sectional_rank: bool = False,
+) -> pd.DataFrame:
+    """Pivot predictions to a ``symbols x timestamps`` matrix for a heatmap.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        The run's ``predictions`` table.
+    model : str, optional
+        Keep only this model's rows (required when several models are present).
+    value : str
+        Column to pivot (``score`` or ``label``).
+    max_timestamps : int
+        Keep the most recent timestamps only, so the heatmap stays readable.
+    cross_sectional_rank : bool
+        Replace values by their percentile rank across symbols at each timestamp (0..1).
+    """
+    df = flat(predictions)
+    if model is not None and "model" in df.columns:
+        df = df[df["model"] == model]
+    if df.empty or value not in df.columns:
+        return pd.DataFrame()
+    wide = df.pivot_table(index="timestamp", columns="symbol", values=value, aggfunc="mean")
+    wide = wide.sort_index().iloc[-max_timestamps:]
+    if cross_sectional_rank:
+        wide = wide.rank(axis=1, pct=True)
+    return wide.T
+
+
+def cross_sectional_ic(scores: pd.DataFrame, labels: pd.DataFrame, *,
+                       method: str = "spearman") -> pd.Series:
+    """Correlation of scores and labels across symbols at each timestamp.
+
+    Parameters
+    ----------
+    scores, labels : DataFrame
+        Wide ``T x N`` frames aligned on index and columns.
+    method : {"spearman", "pearson"}
+        Rank (Rank IC) or linear (IC) correlation.
+
+    Returns
+    -------
+    Series
+        One value per timestamp; NaN where fewer than 3 symbols have both values.
+    """
+    if method not in ("spearman", "pearson"):
+        raise ValueError(f"method must be 'spearman' or 'pearson', got {method!r}")
+    x = scores.to_numpy(dtype="float64", copy=True)
+    y = labels.reindex_like(scores).to_numpy(dtype="float64", copy=True)
+    mask = np.isfinite(x) & np.isfinite(y)
+    x[~mask] = np.nan
+    y[~mask] = np.nan
+    if method == "spearman":
+        x = pd.DataFrame(x).rank(axis=1).to_numpy()
+        y = pd.DataFrame(y).rank(axis=1).to_numpy()
+    n = mask.sum(axis=1)
+    safe_n = np.maximum(n, 1)
+    mx = np.where(mask, x, 0.0).sum(axis=1) / safe_n
+    my = np.where(mask, y, 0.0).sum(axis=1) / safe_n
+    xd = np.where(mask, x - mx[:, None], 0.0)
+    yd = np.where(mask, y - my[:, None], 0.0)
+    cov = (xd * yd).sum(axis=1)
+    scale = np.sqrt((xd * xd).sum(axis=1) * (yd * yd).sum(axis=1))
+    ok = (n >= 3) & (scale > 0)
+    ic = np.full(len(n), np.nan)
+    ic[ok] = cov[ok] / scale[ok]
+    return pd.Series(ic, index=scores.index, name="ic")
+
+
+def _wide(df: pd.DataFrame, value: str) -> pd.DataFrame:
+    return df.pivot_table(index="timestamp", columns="symbol", values=value,
+                          aggfunc="mean").sort_index()
+
+
+def ic_by_fold(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Mean IC and Rank IC per (model, fold) computed from predictions with a ``label`` column.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``model, fold, ic, rank_ic, n_timestamps``; empty when labels are absent.
+    """
+    cols = ["model", "fold", "ic", "rank_ic", "n_timestamps"]
+    df = flat(predictions)
+    if not {"score", "label", "timestamp", "symbol"} <= set(df.columns):
+        return pd.DataFrame(columns=cols)
+    if "model" not in df.columns:
+        df = df.assign(model="model")
+    if "fold" not in df.columns:
+        df = df.assign(fold=0)
+    rows = []
+    for (model, fold), part in df.groupby(["model", "fold"], sort=True):
+        s, y = _wide(part, "score"), _wide(part, "label")
+        ic = cross_sectional_ic(s, y, method="pearson")
+        ric = cross_sectional_ic(s, y, method="spearman")
+        rows.append({"model": model, "fold": int(fold), "ic": ic.mean(), "rank_ic": ric.mean(),
+                     "n_timestamps": int(ic.notna().sum())})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def ic_decay(predictions: pd.DataFrame, max_lag: int = 10) -> pd.DataFrame:
+    """Rank IC of the score acted on ``lag`` bars late: corr(score[t - lag], label[t]).
+
+    A signal whose information is quickly priced in loses its IC within a few bars.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``model, lag, rank_ic`` for lags ``0..max_lag``; empty without labels.
+    """
+    cols = ["model", "lag", "rank_ic"]
+    df = flat(predictions)
+    if not {"score", "label", "timestamp", "symbol"} <= set(df.columns):
+        return pd.DataFrame(columns=cols)
+    if "model" not in df.columns:
+        df = df.assign(model="model")
+    rows = []
+    for model, part in df.groupby("model", sort=True):
+        s, y = _wide(part, "score"), _wide(part, "label")
+        for lag in range(max_lag + 1):
+            ric = cross_sectional_ic(s.shift(lag), y, method="spearman")
+            rows.append({"model": model, "lag": lag, "rank_ic": ric.mean()})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def fold_timeline(folds: pd.DataFrame) -> pd.DataFrame:
+    """Turn the ``folds`` table into segments for a timeline chart.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``fold`` (label "fold k"), ``segment`` (train | validation | test), ``start``,
+        ``end``; one row per fold and segment present, from the first model's folds.
+    """
+    cols = ["fold", "segment", "start", "end"]
+    df = flat(folds)
+    if "fold" not in df.columns:
+        return pd.DataFrame(columns=cols)
+    if "model" in df.columns and df["model"].nunique() > 1:
+        df = df[df["model"] == sorted(df["model"].unique())[0]]
+    rows = []
+    for _, r in df.sort_values("fold").iterrows():
+        for seg, prefix in (("train", "train"), ("validation", "val"), ("test", "test")):
+            start, end = r.get(f"{prefix}_start"), r.get(f"{prefix}_end")
+            if pd.notna(start) and pd.notna(end):
+                rows.append({"fold": f"fold {int(r['fold'])}", "segment": seg,
+                             "start": pd.Timestamp(start), "end": pd.Timestamp(end)})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def depth_ladder(book: pd.DataFrame, symbol: Any, timestamp: Any) -> pd.DataFrame:
+    """Cumulative depth of one book snapshot.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``side, level, price, qty, cum_qty``, bids by descending price, asks by
+        ascending price.
+    """
+    df = flat(book)
+    snap = df[(df["symbol"] == symbol) & (df["timestamp"] == timestamp)]
+    parts = []
+    for side, ascending in (("bid", False), ("ask", True)):
+        s = snap[snap["side"] == side].sort_values("price", ascending=ascending)
+        parts.append(s.assign(cum_qty=s["qty"].cumsum()))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["side", "level", "price", "qty", "cum_qty"]]
+
+
+def cost_waterfall(attribution: pd.DataFrame, model: str | None = None) -> pd.DataFrame:
+    """Order cost attribution components for a waterfall from gross to net PnL.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``component, value, measure`` where ``measure`` is ``relative`` for the steps
+        and ``total`` for ``net_pnl`` (the plotly waterfall convention). Known components come
+        in the contract's order, unknown ones before ``net_pnl``.
+    """
+    df = flat(attribution)
+    if model is not None and "model" in df.columns:
+        df = df[df["model"] == model]
+    if df.empty or not {"component", "value"} <= set(df.columns):
+        return pd.DataFrame(columns=["component", "value", "measure"])
+    df = df.groupby("component", sort=False, as_index=False)["value"].sum()
+    order = {c: i for i, c in enumerate(COST_COMPONENTS)}
+    df["_order"] = df["component"].map(lambda c: order.get(c, len(COST_COMPONENTS) - 1.5))
+    df = df.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+    df["measure"] = np.where(df["component"] == "net_pnl", "total", "relative")
+    return df
+
+
+def validation_summary(validation: pd.DataFrame) -> pd.DataFrame:
+    """Count validation issues per rule and severity, most frequent first.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``rule, severity, count, symbols`` (number of distinct symbols affected).
+    """
+    df = flat(validation)
+    if df.empty or "rule" not in df.columns:
+        return pd.DataFrame(columns=["rule", "severity", "count", "symbols"])
+    if "severity" not in df.columns:
+        df = df.assign(severity="error")
+    if "symbol" not in df.columns:
+        df = df.assign(symbol="")
+    out = (df.groupby(["rule", "severity"], as_index=False)
+             .agg(count=("rule", "size"), symbols=("symbol", "nunique")))
+    return out.sort_values(["count", "rule"], ascending=[False, True]).reset_index(drop=True)

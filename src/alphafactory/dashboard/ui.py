@@ -1,0 +1,195 @@
+"""Streamlit pieces shared by the pages: page set-up, run picker, cached loading, messages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from alphafactory.dashboard.cli import RUN_ENV
+from alphafactory.runs import Run, list_runs, runs_root
+
+__all__ = [
+    "RUN_ENV",
+    "choose_run",
+    "format_metric",
+    "missing",
+    "no_runs",
+    "predictions",
+    "require_run",
+    "run_header",
+    "runs_overview",
+    "setup_page",
+    "table",
+]
+
+_STATE_KEY = "alphafactory_run"
+
+
+def setup_page(title: str) -> None:
+    """Configure the page (wide layout, browser title)."""
+    st.set_page_config(page_title=f"{title} · alphafactory", page_icon=":material/insights:",
+                       layout="wide")
+
+
+def _label(run: Run) -> str:
+    created = run.created_at
+    when = created.strftime("%Y-%m-%d %H:%M UTC") if created is not None else "?"
+    return f"{run.name} · {when}"
+
+
+def _candidates() -> tuple[Path, list[Run], Run | None]:
+    root = runs_root()
+    runs = list(reversed(list_runs(root)))  # newest first
+    forced: Run | None = None
+    if os.environ.get(RUN_ENV):
+        try:
+            forced = Run.open(os.environ[RUN_ENV])
+        except (FileNotFoundError, ValueError):
+            forced = None
+        if forced is not None and all(r.path.resolve() != forced.path.resolve() for r in runs):
+            runs.insert(0, forced)
+    return root, runs, forced
+
+
+def choose_run() -> Run | None:
+    """Pick the run shown: the sidebar choice, else ``$ALPHAFACTORY_RUN``, else the newest.
+
+    The choice is kept in the session, so it carries across pages.
+    """
+    root, runs, forced = _candidates()
+    st.sidebar.caption(f"Runs root: `{root}`")
+    if not runs:
+        return None
+    options = [str(r.path) for r in runs]
+    remembered = st.session_state.get(_STATE_KEY)
+    if remembered in options:
+        default = remembered
+    elif forced is not None:
+        default = next(o for o, r in zip(options, runs, strict=True)
+                       if r.path.resolve() == forced.path.resolve())
+    else:
+        default = options[0]
+    by_path = dict(zip(options, runs, strict=True))
+    choice = st.sidebar.selectbox("Run", options, index=options.index(default),
+                                  format_func=lambda p: _label(by_path[p]),
+                                  help="Runs found under the runs root, newest first.")
+    st.session_state[_STATE_KEY] = choice
+    return by_path[choice]
+
+
+def no_runs() -> None:
+    """Explain how to make a first run."""
+    root = runs_root()
+    st.title("alphafactory dashboard")
+    st.info(
+        f"No runs found under `{root}`.\n\n"
+        "A run directory is written by every job. Make one with the demo, which trains LSTM, "
+        "TCN and Transformer walk-forward on bundled data, backtests them and executes the "
+        "trades on the order-book engine (a few minutes on a laptop CPU):\n\n"
+        "```bash\nmake demo            # or: alphafactory demo\n```\n\n"
+        "Then reload this page. To look at runs elsewhere, start the dashboard with "
+        "`alphafactory dashboard PATH` or set `ALPHAFACTORY_RUNS=PATH`.",
+        icon=":material/info:",
+    )
+
+
+def require_run() -> Run:
+    """Return the chosen run, or explain how to make one and stop the page."""
+    run = choose_run()
+    if run is None:
+        no_runs()
+        st.stop()
+    return run
+
+
+def run_header(run: Run, page: str) -> None:
+    """Page title plus one caption line that identifies the run."""
+    st.title(page)
+    manifest = run.manifest or {}
+    bits = [f"**{run.name}**", f"`{run.path.name}`"]
+    if manifest.get("seed") is not None:
+        bits.append(f"seed {manifest['seed']}")
+    git = manifest.get("git") or {}
+    if git.get("commit"):
+        bits.append(f"commit `{git['commit'][:10]}`" + (" (dirty)" if git.get("dirty") else ""))
+    if manifest.get("n_trials") is not None:
+        bits.append(f"{manifest['n_trials']} trials")
+    version = (manifest.get("packages") or {}).get("alphafactory")
+    if version:
+        bits.append(f"alphafactory {version}")
+    st.caption(" · ".join(bits))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _read_parquet(path: str, mtime_ns: int) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def table(run: Run, name: str) -> pd.DataFrame | None:
+    """Read a run table through Streamlit's cache (invalidated when the file changes)."""
+    path = run.table_path(name)
+    if not path.is_file():
+        return None
+    return _read_parquet(str(path), path.stat().st_mtime_ns)
+
+
+def predictions(run: Run) -> tuple[pd.DataFrame | None, str]:
+    """Return the run's predictions and where they came from.
+
+    ``predictions.parquet`` when present, else the exported ``signals.csv`` (no labels).
+    """
+    df = table(run, "predictions")
+    if df is not None:
+        return df, "predictions.parquet"
+    csv = run.path / "signals.csv"
+    if csv.is_file():
+        signals = pd.read_csv(csv)
+        signals["timestamp"] = pd.to_datetime(signals["timestamp"], utc=True)
+        return signals, "signals.csv"
+    return None, ""
+
+
+def missing(what: str, artifact: str, hint: str = "") -> None:
+    """Say that an artifact is absent from this run (instead of failing)."""
+    st.info(f"No {what} in this run: `{artifact}` is not in the run directory. {hint}".strip(),
+            icon=":material/hide_source:")
+
+
+_PERCENT = ("drawdown", "return", "cagr", "volatility", "hit_rate", "turnover")
+
+
+def format_metric(metric: str, value: Any) -> str:
+    """Format a metric value for display (percent for returns and drawdowns)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "n/a"
+    if any(key in metric for key in _PERCENT):
+        return f"{100 * value:.1f}%"
+    if "bps" in metric:
+        return f"{value:.1f} bps"
+    if "ic" in metric.split("_") or metric in ("ic", "rank_ic", "icir"):
+        return f"{value:.3f}"
+    return f"{value:.2f}"
+
+
+def runs_overview(runs: list[Run]) -> pd.DataFrame:
+    """One row per run: name, creation time, seed, models, which artifacts it holds."""
+    rows = []
+    for run in runs:
+        manifest = run.manifest or {}
+        metrics = run.metrics or {}
+        present = [n for n in ("predictions", "equity", "folds", "execution/fills", "validation")
+                   if run.has_table(n)]
+        rows.append({
+            "run": run.path.name,
+            "name": run.name,
+            "created (UTC)": run.created_at,
+            "seed": manifest.get("seed"),
+            "models": ", ".join((metrics.get("models") or {}).keys()),
+            "artifacts": ", ".join(present) or "config and manifest only",
+            "commit": ((manifest.get("git") or {}).get("commit") or "")[:10],
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,162 @@
+"""LightGBM and XGBoost on the flattened window (the optional ``gbm`` extra).
+
+``pip install 'alphafactory[gbm]'`` installs both; without them ``fit`` raises an ImportError
+that names the extra.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+from alphafactory.models.base import AlphaEstimator
+from alphafactory.models.baselines import flatten_windows
+from alphafactory.training.windows import Windows, as_windows
+
+
+def _require(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"The {module!r} model needs the optional 'gbm' extra: "
+            "pip install 'alphafactory[gbm]' (installs lightgbm and xgboost-cpu)."
+        ) from exc
+
+
+def _dense(windows: Windows, last_steps: int) -> tuple[np.ndarray, np.ndarray | None]:
+    idx = np.arange(len(windows))
+    return flatten_windows(windows, idx, last_steps), windows.labels
+
+
+class _GBMAlpha(AlphaEstimator):
+    _library = ""
+
+    def __init__(
+        self,
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
+        max_depth: int = 4,
+        subsample: float = 0.8,
+        last_steps: int = 5,
+        early_stopping_rounds: int = 30,
+        seed: int = 0,
+    ):
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.subsample = subsample
+        self.last_steps = last_steps
+        self.early_stopping_rounds = early_stopping_rounds
+        self.seed = seed
+
+    def fit(
+        self,
+        X: Windows | np.ndarray,
+        y: np.ndarray | None = None,
+        *,
+        X_val: Windows | np.ndarray | None = None,
+        y_val: np.ndarray | None = None,
+    ) -> Any:
+        """Fit on the last ``last_steps`` bars of each window; validation data stops early."""
+        _require(self._library)
+        x, labels = _dense(as_windows(X, y), self.last_steps)
+        if labels is None:
+            raise ValueError("fit needs labels: pass y, or Windows that carry labels.")
+        val = None
+        if X_val is not None:
+            xv, yv = _dense(as_windows(X_val, y_val), self.last_steps)
+            val = (xv, yv) if yv is not None and len(yv) else None
+        self.model_ = self._fit(x, labels, val)
+        self.n_features_in_ = as_windows(X, y).n_features
+        return self
+
+    def predict(self, X: Windows | np.ndarray) -> np.ndarray:
+        """Return float64 scores ``[n]``."""
+        self._check_fitted()
+        x, _ = _dense(as_windows(X), self.last_steps)
+        return np.asarray(self._predict(x), dtype=np.float64)
+
+    def _fit(self, x: np.ndarray, y: np.ndarray, val: tuple | None) -> Any:
+        raise NotImplementedError
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class LightGBMAlpha(_GBMAlpha):
+    """LightGBM regression trees on the flattened last ``last_steps`` bars (1 thread, exact).
+
+    Attributes
+    ----------
+    model_ : lightgbm.Booster
+    """
+
+    _library = "lightgbm"
+
+    def _fit(self, x: np.ndarray, y: np.ndarray, val: tuple | None) -> Any:
+        lgb = _require("lightgbm")
+        params = {
+            "objective": "regression",
+            "learning_rate": self.learning_rate,
+            "max_depth": self.max_depth,
+            "num_leaves": min(31, 2**self.max_depth),
+            "bagging_fraction": self.subsample,
+            "bagging_freq": 1,
+            "seed": self.seed,
+            "num_threads": 1,
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbosity": -1,
+        }
+        train = lgb.Dataset(x, y, free_raw_data=True)
+        valid, callbacks = [], []
+        if val is not None:
+            valid = [lgb.Dataset(val[0], val[1], reference=train)]
+            callbacks = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
+        return lgb.train(params, train, self.n_estimators, valid_sets=valid, callbacks=callbacks)
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        return self.model_.predict(x, num_iteration=self.model_.best_iteration or None)
+
+
+class XGBoostAlpha(_GBMAlpha):
+    """XGBoost regression trees (hist) on the flattened last ``last_steps`` bars, 1 thread.
+
+    Attributes
+    ----------
+    model_ : xgboost.Booster
+    """
+
+    _library = "xgboost"
+
+    def _fit(self, x: np.ndarray, y: np.ndarray, val: tuple | None) -> Any:
+        xgb = _require("xgboost")
+        params = {
+            "objective": "reg:squarederror",
+            "eta": self.learning_rate,
+            "max_depth": self.max_depth,
+            "subsample": self.subsample,
+            "tree_method": "hist",
+            "seed": self.seed,
+            "nthread": 1,
+        }
+        train = xgb.DMatrix(x, label=y)
+        evals = [] if val is None else [(xgb.DMatrix(val[0], label=val[1]), "val")]
+        return xgb.train(
+            params,
+            train,
+            self.n_estimators,
+            evals=evals,
+            early_stopping_rounds=self.early_stopping_rounds if evals else None,
+            verbose_eval=False,
+        )
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        xgb = _require("xgboost")
+        booster = self.model_
+        if evals_done := getattr(booster, "best_iteration", None):
+            return booster.predict(xgb.DMatrix(x), iteration_range=(0, evals_done + 1))
+        return booster.predict(xgb.DMatrix(x))

@@ -1,0 +1,115 @@
+"""Transformer encoder over the lookback window with Time2Vec positions and a pooling head."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+from alphafactory.models.time2vec import Time2Vec
+
+Pooling = Literal["last", "mean", "attention"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TransformerConfig:
+    """Architecture of :class:`TransformerAlpha`.
+
+    Parameters
+    ----------
+    d_model : int
+        Embedding width (a multiple of ``n_heads``).
+    n_heads : int
+        Attention heads.
+    n_layers : int
+        Encoder layers.
+    dim_feedforward : int
+        Width of each layer's feed-forward block.
+    dropout : float
+        Dropout in attention and feed-forward blocks.
+    time_dim : int
+        Width of the Time2Vec embedding of the step position, added to the inputs.
+    pooling : {"last", "mean", "attention"}
+        How the sequence is reduced to one vector: the last step, the mean over steps, or a
+        learned attention weighting of steps.
+    """
+
+    d_model: int = 32
+    n_heads: int = 4
+    n_layers: int = 1
+    dim_feedforward: int = 64
+    dropout: float = 0.1
+    time_dim: int = 8
+    pooling: Pooling = "last"
+
+    def build(self, n_features: int, lookback: int) -> TransformerAlpha:
+        """Return a freshly initialised module."""
+        del lookback
+        return TransformerAlpha(n_features, self)
+
+
+class SequenceEncoder(nn.Module):
+    """Encode ``[batch, lookback, features]`` into ``[batch, d_model]`` (shared with the ranker)."""
+
+    def __init__(self, n_features: int, config: TransformerConfig) -> None:
+        super().__init__()
+        if config.d_model % config.n_heads:
+            raise ValueError(
+                f"d_model ({config.d_model}) must be a multiple of n_heads ({config.n_heads})."
+            )
+        if config.pooling not in ("last", "mean", "attention"):
+            raise ValueError(
+                f"pooling must be 'last', 'mean' or 'attention', got {config.pooling!r}."
+            )
+        self.pooling = config.pooling
+        self.time = Time2Vec(config.time_dim)
+        self.embed = nn.Linear(n_features + config.time_dim, config.d_model)
+        layer = nn.TransformerEncoderLayer(
+            config.d_model,
+            config.n_heads,
+            dim_feedforward=config.dim_feedforward,
+            dropout=config.dropout,
+            batch_first=True,
+            norm_first=True,
+        )
+        self.encoder = nn.TransformerEncoder(layer, config.n_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(config.d_model)
+        self.attn_score = nn.Linear(config.d_model, 1) if config.pooling == "attention" else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, lookback, _ = x.shape
+        # Positions run from -1 (oldest) to 0 (newest), so a window's last step is always 0.
+        steps = torch.arange(lookback, device=x.device, dtype=x.dtype) - (lookback - 1)
+        pos = self.time((steps / max(lookback, 1)).view(1, lookback, 1)).expand(batch, -1, -1)
+        h = self.norm(self.encoder(self.embed(torch.cat([x, pos], dim=-1))))
+        if self.pooling == "last":
+            return h[:, -1, :]
+        if self.pooling == "mean":
+            return h.mean(dim=1)
+        assert self.attn_score is not None
+        weights = torch.softmax(self.attn_score(h), dim=1)  # [batch, lookback, 1]
+        return (weights * h).sum(dim=1)
+
+
+class TransformerAlpha(nn.Module):
+    """Map windows ``[batch, lookback, features]`` to scores ``[batch]``.
+
+    Parameters
+    ----------
+    n_features : int
+        Features per time step.
+    config : TransformerConfig, optional
+        Architecture; defaults to ``TransformerConfig()``.
+    """
+
+    def __init__(self, n_features: int, config: TransformerConfig | None = None) -> None:
+        super().__init__()
+        config = config or TransformerConfig()
+        self.encoder = SequenceEncoder(n_features, config)
+        self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(config.d_model, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Score a batch of windows ``[batch, lookback, features]`` -> ``[batch]``."""
+        return self.head(self.encoder(x)).squeeze(-1)

@@ -1,0 +1,20 @@
+"""Training: the shared Trainer, losses, windows, walk-forward splits and robustness checks."""
+
+from alphafactory.training.config import TrainConfig
+from alphafactory.training.losses import LOSSES, get_loss
+from alphafactory.training.seeding import seed_everything
+from alphafactory.training.trainer import Trainer, resolve_device
+from alphafactory.training.windows import ArrayWindows, PanelWindows, Windows, as_windows
+
+__all__ = [
+    "LOSSES",
+    "ArrayWindows",
+    "PanelWindows",
+    "TrainConfig",
+    "Trainer",
+    "Windows",
+    "as_windows",
+    "get_loss",
+    "resolve_device",
+    "seed_everything",
+]

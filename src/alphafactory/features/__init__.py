@@ -1,6 +1,9 @@
 """Features: TA-Lib indicators and own numpy kernels on panels, registry, causality, windows.
 
-``make_windows`` and ``WindowDataset`` import torch, so they are loaded on first access.
+Own kernels (volatility estimators, microstructure proxies, rolling regressions,
+cross-sectional transforms) are vectorized numpy on wide ``T x N`` arrays; TA-Lib computes
+everything it has. ``make_windows`` and ``WindowDataset`` import torch, so they load on first
+access.
 """
 
 from __future__ import annotations
@@ -8,12 +11,114 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from alphafactory.features.build import build_features
+from alphafactory.features.causality import (
+    CausalityFailure,
+    CausalityReport,
+    NotCausalError,
+    check_causal,
+)
+from alphafactory.features.cross_section import (
+    cs_demean,
+    cs_rank,
+    cs_zscore,
+    market_return,
+    rolling_beta,
+)
+from alphafactory.features.indicators import (
+    adx,
+    atr,
+    bbands,
+    cci,
+    ema,
+    macd,
+    mfi,
+    natr,
+    obv,
+    rsi,
+    sma,
+    stoch,
+    willr,
+)
+from alphafactory.features.microstructure import (
+    amihud,
+    corwin_schultz,
+    kyle_lambda,
+    order_flow_imbalance,
+    roll_spread,
+    vpin,
+)
+from alphafactory.features.registry import FeatureContext, FeatureDef, FeatureSpec, list_features
+from alphafactory.features.rolling import rolling_corr, rolling_cov, rolling_mean, rolling_std
+from alphafactory.features.talib_panel import apply_talib
+from alphafactory.features.volatility import (
+    close_to_close,
+    garman_klass,
+    parkinson,
+    rogers_satchell,
+    yang_zhang,
+)
+
 _LAZY = {
     "make_windows": "alphafactory.features.windows",
     "WindowDataset": "alphafactory.features.windows",
+    "RollingZScore": "alphafactory.features.normalize",
+    "CrossSectionalRank": "alphafactory.features.normalize",
+    "Standardizer": "alphafactory.features.normalize",
+    "NotFittedError": "alphafactory.features.normalize",
 }
 
-__all__ = ["WindowDataset", "make_windows"]
+__all__ = [
+    "CausalityFailure",
+    "CausalityReport",
+    "CrossSectionalRank",
+    "FeatureContext",
+    "FeatureDef",
+    "FeatureSpec",
+    "NotCausalError",
+    "NotFittedError",
+    "RollingZScore",
+    "Standardizer",
+    "WindowDataset",
+    "adx",
+    "amihud",
+    "apply_talib",
+    "atr",
+    "bbands",
+    "build_features",
+    "cci",
+    "check_causal",
+    "close_to_close",
+    "corwin_schultz",
+    "cs_demean",
+    "cs_rank",
+    "cs_zscore",
+    "ema",
+    "garman_klass",
+    "kyle_lambda",
+    "list_features",
+    "macd",
+    "make_windows",
+    "market_return",
+    "mfi",
+    "natr",
+    "obv",
+    "order_flow_imbalance",
+    "parkinson",
+    "rogers_satchell",
+    "roll_spread",
+    "rolling_beta",
+    "rolling_corr",
+    "rolling_cov",
+    "rolling_mean",
+    "rolling_std",
+    "rsi",
+    "sma",
+    "stoch",
+    "vpin",
+    "willr",
+    "yang_zhang",
+]
 
 
 def __getattr__(name: str) -> Any:

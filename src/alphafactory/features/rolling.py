@@ -40,6 +40,16 @@ def _check_window(n: int) -> int:
     return int(n)
 
 
+def _like(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``y`` shaped like ``a``: same shape, or a ``[T]`` series broadcast over columns."""
+    b = _as_float(y)
+    if b.shape == a.shape:
+        return b
+    if b.size == len(a):
+        return np.broadcast_to(b.reshape(len(a), *([1] * (a.ndim - 1))), a.shape)
+    raise ValueError(f"Second input has shape {b.shape}; expected {a.shape} or ({len(a)},).")
+
+
 def _window_diff(cs: np.ndarray, n: int) -> np.ndarray:
     """``out[t] = cs[t] - cs[t - n]`` with ``cs[-1] = 0`` (prefix sums to window sums)."""
     out = cs.copy()
@@ -115,7 +125,7 @@ def rolling_cov(x: np.ndarray, y: np.ndarray, n: int, ddof: int = 1) -> np.ndarr
     ``y`` may be ``[T]`` or ``[T, 1]`` (e.g. a market series) and broadcasts over columns.
     """
     a, n = _as_float(x), _check_window(n)
-    b = np.broadcast_to(_as_float(y).reshape(len(a), *([1] * (a.ndim - 1))), a.shape)
+    b = _like(a, y)
     da, db = a - _anchor(a), b - _anchor(np.ascontiguousarray(b))
     (sa, sb, sab), full = _window_sums([da, db, da * db], n)
     return np.where(full, (sab - sa * sb / n) / (n - ddof), np.nan)
@@ -124,7 +134,7 @@ def rolling_cov(x: np.ndarray, y: np.ndarray, n: int, ddof: int = 1) -> np.ndarr
 def rolling_corr(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
     """Pearson correlation over the last ``n`` jointly finite rows (NaN on zero variance)."""
     a, n = _as_float(x), _check_window(n)
-    b = np.broadcast_to(_as_float(y).reshape(len(a), *([1] * (a.ndim - 1))), a.shape)
+    b = _like(a, y)
     da, db = a - _anchor(a), b - _anchor(np.ascontiguousarray(b))
     (sa, sb, saa, sbb, sab), full = _window_sums([da, db, da * da, db * db, da * db], n)
     va = saa - sa * sa / n

@@ -1,0 +1,1 @@
+"""Feature families: one module each, exposing ``FAMILY``, ``WINDOWS`` and ``definitions``."""

@@ -1,0 +1,130 @@
+"""TA-Lib on panels: the same indicator on a 1-D series or on every column of a ``T x N`` panel.
+
+TA-Lib's C functions take one contiguous float64 series. :func:`apply_talib` calls them once per
+symbol column (a loop over columns, never over rows), on the span between the symbol's first
+and last bar where all inputs are finite, and writes NaN outside that span. Interior gaps are
+passed to TA-Lib as NaN and propagate under its own arithmetic. Inputs may be numpy arrays,
+Series or DataFrames; the output has the input's type, shape, index and columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import talib
+from talib import abstract
+
+__all__ = ["ArrayLike", "apply_talib", "as_panel", "restore"]
+
+ArrayLike = np.ndarray | pd.Series | pd.DataFrame
+
+
+def as_panel(x: ArrayLike, name: str = "x") -> np.ndarray:
+    """Return ``x`` as a float64 ``[T, N]`` array (a 1-D input becomes ``[T, 1]``)."""
+    arr = np.asarray(x.to_numpy(dtype=np.float64, na_value=np.nan) if isinstance(
+        x, (pd.Series, pd.DataFrame)) else x, dtype=np.float64)
+    if arr.ndim == 1:
+        return arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name}: expected a 1-D series or a 2-D [T, N] panel, got {arr.shape}.")
+    return arr
+
+
+def restore(like: ArrayLike, out: np.ndarray) -> ArrayLike:
+    """Give a ``[T, N]`` result the type and shape of the input ``like``."""
+    if isinstance(like, pd.DataFrame):
+        return pd.DataFrame(out, index=like.index, columns=like.columns)
+    if isinstance(like, pd.Series):
+        return pd.Series(out[:, 0], index=like.index, name=like.name)
+    return out[:, 0] if np.ndim(like) == 1 else out
+
+
+def _span(valid_col: np.ndarray) -> tuple[int, int]:
+    """First and one-past-last index where ``valid_col`` is True (``(0, 0)`` if none)."""
+    if valid_col[0] and valid_col[-1]:
+        return 0, len(valid_col)
+    hits = np.flatnonzero(valid_col)
+    if len(hits) == 0:
+        return 0, 0
+    return int(hits[0]), int(hits[-1]) + 1
+
+
+def _mask_integer_lookback(fn: Callable[..., Any], res: np.ndarray, params: dict) -> np.ndarray:
+    """Integer outputs (candlestick patterns) hold 0 during warm-up; make that NaN."""
+    if np.issubdtype(res.dtype, np.floating):
+        return res
+    out = res.astype(np.float64)
+    out[: int(abstract.Function(fn.__name__, **params).lookback)] = np.nan
+    return out
+
+
+def apply_talib(
+    func: Callable[..., Any] | str, *inputs: ArrayLike, **params: Any
+) -> tuple[ArrayLike, ...]:
+    """Apply a TA-Lib function column by column.
+
+    Parameters
+    ----------
+    func : callable or str
+        A ``talib`` function or its name (``"RSI"``).
+    *inputs : array-like
+        Its input series, each 1-D ``[T]`` or 2-D ``[T, N]``, all the same shape.
+    **params
+        Its parameters (``timeperiod=14``...), passed through.
+
+    Returns
+    -------
+    tuple of array-like
+        One entry per TA-Lib output, float64, shaped and typed like ``inputs[0]``.
+    """
+    fn = getattr(talib, func) if isinstance(func, str) else func
+    arrays = [as_panel(x, f"input {i}") for i, x in enumerate(inputs)]
+    shape = arrays[0].shape
+    for i, arr in enumerate(arrays[1:], start=1):
+        if arr.shape != shape:
+            raise ValueError(f"Input {i} has shape {arr.shape}; input 0 has {shape}.")
+    n_time, n_cols = shape
+    if n_time == 0:
+        raise ValueError("apply_talib: inputs have no rows.")
+    # Columns whose first and last rows are finite in every input go to TA-Lib whole; only the
+    # others (a symbol listed late or delisted early) pay for a scan of their valid span.
+    whole = np.ones(n_cols, dtype=bool)
+    for arr in arrays:
+        whole &= np.isfinite(arr[0]) & np.isfinite(arr[-1])
+    outs: list[np.ndarray] | None = None
+    for j in range(n_cols):
+        series = [np.ascontiguousarray(arr[:, j]) for arr in arrays]
+        lo, hi = 0, n_time
+        if not whole[j]:
+            valid = np.isfinite(series[0])
+            for col in series[1:]:
+                valid &= np.isfinite(col)
+            lo, hi = _span(valid)
+        if hi <= lo:
+            probe = fn(*[np.full(2, np.nan) for _ in series], **params)
+            result: tuple = (None,) * (len(probe) if isinstance(probe, tuple) else 1)
+        else:
+            res = fn(*[col[lo:hi] for col in series], **params) if hi - lo < n_time else fn(
+                *series, **params
+            )
+            result = res if isinstance(res, tuple) else (res,)
+            result = tuple(_mask_integer_lookback(fn, r, params) for r in result)
+        if n_cols == 1 and hi - lo == n_time:  # a single full series: no copy
+            return tuple(restore(inputs[0], np.asarray(r, dtype=np.float64)[:, None])
+                         for r in result)
+        if outs is None:
+            outs = [np.empty((n_cols, n_time)) for _ in result]
+        for out, res_k in zip(outs, result, strict=True):
+            if res_k is None:
+                out[j] = np.nan
+            elif hi - lo == n_time:
+                out[j] = res_k
+            else:
+                out[j, :lo] = np.nan
+                out[j, lo:hi] = res_k
+                out[j, hi:] = np.nan
+    assert outs is not None
+    return tuple(restore(inputs[0], out.T) for out in outs)

@@ -1,16 +1,34 @@
 """Bars: schema, validation, CSV/Parquet I/O, downloads, bundled samples, synthetic markets."""
 
+from alphafactory.data.bundled import SampleInfo, list_samples, load_sample
+from alphafactory.data.csv_io import load_ohlcv_csv, write_ohlcv_csv
 from alphafactory.data.panel import OHLCV_COLUMNS, is_panel, panel_arrays, to_long, to_wide
+from alphafactory.data.parquet_io import read_parquet, write_parquet
 from alphafactory.data.planted import planted_alpha
+from alphafactory.data.schema import check_bars, fingerprint, normalize_bars
 from alphafactory.data.synthetic import SyntheticMarket, synthetic_market
+from alphafactory.data.validation import DataValidationError, ValidationReport, validate_ohlcv
 
 __all__ = [
     "OHLCV_COLUMNS",
+    "DataValidationError",
+    "SampleInfo",
     "SyntheticMarket",
+    "ValidationReport",
+    "check_bars",
+    "fingerprint",
     "is_panel",
+    "list_samples",
+    "load_ohlcv_csv",
+    "load_sample",
+    "normalize_bars",
     "panel_arrays",
     "planted_alpha",
+    "read_parquet",
     "synthetic_market",
     "to_long",
     "to_wide",
+    "validate_ohlcv",
+    "write_ohlcv_csv",
+    "write_parquet",
 ]

@@ -1,0 +1,288 @@
+"""OHLCV validation: a report of every problem, and the raise | drop | repair policies.
+
+Rules (``rule`` name, severity):
+
+- ``unparsable`` (error): a timestamp or number that cannot be parsed, or a row with the wrong
+  number of fields;
+- ``nan`` (error): a missing, NaN or infinite field;
+- ``nonpositive_price`` (error): open, high, low or close <= 0;
+- ``high_below_low`` (error); ``ohlc_inconsistent`` (error): high below open/close or low above;
+- ``negative_volume`` (error); ``duplicate_timestamp`` (error); ``unsorted`` (error);
+- ``missing_session`` (error): a session of the calendar (``XNYS`` for equities, every day for
+  crypto, weekdays for fx; holidays are not gaps) between a symbol's first and last bar without a
+  bar; ``non_session`` (warning): a bar on a day that is not a session;
+- ``split_signature`` (error): open / previous close within 3% of ``1/k`` (a k-for-1 split) or
+  ``k`` (a reverse split) for ``k = 2..10``. Overnight moves are rarely that close to an exact
+  ratio; a real crash such as AAPL's 2000-09-29 (0.527, 5.4% from 1/2) is outside the band. The
+  detail shows how median volume moved (share counts scale by ``k`` at an unadjusted split, but
+  trading activity around a split can hide it, so volume informs and does not decide);
+- ``unit_error`` (error): bars whose close sits a factor 100 (50x..200x, the bar's own return
+  included) away from the symbol's usual level, the level most bars share (cents for dollars).
+
+Policies: ``raise`` raises :class:`DataValidationError` when there is an error; ``drop`` removes
+rows with row-level errors (duplicates keep their first copy) and sorts; ``repair`` sorts,
+keeps the first of duplicates, clamps high/low to cover open and close, rescales unit errors,
+back-adjusts splits, and drops rows it cannot repair (unparsable, NaN, price <= 0,
+negative volume). Missing sessions and (under ``drop``) splits cannot be fixed by a row
+operation: they stay in the report. Every action is listed in ``report.actions``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from alphafactory.data import calendars, rules
+from alphafactory.data.panel import INDEX_NAMES, OHLCV_COLUMNS
+from alphafactory.data.table import to_table
+
+logger = logging.getLogger(__name__)
+POLICIES: tuple[str, ...] = ("raise", "drop", "repair")
+_ACTION_COLUMNS = ("row", "timestamp", "symbol", "action", "rule")
+
+
+class DataValidationError(ValueError):
+    """Raised by the ``raise`` policy; carries the :class:`ValidationReport`."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        super().__init__(str(report))
+        self.report = report
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ValidationReport:
+    """What validation found (``issues``) and what a policy did about it (``actions``).
+
+    Attributes
+    ----------
+    issues : DataFrame
+        Columns ``row`` (file line, or frame position; NA for a missing session), ``timestamp``,
+        ``symbol``, ``rule``, ``severity`` (``error`` | ``warning``), ``detail``, ``fix``.
+    source : str
+        The file or ``"<frame>"``.
+    n_rows : int
+        Rows examined.
+    calendar : str
+        Calendar the sessions were checked against.
+    actions : DataFrame
+        Columns ``row, timestamp, symbol, action, rule``; empty unless a policy was applied.
+    """
+
+    issues: pd.DataFrame
+    source: str = "<frame>"
+    n_rows: int = 0
+    calendar: str = ""
+    actions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_ACTION_COLUMNS))
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not (self.issues["severity"] == "error").any()
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        return self.issues[self.issues["severity"] == "error"]
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        return self.issues[self.issues["severity"] == "warning"]
+
+    def summary(self) -> dict[str, object]:
+        """JSON-friendly counts: rows, errors and warnings by rule, actions by kind."""
+        return {
+            "source": self.source,
+            "rows": self.n_rows,
+            "calendar": self.calendar,
+            "errors": self.errors["rule"].value_counts().to_dict(),
+            "warnings": self.warnings["rule"].value_counts().to_dict(),
+            "actions": self.actions["action"].value_counts().to_dict(),
+        }
+
+    def __str__(self, limit: int = 40) -> str:
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        lines = [
+            f"{self.source}: {self.n_rows} rows, {n_err} errors, {n_warn} warnings"
+            + (f" (calendar {self.calendar})" if self.calendar else "")
+        ]
+        for rec in self.issues.head(limit).itertuples(index=False):
+            where = f"line {rec.row}" if self.source != "<frame>" else f"row {rec.row}"
+            where = "-" if pd.isna(rec.row) else where
+            stamp = "" if pd.isna(rec.timestamp) else pd.Timestamp(rec.timestamp).isoformat()
+            sym = f" {rec.symbol}" if rec.symbol else ""
+            lines.append(f"  {where} {stamp}{sym}: [{rec.severity}] {rec.rule}: {rec.detail}")
+        if len(self.issues) > limit:
+            lines.append(f"  ... and {len(self.issues) - limit} more")
+        if len(self.actions):
+            counts = self.actions["action"].value_counts()
+            lines.append("  actions: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        return "\n".join(lines)
+
+
+def validate_ohlcv(
+    df: pd.DataFrame,
+    *,
+    asset_class: str = "equities",
+    calendar: str | None = None,
+    source: str = "<frame>",
+) -> ValidationReport:
+    """Check OHLCV data against every rule (see the module docstring); never raises on bad data.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Bars, or a raw frame with a ``timestamp`` column (optionally ``symbol``) whose values may
+        still be strings. Rows are named by position (0-based).
+    asset_class : str
+        ``equities`` | ``crypto`` | ``fx``: picks the default calendar.
+    calendar : str, optional
+        ``"24/7"``, ``"weekdays"`` or an ``exchange_calendars`` code; overrides the default.
+    source : str
+        Name used in the report.
+    """
+    table, unparsable = to_table(df)
+    return validate_table(
+        table, unparsable, asset_class=asset_class, calendar=calendar, source=source
+    )
+
+
+def validate_table(
+    table: pd.DataFrame,
+    unparsable: dict[str, np.ndarray],
+    *,
+    asset_class: str,
+    calendar: str | None,
+    source: str,
+) -> ValidationReport:
+    """Validate a table made by :func:`alphafactory.data.table.to_table`."""
+    cal = calendars.calendar_name(asset_class, calendar)
+    parts = rules.row_rules(table, unparsable) + rules.order_rules(table)
+    stamped = table[table["timestamp"].notna()].sort_values(["symbol", "timestamp"], kind="stable")
+    stamped = stamped.drop_duplicates(["symbol", "timestamp"], keep="first")
+    clean = stamped[~stamped["row"].isin(_rows_of(parts, rules.ROW_RULES))]
+    if len(stamped):
+        parts += rules.calendar_rules(stamped, cal)
+    if len(clean):
+        parts += rules.jump_rules(clean)
+    return ValidationReport(issues=_concat(parts), source=source, n_rows=len(table), calendar=cal)
+
+
+def apply_policy(
+    table: pd.DataFrame, report: ValidationReport, on_error: str
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """Apply ``on_error`` to a validated table; return Bars and the report with ``actions``."""
+    if on_error not in POLICIES:
+        raise ValueError(f"on_error must be one of {list(POLICIES)}; got {on_error!r}.")
+    if on_error == "raise":
+        if not report.ok:
+            raise DataValidationError(report)
+        return _to_bars(table), report
+    issues = report.issues
+    actions: list[pd.DataFrame] = []
+    if on_error == "drop":
+        drop_rules = rules.ROW_RULES
+    else:
+        drop_rules = rules.ROW_RULES - {"ohlc_inconsistent", "high_below_low", "unit_error"}
+    dropped = _rows_of([issues], drop_rules)
+    actions.append(_actions(table, issues, dropped, "dropped", drop_rules))
+    work = table[~table["row"].isin(dropped)].copy()
+    if on_error == "repair":
+        work, repaired = _repair(work, issues)
+        actions.append(repaired)
+    if (issues["rule"] == "unsorted").any():
+        actions.append(
+            _actions(table, issues, _rows_of([issues], {"unsorted"}), "sorted", {"unsorted"})
+        )
+    bars = _to_bars(work)
+    report = replace(report, actions=_concat(actions, _ACTION_COLUMNS))
+    if len(report.actions):
+        logger.warning("%s", report)
+    return bars, report
+
+
+def _repair(work: pd.DataFrame, issues: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clamp high/low, rescale unit errors, back-adjust confirmed splits; list what changed."""
+    done = []
+    fix_rows = set(_rows_of([issues], {"ohlc_inconsistent", "high_below_low"}))
+    if fix_rows:
+        m = work["row"].isin(fix_rows).to_numpy()
+        prices = work.loc[m, list(rules.PRICES)].to_numpy()
+        work.loc[m, "high"] = prices.max(axis=1)
+        work.loc[m, "low"] = prices.min(axis=1)
+        done.append(
+            _actions(
+                work, issues, fix_rows, "clamped high/low", {"ohlc_inconsistent", "high_below_low"}
+            )
+        )
+    unit = issues[issues["rule"] == "unit_error"]
+    if len(unit):
+        factor = work["row"].map(dict(zip(unit["row"], unit["fix"], strict=True))).fillna(1.0)
+        for col in rules.PRICES:
+            work[col] = work[col] * factor.to_numpy()
+        done.append(
+            _actions(work, issues, set(unit["row"]), "rescaled x1/100 or x100", {"unit_error"})
+        )
+    splits = issues[issues["rule"] == "split_signature"]
+    for rec in splits.itertuples(index=False):
+        earlier = (work["symbol"] == rec.symbol) & (work["timestamp"] < rec.timestamp)
+        for col in rules.PRICES:
+            work.loc[earlier, col] = work.loc[earlier, col] * rec.fix
+        work.loc[earlier, "volume"] = work.loc[earlier, "volume"] / rec.fix
+        done.append(
+            _actions(
+                work,
+                issues,
+                {rec.row},
+                f"adjusted {int(earlier.sum())} earlier bars x{rec.fix:g}",
+                {"split_signature"},
+            )
+        )
+    return work, _concat(done, _ACTION_COLUMNS)
+
+
+def _to_bars(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.dropna(subset=["timestamp"])
+    table = table.drop_duplicates(["symbol", "timestamp"], keep="first")
+    panel = table["symbol"].ne("").any()
+    keys = list(INDEX_NAMES) if panel else ["timestamp"]
+    bars = table.set_index(keys)[list(OHLCV_COLUMNS)].astype(np.float64).sort_index(kind="stable")
+    bars.attrs = dict(table.attrs)
+    return bars
+
+
+def _rows_of(parts: list[pd.DataFrame], wanted: set[str] | frozenset[str]) -> list:
+    rows: list = []
+    for part in parts:
+        if len(part):
+            rows += part.loc[part["rule"].isin(wanted), "row"].dropna().tolist()
+    return rows
+
+
+def _actions(table, issues, rows, action: str, rule_names) -> pd.DataFrame:
+    picked = issues[issues["row"].isin(rows) & issues["rule"].isin(rule_names)]
+    picked = picked.drop_duplicates("row")
+    return pd.DataFrame(
+        {
+            "row": picked["row"].to_numpy(),
+            "timestamp": picked["timestamp"].to_numpy(),
+            "symbol": picked["symbol"].to_numpy(),
+            "action": action,
+            "rule": picked["rule"].to_numpy(),
+        }
+    )
+
+
+def _concat(parts: list[pd.DataFrame], columns=rules.ISSUE_COLUMNS) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        empty["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
+        return empty
+    out = pd.concat(parts, ignore_index=True)
+    out["row"] = out["row"].astype("Int64")
+    out["timestamp"] = pd.to_datetime(out["timestamp"], utc=True)
+    return out.sort_values(["row", "timestamp"], kind="stable", na_position="last").reset_index(
+        drop=True
+    )

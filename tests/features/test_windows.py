@@ -88,3 +88,14 @@ def test_make_windows_zscore_norm_standardizes_each_window(feats):
 def test_make_windows_bad_lookback_raises(feats):
     with pytest.raises(ValueError, match="lookback"):
         make_windows(feats, None, lookback=0)
+
+
+def test_make_windows_satisfies_training_windows_protocol(feats, bars):
+    from alphafactory.training.windows import Windows
+
+    ds = make_windows(feats, forward_returns(bars), lookback=6)
+    assert isinstance(ds, Windows)
+    idx = np.array([0, 5, 9])
+    np.testing.assert_array_equal(ds.gather(idx), ds.X_at(idx))
+    np.testing.assert_array_equal(ds.labels[idx], ds.y_at(idx).astype(np.float64))
+    np.testing.assert_array_equal(ds.groups, ds.time_positions)

@@ -178,7 +178,7 @@ def _check_callable(
             else:
                 variant = bars.copy()
                 after = np.asarray(bar_ts > t)
-                block = variant.loc[after, price_cols].to_numpy(dtype=np.float64)
+                block = variant.loc[after, price_cols].to_numpy(dtype=np.float64, copy=True)
                 if check == "nan":
                     block[:] = np.nan
                 else:

@@ -38,9 +38,14 @@ class WindowDataset(Dataset):
         float32 ``[symbols, time, features]``, shared by every subset.
     target : ndarray or None
         float32 ``[symbols, time]``.
-    timestamps, symbols, feature_names : Index
+    timestamps, symbol_names, feature_names : Index
         Axes of ``values``.
     lookback : int
+    symbols, groups : ndarray of int64
+        Per sample: symbol position and time position (the ``Windows`` protocol of
+        ``alphafactory.training``: groups = timestamp id for cross-sectional losses).
+    labels : ndarray or None
+        float64 target of each sample.
     horizon : int or None
         The target's horizon (``target.attrs["horizon"]``) for purging, when known.
     """
@@ -63,7 +68,7 @@ class WindowDataset(Dataset):
         self.values = values
         self.target = target
         self.timestamps = timestamps
-        self.symbols = symbols
+        self.symbol_names = symbols
         self.feature_names = feature_names
         self.lookback = lookback
         self.sample_symbol = sample_symbol
@@ -72,6 +77,11 @@ class WindowDataset(Dataset):
         self.window_norm = window_norm
         self.horizon = horizon
         self._offsets = np.arange(1 - lookback, 1, dtype=np.int64)
+        self.symbols = sample_symbol
+        self.groups = sample_time
+        self.labels = (
+            None if target is None else target[sample_symbol, sample_time].astype(np.float64)
+        )
 
     def __len__(self) -> int:
         return len(self.time_positions)
@@ -85,7 +95,7 @@ class WindowDataset(Dataset):
     def index(self) -> pd.MultiIndex:
         """``(timestamp, symbol)`` of each sample, in sample order."""
         return pd.MultiIndex.from_arrays(
-            [self.timestamps[self.time_positions], self.symbols[self.sample_symbol]],
+            [self.timestamps[self.time_positions], self.symbol_names[self.sample_symbol]],
             names=list(INDEX_NAMES),
         )
 
@@ -102,6 +112,10 @@ class WindowDataset(Dataset):
             std = batch.std(axis=1, keepdims=True)
             batch = np.divide(batch - mean, std, out=np.zeros_like(batch), where=std > 0)
         return batch
+
+    def gather(self, idx: np.ndarray) -> np.ndarray:
+        """Alias of :meth:`X_at` (the ``Windows`` protocol the Trainer uses)."""
+        return self.X_at(idx)
 
     def y_at(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """Targets of the given samples: float32 ``[batch]``.
@@ -156,7 +170,7 @@ class WindowDataset(Dataset):
             values=self.values,
             target=self.target,
             timestamps=self.timestamps,
-            symbols=self.symbols,
+            symbols=self.symbol_names,
             feature_names=self.feature_names,
             lookback=self.lookback,
             sample_symbol=self.sample_symbol[keep],

@@ -34,15 +34,13 @@ def _cloud(ctx: FeatureContext) -> tuple[np.ndarray, np.ndarray]:
     def compute() -> tuple[np.ndarray, np.ndarray]:
         span_a = shift((_midpoint(ctx, 9) + _midpoint(ctx, 26)) / 2.0, 26)
         span_b = shift(_midpoint(ctx, 52), 26)
-        return np.fmax(span_a, span_b), np.fmin(span_a, span_b)
+        return np.maximum(span_a, span_b), np.minimum(span_a, span_b)
 
     return ctx.cached("ichimoku_cloud", compute)
 
 
 def _cloud_dist(ctx: FeatureContext, side: int) -> np.ndarray:
-    top, bottom = _cloud(ctx)
-    level = np.where(np.isnan(top) | np.isnan(bottom), np.nan, top if side == 0 else bottom)
-    return ratio_minus_one(ctx.fields["close"], level)
+    return ratio_minus_one(ctx.fields["close"], _cloud(ctx)[side])
 
 
 def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:

@@ -1,0 +1,147 @@
+"""The panel a walk-forward works on, and per-fold normalization fitted on training rows only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+
+class Normalizer(Protocol):
+    """Anything fitted on a feature frame and applied to another (the features' convention)."""
+
+    def fit(self, frame: pd.DataFrame) -> Normalizer: ...
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame: ...
+
+
+class ZScoreNormalizer:
+    """Per-feature ``(x - mean) / std`` with the mean and std of the rows it was fitted on.
+
+    Attributes
+    ----------
+    mean_, std_ : Series
+        Per feature, from ``fit``'s frame (NaNs skipped); a constant feature gets std 1.
+    """
+
+    def fit(self, frame: pd.DataFrame) -> ZScoreNormalizer:
+        """Learn per-column mean and standard deviation of ``frame``; return self."""
+        values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+        finite = np.isfinite(values)
+        count = finite.sum(axis=0)
+        filled = np.where(finite, values, 0.0)
+        mean = filled.sum(axis=0) / np.maximum(count, 1)
+        var = (np.where(finite, values - mean, 0.0) ** 2).sum(axis=0) / np.maximum(count - 1, 1)
+        std = np.sqrt(var)
+        self.mean_ = pd.Series(mean, index=frame.columns)
+        self.std_ = pd.Series(np.where(std > 0, std, 1.0), index=frame.columns)
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Return ``(frame - mean_) / std_`` (float32 values, same index and columns)."""
+        if not hasattr(self, "mean_"):
+            from alphafactory.models.base import NotFittedError
+
+            raise NotFittedError("ZScoreNormalizer is not fitted: call fit(train_frame) first.")
+        values = (frame.to_numpy(dtype=np.float64, na_value=np.nan) - self.mean_.to_numpy()) / (
+            self.std_.to_numpy()
+        )
+        return pd.DataFrame(values.astype(np.float32), index=frame.index, columns=frame.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class FoldData:
+    """Everything a fold task reads.
+
+    ``row_time``/``row_symbol`` locate each row of ``features`` in the cube; samples are the
+    ``(symbol, time)`` pairs with a complete finite window and a finite label.
+    """
+
+    features: pd.DataFrame
+    row_time: np.ndarray
+    row_symbol: np.ndarray
+    timestamps: pd.DatetimeIndex
+    symbols: pd.Index
+    target: np.ndarray  # float32 [N, T]
+    sample_symbol: np.ndarray
+    sample_time: np.ndarray
+    lookback: int
+
+
+def prepare_panel(features: pd.DataFrame, labels: pd.Series, lookback: int) -> FoldData:
+    """Index the samples of ``features`` and ``labels`` (complete, finite windows only)."""
+    from alphafactory.features.windows import make_windows
+
+    if not isinstance(labels, pd.Series):
+        raise TypeError(f"labels must be a Series, got {type(labels).__name__}.")
+    data = make_windows(features, labels, lookback, nan_policy="drop")
+    if len(data) == 0:
+        raise ValueError(
+            f"No usable sample: every {lookback}-bar window has a NaN feature or no finite label."
+        )
+    index = features.index
+    if isinstance(index, pd.MultiIndex):
+        row_time = data.timestamps.get_indexer(index.get_level_values(0))
+        row_symbol = data.symbol_names.get_indexer(index.get_level_values(1))
+    else:
+        row_time = data.timestamps.get_indexer(index)
+        row_symbol = np.zeros(len(index), dtype=np.intp)
+    assert data.target is not None
+    return FoldData(
+        features=features,
+        row_time=row_time.astype(np.int64),
+        row_symbol=row_symbol.astype(np.int64),
+        timestamps=data.timestamps,
+        symbols=data.symbol_names,
+        target=data.target,
+        sample_symbol=data.sample_symbol,
+        sample_time=data.time_positions,
+        lookback=lookback,
+    )
+
+
+def fold_cube(
+    panel: FoldData, normalizer: Normalizer, train_times: np.ndarray, end: int
+) -> np.ndarray:
+    """Fit ``normalizer`` on the training timestamps' rows; return float32 ``[N, end, F]``.
+
+    Only rows before time position ``end`` are transformed; NaN becomes 0 (the training mean
+    for the default z-score).
+    """
+    in_train = np.zeros(len(panel.timestamps), dtype=bool)
+    in_train[train_times] = True
+    fitted = normalizer.fit(panel.features[in_train[panel.row_time]])
+    keep = panel.row_time < end
+    transformed = fitted.transform(panel.features[keep])
+    cube = np.zeros((len(panel.symbols), end, panel.features.shape[1]), dtype=np.float32)
+    values = transformed.to_numpy(dtype=np.float32, na_value=np.nan)
+    cube[panel.row_symbol[keep], panel.row_time[keep]] = np.nan_to_num(
+        values, nan=0.0, posinf=0.0, neginf=0.0
+    )
+    return cube
+
+
+def mean_ic(scores: np.ndarray, labels: np.ndarray | None, groups: np.ndarray | None) -> float:
+    """Mean Pearson IC across symbols per timestamp (time-series Pearson for one symbol).
+
+    Timestamps with fewer than two symbols or no variance are skipped; NaN when none is left.
+    """
+    if labels is None or len(scores) < 2:
+        return float("nan")
+    finite = np.isfinite(scores) & np.isfinite(labels)
+    s, y = scores[finite], labels[finite]
+    g = np.zeros(len(s), dtype=np.int64) if groups is None else groups[finite]
+    _, g = np.unique(g, return_inverse=True)
+    count = np.bincount(g)
+    if count.max(initial=0) < 2:  # one symbol: a time-series IC
+        g = np.zeros(len(s), dtype=np.int64)
+        count = np.bincount(g)
+    ds = s - (np.bincount(g, s) / count)[g]
+    dy = y - (np.bincount(g, y) / count)[g]
+    cov, vs, vy = np.bincount(g, ds * dy), np.bincount(g, ds * ds), np.bincount(g, dy * dy)
+    ok = (count >= 2) & (vs > 0) & (vy > 0)
+    if not ok.any():
+        return float("nan")
+    return float(np.mean(cov[ok] / np.sqrt(vs[ok] * vy[ok])))

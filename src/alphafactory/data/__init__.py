@@ -1,7 +1,7 @@
 """Bars: schema, validation, CSV/Parquet I/O, downloads, bundled samples, synthetic markets."""
 
 from alphafactory.data.bundled import SampleInfo, list_samples, load_sample
-from alphafactory.data.csv_io import load_ohlcv_csv, write_ohlcv_csv
+from alphafactory.data.csv_io import load_ohlcv_csv, validate_csv, write_ohlcv_csv
 from alphafactory.data.panel import OHLCV_COLUMNS, is_panel, panel_arrays, to_long, to_wide
 from alphafactory.data.parquet_io import read_parquet, write_parquet
 from alphafactory.data.planted import planted_alpha
@@ -28,6 +28,7 @@ __all__ = [
     "synthetic_market",
     "to_long",
     "to_wide",
+    "validate_csv",
     "validate_ohlcv",
     "write_ohlcv_csv",
     "write_parquet",

@@ -52,6 +52,29 @@ def load_ohlcv_csv(
         Bars indexed by ``timestamp`` (or ``(timestamp, symbol)`` with a symbol column), with
         ``attrs``: ``source``, ``asset_class``, ``adjustment``, ``validation`` (counts).
     """
+    table, report = _read_and_validate(path, asset_class, calendar)
+    bars, report = apply_policy(table, report, on_error)
+    bars.attrs.update(
+        {
+            "source": report.source,
+            "asset_class": asset_class,
+            "adjustment": table.attrs.get("adjustment", "as in source"),
+            "validation": report.summary(),
+        }
+    )
+    return (bars, report) if return_report else bars
+
+
+def validate_csv(
+    path: str | Path, *, asset_class: str = "equities", calendar: str | None = None
+) -> ValidationReport:
+    """Validate an OHLCV CSV file without loading it as Bars; rows are named by file line."""
+    return _read_and_validate(path, asset_class, calendar)[1]
+
+
+def _read_and_validate(
+    path: str | Path, asset_class: str, calendar: str | None
+) -> tuple[pd.DataFrame, ValidationReport]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No CSV file at {path}.")
@@ -62,16 +85,7 @@ def load_ohlcv_csv(
     report = validate_table(
         table, unparsable, asset_class=asset_class, calendar=calendar, source=str(path)
     )
-    bars, report = apply_policy(table, report, on_error)
-    bars.attrs.update(
-        {
-            "source": str(path),
-            "asset_class": asset_class,
-            "adjustment": table.attrs.get("adjustment", "as in source"),
-            "validation": report.summary(),
-        }
-    )
-    return (bars, report) if return_report else bars
+    return table, report
 
 
 def write_ohlcv_csv(bars: pd.DataFrame, path: str | Path) -> Path:

@@ -17,6 +17,7 @@ from alphafactory import __version__
 # Order is the order of `alphafactory --help`.
 _COMMAND_MODULES: tuple[str, ...] = (
     "alphafactory.data.cli",
+    "alphafactory.features.cli",
     "alphafactory.dashboard.cli",
 )
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alphafactory.data import OHLCV_COLUMNS, planted_alpha, synthetic_market, to_wide
+from alphafactory.data import OHLCV_COLUMNS, check_bars, planted_alpha, synthetic_market, to_wide
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,7 @@ def test_synthetic_market_same_seed_identical_output():
 
 def test_synthetic_market_bars_follow_contract(planted):
     bars = planted.bars
+    check_bars(bars)
     assert list(bars.columns) == list(OHLCV_COLUMNS)
     assert all(dtype == np.float64 for dtype in bars.dtypes)
     assert bars.index.names == ["timestamp", "symbol"]

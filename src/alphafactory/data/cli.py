@@ -89,7 +89,7 @@ def _validate(args: argparse.Namespace) -> int:
         from alphafactory.data.csv_io import validate_csv
 
         report = validate_csv(path, asset_class=args.asset_class, calendar=args.calendar)
-    print(report.__str__(limit=args.limit))
+    print(report.format(limit=args.limit))
     failed = not report.ok or (args.strict and len(report.issues) > 0)
     return 1 if failed else 0
 

@@ -191,6 +191,11 @@ def synthetic_market(
     # Guard the OHLC invariants against exp() rounding.
     bars["high"] = bars[["open", "high", "close"]].max(axis=1)
     bars["low"] = bars[["open", "low", "close"]].min(axis=1)
+    bars.attrs.update(
+        source=f"synthetic_market(seed={seed}, alpha_ic={alpha_ic}, freq={freq!r})",
+        adjustment="none (synthetic)",
+        asset_class="equities",
+    )
     truth = pa.signal_rows(log_close, rel_volume, momentum_weight=momentum_weight)
     return SyntheticMarket(
         bars=bars,

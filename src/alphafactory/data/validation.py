@@ -101,7 +101,11 @@ class ValidationReport:
             "actions": self.actions["action"].value_counts().to_dict(),
         }
 
-    def __str__(self, limit: int = 40) -> str:
+    def __str__(self) -> str:
+        return self.format()
+
+    def format(self, limit: int = 40) -> str:
+        """Readable report: a header line, then one line per issue (at most ``limit``)."""
         n_err, n_warn = len(self.errors), len(self.warnings)
         lines = [
             f"{self.source}: {self.n_rows} rows, {n_err} errors, {n_warn} warnings"

@@ -33,6 +33,12 @@ def make_bars(n_symbols: int = 4, n_bars: int = 300, seed: int = 0, ragged: bool
     return bars
 
 
+@pytest.fixture(scope="session")
+def bars_factory():
+    """The :func:`make_bars` generator, for tests that need their own size or seed."""
+    return make_bars
+
+
 @pytest.fixture
 def bars() -> pd.DataFrame:
     return make_bars()

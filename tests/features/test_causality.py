@@ -3,23 +3,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_bars
 
 from alphafactory.features import FeatureDef, NotCausalError, check_causal, list_features
 from alphafactory.features.rolling import rolling_mean, shift
 
 
 @pytest.fixture(scope="module")
-def causal_bars():
-    return make_bars(n_symbols=5, n_bars=420, seed=3)
+def causal_bars(bars_factory):
+    return bars_factory(n_symbols=5, n_bars=420, seed=3)
 
 
 def test_every_registered_feature_is_causal(causal_bars):
-    report = check_causal(list(list_features()["name"]), causal_bars, n_cuts=12, seed=1)
+    report = check_causal(list(list_features()["name"]), causal_bars, n_cuts=20, seed=1)
     assert report.ok, report.failures[:5]
-    assert len(report.cuts) == 12
+    assert len(report.cuts) == 20
     # cuts late enough to test the longest warm-ups (252 bars)
     assert max(report.cuts) > causal_bars.index.get_level_values(0).unique()[300]
+
+
+def test_every_registered_feature_is_causal_on_synthetic_market(small_market):
+    bars = small_market.bars
+    ts = bars.index.get_level_values("timestamp")
+    bars = bars[ts <= ts.unique()[299]]  # 20 symbols x 300 bars
+    report = check_causal(list(list_features()["name"]), bars, n_cuts=8, seed=2)
+    assert report.ok, report.failures[:5]
 
 
 def test_single_registered_name_report(causal_bars):

@@ -3,7 +3,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_bars
 
 from alphafactory.features import FeatureSpec, build_features, list_features, rsi
 from alphafactory.features.registry import resolve_spec
@@ -26,9 +25,9 @@ def test_build_features_default_columns_are_registry(bars):
     assert (feats.dtypes == np.float32).all()
 
 
-def test_declared_warmup_is_first_finite_row():
+def test_declared_warmup_is_first_finite_row(bars_factory):
     """On a clean single symbol, each feature is NaN for exactly its declared warm-up."""
-    bars = make_bars(n_symbols=3, n_bars=400, seed=4, ragged=False)
+    bars = bars_factory(n_symbols=3, n_bars=400, seed=4, ragged=False)
     feats = build_features(bars, dtype=np.float64)
     table = list_features().set_index("name")
     first = feats.xs("S0", level="symbol").reset_index(drop=True).apply(

@@ -109,21 +109,19 @@ def write_ohlcv_csv(bars: pd.DataFrame, path: str | Path) -> Path:
 
 def _read_text_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[str]]:
     """All cells as text; lines with the wrong number of fields are set aside by line number."""
-    lines = np.array(path.read_text(encoding="utf-8-sig").splitlines(), dtype=object)
-    if not len(lines) or not str(lines[0]).strip():
+    lines = pd.Series(path.read_text(encoding="utf-8-sig").splitlines(), dtype="string")
+    if not len(lines) or not str(lines.iloc[0]).strip():
         raise ValueError(
             f"{path}: empty file; expected a header timestamp,open,high,low,close,volume."
         )
-    header = [canonical_name(c) for c in str(lines[0]).split(",")]
-    numbers = np.arange(1, len(lines) + 1)
-    body, body_numbers = lines[1:], numbers[1:]
-    keep = np.char.str_len(np.char.strip(body.astype(str))) > 0
-    body, body_numbers = body[keep], body_numbers[keep]
-    commas = np.char.count(body.astype(str), ",")
-    good = commas == len(header) - 1
-    text = "\n".join([str(lines[0]), *body[good].tolist()])
+    header = [canonical_name(c) for c in str(lines.iloc[0]).split(",")]
+    body = lines.iloc[1:]
+    body = body[body.str.strip().str.len() > 0]
+    numbers = body.index.to_numpy() + 1  # 1-based file line numbers
+    good = (body.str.count(",") == len(header) - 1).to_numpy()
+    text = "\n".join([str(lines.iloc[0]), *body[good].tolist()])
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    return frame, body_numbers[good], body_numbers[~good], header
+    return frame, numbers[good], numbers[~good], header
 
 
 def _with_bad_lines(

@@ -5,6 +5,8 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alphafactory.data import (
     DataValidationError,
@@ -175,3 +177,26 @@ def test_check_bars_rejects_wrong_dtype():
     bars = synthetic_market(n_symbols=2, n_bars=5).bars.astype({"volume": "int64"})
     with pytest.raises(ValueError, match="float64"):
         check_bars(bars)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    base=st.floats(min_value=1e-3, max_value=1e6),
+    steps=st.lists(st.floats(min_value=0.9, max_value=1.1), min_size=1, max_size=8),
+)
+def test_csv_round_trip_any_float_bits_exact(tmp_path, base, steps):
+    p = base * np.cumprod(steps)  # arbitrary float bits, no rule triggered
+    stamps = pd.date_range("2024-01-01", periods=len(p), freq="D", tz="UTC", name="timestamp")
+    bars = pd.DataFrame(
+        {"open": p, "high": p * 1.01, "low": p * 0.99, "close": p, "volume": p * 3.0},
+        index=stamps.as_unit("ns"),
+    )
+    path = write_ohlcv_csv(bars, tmp_path / "h.csv")
+    back = load_ohlcv_csv(path, asset_class="crypto")
+    np.testing.assert_array_equal(back.to_numpy(), bars.to_numpy())
+    assert back.index.equals(bars.index)

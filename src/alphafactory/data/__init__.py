@@ -2,6 +2,7 @@
 
 from alphafactory.data.bundled import SampleInfo, list_samples, load_sample
 from alphafactory.data.csv_io import load_ohlcv_csv, validate_csv, write_ohlcv_csv
+from alphafactory.data.download import DownloadError, download
 from alphafactory.data.panel import OHLCV_COLUMNS, is_panel, panel_arrays, to_long, to_wide
 from alphafactory.data.parquet_io import read_parquet, write_parquet
 from alphafactory.data.planted import planted_alpha
@@ -12,10 +13,12 @@ from alphafactory.data.validation import DataValidationError, ValidationReport, 
 __all__ = [
     "OHLCV_COLUMNS",
     "DataValidationError",
+    "DownloadError",
     "SampleInfo",
     "SyntheticMarket",
     "ValidationReport",
     "check_bars",
+    "download",
     "fingerprint",
     "is_panel",
     "list_samples",

@@ -33,6 +33,8 @@ class Panel:
         The bars' own index; results are returned on it, row for row.
     rows, cols : ndarray of intp
         Time and symbol position of each bars row in the wide arrays.
+    dense_sorted : bool
+        True when the bars fill every ``(timestamp, symbol)`` cell in sorted order.
     """
 
     timestamps: pd.DatetimeIndex
@@ -41,22 +43,43 @@ class Panel:
     index: pd.Index
     rows: np.ndarray
     cols: np.ndarray
+    dense_sorted: bool = False
 
     @property
     def shape(self) -> tuple[int, int]:
         """``(T, N)``."""
         return len(self.timestamps), len(self.symbols)
 
+    def gather(self, wide: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Values of a wide ``[T, N]`` array at the bars' rows, in bars order (``[rows]``).
+
+        ``out`` (any float dtype) receives the values when given. A complete panel sorted by
+        (timestamp, symbol) is one strided copy; otherwise one flat index in the array's own
+        memory order.
+        """
+        n_time, n_sym = self.shape
+        if wide.shape != (n_time, n_sym):
+            raise ValueError(f"Expected a wide array of shape {(n_time, n_sym)}, got {wide.shape}.")
+        if out is None:
+            out = np.empty(len(self.rows), dtype=wide.dtype)
+        if self.dense_sorted:
+            np.copyto(out.reshape(n_time, n_sym), wide, casting="same_kind")
+        elif wide.flags.f_contiguous:
+            out[:] = np.take(wide.T.reshape(-1), self.cols * n_time + self.rows)
+        else:
+            out[:] = np.take(np.ascontiguousarray(wide).reshape(-1), self.rows * n_sym + self.cols)
+        return out
+
     def to_series(self, wide: np.ndarray, name: str) -> pd.Series:
         """Gather a wide ``[T, N]`` result onto the bars' rows as a Series."""
-        return pd.Series(wide[self.rows, self.cols], index=self.index, name=name)
+        return pd.Series(self.gather(wide), index=self.index, name=name)
 
     def to_frame(self, columns: Mapping[str, np.ndarray], dtype: type = np.float64) -> pd.DataFrame:
         """Gather several wide ``[T, N]`` results onto the bars' rows as one DataFrame."""
-        out = np.empty((len(self.rows), len(columns)), dtype=dtype)
+        out = np.empty((len(columns), len(self.rows)), dtype=dtype)
         for j, wide in enumerate(columns.values()):
-            out[:, j] = wide[self.rows, self.cols]
-        return pd.DataFrame(out, index=self.index, columns=list(columns), copy=False)
+            self.gather(np.asarray(wide, dtype=np.float64), out=out[j])
+        return pd.DataFrame(out.T, index=self.index, columns=list(columns), copy=False)
 
 
 def load_panel(bars: pd.DataFrame) -> Panel:
@@ -104,7 +127,9 @@ def load_panel(bars: pd.DataFrame) -> Panel:
         wide = np.full(shape, np.nan)
         wide[rows, cols] = bars[name].to_numpy(dtype=np.float64, na_value=np.nan)
         fields[name] = wide
-    return Panel(timestamps, symbols, fields, bars.index, rows, cols)
+    flat = rows * shape[1] + cols
+    dense = len(flat) == shape[0] * shape[1] and bool((flat == np.arange(len(flat))).all())
+    return Panel(timestamps, symbols, fields, bars.index, rows, cols, dense)
 
 
 def long_to_cube(

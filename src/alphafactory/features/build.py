@@ -59,7 +59,7 @@ def build_features(
             raise ValueError(
                 f"Feature {d.name!r} returned shape {wide.shape}; expected {(n_time, n_sym)}."
             )
-        out[j] = wide[panel.rows, panel.cols]
+        panel.gather(wide, out=out[j])
     frame = pd.DataFrame(out.T, index=panel.index, columns=[d.name for d in defs], copy=False)
     frame.columns.name = "feature"
     return frame

@@ -57,7 +57,9 @@ class FeatureContext:
     """
 
     def __init__(self, fields: Mapping[str, np.ndarray]) -> None:
-        self.fields = dict(fields)
+        # Column-major copies: each symbol's series is contiguous, as TA-Lib wants, and
+        # prefix sums along time run over contiguous memory.
+        self.fields = {k: np.asfortranarray(v, dtype=np.float64) for k, v in fields.items()}
         self._cache: dict[Hashable, Any] = {}
 
     @property

@@ -65,15 +65,36 @@ def _anchor(x: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(anchor), anchor, 0.0)
 
 
+def _full_windows(valid: np.ndarray, n: int) -> np.ndarray:
+    """Where the ``n`` rows ending at ``t`` are all valid.
+
+    When each column's valid rows form one block (a symbol listed late, delisted early, a
+    warm-up), this needs no prefix count; otherwise it counts with a cumulative sum.
+    """
+    n_time = len(valid)
+    first = np.argmax(valid, axis=0)
+    last = n_time - 1 - np.argmax(valid[::-1], axis=0)
+    any_valid = valid.any(axis=0)
+    if (valid.sum(axis=0) == np.where(any_valid, last - first + 1, 0)).all():
+        t = np.arange(n_time).reshape(-1, *([1] * (valid.ndim - 1)))
+        return (t >= first + n - 1) & (t <= last) & any_valid
+    count = _window_diff(np.cumsum(valid, axis=0, dtype=np.int32), n)
+    return count == n
+
+
 def _window_sums(
     values: list[np.ndarray], n: int
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Window sums of each array over rows where all arrays are finite, and the valid mask."""
-    valid = np.ones(values[0].shape, dtype=bool)
-    for v in values:
+    valid = np.isfinite(values[0])
+    for v in values[1:]:
         valid &= np.isfinite(v)
-    count = _window_diff(np.cumsum(valid, axis=0, dtype=np.int64), n)
-    full = count == n
+    if valid.all():  # common fast path: only the first n - 1 rows lack a full window
+        full = np.zeros(valid.shape, dtype=bool)
+        full[n - 1 :] = True
+        sums = [_window_diff(np.cumsum(v, axis=0), n) for v in values]
+        return sums, full
+    full = _full_windows(valid, n)
     sums = [_window_diff(np.cumsum(np.where(valid, v, 0.0), axis=0), n) for v in values]
     return sums, full
 
@@ -157,7 +178,8 @@ def rolling_moments(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """
     arr, n = _as_float(x), _check_window(n)
     d = arr - _anchor(arr)
-    (s1, s2, s3, s4), full = _window_sums([d, d**2, d**3, d**4], n)
+    d2 = d * d
+    (s1, s2, s3, s4), full = _window_sums([d, d2, d2 * d, d2 * d2], n)
     mu = s1 / n
     m2 = s2 / n - mu**2
     m3 = s3 / n - 3 * mu * s2 / n + 2 * mu**3

@@ -50,7 +50,7 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         "lstm": {"model": {"hidden_size": 32}, "train": {"epochs": 10, "patience": 3}},
         "tcn": {"model": {"channels": 32}, "train": {"epochs": 10, "patience": 3}},
         "transformer": {
-            "model": {"d_model": 32, "n_heads": 4, "dim_feedforward": 64},
+            "model": {"d_model": 32, "n_heads": 4, "dim_feedforward": 64, "highway": True},
             "train": {"epochs": 8, "patience": 3, "max_batches_per_epoch": 150},
         },
         "cs_transformer": {"model": {}, "train": {"epochs": 8, "patience": 3}},
@@ -66,7 +66,13 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "train": {"epochs": 4, "patience": 2, "max_batches_per_epoch": 30, "lr": 3e-3},
         },
         "transformer": {
-            "model": {"d_model": 16, "n_heads": 2, "dim_feedforward": 32, "time_dim": 4},
+            "model": {
+                "d_model": 16,
+                "n_heads": 2,
+                "dim_feedforward": 32,
+                "time_dim": 4,
+                "highway": True,
+            },
             "train": {"epochs": 4, "patience": 2, "max_batches_per_epoch": 30, "lr": 3e-3},
         },
         "cs_transformer": {
@@ -83,11 +89,11 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
     "ci": {
         "lstm": {
             "model": {"hidden_size": 8, "dropout": 0.0},
-            "train": {"epochs": 3, "patience": 2, "max_batches_per_epoch": 25, "lr": 5e-3},
+            "train": {"epochs": 6, "patience": 3, "max_batches_per_epoch": 25, "lr": 5e-3},
         },
         "tcn": {
             "model": {"channels": 8, "dropout": 0.0},
-            "train": {"epochs": 3, "patience": 2, "max_batches_per_epoch": 25, "lr": 5e-3},
+            "train": {"epochs": 6, "patience": 3, "max_batches_per_epoch": 25, "lr": 5e-3},
         },
         "transformer": {
             "model": {
@@ -96,16 +102,17 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
                 "dim_feedforward": 16,
                 "time_dim": 4,
                 "dropout": 0.0,
+                "highway": True,
             },
-            "train": {"epochs": 3, "patience": 2, "max_batches_per_epoch": 25, "lr": 5e-3},
+            "train": {"epochs": 6, "patience": 3, "max_batches_per_epoch": 25, "lr": 1e-2},
         },
         "cs_transformer": {
-            "model": {},
-            "train": {"epochs": 3, "patience": 2, "max_batches_per_epoch": 25, "lr": 5e-3},
+            "model": {"d_model": 8, "n_heads": 2, "dim_feedforward": 16, "time_dim": 4},
+            "train": {"epochs": 4, "patience": 2, "max_batches_per_epoch": 25, "lr": 5e-3},
         },
         "mlp": {
             "model": {"hidden": (16,), "dropout": 0.0},
-            "train": {"epochs": 3, "patience": 2, "max_batches_per_epoch": 25, "lr": 5e-3},
+            "train": {"epochs": 4, "patience": 2, "max_batches_per_epoch": 25, "lr": 5e-3},
         },
         "lightgbm": {"model": {"n_estimators": 50}},
         "xgboost": {"model": {"n_estimators": 50}},
@@ -116,7 +123,7 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
 def get_model(
     name: str,
     *,
-    preset: str | None = None,
+    preset: str = "default",
     train: TrainConfig | Mapping[str, Any] | None = None,
     seed: int = 0,
     **params: Any,
@@ -127,7 +134,7 @@ def get_model(
     ----------
     name : str
         One of :data:`MODEL_NAMES`.
-    preset : {"default", "demo", "ci"}, optional
+    preset : {"default", "demo", "ci"}
         Start from a named bundle of settings (see the module docstring); ``params`` and
         ``train`` override it field by field.
     train : TrainConfig or mapping, optional
@@ -148,9 +155,9 @@ def get_model(
     """
     if name not in MODEL_NAMES:
         raise ValueError(f"Unknown model {name!r}; expected one of {list(MODEL_NAMES)}.")
-    if preset is not None and preset not in PRESETS:
+    if preset not in PRESETS:
         raise ValueError(f"Unknown preset {preset!r}; expected one of {sorted(PRESETS)}.")
-    base = PRESETS.get(preset or "default", {}).get(name, {}) if preset else {}
+    base = PRESETS[preset].get(name, {})
     model_params = {**base.get("model", {}), **params}
     if name in ESTIMATORS:
         if train is not None:

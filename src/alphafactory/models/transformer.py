@@ -30,7 +30,15 @@ class TransformerConfig:
     dropout : float
         Dropout in attention and feed-forward blocks.
     time_dim : int
-        Width of the Time2Vec embedding of the step position, added to the inputs.
+        Width of the Time2Vec embedding of the step position, concatenated to the inputs.
+    positional : {"time2vec", "learned"}
+        Step positions as Time2Vec features of the relative time, or additionally a learned
+        embedding per step (needs the lookback at build time; the model then reads only windows
+        of that length).
+    highway : bool
+        Add a linear "highway" over the raw input window to the score (the autoregressive
+        component of LSTNet, Lai et al. 2018), so the encoder models what a linear read of the
+        window misses; it trains much faster on small data. Needs the lookback at build time.
     pooling : {"last", "mean", "attention"}
         How the sequence is reduced to one vector: the last step, the mean over steps, or a
         learned attention weighting of steps.
@@ -43,17 +51,20 @@ class TransformerConfig:
     dropout: float = 0.1
     time_dim: int = 8
     pooling: Pooling = "last"
+    positional: Literal["time2vec", "learned"] = "time2vec"
+    highway: bool = False
 
     def build(self, n_features: int, lookback: int) -> TransformerAlpha:
         """Return a freshly initialised module."""
-        del lookback
-        return TransformerAlpha(n_features, self)
+        return TransformerAlpha(n_features, self, lookback=lookback)
 
 
 class SequenceEncoder(nn.Module):
     """Encode ``[batch, lookback, features]`` into ``[batch, d_model]`` (shared with the ranker)."""
 
-    def __init__(self, n_features: int, config: TransformerConfig) -> None:
+    def __init__(
+        self, n_features: int, config: TransformerConfig, lookback: int | None = None
+    ) -> None:
         super().__init__()
         if config.d_model % config.n_heads:
             raise ValueError(
@@ -63,9 +74,20 @@ class SequenceEncoder(nn.Module):
             raise ValueError(
                 f"pooling must be 'last', 'mean' or 'attention', got {config.pooling!r}."
             )
+        if config.positional not in ("time2vec", "learned"):
+            raise ValueError(
+                f"positional must be 'time2vec' or 'learned', got {config.positional!r}."
+            )
+        if config.positional == "learned" and lookback is None:
+            raise ValueError("positional='learned' needs the lookback to size its embedding.")
         self.pooling = config.pooling
         self.time = Time2Vec(config.time_dim)
         self.embed = nn.Linear(n_features + config.time_dim, config.d_model)
+        self.position = (
+            nn.Parameter(torch.zeros(1, lookback, config.d_model))
+            if config.positional == "learned" and lookback is not None
+            else None
+        )
         layer = nn.TransformerEncoderLayer(
             config.d_model,
             config.n_heads,
@@ -83,7 +105,15 @@ class SequenceEncoder(nn.Module):
         # Positions run from -1 (oldest) to 0 (newest), so a window's last step is always 0.
         steps = torch.arange(lookback, device=x.device, dtype=x.dtype) - (lookback - 1)
         pos = self.time((steps / max(lookback, 1)).view(1, lookback, 1)).expand(batch, -1, -1)
-        h = self.norm(self.encoder(self.embed(torch.cat([x, pos], dim=-1))))
+        h = self.embed(torch.cat([x, pos], dim=-1))
+        if self.position is not None:
+            if lookback != self.position.shape[1]:
+                raise ValueError(
+                    f"This encoder learned positions for {self.position.shape[1]} steps; got "
+                    f"windows of {lookback}."
+                )
+            h = h + self.position
+        h = self.norm(self.encoder(h))
         if self.pooling == "last":
             return h[:, -1, :]
         if self.pooling == "mean":
@@ -102,14 +132,33 @@ class TransformerAlpha(nn.Module):
         Features per time step.
     config : TransformerConfig, optional
         Architecture; defaults to ``TransformerConfig()``.
+    lookback : int, optional
+        Window length (required for learned positions).
     """
 
-    def __init__(self, n_features: int, config: TransformerConfig | None = None) -> None:
+    def __init__(
+        self,
+        n_features: int,
+        config: TransformerConfig | None = None,
+        *,
+        lookback: int | None = None,
+    ) -> None:
         super().__init__()
         config = config or TransformerConfig()
-        self.encoder = SequenceEncoder(n_features, config)
+        self.encoder = SequenceEncoder(n_features, config, lookback)
         self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(config.d_model, 1))
+        if config.highway and lookback is None:
+            raise ValueError("highway=True needs the lookback to size the linear path.")
+        self.lookback = lookback
+        self.highway = nn.Linear(lookback * n_features, 1) if config.highway and lookback else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Score a batch of windows ``[batch, lookback, features]`` -> ``[batch]``."""
-        return self.head(self.encoder(x)).squeeze(-1)
+        score = self.head(self.encoder(x)).squeeze(-1)
+        if self.highway is not None:
+            if x.shape[1] != self.lookback:
+                raise ValueError(
+                    f"The highway was built for windows of {self.lookback} steps; got {x.shape[1]}."
+                )
+            score = score + self.highway(x.flatten(1)).squeeze(-1)
+        return score

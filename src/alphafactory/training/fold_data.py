@@ -123,25 +123,33 @@ def fold_cube(
     return cube
 
 
-def mean_ic(scores: np.ndarray, labels: np.ndarray | None, groups: np.ndarray | None) -> float:
-    """Mean Pearson IC across symbols per timestamp (time-series Pearson for one symbol).
+def ic_by_group(
+    scores: np.ndarray, labels: np.ndarray, groups: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson IC of ``scores`` with ``labels`` inside each group (timestamp).
 
-    Timestamps with fewer than two symbols or no variance are skipped; NaN when none is left.
+    Returns ``(group_ids, ic)`` for groups with at least two finite pairs and some variance; with
+    one symbol (every group a singleton) the whole sample is one group (a time-series IC).
     """
-    if labels is None or len(scores) < 2:
-        return float("nan")
     finite = np.isfinite(scores) & np.isfinite(labels)
     s, y = scores[finite], labels[finite]
-    g = np.zeros(len(s), dtype=np.int64) if groups is None else groups[finite]
-    _, g = np.unique(g, return_inverse=True)
-    count = np.bincount(g)
-    if count.max(initial=0) < 2:  # one symbol: a time-series IC
-        g = np.zeros(len(s), dtype=np.int64)
-        count = np.bincount(g)
-    ds = s - (np.bincount(g, s) / count)[g]
-    dy = y - (np.bincount(g, y) / count)[g]
-    cov, vs, vy = np.bincount(g, ds * dy), np.bincount(g, ds * ds), np.bincount(g, dy * dy)
+    raw = np.zeros(len(s), dtype=np.int64) if groups is None else groups[finite]
+    ids, g = np.unique(raw, return_inverse=True)
+    count = np.bincount(g, minlength=len(ids))
+    if count.max(initial=0) < 2:
+        ids, g = np.zeros(1, dtype=np.int64), np.zeros(len(s), dtype=np.int64)
+        count = np.bincount(g, minlength=1)
+    ds = s - (np.bincount(g, s, len(ids)) / np.maximum(count, 1))[g]
+    dy = y - (np.bincount(g, y, len(ids)) / np.maximum(count, 1))[g]
+    cov = np.bincount(g, ds * dy, len(ids))
+    vs, vy = np.bincount(g, ds * ds, len(ids)), np.bincount(g, dy * dy, len(ids))
     ok = (count >= 2) & (vs > 0) & (vy > 0)
-    if not ok.any():
+    return ids[ok], cov[ok] / np.sqrt(vs[ok] * vy[ok])
+
+
+def mean_ic(scores: np.ndarray, labels: np.ndarray | None, groups: np.ndarray | None) -> float:
+    """Mean of :func:`ic_by_group` (NaN when no group qualifies)."""
+    if labels is None or len(scores) < 2:
         return float("nan")
-    return float(np.mean(cov[ok] / np.sqrt(vs[ok] * vy[ok])))
+    _, ic = ic_by_group(scores, labels, groups)
+    return float(ic.mean()) if len(ic) else float("nan")

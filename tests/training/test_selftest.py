@@ -1,0 +1,117 @@
+"""The research pipeline's self-tests at CI size (the full-size check: research/model_zoo.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alphafactory.training import WalkForward, ZScoreNormalizer, walk_forward
+from alphafactory.training.selftest import (
+    SelfTestSettings,
+    run_selftest,
+    selftest_data,
+    selftest_stats,
+)
+
+SMALL = SelfTestSettings.small()
+MODELS = ["ridge", "mlp", "lstm", "tcn", "transformer", "cs_transformer", "lightgbm", "xgboost"]
+N_TRIALS = len(MODELS)
+
+
+def _config(name: str) -> dict | None:
+    return None if name == "ridge" else {"preset": "ci"}
+
+
+def _skip_missing(name: str) -> None:
+    if name in ("lightgbm", "xgboost") and importlib.util.find_spec(name) is None:
+        pytest.skip(f"{name} is not installed (pip install 'alphafactory[gbm]')")
+
+
+def _deflated_sharpe(returns: pd.Series, n_trials: int) -> float:
+    """Bailey and Lopez de Prado (2014), per-period Sharpe, trials' SR variance 1/(T-1)."""
+    r = returns.to_numpy()
+    t = len(r)
+    sr = r.mean() / r.std(ddof=1)
+    z = (r - r.mean()) / r.std(ddof=0)
+    skew, kurt = np.mean(z**3), np.mean(z**4)
+    gamma = 0.5772156649015329
+    nd = NormalDist()
+    sr0 = np.sqrt(1.0 / (t - 1)) * (
+        (1 - gamma) * nd.inv_cdf(1 - 1 / n_trials) + gamma * nd.inv_cdf(1 - 1 / (n_trials * np.e))
+    )
+    denom = np.sqrt(1 - skew * sr + (kurt - 1) / 4 * sr**2)
+    return nd.cdf((sr - sr0) * np.sqrt(t - 1) / denom)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_selftest_null_market_ic_within_3se_and_dsr_not_significant(name):
+    _skip_missing(name)
+    result = run_selftest(name, "null", SMALL, config=_config(name))
+    assert len(result.ic_series) == 3 * SMALL.test
+    assert abs(result.ic) < 3 * result.ic_se
+    assert _deflated_sharpe(result.long_short, N_TRIALS) < 0.95
+
+
+@pytest.mark.parametrize(("name", "min_ratio"), [("ridge", 0.8), ("lstm", 0.6), ("tcn", 0.6),
+                                                 ("transformer", 0.6)])  # fmt: skip
+def test_selftest_planted_alpha_recovers_most_of_oracle_ic(name, min_ratio):
+    result = run_selftest(name, "planted", SMALL, config=_config(name))
+    assert result.oracle_ic == pytest.approx(SMALL.alpha_ic, abs=0.01)
+    assert result.ratio >= min_ratio
+    assert result.t_stat > 3
+
+
+def test_selftest_oracle_ic_is_planted_ic_on_the_same_timestamps():
+    market, features, labels = selftest_data(SMALL, "planted")
+    result = walk_forward(features, labels, model="ridge", splitter=SMALL.splitter(), lookback=5)
+    stats = selftest_stats(result, market.truth, "planted")
+    truth = market.truth.reindex(result.predictions.index)
+    frame = pd.concat([truth, result.predictions["label"]], axis=1)
+    by_hand = frame.groupby(level="timestamp").apply(lambda f: f["truth"].corr(f["label"]))
+    assert stats.oracle_ic == pytest.approx(by_hand.mean(), abs=1e-12)
+
+
+# ------------------------------------------------------------------ leakage guard
+def _null_t_stat(features: pd.DataFrame, labels: pd.Series, market, normalizer=None) -> float:
+    result = walk_forward(
+        features, labels, model="ridge", splitter=SMALL.splitter(), lookback=SMALL.lookback,
+        normalizer=normalizer,
+    )  # fmt: skip
+    return selftest_stats(result, market.truth, "null").t_stat
+
+
+class _CentredSmoother(ZScoreNormalizer):
+    """A classic leak: 'smoothing' features with a centred two-bar mean (uses bar t+1)."""
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        ahead = frame.groupby(level="symbol").shift(-1)
+        return super().transform((frame + ahead.fillna(frame)) / 2)
+
+
+def test_leakage_guard_one_bar_label_leak_makes_null_ic_jump():
+    market, features, labels = selftest_data(SMALL, "null")
+    honest = _null_t_stat(features, labels, market)
+    leaked = features.assign(leak=labels)  # bar t sees the return of bar t+1
+    assert abs(honest) < 3
+    assert _null_t_stat(leaked, labels, market) > 10
+
+
+def test_leakage_guard_one_bar_normalizer_leak_makes_null_ic_jump():
+    market, features, labels = selftest_data(SMALL, "null")
+    assert _null_t_stat(features, labels, market, normalizer=_CentredSmoother()) > 10
+
+
+def test_leakage_guard_purge_below_horizon_is_refused():
+    market, features, _ = selftest_data(SMALL, "null")
+    from alphafactory.labels import forward_returns
+
+    labels5 = forward_returns(market.bars, 5, kind="log", demean=True)
+    with pytest.raises(ValueError, match="shorter than the label horizon"):
+        walk_forward(
+            features, labels5, model="ridge",
+            splitter=WalkForward(train=400, val=100, test=120, purge=1),
+        )  # fmt: skip

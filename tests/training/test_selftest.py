@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
-from statistics import NormalDist
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from alphafactory.evaluation import deflated_sharpe_ratio
 from alphafactory.training import WalkForward, ZScoreNormalizer, walk_forward
 from alphafactory.training.selftest import (
     SelfTestSettings,
@@ -31,29 +30,13 @@ def _skip_missing(name: str) -> None:
         pytest.skip(f"{name} is not installed (pip install 'alphafactory[gbm]')")
 
 
-def _deflated_sharpe(returns: pd.Series, n_trials: int) -> float:
-    """Bailey and Lopez de Prado (2014), per-period Sharpe, trials' SR variance 1/(T-1)."""
-    r = returns.to_numpy()
-    t = len(r)
-    sr = r.mean() / r.std(ddof=1)
-    z = (r - r.mean()) / r.std(ddof=0)
-    skew, kurt = np.mean(z**3), np.mean(z**4)
-    gamma = 0.5772156649015329
-    nd = NormalDist()
-    sr0 = np.sqrt(1.0 / (t - 1)) * (
-        (1 - gamma) * nd.inv_cdf(1 - 1 / n_trials) + gamma * nd.inv_cdf(1 - 1 / (n_trials * np.e))
-    )
-    denom = np.sqrt(1 - skew * sr + (kurt - 1) / 4 * sr**2)
-    return nd.cdf((sr - sr0) * np.sqrt(t - 1) / denom)
-
-
 @pytest.mark.parametrize("name", MODELS)
 def test_selftest_null_market_ic_within_3se_and_dsr_not_significant(name):
     _skip_missing(name)
     result = run_selftest(name, "null", SMALL, config=_config(name))
-    assert len(result.ic_series) == 3 * SMALL.test
+    assert 2 * SMALL.test < len(result.ic_series) <= 3 * SMALL.test  # NaN when scores tie
     assert abs(result.ic) < 3 * result.ic_se
-    assert _deflated_sharpe(result.long_short, N_TRIALS) < 0.95
+    assert deflated_sharpe_ratio(result.long_short, N_TRIALS) < 0.95
 
 
 @pytest.mark.parametrize(("name", "min_ratio"), [("ridge", 0.8), ("lstm", 0.6), ("tcn", 0.6),

@@ -15,10 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
-from alphafactory.training.fold_data import ic_by_group
 from alphafactory.training.splits import WalkForward
 from alphafactory.training.walk_forward import WalkForwardResult, walk_forward
 
@@ -64,7 +62,8 @@ class SelfTestResult:
     ic : float
         Mean over test timestamps of the cross-sectional Pearson IC of score with label.
     ic_se : float
-        Its standard error ``std(IC_t) / sqrt(n)`` (1-bar labels do not overlap).
+        Its Newey-West standard error (:func:`alphafactory.evaluation.ic_summary`; with 1-bar
+        labels the ICs do not overlap and it is ``std(IC_t) / sqrt(n)``).
     oracle_ic : float
         Mean IC of the planted ``truth`` with the label over the same test timestamps.
     ic_series : Series
@@ -122,26 +121,24 @@ def selftest_stats(
     result: WalkForwardResult, truth: pd.Series, market: Literal["null", "planted"]
 ) -> SelfTestResult:
     """Compute the self-test statistics of a walk-forward's out-of-sample predictions."""
+    from alphafactory.evaluation import ic_summary, information_coefficient
+
     pred = result.predictions
-    times = pred.index.get_level_values("timestamp")
-    groups = pd.Index(times).codes if hasattr(times, "codes") else times.factorize()[0]
-    score, label = pred["score"].to_numpy(), pred["label"].to_numpy()
-    ids, ic = ic_by_group(score, label, groups)
-    unique_times = pd.Index(times.unique())
-    series = pd.Series(ic, index=unique_times[ids], name="ic")
-    oracle_ids, oracle = ic_by_group(truth.reindex(pred.index).to_numpy(), label, groups)
-    del oracle_ids
+    labels = pred["label"].copy()
+    labels.attrs["horizon"] = int(result.meta.get("horizon", 1))
+    series = information_coefficient(pred["score"], labels, "pearson", min_obs=2).dropna()
+    oracle = information_coefficient(truth.reindex(pred.index), labels, "pearson", min_obs=2)
+    stats = ic_summary(series)
     ranks = pred["score"].groupby(level="timestamp").rank()
     centred = ranks - ranks.groupby(level="timestamp").transform("mean")
     weights = centred / centred.abs().groupby(level="timestamp").transform("sum")
     long_short = (weights * pred["label"]).groupby(level="timestamp").sum().rename("long_short")
-    se = float(series.std(ddof=1) / np.sqrt(len(series))) if len(series) > 1 else float("nan")
     return SelfTestResult(
         model=result.model,
         market=market,
-        ic=float(series.mean()),
-        ic_se=se,
-        oracle_ic=float(np.mean(oracle)) if len(oracle) else float("nan"),
+        ic=stats.mean,
+        ic_se=stats.se,
+        oracle_ic=float(oracle.mean()),
         ic_series=series,
         long_short=long_short,
         result=result,

@@ -37,8 +37,8 @@ class ICSummary:
     mean, std : float
         ``mean(IC_t)`` and ``std(IC_t)`` (``ddof=1``) over the ``n`` defined ICs.
     se : float
-        Standard error of the mean: ``sqrt(S / n)``, ``S`` the Newey-West long-run variance with
-        ``overlap - 1`` Bartlett lags (``std / sqrt(n)`` when ``overlap = 1``).
+        Standard error of the mean: ``sqrt(S / n)``, ``S`` the Newey-West long-run variance
+        (``std / sqrt(n)`` when ICs do not overlap).
     t_stat : float
         ``mean / se``.
     icir : float
@@ -157,7 +157,9 @@ def _safe_corr(cov, var_s, var_y, raw_s, raw_y) -> np.ndarray:
     return np.where(flat, np.nan, np.clip(ic, -1.0, 1.0))
 
 
-def ic_summary(ic: pd.Series | np.ndarray, overlap: int | None = None) -> ICSummary:
+def ic_summary(
+    ic: pd.Series | np.ndarray, overlap: int | None = None, *, lags: int | None = None
+) -> ICSummary:
     """Summarize an IC series: mean, std, Newey-West standard error, t-statistic, ICIR.
 
     Parameters
@@ -169,6 +171,11 @@ def ic_summary(ic: pd.Series | np.ndarray, overlap: int | None = None) -> ICSumm
         ``h``-bar forward returns sampled every bar). The standard error uses ``overlap - 1``
         Newey-West lags. Default: ``ic.attrs["overlap"]`` set by
         :func:`information_coefficient`, else 1 (independent ICs).
+    lags : int, optional
+        Bartlett lags ``L`` of the Newey-West variance. Default ``4 * (overlap - 1)``: with
+        only ``overlap - 1`` lags the Bartlett weights understate the long-run variance of
+        ``h``-bar overlapping labels by about a third (``h = 5``: 17 instead of 25 units);
+        four times as many bring that bias under about 10% of the variance (5% of the se).
 
     Returns
     -------
@@ -182,11 +189,14 @@ def ic_summary(ic: pd.Series | np.ndarray, overlap: int | None = None) -> ICSumm
         overlap = int(series.attrs.get("overlap", 1))
     if int(overlap) != overlap or overlap < 1:
         raise ValueError(f"overlap must be an integer >= 1; got {overlap!r}.")
+    lags = 4 * (int(overlap) - 1) if lags is None else lags
+    if int(lags) != lags or lags < 0:
+        raise ValueError(f"lags must be an integer >= 0; got {lags!r}.")
     x = series.to_numpy()
     n = len(x)
     mean = float(x.mean())
     std = float(x.std(ddof=1)) if n > 1 else float("nan")
-    se = float(np.sqrt(newey_west_variance(x, overlap - 1) / n)) if n > 1 else float("nan")
+    se = float(np.sqrt(newey_west_variance(x, int(lags)) / n)) if n > 1 else float("nan")
     return ICSummary(
         mean=mean,
         std=std,

@@ -61,7 +61,7 @@ def infer_periods_per_year(index: pd.Index | pd.Series | pd.DataFrame) -> float:
         )
     stamps = stamps.as_unit("ns")
     spacing = pd.Timedelta(np.median(np.diff(stamps.asi8)), unit="ns")
-    trades_weekends = bool((stamps.dayofweek == 5).any())
+    trades_weekends = bool((stamps.day_of_week == 5).any())
     days = CALENDAR_DAYS_PER_YEAR if trades_weekends else TRADING_DAYS_PER_YEAR
     if spacing >= 0.75 * _DAY:
         if spacing <= 1.5 * _DAY or (spacing <= 3.5 * _DAY and not trades_weekends):

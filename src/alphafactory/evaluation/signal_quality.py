@@ -81,7 +81,8 @@ def ic_decay(
     -------
     DataFrame
         Indexed by ``horizon``, columns ``mean, std, se, t_stat, icir, n`` from
-        :func:`ic_summary` with ``overlap = h`` (``window + h - 1`` for one asset).
+        :func:`ic_summary` with ``overlap = h`` (``window + h - 1`` for one asset), so the
+        standard errors account for the overlap of ``h``-bar labels.
     """
     hs = [int(h) for h in horizons]
     if not hs:

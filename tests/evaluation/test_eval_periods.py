@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from alphafactory.evaluation import infer_periods_per_year
+
+
+def _intraday(start: str, end: str, freq: str, days: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    first, last = pd.Timedelta(f"{start}:00"), pd.Timedelta(f"{end}:00")
+    stamps = [pd.date_range(d + first, d + last, freq=freq) for d in days]
+    return pd.DatetimeIndex([t for day in stamps for t in day], name="timestamp")
+
+
+def test_infer_periods_weekday_daily_is_252():
+    index = pd.bdate_range("2021-01-04", periods=300, tz="UTC", name="timestamp")
+    assert infer_periods_per_year(index) == 252.0
+
+
+def test_infer_periods_seven_day_daily_is_365():
+    index = pd.date_range("2021-01-01", periods=400, freq="D", tz="UTC")
+    assert infer_periods_per_year(index) == 365.0
+
+
+def test_infer_periods_weekly_and_monthly_snap_to_calendar():
+    weekly = pd.date_range("2015-01-02", periods=200, freq="W-FRI", tz="UTC")
+    monthly = pd.date_range("2015-01-31", periods=60, freq="ME", tz="UTC")
+    assert infer_periods_per_year(weekly) == 52.0
+    assert infer_periods_per_year(monthly) == 12.0
+
+
+def test_infer_periods_equity_five_minute_bars_multiply_session():
+    # Bar ends 14:35 .. 21:00 UTC (the 09:30-16:00 New York session in winter): 78 bars a day.
+    days = pd.bdate_range("2022-03-01", periods=5, tz="UTC")
+    index = _intraday("14:35", "21:00", "5min", days)
+    assert infer_periods_per_year(index) == 252.0 * 78
+
+
+def test_infer_periods_crypto_hourly_bars_is_24_times_365():
+    index = pd.date_range("2022-01-01 01:00", periods=24 * 14, freq="h", tz="UTC")
+    assert infer_periods_per_year(index) == 365.0 * 24
+
+
+def test_infer_periods_panel_index_uses_unique_timestamps():
+    stamps = pd.bdate_range("2021-01-04", periods=30, tz="UTC")
+    index = pd.MultiIndex.from_product([stamps, ["A", "B"]], names=["timestamp", "symbol"])
+    assert infer_periods_per_year(pd.Series(0.0, index=index)) == 252.0
+
+
+@pytest.mark.parametrize(
+    "index",
+    [pd.RangeIndex(10), pd.DatetimeIndex(["2021-01-04"], tz="UTC")],
+)
+def test_infer_periods_unusable_index_raises(index):
+    with pytest.raises(ValueError, match="periods_per_year"):
+        infer_periods_per_year(index)

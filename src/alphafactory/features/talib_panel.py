@@ -52,13 +52,12 @@ def _span(valid_col: np.ndarray) -> tuple[int, int]:
     return int(hits[0]), int(hits[-1]) + 1
 
 
-def _mask_integer_lookback(fn: Callable[..., Any], res: np.ndarray, params: dict) -> np.ndarray:
-    """Integer outputs (candlestick patterns) hold 0 during warm-up; make that NaN."""
-    if np.issubdtype(res.dtype, np.floating):
-        return res
-    out = res.astype(np.float64)
-    out[: int(abstract.Function(fn.__name__, **params).lookback)] = np.nan
-    return out
+def _empty_outputs(
+    fn: Callable[..., Any], n_inputs: int, params: dict, n_cols: int, n_time: int
+) -> list[np.ndarray]:
+    """Output buffers ``[N, T]``, one per TA-Lib output (counted by a tiny probe call)."""
+    probe = fn(*[np.full(2, np.nan) for _ in range(n_inputs)], **params)
+    return [np.empty((n_cols, n_time)) for _ in (probe if isinstance(probe, tuple) else (probe,))]
 
 
 def apply_talib(
@@ -94,37 +93,42 @@ def apply_talib(
     whole = np.ones(n_cols, dtype=bool)
     for arr in arrays:
         whole &= np.isfinite(arr[0]) & np.isfinite(arr[-1])
+    views = [arr.T for arr in arrays]  # row j of a view is column j (TA-Lib copies if strided)
     outs: list[np.ndarray] | None = None
+    int_lookback = 0
     for j in range(n_cols):
-        series = [np.ascontiguousarray(arr[:, j]) for arr in arrays]
+        series = [view[j] for view in views]
         lo, hi = 0, n_time
         if not whole[j]:
             valid = np.isfinite(series[0])
             for col in series[1:]:
                 valid &= np.isfinite(col)
             lo, hi = _span(valid)
-        if hi <= lo:
-            probe = fn(*[np.full(2, np.nan) for _ in series], **params)
-            result: tuple = (None,) * (len(probe) if isinstance(probe, tuple) else 1)
-        else:
-            res = fn(*[col[lo:hi] for col in series], **params) if hi - lo < n_time else fn(
-                *series, **params
-            )
-            result = res if isinstance(res, tuple) else (res,)
-            result = tuple(_mask_integer_lookback(fn, r, params) for r in result)
-        if n_cols == 1 and hi - lo == n_time:  # a single full series: no copy
-            return tuple(restore(inputs[0], np.asarray(r, dtype=np.float64)[:, None])
-                         for r in result)
+            if hi <= lo:  # a symbol with no bar: all NaN
+                outs = outs or _empty_outputs(fn, len(series), params, n_cols, n_time)
+                for out in outs:
+                    out[j] = np.nan
+                continue
+            series = [col[lo:hi] for col in series]
+        res = fn(*series, **params)
+        result = res if isinstance(res, tuple) else (res,)
         if outs is None:
+            if not np.issubdtype(result[0].dtype, np.floating):
+                # integer outputs (candlestick patterns) hold 0 during warm-up: make it NaN
+                int_lookback = int(abstract.Function(fn.__name__, **params).lookback)
+            if n_cols == 1 and hi - lo == n_time and not int_lookback:
+                # a single full series: return TA-Lib's arrays without a copy
+                return tuple(restore(inputs[0], r[:, None]) for r in result)
             outs = [np.empty((n_cols, n_time)) for _ in result]
-        for out, res_k in zip(outs, result, strict=True):
-            if res_k is None:
-                out[j] = np.nan
-            elif hi - lo == n_time:
-                out[j] = res_k
-            else:
-                out[j, :lo] = np.nan
-                out[j, lo:hi] = res_k
-                out[j, hi:] = np.nan
+        if hi - lo == n_time and not int_lookback:
+            for out, r in zip(outs, result, strict=True):
+                out[j] = r
+            continue
+        for out, r in zip(outs, result, strict=True):
+            row = out[j]
+            row[:lo] = np.nan
+            row[lo:hi] = r
+            row[hi:] = np.nan
+            row[lo : lo + int_lookback] = np.nan
     assert outs is not None
     return tuple(restore(inputs[0], out.T) for out in outs)

@@ -53,7 +53,7 @@ def as_series(values: ArrayLike, name: str, *, dropna: bool = True) -> pd.Series
     return out
 
 
-def as_long(values: pd.Series | pd.DataFrame, name: str) -> pd.Series:
+def as_long(values: pd.Series | pd.DataFrame, name: str, *, dropna: bool = True) -> pd.Series:
     """Return scores or labels as a float64 Series, a wide ``T x N`` frame stacked to long.
 
     The result is indexed by ``(timestamp, symbol)`` (panels) or by its own single index.
@@ -69,8 +69,8 @@ def as_long(values: pd.Series | pd.DataFrame, name: str) -> pd.Series:
             stacked = values.stack(future_stack=True)
             stacked.index = stacked.index.set_names(list(INDEX_NAMES))
             stacked.attrs = attrs
-            return as_series(stacked, name)
-    return as_series(values, name)
+            return as_series(stacked, name, dropna=dropna)
+    return as_series(values, name, dropna=dropna)
 
 
 def align(scores: pd.Series, labels: pd.Series) -> tuple[pd.Series, pd.Series]:

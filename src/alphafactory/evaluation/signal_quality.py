@@ -34,12 +34,14 @@ def directional_accuracy(
 def forward_compounded(returns: pd.Series | pd.DataFrame, horizon: int) -> pd.Series:
     """Forward ``h``-bar return ``R_t = prod_{k=1..h} (1 + r_{t+k}) - 1`` from 1-bar returns.
 
-    ``r_t`` is the simple return over ``(t-1, t]``, so ``R_t`` uses bars after ``t`` only. NaN
-    when any of the ``h`` returns is missing. Panels are handled per symbol on the wide frame.
+    ``r_t`` is the simple return over ``(t-1, t]``, so ``R_t`` uses bars after ``t`` only.
+    Panels are handled per symbol on the wide frame (give a wide frame, or a long Series that
+    keeps NaN rows, so no timestamp is lost). A ``t`` whose ``h`` next returns are not all
+    present is left out of the result.
     """
     if int(horizon) != horizon or horizon < 1:
         raise ValueError(f"horizon must be a positive integer number of bars; got {horizon!r}.")
-    series = as_long(returns, "returns")
+    series = as_long(returns, "returns", dropna=False)
     wide = to_wide(series) if is_panel(series) else series.to_frame("asset")
     growth = np.log1p(wide).rolling(int(horizon), min_periods=int(horizon)).sum()
     forward = np.expm1(growth.shift(-int(horizon)))

@@ -53,7 +53,11 @@ def build_features(
     # Column-major storage lets each feature be written as one contiguous column and lets
     # pandas wrap the block without a copy.
     out = np.empty((len(defs), len(panel.rows)), dtype=dtype)
+    family = None
     for j, d in enumerate(tqdm(defs, desc="features", unit="feature", disable=not show)):
+        if d.family != family:  # intermediates are shared within a family, rarely across
+            ctx.release()
+            family = d.family
         wide = np.asarray(d.compute(ctx), dtype=np.float64)
         if wide.shape != (n_time, n_sym):
             raise ValueError(

@@ -72,6 +72,10 @@ class FeatureContext:
             self._cache[key] = fn()
         return self._cache[key]
 
+    def release(self, keep: Sequence[Hashable] = ("logret",)) -> None:
+        """Drop cached intermediates except ``keep`` (bounds memory between families)."""
+        self._cache = {k: v for k, v in self._cache.items() if k in keep}
+
     def talib(self, func: str, inputs: Sequence[str] = ("close",), **params: Any) -> tuple:
         """TA-Lib ``func`` on the named fields, per column, cached; returns its outputs."""
         key = ("talib", func, tuple(inputs), tuple(sorted(params.items())))

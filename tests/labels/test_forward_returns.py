@@ -76,3 +76,19 @@ def test_direction_thresholds_forward_return(single_bars):
     expected = np.sign(ret.where((ret.abs() > 0.01) | ret.isna(), 0.0))
     np.testing.assert_array_equal(lab.to_numpy(), expected.to_numpy())
     assert lab.attrs["horizon"] == 2
+
+
+@pytest.mark.parametrize("entry", ["close", "next_open"])
+def test_forward_log_returns_carry_planted_ic_exactly(small_market, entry):
+    """The synthetic market plants corr(truth_t, label_t) = alpha_ic for both entries: an
+    off-by-one bar in the label would destroy it."""
+    label = forward_returns(small_market.bars, 1, kind="log", entry=entry)
+    frame = pd.DataFrame({"truth": small_market.truth, "label": label}).dropna()
+    ic = frame.groupby(level="timestamp").apply(lambda g: g["truth"].corr(g["label"]))
+    np.testing.assert_allclose(ic.to_numpy(), 0.1, atol=1e-9)
+    # the same test on a label one bar late (the return over bar t+2) is not exact
+    late = forward_returns(small_market.bars, 2, kind="log", entry="close") - forward_returns(
+        small_market.bars, 1, kind="log", entry="close")
+    frame2 = pd.DataFrame({"truth": small_market.truth, "label": late}).dropna()
+    ic2 = frame2.groupby(level="timestamp").apply(lambda g: g["truth"].corr(g["label"]))
+    assert np.abs(ic2.to_numpy() - 0.1).max() > 1e-3

@@ -10,7 +10,11 @@ from alphafactory.features.rolling import rolling_mean, shift
 
 @pytest.fixture(scope="module")
 def causal_bars(bars_factory):
-    return bars_factory(n_symbols=5, n_bars=420, seed=3)
+    """Ragged panel (late listing, early delisting) with missing bars inside a history."""
+    bars = bars_factory(n_symbols=5, n_bars=420, seed=3)
+    ts = bars.index.get_level_values("timestamp").unique()
+    holes = pd.MultiIndex.from_product([ts[[150, 151, 290]], ["S3"]])
+    return bars.drop(holes)
 
 
 def test_every_registered_feature_is_causal(causal_bars):

@@ -86,3 +86,14 @@ def test_apply_talib_candlestick_warmup_is_nan(wide):
 def test_apply_talib_mismatched_shapes_raise(wide):
     with pytest.raises(ValueError, match="shape"):
         apply_talib("OBV", wide["close"], wide["volume"][:-1])
+
+
+def test_wrapper_interior_gap_skips_missing_bar(wide):
+    close = wide["close"].copy()
+    close[100:103, 0] = np.nan  # three missing bars inside S0's history
+    out = rsi(close, 14)
+    valid = np.isfinite(close[:, 0])
+    expected = talib.RSI(close[valid, 0], 14)
+    np.testing.assert_array_equal(out[valid, 0], expected)
+    assert np.isnan(out[100:103, 0]).all()
+    assert np.isfinite(out[-1, 0])  # the recursion continues after the gap

@@ -1,10 +1,12 @@
 """TA-Lib on panels: the same indicator on a 1-D series or on every column of a ``T x N`` panel.
 
 TA-Lib's C functions take one contiguous float64 series. :func:`apply_talib` calls them once per
-symbol column (a loop over columns, never over rows), on the span between the symbol's first
-and last bar where all inputs are finite, and writes NaN outside that span. Interior gaps are
-passed to TA-Lib as NaN and propagate under its own arithmetic. Inputs may be numpy arrays,
-Series or DataFrames; the output has the input's type, shape, index and columns.
+symbol column (a loop over columns, never over rows) on that symbol's own bars: rows where any
+input is NaN (before the symbol's first bar, after its last, or a missing bar in between) are
+left out of the series TA-Lib sees and are NaN in the output. So a recursive indicator (EMA,
+RSI...) continues across a missing bar instead of staying NaN forever, and the result equals
+raw TA-Lib run on each symbol's own bars. Inputs may be numpy arrays, Series or DataFrames; the
+output has the input's type, shape, index and columns.
 """
 
 from __future__ import annotations
@@ -88,18 +90,18 @@ def apply_talib(
     n_time, n_cols = shape
     if n_time == 0:
         raise ValueError("apply_talib: inputs have no rows.")
-    # Columns whose first and last rows are finite in every input go to TA-Lib whole; only the
-    # others (a symbol listed late or delisted early) pay for a scan of their valid span.
-    whole = np.ones(n_cols, dtype=bool)
+    # Complete columns (every input finite on every row) go to TA-Lib whole; the others skip
+    # their NaN rows: a slice when the valid rows are one block, else a compressed copy.
+    complete = np.ones(n_cols, dtype=bool)
     for arr in arrays:
-        whole &= np.isfinite(arr[0]) & np.isfinite(arr[-1])
+        complete &= np.isfinite(arr).all(axis=0)
     views = [arr.T for arr in arrays]  # row j of a view is column j (TA-Lib copies if strided)
     outs: list[np.ndarray] | None = None
     int_lookback = 0
     for j in range(n_cols):
         series = [view[j] for view in views]
-        lo, hi = 0, n_time
-        if not whole[j]:
+        keep: slice | np.ndarray = slice(None)
+        if not complete[j]:
             valid = np.isfinite(series[0])
             for col in series[1:]:
                 valid &= np.isfinite(col)
@@ -109,26 +111,28 @@ def apply_talib(
                 for out in outs:
                     out[j] = np.nan
                 continue
-            series = [col[lo:hi] for col in series]
+            keep = slice(lo, hi) if valid[lo:hi].all() else np.flatnonzero(valid)
+            series = [col[keep] for col in series]
         res = fn(*series, **params)
         result = res if isinstance(res, tuple) else (res,)
         if outs is None:
             if not np.issubdtype(result[0].dtype, np.floating):
                 # integer outputs (candlestick patterns) hold 0 during warm-up: make it NaN
                 int_lookback = int(abstract.Function(fn.__name__, **params).lookback)
-            if n_cols == 1 and hi - lo == n_time and not int_lookback:
-                # a single full series: return TA-Lib's arrays without a copy
+            if n_cols == 1 and complete[0] and not int_lookback:
+                # a single complete series: return TA-Lib's arrays without a copy
                 return tuple(restore(inputs[0], r[:, None]) for r in result)
             outs = [np.empty((n_cols, n_time)) for _ in result]
-        if hi - lo == n_time and not int_lookback:
+        if complete[j] and not int_lookback:
             for out, r in zip(outs, result, strict=True):
                 out[j] = r
             continue
         for out, r in zip(outs, result, strict=True):
             row = out[j]
-            row[:lo] = np.nan
-            row[lo:hi] = r
-            row[hi:] = np.nan
-            row[lo : lo + int_lookback] = np.nan
+            if not complete[j]:
+                row[:] = np.nan
+            row[keep] = r
+            if int_lookback:
+                row[np.arange(n_time)[keep][:int_lookback]] = np.nan
     assert outs is not None
     return tuple(restore(inputs[0], out.T) for out in outs)

@@ -102,12 +102,11 @@ def information_coefficient(
 
 
 def _cross_sectional(s: pd.Series, y: pd.Series, method: Method, min_obs: int) -> pd.Series:
-    if method == "spearman":
-        s = s.groupby(level="timestamp", sort=False).rank()
-        y = y.groupby(level="timestamp", sort=False).rank()
     codes, stamps = pd.factorize(s.index.get_level_values("timestamp"))
     count = np.bincount(codes).astype(np.float64)
     sv, yv = s.to_numpy(), y.to_numpy()
+    if method == "spearman":
+        sv, yv = group_rank(sv, codes), group_rank(yv, codes)
     ds = sv - (np.bincount(codes, sv) / count)[codes]
     dy = yv - (np.bincount(codes, yv) / count)[codes]
     var_s = np.bincount(codes, ds * ds)
@@ -121,6 +120,11 @@ def _cross_sectional(s: pd.Series, y: pd.Series, method: Method, min_obs: int) -
     )
     keep = count >= min_obs
     return pd.Series(ic[keep], index=pd.Index(stamps[keep], name="timestamp"), dtype=np.float64)
+
+
+def group_rank(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Average ranks (1 = smallest; ties share their mean rank) of ``values`` within ``codes``."""
+    return pd.Series(values).groupby(codes, sort=False).rank().to_numpy()
 
 
 def _rolling(s: pd.Series, y: pd.Series, method: Method, window: int) -> pd.Series:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from alphafactory.data.panel import INDEX_NAMES, is_panel, to_long, to_wide
 from alphafactory.evaluation._inputs import align, as_long
-from alphafactory.evaluation.ic import Method, ic_summary, information_coefficient
+from alphafactory.evaluation.ic import Method, group_rank, ic_summary, information_coefficient
 
 Entry = Literal["close", "next_open"]
 
@@ -141,25 +141,26 @@ def quantile_returns(
             "quantile_returns is cross-sectional: expected panels indexed "
             f"{list(INDEX_NAMES)}; got one series. Use information_coefficient for one asset."
         )
-    by_time = s.groupby(level="timestamp", sort=False)
-    rank = by_time.rank().to_numpy()
-    count = by_time.transform("size").to_numpy()
+    all_codes, all_stamps = pd.factorize(s.index.get_level_values("timestamp"))
+    rank = group_rank(s.to_numpy(), all_codes)
+    count = np.bincount(all_codes)[all_codes]
     keep = count >= n_quantiles
-    bucket = np.floor((rank - 0.5) * n_quantiles / count).astype(np.int64) + 1
-    frame = pd.DataFrame(
-        {
-            "timestamp": s.index.get_level_values("timestamp")[keep],
-            "bucket": bucket[keep],
-            "label": y.to_numpy()[keep],
-        }
-    )
-    if frame.empty:
+    if not keep.any():
         raise ValueError(
             f"no timestamp has at least n_quantiles={n_quantiles} symbols with a score and a label."
         )
-    table = frame.pivot_table(index="timestamp", columns="bucket", values="label", aggfunc="mean")
-    table = table.reindex(columns=range(1, n_quantiles + 1))
-    table.columns = [f"q{q}" for q in table.columns]
+    bucket = np.floor((rank[keep] - 0.5) * n_quantiles / count[keep]).astype(np.int64)
+    codes, stamps = pd.factorize(all_stamps[all_codes[keep]])
+    cell = codes * n_quantiles + bucket
+    size = len(stamps) * n_quantiles
+    total = np.bincount(cell, y.to_numpy()[keep], minlength=size)
+    members = np.bincount(cell, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(members > 0, total / members, np.nan).reshape(len(stamps), n_quantiles)
+    table = pd.DataFrame(
+        means,
+        index=pd.Index(stamps, name="timestamp"),
+        columns=[f"q{q}" for q in range(1, n_quantiles + 1)],
+    )
     table["long_short"] = table[f"q{n_quantiles}"] - table["q1"]
-    table.columns.name = None
     return table

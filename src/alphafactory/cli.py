@@ -18,6 +18,7 @@ from alphafactory import __version__
 _COMMAND_MODULES: tuple[str, ...] = (
     "alphafactory.data.cli",
     "alphafactory.features.cli",
+    "alphafactory.training.cli",
     "alphafactory.dashboard.cli",
 )
 

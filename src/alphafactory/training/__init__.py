@@ -1,33 +1,46 @@
-"""Training: the shared Trainer, losses, windows, walk-forward splits and robustness checks."""
+"""Training: the shared Trainer, losses, windows, walk-forward splits, self-tests, robustness.
 
-from alphafactory.training.config import TrainConfig
-from alphafactory.training.fold_data import ZScoreNormalizer
-from alphafactory.training.losses import LOSSES, get_loss
-from alphafactory.training.robustness import adversarial_noisy_eval
-from alphafactory.training.seeding import seed_everything
-from alphafactory.training.selftest import SelfTestResult, SelfTestSettings, run_selftest
-from alphafactory.training.splits import WalkForward
-from alphafactory.training.trainer import Trainer, resolve_device
-from alphafactory.training.walk_forward import WalkForwardResult, walk_forward
-from alphafactory.training.windows import ArrayWindows, PanelWindows, Windows, as_windows
+Names load on first access so that ``alphafactory train --help`` starts without torch.
+"""
 
-__all__ = [
-    "LOSSES",
-    "ArrayWindows",
-    "PanelWindows",
-    "SelfTestResult",
-    "SelfTestSettings",
-    "TrainConfig",
-    "Trainer",
-    "WalkForward",
-    "WalkForwardResult",
-    "Windows",
-    "ZScoreNormalizer",
-    "adversarial_noisy_eval",
-    "as_windows",
-    "get_loss",
-    "resolve_device",
-    "run_selftest",
-    "seed_everything",
-    "walk_forward",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Imported eagerly: the function must shadow its submodule's name (torch-free at import).
+from alphafactory.training.walk_forward import WalkForwardResult as WalkForwardResult
+from alphafactory.training.walk_forward import walk_forward as walk_forward
+
+_LAZY: dict[str, str] = {
+    "LOSSES": "losses",
+    "get_loss": "losses",
+    "TrainConfig": "config",
+    "Trainer": "trainer",
+    "resolve_device": "trainer",
+    "seed_everything": "seeding",
+    "ArrayWindows": "windows",
+    "PanelWindows": "windows",
+    "Windows": "windows",
+    "as_windows": "windows",
+    "WalkForward": "splits",
+    "ZScoreNormalizer": "fold_data",
+    "adversarial_noisy_eval": "robustness",
+    "SelfTestResult": "selftest",
+    "SelfTestSettings": "selftest",
+    "run_selftest": "selftest",
+    "ExperimentConfig": "experiment",
+    "run_experiment": "experiment",
+}
+
+__all__ = sorted([*_LAZY, "WalkForwardResult", "walk_forward"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -25,7 +25,6 @@ from alphafactory.training.fold_data import (
     mean_ic,
     prepare_panel,
 )
-from alphafactory.training.seeding import torch_threads
 from alphafactory.training.splits import WalkForward
 from alphafactory.training.windows import PanelWindows
 
@@ -148,6 +147,8 @@ def walk_forward(
 
 def run_fold(panel: FoldData, spec: _FoldSpec) -> dict[str, Any]:
     """Fit one fold and predict its test block (runs in a worker; one torch thread)."""
+    from alphafactory.training.seeding import torch_threads
+
     with torch_threads(1):
         start = time.perf_counter()
         cube = fold_cube(panel, spec.normalizer, spec.train, spec.test[-1] + 1)

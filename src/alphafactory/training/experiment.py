@@ -1,0 +1,201 @@
+"""One walk-forward experiment as a TOML-serializable config: data, features, labels, model.
+
+The TOML document (unknown sections or keys raise)::
+
+    seed = 0
+    [model]          # name, preset, then the model's own settings (see get_model)
+    name = "lstm"
+    preset = "default"
+    hidden_size = 32
+    [train]          # TrainConfig fields (torch models only)
+    epochs = 10
+    [walk_forward]   # WalkForward fields plus the window length
+    train = 500
+    val = 120
+    test = 250
+    lookback = 20
+    [features]
+    names = ["ret_1", "cs_z_ret_1"]
+    [labels]         # forward_returns arguments
+    horizon = 1
+    entry = "next_open"
+    [synthetic]      # synthetic_market arguments, for synthetic data
+    n_symbols = 40
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from alphafactory.training.splits import WalkForward
+from alphafactory.training.walk_forward import WalkForwardResult, walk_forward
+
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "ret_1",
+    "ret_5",
+    "ret_20",
+    "cs_z_ret_1",
+    "cs_z_ret_5",
+    "cs_z_ret_20",
+    "rel_volume_20",
+    "cc_vol_20",
+    "rsi_14",
+)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LabelSettings:
+    """Arguments of :func:`alphafactory.labels.forward_returns`."""
+
+    horizon: int = 1
+    kind: str = "log"
+    entry: str = "next_open"
+    demean: bool = True
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WalkForwardSettings:
+    """:class:`WalkForward` fields plus ``lookback`` (bars per model window)."""
+
+    train: int = 500
+    val: int = 120
+    test: int = 250
+    step: int | None = None
+    purge: int | None = None
+    embargo: int = 0
+    expanding: bool = False
+    lookback: int = 20
+
+    def splitter(self) -> WalkForward:
+        """Return the splitter these settings describe."""
+        return WalkForward(
+            train=self.train, val=self.val, test=self.test, step=self.step, purge=self.purge,
+            embargo=self.embargo, expanding=self.expanding,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SyntheticSettings:
+    """Arguments of :func:`alphafactory.data.synthetic_market` for synthetic experiments."""
+
+    n_symbols: int = 40
+    n_bars: int = 1400
+    alpha_ic: float = 0.1
+    seed: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExperimentConfig:
+    """A full walk-forward experiment.
+
+    Parameters
+    ----------
+    model : str
+        Registered model name.
+    preset : str
+        ``get_model`` preset.
+    model_params : mapping
+        The model's own settings (``get_model`` keyword arguments).
+    train : mapping
+        ``TrainConfig`` fields overriding the preset (torch models).
+    """
+
+    model: str
+    preset: str = "default"
+    model_params: Mapping[str, Any] = field(default_factory=dict)
+    train: Mapping[str, Any] = field(default_factory=dict)
+    walk_forward: WalkForwardSettings = field(default_factory=WalkForwardSettings)
+    features: tuple[str, ...] = DEFAULT_FEATURES
+    labels: LabelSettings = field(default_factory=LabelSettings)
+    synthetic: SyntheticSettings = field(default_factory=SyntheticSettings)
+    seed: int = 0
+
+    @classmethod
+    def from_mapping(cls, doc: Mapping[str, Any], *, model: str | None = None) -> ExperimentConfig:
+        """Build from a TOML document (see the module docstring); ``model`` overrides its name."""
+        known = {"seed", "model", "train", "walk_forward", "features", "labels", "synthetic"}
+        _check(doc, known, "the experiment config")
+        model_doc = dict(doc.get("model", {}))
+        name = model or model_doc.pop("name", None)
+        model_doc.pop("name", None)
+        if not name:
+            raise ValueError("No model: give [model] name = ... in the config or --model.")
+        preset = model_doc.pop("preset", "default")
+        features_doc = dict(doc.get("features", {}))
+        _check(features_doc, {"names"}, "[features]")
+        return cls(
+            model=name,
+            preset=preset,
+            model_params=model_doc,
+            train=dict(doc.get("train", {})),
+            walk_forward=_section(WalkForwardSettings, doc.get("walk_forward", {}), "walk_forward"),
+            features=tuple(features_doc.get("names", DEFAULT_FEATURES)),
+            labels=_section(LabelSettings, doc.get("labels", {}), "labels"),
+            synthetic=_section(SyntheticSettings, doc.get("synthetic", {}), "synthetic"),
+            seed=int(doc.get("seed", 0)),
+        )
+
+    def to_mapping(self) -> dict[str, Any]:
+        """Return the TOML document of this config (``None`` fields left out)."""
+        return {
+            "seed": self.seed,
+            "model": {"name": self.model, "preset": self.preset, **dict(self.model_params)},
+            "train": dict(self.train),
+            "walk_forward": _no_none(dataclasses.asdict(self.walk_forward)),
+            "features": {"names": list(self.features)},
+            "labels": dataclasses.asdict(self.labels),
+            "synthetic": dataclasses.asdict(self.synthetic),
+        }
+
+    def model_config(self) -> dict[str, Any]:
+        """``get_model`` keyword arguments (``train`` only for torch models)."""
+        from alphafactory.models.registry import NEURAL_CONFIGS
+
+        config: dict[str, Any] = {"preset": self.preset, **dict(self.model_params)}
+        if self.model in NEURAL_CONFIGS:
+            config["train"] = dict(self.train)
+        elif self.train:
+            raise ValueError(f"[train] applies to torch models; {self.model!r} is not one.")
+        return config
+
+
+def prepare_data(bars: pd.DataFrame, config: ExperimentConfig) -> tuple[pd.DataFrame, pd.Series]:
+    """Return ``(features, labels)`` of ``bars`` as the config describes."""
+    from alphafactory.features import build_features
+    from alphafactory.labels import forward_returns
+
+    features = build_features(bars, list(config.features))
+    labels = forward_returns(bars, **dataclasses.asdict(config.labels))
+    return features, labels
+
+
+def run_experiment(
+    bars: pd.DataFrame, config: ExperimentConfig, *, executor: Any = None
+) -> WalkForwardResult:
+    """Build features and labels from ``bars`` and walk the model forward."""
+    features, labels = prepare_data(bars, config)
+    return walk_forward(
+        features, labels, model=config.model, splitter=config.walk_forward.splitter(),
+        lookback=config.walk_forward.lookback, config=config.model_config(), seed=config.seed,
+        executor=executor,
+    )  # fmt: skip
+
+
+def _section(cls: type, doc: Mapping[str, Any], name: str) -> Any:
+    _check(doc, {f.name for f in dataclasses.fields(cls)}, f"[{name}]")
+    return cls(**doc)
+
+
+def _check(doc: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(doc) - allowed)
+    if unknown:
+        raise ValueError(f"Unknown key(s) {unknown} in {where}; valid keys are {sorted(allowed)}.")
+
+
+def _no_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}

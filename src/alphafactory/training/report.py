@@ -1,0 +1,98 @@
+"""Tables and metrics of a walk-forward result, in the run-directory layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alphafactory.training.walk_forward import WalkForwardResult
+
+
+def long_short_weights(scores: pd.Series) -> pd.DataFrame:
+    """Dollar-neutral weights ``[timestamps, symbols]`` from scores indexed ``(timestamp, symbol)``.
+
+    ``w = (rank - mean rank) / sum |rank - mean rank|`` per timestamp: long the top half, short
+    the bottom half, gross exposure 1.
+    """
+    ranks = scores.groupby(level="timestamp").rank()
+    centred = ranks - ranks.groupby(level="timestamp").transform("mean")
+    gross = centred.abs().groupby(level="timestamp").transform("sum")
+    weights = (centred / gross.where(gross > 0)).fillna(0.0)
+    wide = weights.unstack("symbol").fillna(0.0)
+    wide.columns.name = "symbol"
+    return wide
+
+
+def long_short_returns(
+    predictions: pd.DataFrame, *, cost_bps: float = 0.0, horizon: int = 1
+) -> pd.Series:
+    """Per-timestamp return of the long-short portfolio of the scores, net of costs.
+
+    ``r_t = sum_i w_{t,i} label_{t,i} / horizon - cost_bps / 1e4 * sum_i |w_{t,i} - w_{t-1,i}|``:
+    the label return is spread over its horizon (an approximation for ``horizon > 1``), and every
+    unit of traded notional pays ``cost_bps``.
+    """
+    weights = long_short_weights(predictions["score"])
+    labels = predictions["label"].unstack("symbol").reindex_like(weights).fillna(0.0)
+    gross = (weights * labels).sum(axis=1) / horizon
+    traded = weights.diff().abs().sum(axis=1)
+    traded.iloc[0] = weights.iloc[0].abs().sum()
+    return (gross - cost_bps / 1e4 * traded).rename("long_short")
+
+
+def model_metrics(
+    result: WalkForwardResult, *, n_trials: int = 1, cost_bps: float = 5.0
+) -> dict[str, float]:
+    """IC, Rank IC, ICIR, their t-statistics and the long-short performance after costs."""
+    from alphafactory.evaluation import ic_summary, information_coefficient, summary
+
+    pred = result.predictions
+    horizon = int(result.meta.get("horizon", 1))
+    labels = pred["label"].copy()
+    labels.attrs["horizon"] = horizon
+    ic = ic_summary(information_coefficient(pred["score"], labels, "pearson").dropna())
+    rank_ic = ic_summary(information_coefficient(pred["score"], labels, "spearman").dropna())
+    returns = long_short_returns(pred, cost_bps=cost_bps, horizon=horizon)
+    table = summary(returns, n_trials=n_trials)["value"]
+    return {
+        "ic": ic.mean,
+        "ic_t": ic.t_stat,
+        "icir": ic.icir,
+        "rank_ic": rank_ic.mean,
+        "rank_ic_t": rank_ic.t_stat,
+        "long_short_sharpe": float(table["sharpe"]),
+        "long_short_return_annual": float(table["cagr"]),
+        "max_drawdown": float(table["max_drawdown"]),
+        "deflated_sharpe": float(table["deflated_sharpe"]),
+        "cost_bps": float(cost_bps),
+        "n_folds": float(len(result.folds)),
+        "n_predictions": float(len(pred)),
+    }
+
+
+def prediction_table(result: WalkForwardResult) -> pd.DataFrame:
+    """``predictions.parquet`` rows: timestamp, symbol, model, fold, score, label."""
+    out = result.predictions.reset_index()
+    out.insert(2, "model", result.model)
+    return out[["timestamp", "symbol", "model", "fold", "score", "label"]]
+
+
+def fold_table(result: WalkForwardResult) -> pd.DataFrame:
+    """``folds.parquet`` rows: model, fold, block dates and per-fold metrics."""
+    folds = result.folds.drop(columns=["history"]).reset_index()
+    folds.insert(0, "model", result.model)
+    folds["best_epoch"] = folds["best_epoch"].astype("float64")
+    return folds.rename(columns={"test_ic": "ic"})
+
+
+def curve_table(result: WalkForwardResult) -> pd.DataFrame:
+    """``training_curves.parquet`` rows: model, fold, epoch, train_loss, val_loss, val_ic."""
+    rows: list[dict[str, Any]] = []
+    for fold, history in result.folds["history"].items():
+        for record in history:
+            rows.append({"model": result.model, "fold": int(fold), **record})
+    columns = ["model", "fold", "epoch", "train_loss", "val_loss", "val_ic"]
+    table = pd.DataFrame(rows, columns=[*columns, "lr"]) if rows else pd.DataFrame(columns=columns)
+    return table[columns].astype({"fold": np.int64, "epoch": np.int64}) if rows else table

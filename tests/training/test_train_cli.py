@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from alphafactory.cli import main
+from alphafactory.runs import Run
+
+CONFIG = """
+seed = 3
+[model]
+name = "lstm"
+preset = "ci"
+hidden_size = 4
+[train]
+epochs = 1
+max_batches_per_epoch = 3
+[walk_forward]
+train = 150
+val = 40
+test = 60
+lookback = 5
+[features]
+names = ["ret_1", "cs_z_ret_1"]
+[labels]
+horizon = 1
+entry = "next_open"
+[synthetic]
+n_symbols = 8
+n_bars = 360
+alpha_ic = 0.1
+"""
+
+
+def test_train_cli_synthetic_writes_run_directory(tmp_path, capsys):
+    config = tmp_path / "exp.toml"
+    config.write_text(CONFIG)
+    out = tmp_path / "run"
+    code = main(["train", "--config", str(config), "--synthetic", "--out", str(out)])
+    assert code == 0
+    assert str(out) in capsys.readouterr().out
+    run = Run.open(out)
+    pred = run.read_table("predictions")
+    assert {"timestamp", "symbol", "model", "fold", "score", "label"} <= set(pred.columns)
+    assert set(pred["model"]) == {"lstm"} and sorted(pred["fold"].unique()) == [0, 1]
+    folds = run.read_table("folds")
+    assert len(folds) == 2 and {"train_start", "test_end", "ic"} <= set(folds.columns)
+    curves = run.read_table("training_curves")
+    assert list(curves["epoch"]) == [1, 1]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["models"]["lstm"]) >= {"ic", "rank_ic", "icir", "long_short_sharpe"}
+    manifest = run.manifest
+    assert manifest["seed"] == 3 and manifest["n_trials"] == 1
+    assert "synthetic" in manifest["data_fingerprints"]
+    assert pd.Timestamp(pred["timestamp"].min()) > pd.Timestamp(folds["val_end"].min())
+
+
+def test_train_cli_model_flag_overrides_and_bad_key_is_an_error(tmp_path, capsys):
+    config = tmp_path / "exp.toml"
+    config.write_text(CONFIG.replace("hidden_size = 4", "hidden = 4"))
+    code = main(["train", "--config", str(config), "--synthetic", "--out", str(tmp_path / "r")])
+    assert code == 2
+    assert "hidden_size" in capsys.readouterr().err
+
+
+def test_train_cli_missing_config_is_an_error(tmp_path, capsys):
+    assert main(["train", "--config", str(tmp_path / "nope.toml"), "--synthetic"]) == 2
+    assert "no config file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("section", ["[walk_forward]\ntrian = 3", "[optimizer]\nlr = 1"])
+def test_experiment_config_unknown_keys_raise(section):
+    import tomllib
+
+    from alphafactory.training.experiment import ExperimentConfig
+
+    with pytest.raises(ValueError, match="Unknown key"):
+        ExperimentConfig.from_mapping(tomllib.loads(f'[model]\nname = "ridge"\n{section}'))

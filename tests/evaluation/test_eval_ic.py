@@ -141,3 +141,11 @@ def test_ic_summary_bad_overlap_or_lags_raise():
         ic_summary(pd.Series([0.1, 0.2]), overlap=0)
     with pytest.raises(ValueError, match="lags"):
         ic_summary(pd.Series([0.1, 0.2]), lags=-1)
+
+
+def test_ic_panel_with_one_symbol_falls_back_to_rolling(make_panel):
+    stamps = pd.date_range("2021-01-04", periods=4, freq="D", tz="UTC", name="timestamp")
+    scores = make_panel([[1.0], [2.0], [3.0], [4.0]], stamps, ["A"])
+    labels = make_panel([[1.0], [3.0], [2.0], [5.0]], stamps, ["A"])
+    ic = information_coefficient(scores, labels, window=3)
+    assert ic.tolist() == pytest.approx([0.5, 2 / math.sqrt(2 * 42 / 9)])

@@ -81,7 +81,8 @@ def information_coefficient(
     Returns
     -------
     Series
-        Indexed by timestamp, named ``ic`` or ``rank_ic``; NaN where either side is constant.
+        Indexed by timestamp, named ``ic`` or ``rank_ic`` (a panel holding one symbol is
+        treated as one asset); NaN where either side is constant.
         ``.attrs["overlap"]`` is how many consecutive ICs share label information: the label
         horizon (``labels.attrs["horizon"]``, default 1) for panels, ``window + horizon - 1``
         for a rolling IC. :func:`ic_summary` reads it.
@@ -91,6 +92,8 @@ def information_coefficient(
     horizon = int(labels.attrs.get("horizon", 1))
     s, y = align(as_long(scores, "scores"), as_long(labels, "labels"))
     name = "ic" if method == "pearson" else "rank_ic"
+    if is_panel(s) and s.index.get_level_values("symbol").nunique() == 1:
+        s, y = s.droplevel("symbol"), y.droplevel("symbol")
     if is_panel(s):
         out = _cross_sectional(s, y, method, min_obs)
         out.attrs["overlap"] = horizon

@@ -37,13 +37,17 @@ from alphafactory.features import (
 from alphafactory.labels import forward_returns
 
 
-def best_of(fn: Callable[[], object], repeats: int) -> float:
-    times = []
+def best_of_pair(
+    a: Callable[[], object], b: Callable[[], object], repeats: int
+) -> tuple[float, float]:
+    """Best time of each of two functions, runs interleaved so load drift hits both alike."""
+    best = [np.inf, np.inf]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for k, fn in enumerate((a, b)):
+            start = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - start)
+    return best[0], best[1]
 
 
 def ohlcv(shape: tuple[int, ...], seed: int = 0) -> dict[str, np.ndarray]:
@@ -85,7 +89,7 @@ def bench_indicators(n_bars: int, panel: tuple[int, int], repeats: int) -> list[
                             for j in range(inputs[0].shape[1])]
             raw()
             ours()
-            t_raw, t_ours = best_of(raw, repeats), best_of(ours, repeats)
+            t_raw, t_ours = best_of_pair(raw, ours, repeats)
             rows.append((label, name, t_raw * 1e3, t_ours * 1e3, t_ours / t_raw))
     return rows
 
@@ -143,7 +147,7 @@ def bench_causality(n_symbols: int, n_bars: int) -> tuple[int, float, bool]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     n_bars, panel = (100_000, (504, 100)) if args.quick else (1_000_000, (2520, 500))
     build_size = (50, 504) if args.quick else (500, 2520)

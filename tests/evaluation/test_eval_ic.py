@@ -149,3 +149,18 @@ def test_ic_panel_with_one_symbol_falls_back_to_rolling(make_panel):
     labels = make_panel([[1.0], [3.0], [2.0], [5.0]], stamps, ["A"])
     ic = information_coefficient(scores, labels, window=3)
     assert ic.tolist() == pytest.approx([0.5, 2 / math.sqrt(2 * 42 / 9)])
+
+
+def test_ic_rolling_window_longer_than_series_raises():
+    index = pd.date_range("2021-01-04", periods=5, freq="D", tz="UTC", name="timestamp")
+    series = pd.Series(np.arange(5.0), index=index)
+    with pytest.raises(ValueError, match="at least 10 aligned pairs"):
+        information_coefficient(series, series, window=10)
+
+
+def test_ic_accepts_prediction_frame_with_score_column(noisy_panel):
+    scores, labels = noisy_panel
+    predictions = pd.DataFrame({"score": scores, "fold": 0})
+    pd.testing.assert_series_equal(
+        information_coefficient(predictions, labels), information_coefficient(scores, labels)
+    )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from alphafactory.data.synthetic import synthetic_market
 from alphafactory.evaluation import infer_periods_per_year
 
 
@@ -54,3 +55,17 @@ def test_infer_periods_panel_index_uses_unique_timestamps():
 def test_infer_periods_unusable_index_raises(index):
     with pytest.raises(ValueError, match="periods_per_year"):
         infer_periods_per_year(index)
+
+
+def test_infer_periods_hourly_bars_with_short_last_bar_count_seven():
+    # 15:30 .. 20:30 full hours plus the 21:00 close: 7 bars of a 6.5-hour session
+    days = pd.bdate_range("2022-03-01", periods=5, tz="UTC")
+    index = _intraday("15:30", "20:30", "h", days).append(
+        pd.DatetimeIndex(days + pd.Timedelta(hours=21))
+    )
+    assert infer_periods_per_year(index.sort_values()) == 252.0 * 7
+
+
+def test_infer_periods_synthetic_intraday_market_matches_its_session():
+    bars = synthetic_market(2, 200, freq="30min").bars
+    assert infer_periods_per_year(bars.index) == 252.0 * 13

@@ -53,3 +53,13 @@ def test_summary_array_needs_explicit_periods():
 def test_summary_scores_without_labels_raise(daily_returns, noisy_panel):
     with pytest.raises(ValueError, match="together"):
         summary(daily_returns, scores=noisy_panel[0])
+
+
+def test_summary_single_asset_signal_has_ic_but_no_quantile_spread(stamps, daily_returns):
+    rng = np.random.default_rng(1)
+    labels = pd.Series(rng.normal(size=len(stamps)), index=stamps)
+    scores = labels + rng.normal(size=len(stamps))
+    table = summary(daily_returns, scores=scores, labels=labels)
+    assert 0.5 < table.loc["ic_mean", "value"] < 0.9  # rolling 63-bar IC, true IC 1/sqrt(2)
+    assert "long_short_mean" not in table.index
+    assert 0.6 < table.loc["directional_accuracy", "value"] < 0.9

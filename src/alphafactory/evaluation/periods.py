@@ -7,10 +7,11 @@ Rules (``dt`` is the median spacing of the unique timestamps):
 - ``dt`` of several days: 52 (weekly), 12 (monthly), 4 (quarterly) or 1 (yearly), whichever
   ``365.25 days / dt`` is closest to on a log scale.
 - ``dt`` under a day (intraday bars): ``days_per_year * bars_per_session`` with
-  ``bars_per_session = round(session_length / dt)``, where ``session_length`` is the median,
-  over UTC calendar dates with at least two bars, of ``last - first + dt`` (so a 09:30-16:00
-  session of 5-minute bars stamped at their end gives 78 bars, and a 24-hour market 288) and
-  ``days_per_year`` is 365 when Saturdays hold bars, else 252.
+  ``bars_per_session`` the larger of ``round(session_length / dt)`` and the median number of
+  bars per UTC date. ``session_length`` is the median, over UTC dates with at least two bars,
+  of ``last - first + dt`` (a 09:30-16:00 session of 5-minute bars stamped at their end gives
+  78 bars, a 24-hour market 288); the count catches a shorter last bar (hourly bars of a
+  6.5-hour session: 7). ``days_per_year`` is 365 when Saturdays hold bars, else 252.
 """
 
 from __future__ import annotations
@@ -83,4 +84,6 @@ def _bars_per_session(stamps: pd.DatetimeIndex, spacing: pd.Timedelta) -> int:
             "Pass periods_per_year explicitly."
         )
     session = float(np.median(span.to_numpy())) + spacing.value
-    return max(1, round(session / spacing.value))
+    by_span = round(session / spacing.value)
+    by_count = int(np.median(grouped.size().to_numpy()))
+    return max(1, by_span, by_count)

@@ -164,3 +164,9 @@ def test_ic_accepts_prediction_frame_with_score_column(noisy_panel):
     pd.testing.assert_series_equal(
         information_coefficient(predictions, labels), information_coefficient(scores, labels)
     )
+
+
+def test_ic_numpy_labels_raise_type_error(hand_panel):
+    scores, _ = hand_panel
+    with pytest.raises(TypeError, match="pandas Series or DataFrame"):
+        information_coefficient(scores, np.ones(6))

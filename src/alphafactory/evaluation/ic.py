@@ -89,8 +89,9 @@ def information_coefficient(
     """
     if method not in ("pearson", "spearman"):
         raise ValueError(f"method must be 'pearson' or 'spearman'; got {method!r}.")
+    labels = as_long(labels, "labels")
     horizon = int(labels.attrs.get("horizon", 1))
-    s, y = align(as_long(scores, "scores"), as_long(labels, "labels"))
+    s, y = align(as_long(scores, "scores"), labels)
     name = "ic" if method == "pearson" else "rank_ic"
     if is_panel(s) and s.index.get_level_values("symbol").nunique() == 1:
         s, y = s.droplevel("symbol"), y.droplevel("symbol")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from alphafactory.features._panel import load_panel
 from alphafactory.features.registry import FeatureContext, FeatureSpec, resolve_spec

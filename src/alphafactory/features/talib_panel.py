@@ -90,11 +90,12 @@ def apply_talib(
     n_time, n_cols = shape
     if n_time == 0:
         raise ValueError("apply_talib: inputs have no rows.")
-    # Complete columns (every input finite on every row) go to TA-Lib whole; the others skip
-    # their NaN rows: a slice when the valid rows are one block, else a compressed copy.
+    # Complete columns (no NaN in any input) go to TA-Lib whole; the others skip their NaN
+    # rows: a slice when the valid rows are one block, else a compressed copy. (min propagates
+    # NaN: one reduction pass, no temporary mask.)
     complete = np.ones(n_cols, dtype=bool)
     for arr in arrays:
-        complete &= np.isfinite(arr).all(axis=0)
+        complete &= ~np.isnan(arr.min(axis=0))
     views = [arr.T for arr in arrays]  # row j of a view is column j (TA-Lib copies if strided)
     outs: list[np.ndarray] | None = None
     int_lookback = 0
@@ -102,9 +103,9 @@ def apply_talib(
         series = [view[j] for view in views]
         keep: slice | np.ndarray = slice(None)
         if not complete[j]:
-            valid = np.isfinite(series[0])
+            valid = ~np.isnan(series[0])
             for col in series[1:]:
-                valid &= np.isfinite(col)
+                valid &= ~np.isnan(col)
             lo, hi = _span(valid)
             if hi <= lo:  # a symbol with no bar: all NaN
                 outs = outs or _empty_outputs(fn, len(series), params, n_cols, n_time)

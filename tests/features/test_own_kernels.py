@@ -142,3 +142,14 @@ def test_rolling_beta_recovers_planted_betas():
     est = rolling_beta(ret, mkt, 1_500)
     np.testing.assert_allclose(est[-1], betas, rtol=0.02)
     np.testing.assert_allclose(market_return(ret), ret.mean(axis=1))
+
+
+def test_own_kernels_keep_input_type(bars):
+    high, low = bars["high"].unstack("symbol"), bars["low"].unstack("symbol")
+    out = parkinson(high, low, 10)
+    assert isinstance(out, pd.DataFrame)
+    assert out.index.equals(high.index) and out.columns.equals(high.columns)
+    one = corwin_schultz(high["S0"], low["S0"], 10)
+    assert isinstance(one, pd.Series) and one.index.equals(high.index)
+    np.testing.assert_allclose(one.to_numpy(), corwin_schultz(high.to_numpy(), low.to_numpy(),
+                                                              10)[:, 0])

@@ -3,6 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from alphafactory.features.rolling import (
     rolling_corr,
@@ -69,3 +72,18 @@ def test_shift_moves_rows_and_pads_nan():
 def test_rolling_bad_window_raises():
     with pytest.raises(ValueError, match="positive integer"):
         rolling_sum(np.ones(5), 0)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    data=hnp.arrays(np.float64, st.tuples(st.integers(1, 40), st.integers(1, 4)),
+                    elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan))),
+    n=st.integers(1, 8),
+)
+def test_rolling_sum_and_std_any_nan_pattern_match_pandas(data, n):
+    frame = pd.DataFrame(data)
+    np.testing.assert_allclose(rolling_sum(data, n), frame.rolling(n).sum(), rtol=1e-9,
+                               atol=1e-6)
+    if n >= 2:
+        np.testing.assert_allclose(rolling_std(data, n), frame.rolling(n).std(), rtol=1e-6,
+                                   atol=1e-6)

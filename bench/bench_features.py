@@ -127,12 +127,17 @@ def bench_windows(n_symbols: int, n_bars: int, lookbacks: tuple[int, ...]) -> li
     target = forward_returns(bars, 1, entry="next_open")
     rows = []
     for lookback in lookbacks:
+        gc.collect()
+        tracemalloc.start()
         ds = make_windows(feats, target, lookback, nan_policy="zero")
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
         array = ds.values.nbytes
         total = array + ds.target.nbytes + ds.sample_symbol.nbytes + ds.time_positions.nbytes
         total += ds.labels.nbytes
         materialized = len(ds) * lookback * ds.n_features * 4
-        rows.append((lookback, len(ds), array / 1e6, total / array, materialized / array))
+        rows.append((lookback, len(ds), array / 1e6, total / array, peak / array,
+                     materialized / array))
     return rows
 
 
@@ -165,9 +170,9 @@ def main() -> None:
 
     print("\n3. make_windows memory (100 symbols x 1000 bars, all features, float32)")
     print(f"{'lookback':>9}{'samples':>10}{'array MB':>10}{'dataset/array':>15}"
-          f"{'materialized/array':>20}")
-    for lookback, n, mb, ratio, mat in bench_windows(100, 1000, (20, 60, 120)):
-        print(f"{lookback:>9}{n:>10}{mb:>10.1f}{ratio:>15.3f}{mat:>20.1f}")
+          f"{'build peak/array':>18}{'materialized/array':>20}")
+    for lookback, n, mb, ratio, peak, mat in bench_windows(100, 1000, (20, 60, 120)):
+        print(f"{lookback:>9}{n:>10}{mb:>10.1f}{ratio:>15.3f}{peak:>18.3f}{mat:>20.1f}")
 
     n_feat, seconds, ok = bench_causality(20, 400)
     print(f"\n4. check_causal: {n_feat} features, 20 symbols x 400 bars, 20 cuts x 3 checks: "

@@ -21,6 +21,7 @@ from alphafactory.data.panel import INDEX_NAMES, is_panel
 
 __all__ = ["WindowDataset", "make_windows"]
 
+COPY_BLOCK = 32  # feature columns copied per step when building the array
 NanPolicy = Literal["drop", "zero"]
 WindowNorm = Literal["none", "zscore"]
 
@@ -213,7 +214,12 @@ def _cube(
 ) -> np.ndarray:
     values = np.full((len(symbols), len(timestamps), frame.shape[1]), np.nan, dtype=np.float32)
     rows, cols = _positions(frame.index, timestamps, symbols)
-    values[cols, rows] = frame.to_numpy(dtype=np.float32, na_value=np.nan)
+    # Copy a block of columns at a time: the temporary stays a fraction of the array.
+    for start in range(0, frame.shape[1], COPY_BLOCK):
+        block = frame.iloc[:, start : start + COPY_BLOCK]
+        values[cols, rows, start : start + block.shape[1]] = block.to_numpy(
+            dtype=np.float32, na_value=np.nan
+        )
     return values
 
 

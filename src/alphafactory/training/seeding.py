@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ def seed_everything(seed: int) -> None:
     deterministic kernel on GPU warns instead of failing). Called by ``fit``, never by a
     constructor.
     """
+    # cuBLAS needs this before CUDA starts to be deterministic; harmless on CPU.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 (seeds user code that uses the legacy API)
     torch.manual_seed(seed)

@@ -108,7 +108,8 @@ class WalkForward:
             )
         return blocks
 
-    def _timestamp_blocks(self, n: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def timestamp_blocks(self, n: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Return ``(train, val, test)`` positions into ``n`` sorted unique timestamps per fold."""
         out = []
         blocks = self._blocks(n)
         for k, (tr, va, te) in enumerate(blocks):
@@ -130,7 +131,7 @@ class WalkForward:
         block sizes count its unique timestamps, and every row of a timestamp goes to its block.
         """
         codes, n = _timestamp_codes(index)
-        for blocks in self._timestamp_blocks(n):
+        for blocks in self.timestamp_blocks(n):
             rows = []
             for block in blocks:
                 member = np.zeros(n, dtype=bool)
@@ -146,7 +147,7 @@ class WalkForward:
         """Return one row per fold: first and last timestamp and size of each block."""
         timestamps = _unique_timestamps(index)
         rows = []
-        for k, blocks in enumerate(self._timestamp_blocks(len(timestamps))):
+        for k, blocks in enumerate(self.timestamp_blocks(len(timestamps))):
             row: dict[str, object] = {"fold": k}
             for name, b in zip(("train", "val", "test"), blocks, strict=True):
                 row[f"{name}_start"] = timestamps[b[0]] if len(b) else pd.NaT

@@ -131,7 +131,7 @@ def walk_forward(
             raise ValueError("config applies to a model name; configure an estimator directly.")
         estimator, name = model, type(model).__name__
     panel = prepare_panel(features, labels, lookback)
-    blocks = list(splitter._timestamp_blocks(len(panel.timestamps)))
+    blocks = list(splitter.timestamp_blocks(len(panel.timestamps)))
     specs = []
     for k, (train, val, test) in enumerate(blocks):
         fold_estimator = clone(estimator)

@@ -16,6 +16,7 @@ from alphafactory import __version__
 
 # Order is the order of `alphafactory --help`.
 _COMMAND_MODULES: tuple[str, ...] = (
+    "alphafactory.pipeline.cli",
     "alphafactory.data.cli",
     "alphafactory.features.cli",
     "alphafactory.training.cli",

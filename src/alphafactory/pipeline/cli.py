@@ -34,9 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--seed", type=int, default=0, help="seed of every generator (default 0)")
     demo.add_argument("--runs-dir", type=Path, default=None, help="runs root (default ./runs)")
     demo.add_argument(
-        "--signals-dir", type=Path, default=Path("signals/signal_files"),
+        "--signals-dir",
+        type=Path,
+        default=Path("signals/signal_files"),
         help="where signal files go (default signals/signal_files)",
-    )  # fmt: skip
+    )
     demo.set_defaults(func=_demo)
 
     rerun = subparsers.add_parser(
@@ -52,9 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from alphafactory.pipeline.demo import run_demo
 
-    outcome = run_demo(
-        DemoConfig(seed=args.seed), root=args.runs_dir, signal_dir=args.signals_dir
-    )
+    outcome = run_demo(DemoConfig(seed=args.seed), root=args.runs_dir, signal_dir=args.signals_dir)
     print()
     print(format_summary(outcome.summary))
     print()
@@ -77,7 +77,9 @@ def _rerun(args: argparse.Namespace) -> int:
     if report.ok:
         print(f"rerun {report.rerun.path}: every metric matches {report.original.path}")
         return 0
-    print(f"rerun {report.rerun.path}: {len(report.differences)} metric(s) differ:", file=sys.stderr)
+    print(
+        f"rerun {report.rerun.path}: {len(report.differences)} metric(s) differ:", file=sys.stderr
+    )
     for path, old, new in report.differences:
         print(f"  {path}: {old!r} -> {new!r}", file=sys.stderr)
     return 1

@@ -39,7 +39,9 @@ class DatasetSettings:
 
     def __post_init__(self) -> None:
         if self.source not in ("synthetic", "sample"):
-            raise ValueError(f"dataset source must be 'synthetic' or 'sample', got {self.source!r}.")
+            raise ValueError(
+                f"dataset source must be 'synthetic' or 'sample', got {self.source!r}."
+            )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -47,7 +49,8 @@ class PortfolioSettings:
     """How scores become weights and what trading costs.
 
     The portfolio is dollar neutral: long the top of ``quantiles`` score buckets, short the bottom
-    one, gross exposure ``gross``, rebalanced every ``rebalance_every`` bars and traded at the next open.
+    one, gross exposure ``gross``, rebalanced every ``rebalance_every`` bars, traded at the next
+    open.
     Costs follow the square-root law: ``half_spread_bps + eta * sigma * sqrt(q / ADV)``.
     """
 
@@ -96,10 +99,12 @@ class DemoConfig:
         doc["models"] = list(self.models)
         doc["features"] = list(self.features)
         doc["datasets"] = {
-            name: {**dataclasses.asdict(ds), "walk_forward": _no_none(
-                dataclasses.asdict(ds.walk_forward))}
+            name: {
+                **dataclasses.asdict(ds),
+                "walk_forward": _no_none(dataclasses.asdict(ds.walk_forward)),
+            }
             for name, ds in self.datasets.items()
-        }  # fmt: skip
+        }
         return doc
 
     @classmethod
@@ -109,8 +114,12 @@ class DemoConfig:
         datasets = {}
         for name, ds in dict(doc.get("datasets", {})).items():
             ds = dict(ds)
-            wf = _build(WalkForwardSettings, ds.pop("walk_forward", {}), f"[datasets.{name}.walk_forward]")
-            datasets[name] = _build(DatasetSettings, {**ds, "walk_forward": wf}, f"[datasets.{name}]")
+            wf = _build(
+                WalkForwardSettings, ds.pop("walk_forward", {}), f"[datasets.{name}.walk_forward]"
+            )
+            datasets[name] = _build(
+                DatasetSettings, {**ds, "walk_forward": wf}, f"[datasets.{name}]"
+            )
         return cls(
             seed=int(doc.get("seed", 0)),
             models=tuple(doc.get("models", cls.models)),

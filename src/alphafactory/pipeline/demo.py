@@ -95,8 +95,10 @@ def run_demo(
         report = validate_ohlcv(bars, asset_class=asset_class)
         issues = report.issues.assign(dataset=dataset)
         tables.setdefault("validation", []).append(issues)
-        log(f"[{dataset}] {bars.index.get_level_values('symbol').nunique()} symbols, "
-            f"{len(bars)} bars, validation: {len(issues)} issue(s)")  # fmt: skip
+        log(
+            f"[{dataset}] {bars.index.get_level_values('symbol').nunique()} symbols, "
+            f"{len(bars)} bars, validation: {len(issues)} issue(s)"
+        )
 
         features = build_features(bars, list(config.features))
         labels = forward_returns(bars, **dataclasses.asdict(config.labels))
@@ -105,10 +107,14 @@ def run_demo(
         for model in config.models:
             t0 = time.perf_counter()
             result = walk_forward(
-                features, labels, model=model, splitter=settings.walk_forward.splitter(),
-                lookback=settings.walk_forward.lookback, config={"preset": config.preset},
+                features,
+                labels,
+                model=model,
+                splitter=settings.walk_forward.splitter(),
+                lookback=settings.walk_forward.lookback,
+                config={"preset": config.preset},
                 seed=config.seed,
-            )  # fmt: skip
+            )
             key = f"{dataset}:{model}"
             for table, frame in (
                 ("predictions", prediction_table(result)),
@@ -118,7 +124,8 @@ def run_demo(
                 tables.setdefault(table, []).append(frame.assign(model=key))
             scores[model] = result.predictions["score"]
             label_series = result.predictions["label"]
-            log(f"[{dataset}] {model}: {len(result.folds)} folds in {time.perf_counter() - t0:.1f} s")
+            seconds = time.perf_counter() - t0
+            log(f"[{dataset}] {model}: {len(result.folds)} folds in {seconds:.1f} s")
         assert label_series is not None
         scores[ENSEMBLE] = rank_average({m: scores[m] for m in config.models})
         label_series = label_series.reindex(scores[ENSEMBLE].index)
@@ -130,17 +137,22 @@ def run_demo(
             weights = strategy_weights(strategy_scores, config.portfolio)
             result = run_backtest(bars, weights, config.portfolio)
             metrics[key] = strategy_metrics(
-                strategy_scores, label_series.reindex(strategy_scores.index), result,
-                n_trials=config.n_trials, seed=config.seed,
-            )  # fmt: skip
+                strategy_scores,
+                label_series.reindex(strategy_scores.index),
+                result,
+                n_trials=config.n_trials,
+                seed=config.seed,
+            )
             equity[key] = result.equity / config.portfolio.cash
             trades = result.trades
             if len(trades):
                 tables.setdefault("trades", []).append(trades.assign(model=key))
         tables.setdefault("predictions", []).append(
-            scores[ENSEMBLE].to_frame("score").reset_index().assign(
-                model=f"{dataset}:{ENSEMBLE}", fold=-1, label=label_series.to_numpy())
-        )  # fmt: skip
+            scores[ENSEMBLE]
+            .to_frame("score")
+            .reset_index()
+            .assign(model=f"{dataset}:{ENSEMBLE}", fold=-1, label=label_series.to_numpy())
+        )
 
     for name_, frames in tables.items():
         frames = [f for f in frames if len(f)]
@@ -162,27 +174,43 @@ def summary_table(metrics: dict[str, dict[str, object]]) -> pd.DataFrame:
         dataset, strategy = key.split(":", 1)
         sharpe = m["sharpe"]
         assert isinstance(sharpe, dict)
-        rows.append({
-            "dataset": dataset, "strategy": strategy, "IC": m["ic"], "Rank IC": m["rank_ic"],
-            "Sharpe (net)": sharpe["value"], "Sharpe 95% CI": f"[{sharpe['low']:.2f}, {sharpe['high']:.2f}]",
-            "DSR": m["deflated_sharpe"], "trials": m["n_trials"], "max DD": m["max_drawdown"],
-            "IS (bps)": m.get("shortfall_bps", float("nan")),
-        })  # fmt: skip
+        rows.append(
+            {
+                "dataset": dataset,
+                "strategy": strategy,
+                "IC": m["ic"],
+                "Rank IC": m["rank_ic"],
+                "Sharpe (net)": sharpe["value"],
+                "Sharpe 95% CI": f"[{sharpe['low']:.2f}, {sharpe['high']:.2f}]",
+                "DSR": m["deflated_sharpe"],
+                "trials": m["n_trials"],
+                "max DD": m["max_drawdown"],
+                "IS (bps)": m.get("shortfall_bps", float("nan")),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _export(
-    scores: dict[str, pd.Series], dataset: str, signal_dir: str | Path, config: DemoConfig,
+    scores: dict[str, pd.Series],
+    dataset: str,
+    signal_dir: str | Path,
+    config: DemoConfig,
     data_fingerprint: str,
-) -> Path:  # fmt: skip
+) -> Path:
     frames = [s.rename("score").to_frame().assign(model=m) for m, s in scores.items()]
     long = pd.concat(frames).reset_index()
     stem = "alpha_ml_signals" if dataset == "sample" else f"alpha_ml_signals_{dataset}"
     path = Path(signal_dir) / f"{stem}.csv"
     metadata = {
-        "model_config": {"models": list(config.models), "preset": config.preset,
-                         "ensemble": "rank_average", "dataset": dataset, "seed": config.seed},
+        "model_config": {
+            "models": list(config.models),
+            "preset": config.preset,
+            "ensemble": "rank_average",
+            "dataset": dataset,
+            "seed": config.seed,
+        },
         "data_fingerprint": data_fingerprint,
         "description": f"Out-of-sample walk-forward scores on the {dataset} dataset (demo).",
-    }  # fmt: skip
+    }
     return export_signals(long, path, metadata=metadata)

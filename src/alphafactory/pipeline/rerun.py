@@ -56,18 +56,24 @@ def rerun(
     original = Run.open(run_dir)
     manifest = original.manifest or {}
     if not original.metrics:
-        raise ValueError(f"{run_dir} has no metrics.json: there is nothing to compare a rerun with.")
+        raise ValueError(
+            f"{run_dir} has no metrics.json: there is nothing to compare a rerun with."
+        )
     config = DemoConfig.from_mapping(original.config)
     if "seed" in manifest and int(manifest["seed"]) != config.seed:
         raise ValueError(
-            f"{run_dir}: manifest seed {manifest['seed']} differs from config.toml seed {config.seed}."
+            f"{run_dir}: manifest seed {manifest['seed']} differs from the seed {config.seed} "
+            "of config.toml."
         )
     root = Path(root) if root is not None else original.path.parent
     with tempfile.TemporaryDirectory(prefix="alphafactory-rerun-") as scratch:
         outcome = run_demo(
-            config, root=root, name=f"rerun-{original.name}"[:80],
-            signal_dir=signal_dir or scratch, log=log,
-        )  # fmt: skip
+            config,
+            root=root,
+            name=f"rerun-{original.name}"[:80],
+            signal_dir=signal_dir or scratch,
+            log=log,
+        )
     differences = _compare(original.metrics, outcome.run.metrics or {}, rtol, "")
     return RerunReport(original, outcome.run, differences)
 
@@ -85,7 +91,9 @@ def _compare(old: Any, new: Any, rtol: float, path: str) -> list[tuple[str, Any,
                 out.extend(_compare(old[key], new[key], rtol, where))
         return out
     if isinstance(old, (int, float)) and isinstance(new, (int, float)):
-        same = (math.isnan(old) and math.isnan(new)) or math.isclose(old, new, rel_tol=rtol, abs_tol=1e-12)
+        same = (math.isnan(old) and math.isnan(new)) or math.isclose(
+            old, new, rel_tol=rtol, abs_tol=1e-12
+        )
         return [] if same else [(path, old, new)]
     if old is None and new is None:
         return []

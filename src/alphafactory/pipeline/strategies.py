@@ -44,7 +44,7 @@ def rank_average(scores: Mapping[str, pd.Series]) -> pd.Series:
 
 
 def strategy_weights(scores: pd.Series, settings: PortfolioSettings) -> pd.DataFrame:
-    """Wide target weights ``[timestamps, symbols]``: quantile long-short, rebalanced every k bars."""
+    """Wide target weights ``[timestamps, symbols]``: quantile long-short, rebalanced every k."""
     wide = scores.unstack("symbol")
     wide.columns.name = "symbol"
     weights = quantile_long_short(wide, settings.quantiles, gross=settings.gross)
@@ -91,8 +91,11 @@ def strategy_metrics(
         "ic_t": float(ic_stats.t_stat),
         "rank_ic": float(ic_summary(rank_ic).mean),
         "icir": float(ic_stats.icir),
-        "sharpe": {"value": float(sharpe_ratio(returns, periods_per_year=ppy)),
-                   "low": float(ci.low), "high": float(ci.high)},
+        "sharpe": {
+            "value": float(sharpe_ratio(returns, periods_per_year=ppy)),
+            "low": float(ci.low),
+            "high": float(ci.high),
+        },
         "deflated_sharpe": float(deflated_sharpe_ratio(returns, n_trials=n_trials)),
         "max_drawdown": float(max_drawdown(returns).depth),
         "total_return": float(summary["total_return"]),

@@ -155,9 +155,9 @@ def run_demo(
         )
 
     for name_, frames in tables.items():
-        frames = [f for f in frames if len(f)]
-        if frames:
-            run.write_table(name_, pd.concat(frames, ignore_index=True))
+        # An empty validation table is a result ("no issues"), so it is written too.
+        kept = [f for f in frames if len(f)] or frames[:1]
+        run.write_table(name_, pd.concat(kept, ignore_index=True))
     run.write_table("equity", pd.DataFrame(equity).rename_axis("timestamp"))
     for dataset, path in signal_files.items():
         run.copy_file(path, "signals.csv" if dataset == "sample" else path.name)

@@ -1,0 +1,130 @@
+"""The demo job end to end at a tiny size, its config round trip and the rerun check."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pandas as pd
+import pytest
+
+from alphafactory.cli import main
+from alphafactory.pipeline import DatasetSettings, DemoConfig, rerun, run_demo
+from alphafactory.pipeline.strategies import rank_average
+from alphafactory.runs import Run
+from alphafactory.signals import load_signals
+from alphafactory.signals.io import sidecar_path
+from alphafactory.training.experiment import WalkForwardSettings
+
+TINY = DemoConfig(
+    seed=1,
+    models=("lstm", "tcn"),
+    preset="ci",
+    datasets={
+        "synthetic": DatasetSettings(
+            source="synthetic",
+            n_symbols=8,
+            n_bars=330,
+            alpha_ic=0.1,
+            walk_forward=WalkForwardSettings(train=120, val=40, test=60, lookback=10),
+        )
+    },
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("demo")
+    outcome = run_demo(TINY, root=base / "runs", signal_dir=base / "signals", log=lambda _: None)
+    return outcome, base
+
+
+def test_demo_tiny_config_writes_complete_run(tiny_run):
+    outcome, _ = tiny_run
+    run = outcome.run
+    for table in ("predictions", "folds", "training_curves", "equity", "trades", "validation"):
+        assert run.has_table(table), table
+    metrics = run.metrics["models"]
+    assert set(metrics) == {"synthetic:lstm", "synthetic:tcn", "synthetic:ensemble"}
+    for values in metrics.values():
+        assert -1.0 <= values["ic"] <= 1.0
+        assert values["sharpe"]["low"] <= values["sharpe"]["high"]
+        assert values["n_trials"] == 3
+    manifest = run.manifest
+    assert manifest["seed"] == 1 and manifest["n_trials"] == 3
+    assert manifest["data_fingerprints"]["synthetic"].startswith("sha256:")
+    assert list(outcome.summary["strategy"]) == ["lstm", "tcn", "ensemble"]
+
+
+def test_demo_predictions_are_out_of_sample_only(tiny_run):
+    outcome, _ = tiny_run
+    predictions = outcome.run.read_table("predictions")
+    folds = outcome.run.read_table("folds")
+    lstm = predictions[predictions["model"] == "synthetic:lstm"]
+    first_test = pd.Timestamp(folds.loc[folds["model"] == "synthetic:lstm", "test_start"].min())
+    assert pd.to_datetime(lstm["timestamp"]).min() >= first_test
+
+
+def test_demo_signal_file_loads_with_every_strategy(tiny_run):
+    outcome, _ = tiny_run
+    signals = load_signals(outcome.signal_files["synthetic"])
+    assert set(signals["model"]) == {"lstm", "tcn", "ensemble"}
+    sidecar = json.loads(sidecar_path(outcome.signal_files["synthetic"]).read_text())
+    assert sidecar["model_config"]["ensemble"] == "rank_average"
+
+
+def test_rerun_same_config_matches_metrics(tiny_run):
+    outcome, base = tiny_run
+    report = rerun(outcome.run.path, log=lambda _: None)
+    assert report.ok, report.differences
+    assert report.rerun.path != outcome.run.path
+
+
+def test_rerun_changed_config_reports_differences(tiny_run, tmp_path):
+    outcome, _ = tiny_run
+    config = outcome.run.config
+    config["seed"] = 2
+    changed = Run.create("changed", config, seed=2, root=tmp_path)
+    (changed.path / "metrics.json").write_text((outcome.run.path / "metrics.json").read_text())
+    report = rerun(changed.path, log=lambda _: None)
+    assert not report.ok
+    assert any(path.startswith("models.synthetic:") for path, _, _ in report.differences)
+
+
+def test_demo_config_round_trip_and_unknown_key_raises():
+    doc = TINY.to_mapping()
+    assert DemoConfig.from_mapping(doc) == TINY
+    with pytest.raises(ValueError, match="Unknown key"):
+        DemoConfig.from_mapping({**doc, "modles": ["lstm"]})
+    bad = dict(doc)
+    bad["portfolio"] = {"quantiles": 5, "eta_": 1.0}
+    with pytest.raises(ValueError, match=r"\[portfolio\]"):
+        DemoConfig.from_mapping(bad)
+    with pytest.raises(ValueError, match="source"):
+        dataclasses.replace(TINY.datasets["synthetic"], source="nope")
+
+
+def test_rank_average_ranks_within_each_timestamp():
+    index = pd.MultiIndex.from_product(
+        [pd.to_datetime(["2020-01-01", "2020-01-02"], utc=True), ["A", "B", "C"]],
+        names=["timestamp", "symbol"],
+    )
+    a = pd.Series([1.0, 2.0, 3.0, 3.0, 2.0, 1.0], index=index)
+    b = pd.Series([10.0, 30.0, 20.0, 1.0, 2.0, 3.0], index=index)
+    avg = rank_average({"a": a, "b": b})
+    assert avg.loc[("2020-01-01", "A")] == pytest.approx(1 / 3)
+    assert avg.loc[("2020-01-01", "C")] == pytest.approx((1 + 2 / 3) / 2)
+    assert avg.loc[("2020-01-02", "B")] == pytest.approx(2 / 3)
+
+
+def test_cli_demo_and_rerun_help_exit_zero(capsys):
+    for command in (["demo", "--help"], ["rerun", "--help"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(command)
+        assert exit_info.value.code == 0
+    assert "example" in capsys.readouterr().out
+
+
+def test_cli_rerun_missing_directory_exits_2(tmp_path, capsys):
+    assert main(["rerun", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err

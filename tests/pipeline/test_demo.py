@@ -74,7 +74,7 @@ def test_demo_signal_file_loads_with_every_strategy(tiny_run):
 
 
 def test_rerun_same_config_matches_metrics(tiny_run):
-    outcome, base = tiny_run
+    outcome, _ = tiny_run
     report = rerun(outcome.run.path, log=lambda _: None)
     assert report.ok, report.differences
     assert report.rerun.path != outcome.run.path

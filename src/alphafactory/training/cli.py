@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from alphafactory.training.experiment import ExperimentConfig
 
 _EPILOG = """examples:
   alphafactory train --model lstm --config research/configs/lstm.toml --synthetic
@@ -94,7 +100,10 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_bars(args: argparse.Namespace, config):
+def _load_bars(
+    args: argparse.Namespace, config: ExperimentConfig
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Return the bars the command trains on and a description of their source."""
     if args.synthetic:
         from alphafactory.data import synthetic_market
 

@@ -49,7 +49,9 @@ def step_profile(name: str, windows: PanelWindows, device: str, steps: int) -> d
     module = estimator.config.build(windows.n_features, windows.lookback).to(device)
     trainer = Trainer(estimator.train, seed=0)
     cfg = estimator.train
-    batcher = Batcher(windows, cfg.batch_size, is_cross_sectional(module))
+    batcher = Batcher(
+        windows, cfg.batch_size, is_cross_sectional(module), needs_groups=trainer._grouped_loss
+    )
     optimizer = torch.optim.AdamW(module.parameters(), lr=cfg.lr)
     loss_fn = get_loss(cfg.loss)
     labels = torch.from_numpy(windows.labels.astype(np.float32)).to(device)

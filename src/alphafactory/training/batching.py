@@ -36,10 +36,20 @@ class Batcher:
 
     Per-sample modules get ``batch_size`` samples at a time. Cross-sectional modules get whole
     timestamps, ``max(1, batch_size // largest timestamp)`` of them per batch, padded with a mask.
+    ``needs_groups=False`` skips the per-batch timestamp ids of per-sample batches (losses that
+    do not group, like MSE).
     """
 
-    def __init__(self, windows: Windows, batch_size: int, cross_sectional: bool) -> None:
+    def __init__(
+        self,
+        windows: Windows,
+        batch_size: int,
+        cross_sectional: bool,
+        *,
+        needs_groups: bool = True,
+    ) -> None:
         self.windows = windows
+        self.needs_groups = needs_groups
         self.batch_size = batch_size
         self.cross_sectional = cross_sectional
         groups = windows.groups
@@ -71,7 +81,7 @@ class Batcher:
         if not self.cross_sectional:
             x = torch.from_numpy(self.windows.gather(chunk)).to(device)
             groups = None
-            if self.windows.groups is not None:
+            if self.needs_groups and self.windows.groups is not None:
                 _, dense = np.unique(self.windows.groups[chunk], return_inverse=True)
                 groups = torch.from_numpy(dense.astype(np.int64)).to(device)
             return Batch(x, None, None, chunk, groups)

@@ -57,6 +57,7 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.best_epoch: int | None = None
         self._loss = get_loss(self.config.loss)
+        self._grouped_loss = self.config.loss in ("ic", "rank_ic")
         self._state: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ training
@@ -85,7 +86,9 @@ class Trainer:
             raise ValueError("Trainer.fit needs labelled training windows (labels were missing).")
         cfg = self.config
         module.to(self.device)
-        batcher = Batcher(train, cfg.batch_size, is_cross_sectional(module))
+        batcher = Batcher(
+            train, cfg.batch_size, is_cross_sectional(module), needs_groups=self._grouped_loss
+        )
         steps = batcher.n_batches()
         if cfg.max_batches_per_epoch is not None:
             steps = min(steps, cfg.max_batches_per_epoch)
@@ -216,7 +219,12 @@ class Trainer:
         """Return float64 scores ``[len(windows)]`` in sample order (module in eval mode)."""
         module.to(self.device)
         module.eval()
-        batcher = Batcher(windows, max(self.config.batch_size, 1024), is_cross_sectional(module))
+        batcher = Batcher(
+            windows,
+            max(self.config.batch_size, 1024),
+            is_cross_sectional(module),
+            needs_groups=False,
+        )
         out = np.empty(len(windows), dtype=np.float64)
         for chunk in batcher.batches(np.arange(batcher.units)):
             batch = batcher.make(chunk, self.device)

@@ -132,3 +132,21 @@ def test_gbm_without_library_names_the_extra(monkeypatch, linear_windows):
     X, y = linear_windows
     with pytest.raises(ImportError, match=r"alphafactory\[gbm\]"):
         gbm.LightGBMAlpha().fit(X[:50], y[:50])
+
+
+def test_estimator_fits_on_features_window_dataset():
+    """make_windows' WindowDataset follows the Windows protocol: models train on it directly."""
+    from alphafactory.data import synthetic_market
+    from alphafactory.features import build_features, make_windows
+    from alphafactory.labels import forward_returns
+
+    market = synthetic_market(8, 200, seed=0, alpha_ic=0.1)
+    features = build_features(market.bars, ["ret_1", "cs_z_ret_1"])
+    labels = forward_returns(market.bars, 1, kind="log", demean=True)
+    data = make_windows(features, labels, 6)
+    train = data.select_times(slice(0, 150))
+    test = data.select_times(slice(152, None))
+    for name in ("ridge", "lstm", "cs_transformer"):
+        model = get_model(name, preset="ci") if name != "ridge" else get_model("ridge")
+        scores = model.fit(train).predict(test)
+        assert scores.shape == (len(test),) and np.isfinite(scores).all()

@@ -1,0 +1,174 @@
+#pragma once
+// Multi-instrument price-time matching engine on integer ticks and lots.
+//
+// Layout: per instrument and side, a vector of price levels sorted by a side-aware key
+// (bid: price, ask: -price) with the best level at the back, so the hot end of the book is
+// touched by push_back/pop_back and near-top inserts move a few 32-byte levels. Each level
+// holds an intrusive FIFO (doubly linked through uint32 indices) of pooled order nodes; an
+// open-addressing id index makes cancel by id O(1) for the order plus a short search for its
+// level (a few steps from the top, binary search below). Outputs are appended to reused vectors
+// of plain records; nothing calls back into the caller.
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "alphafactory/flat_map.hpp"
+#include "alphafactory/records.hpp"
+#include "alphafactory/risk.hpp"
+
+namespace alphafactory {
+
+struct EngineConfig {
+  double tick_size = 0.01;  // of instrument 0
+  double lot_size = 1.0;    // of instrument 0
+  StpMode stp = StpMode::kNone;
+  RiskLimits risk{};
+  bool emit_accepted = true;
+  bool log_book_changes = false;  // fill book_changes() (LOBSTER export)
+};
+
+struct LevelInfo {
+  int64_t price;
+  int64_t qty;
+  int64_t count;
+};
+
+struct OrderInfo {
+  int64_t order_id;
+  int64_t price;
+  int64_t qty;
+  int32_t account;
+  int32_t instrument;
+  int8_t side;
+};
+
+class MatchingEngine {
+ public:
+  explicit MatchingEngine(const EngineConfig& config = EngineConfig{});
+
+  // Adds an instrument; throws std::invalid_argument if it exists or sizes are not > 0.
+  void add_instrument(int32_t instrument, double tick_size, double lot_size);
+  bool has_instrument(int32_t instrument) const;
+
+  // Processes messages in order, appending to trades() and events().
+  void process(const OrderMsg* msgs, std::size_t n);
+  void process_one(const OrderMsg& msg);
+
+  const std::vector<Trade>& trades() const { return trades_; }
+  const std::vector<Event>& events() const { return events_; }
+  const std::vector<BookChange>& book_changes() const { return changes_; }
+  void clear_output() {
+    trades_.clear();
+    events_.clear();
+    changes_.clear();
+  }
+
+  // Queries (instrument must exist, else std::invalid_argument). kNoPrice for an empty side.
+  int64_t best_bid(int32_t instrument) const;
+  int64_t best_ask(int32_t instrument) const;
+  int64_t last_trade_price(int32_t instrument) const;
+  // Up to n levels of one side, best first.
+  std::vector<LevelInfo> depth(int32_t instrument, int8_t side, std::size_t n) const;
+  bool lookup(int64_t order_id, OrderInfo* out) const;
+  bool is_live(int64_t order_id) const { return index_.find(order_id) != nullptr; }
+  // FNV-style hash of every level (instrument, side, price, qty) in a canonical order.
+  uint64_t l2_hash() const;
+  int64_t position(int32_t account, int32_t instrument) const;
+  int64_t open_orders(int32_t account) const;
+  void set_kill_switch(int32_t account, bool on);
+  std::size_t resting_orders() const { return index_.size(); }
+  std::size_t memory_bytes() const;
+  double tick_size(int32_t instrument) const { return book_at(instrument).tick_size; }
+  double lot_size(int32_t instrument) const { return book_at(instrument).lot_size; }
+  std::vector<int32_t> instruments() const;
+
+ private:
+  static constexpr uint32_t kNil = 0xFFFFFFFFu;
+
+  struct Node {
+    int64_t id;
+    int64_t price;
+    int64_t qty;
+    int32_t account;
+    int32_t book;
+    uint32_t prev;
+    uint32_t next;
+    int8_t side;
+  };
+  struct Level {
+    int64_t key;  // price for bids, -price for asks: ascending, best at back
+    int64_t qty;
+    uint32_t head;
+    uint32_t tail;
+    uint32_t count;
+  };
+  struct Book {
+    int32_t instrument;
+    double tick_size;
+    double lot_size;
+    std::vector<Level> sides[2];  // 0 bids, 1 asks
+    int64_t last_trade = kNoPrice;
+  };
+  struct Account {
+    int64_t open_orders = 0;
+    bool killed = false;
+  };
+
+  static int side_index(int8_t side) { return side == kBuy ? 0 : 1; }
+  static int64_t key_of(int8_t side, int64_t price) { return side == kBuy ? price : -price; }
+
+  int find_book(int32_t instrument) const;
+  const Book& book_at(int32_t instrument) const;
+
+  void handle_new(const OrderMsg& m);
+  void handle_cancel(const OrderMsg& m);
+  void handle_modify(const OrderMsg& m);
+  Reason check_risk(const Book& b, int32_t account, int8_t side, int8_t type, int64_t price,
+                    int64_t qty);
+  bool fok_fillable(const Book& b, int8_t side, int32_t account, int64_t price, int64_t qty) const;
+  // Matches an aggressor; returns the unfilled quantity; *stp_stop is set if STP ended matching.
+  int64_t match(Book& b, int64_t ts, int64_t id, int32_t account, int8_t side, bool market,
+                int64_t price, int64_t qty, bool* stp_stop);
+  void rest(Book& b, int bi, int64_t ts, int64_t id, int32_t account, int8_t side, int64_t price,
+            int64_t qty);
+  // Unlinks a resting order from its level (erasing an emptied level) and frees it.
+  void remove_order(uint32_t idx);
+  std::size_t level_pos(const std::vector<Level>& lv, int64_t key) const;
+  uint32_t alloc_node();
+
+  void emit(int64_t ts, int64_t id, int32_t instrument, EventType e, Reason r, int64_t rem) {
+    events_.push_back(Event{ts, id, rem, instrument, static_cast<int8_t>(e),
+                            static_cast<int8_t>(r)});
+  }
+  void log_change(int64_t ts, int64_t id, int32_t instrument, int8_t type, int8_t side,
+                  int64_t price, int64_t qty) {
+    if (config_.log_book_changes)
+      changes_.push_back(BookChange{ts, id, qty, price, instrument, type, side});
+  }
+  Account& account(int32_t a) { return accounts_.get_or_insert(a, Account{}); }
+  static int64_t position_key(int32_t account, int32_t instrument) {
+    return static_cast<int64_t>((static_cast<uint64_t>(static_cast<uint32_t>(account)) << 32) |
+                                static_cast<uint32_t>(instrument));
+  }
+  int64_t& position_ref(int32_t account, int32_t instrument) {
+    return positions_.get_or_insert(position_key(account, instrument), 0);
+  }
+
+  EngineConfig config_;
+  bool risk_on_ = false;
+  int64_t killed_accounts_ = 0;
+  std::vector<Book> books_;
+  FlatMap<int32_t> book_index_;
+  std::vector<Node> pool_;
+  uint32_t free_head_ = kNil;
+  FlatMap<uint32_t> index_;
+  FlatMap<Account> accounts_;
+  FlatMap<int64_t> positions_;
+  int64_t next_trade_id_ = 1;
+  std::vector<Trade> trades_;
+  std::vector<Event> events_;
+  std::vector<BookChange> changes_;
+};
+
+}  // namespace alphafactory

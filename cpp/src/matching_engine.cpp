@@ -1,0 +1,443 @@
+#include "alphafactory/matching_engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace alphafactory {
+
+namespace {
+constexpr int8_t kChangeAdd = 1;
+constexpr int8_t kChangeReduce = 2;
+constexpr int8_t kChangeDelete = 3;
+constexpr int8_t kChangeExecute = 4;
+
+bool can_rest(int8_t type) {
+  return type == static_cast<int8_t>(OrderType::kLimit) ||
+         type == static_cast<int8_t>(OrderType::kPostOnly);
+}
+}  // namespace
+
+MatchingEngine::MatchingEngine(const EngineConfig& config) : config_(config) {
+  risk_on_ = config_.risk.any();
+  add_instrument(0, config.tick_size, config.lot_size);
+}
+
+void MatchingEngine::add_instrument(int32_t instrument, double tick_size, double lot_size) {
+  if (!(tick_size > 0) || !(lot_size > 0) || !std::isfinite(tick_size) || !std::isfinite(lot_size))
+    throw std::invalid_argument("tick_size and lot_size must be finite and > 0");
+  if (find_book(instrument) >= 0)
+    throw std::invalid_argument("instrument " + std::to_string(instrument) + " already exists");
+  Book b;
+  b.instrument = instrument;
+  b.tick_size = tick_size;
+  b.lot_size = lot_size;
+  books_.push_back(std::move(b));
+  book_index_.insert(instrument, static_cast<int32_t>(books_.size() - 1));
+}
+
+bool MatchingEngine::has_instrument(int32_t instrument) const { return find_book(instrument) >= 0; }
+
+int MatchingEngine::find_book(int32_t instrument) const {
+  const int32_t* i = book_index_.find(instrument);
+  return i ? *i : -1;
+}
+
+const MatchingEngine::Book& MatchingEngine::book_at(int32_t instrument) const {
+  const int i = find_book(instrument);
+  if (i < 0) throw std::invalid_argument("unknown instrument " + std::to_string(instrument));
+  return books_[static_cast<std::size_t>(i)];
+}
+
+std::vector<int32_t> MatchingEngine::instruments() const {
+  std::vector<int32_t> out;
+  for (const Book& b : books_) out.push_back(b.instrument);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void MatchingEngine::process(const OrderMsg* msgs, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) process_one(msgs[i]);
+}
+
+void MatchingEngine::process_one(const OrderMsg& m) {
+  switch (static_cast<OrderType>(m.type)) {
+    case OrderType::kLimit:
+    case OrderType::kMarket:
+    case OrderType::kIoc:
+    case OrderType::kFok:
+    case OrderType::kPostOnly:
+      handle_new(m);
+      return;
+    case OrderType::kCancel:
+      handle_cancel(m);
+      return;
+    case OrderType::kModify:
+      handle_modify(m);
+      return;
+  }
+  emit(m.ts, m.order_id, m.instrument, EventType::kRejected, Reason::kInvalidType, m.qty);
+}
+
+void MatchingEngine::handle_new(const OrderMsg& m) {
+  const auto reject = [&](Reason r) {
+    emit(m.ts, m.order_id, m.instrument, EventType::kRejected, r, m.qty);
+  };
+  const bool market = m.type == static_cast<int8_t>(OrderType::kMarket);
+  if (m.side != kBuy && m.side != kSell) return reject(Reason::kInvalidSide);
+  const int bi = find_book(m.instrument);
+  if (bi < 0) return reject(Reason::kUnknownInstrument);
+  if (m.qty <= 0) return reject(Reason::kNonPositiveQty);
+  if (m.qty > kMaxQty) return reject(Reason::kQtyOutOfRange);
+  if (!market && m.price <= 0) return reject(Reason::kNonPositivePrice);
+  if (!market && m.price > kMaxPrice) return reject(Reason::kPriceOutOfRange);
+  if (index_.find(m.order_id)) return reject(Reason::kDuplicateId);
+  Book& b = books_[static_cast<std::size_t>(bi)];
+  if (risk_on_ || killed_accounts_ > 0) {
+    const Reason r = check_risk(b, m.account, m.side, m.type, m.price, m.qty);
+    if (r != Reason::kNone) return reject(r);
+  }
+  if (m.type == static_cast<int8_t>(OrderType::kPostOnly)) {
+    const auto& opp = b.sides[1 - side_index(m.side)];
+    if (!opp.empty() && opp.back().key >= -m.side * m.price) return reject(Reason::kWouldCross);
+  }
+  if (config_.emit_accepted)
+    emit(m.ts, m.order_id, m.instrument, EventType::kAccepted, Reason::kNone, m.qty);
+  if (m.type == static_cast<int8_t>(OrderType::kFok) &&
+      !fok_fillable(b, m.side, m.account, m.price, m.qty)) {
+    emit(m.ts, m.order_id, m.instrument, EventType::kCanceled, Reason::kFokUnfilled, m.qty);
+    return;
+  }
+  bool stp_stop = false;
+  const int64_t rem =
+      match(b, m.ts, m.order_id, m.account, m.side, market, m.price, m.qty, &stp_stop);
+  if (rem == 0) {
+    emit(m.ts, m.order_id, m.instrument, EventType::kFilled, Reason::kNone, 0);
+  } else if (stp_stop) {
+    emit(m.ts, m.order_id, m.instrument, EventType::kCanceled, Reason::kSelfTrade, rem);
+  } else if (can_rest(m.type)) {
+    rest(b, bi, m.ts, m.order_id, m.account, m.side, m.price, rem);
+  } else {
+    const Reason why = market ? Reason::kMarketNoLiquidity
+                       : m.type == static_cast<int8_t>(OrderType::kIoc) ? Reason::kIocRemainder
+                                                                         : Reason::kFokUnfilled;
+    emit(m.ts, m.order_id, m.instrument, EventType::kCanceled, why, rem);
+  }
+}
+
+void MatchingEngine::handle_cancel(const OrderMsg& m) {
+  const uint32_t* p = index_.find(m.order_id);
+  if (!p) {
+    emit(m.ts, m.order_id, m.instrument, EventType::kRejected, Reason::kUnknownId, 0);
+    return;
+  }
+  const Node& n = pool_[*p];
+  const int32_t instrument = books_[static_cast<std::size_t>(n.book)].instrument;
+  emit(m.ts, n.id, instrument, EventType::kCanceled, Reason::kUser, n.qty);
+  log_change(m.ts, n.id, instrument, kChangeDelete, n.side, n.price, n.qty);
+  remove_order(*p);
+}
+
+void MatchingEngine::handle_modify(const OrderMsg& m) {
+  const uint32_t* p = index_.find(m.order_id);
+  if (!p) {
+    emit(m.ts, m.order_id, m.instrument, EventType::kRejected, Reason::kUnknownId, m.qty);
+    return;
+  }
+  const uint32_t idx = *p;
+  const Node n = pool_[idx];
+  Book& b = books_[static_cast<std::size_t>(n.book)];
+  const auto reject = [&](Reason r) {
+    emit(m.ts, m.order_id, b.instrument, EventType::kRejected, r, m.qty);
+  };
+  if (m.qty <= 0) return reject(Reason::kNonPositiveQty);
+  if (m.qty > kMaxQty) return reject(Reason::kQtyOutOfRange);
+  if (m.price <= 0) return reject(Reason::kNonPositivePrice);
+  if (m.price > kMaxPrice) return reject(Reason::kPriceOutOfRange);
+  if (risk_on_ || killed_accounts_ > 0) {
+    const Reason r = check_risk(b, n.account, n.side, m.type, m.price, m.qty);
+    if (r != Reason::kNone) return reject(r);
+  }
+  if (m.price == n.price && m.qty <= n.qty) {
+    // Same price, not larger: reduce in place and keep queue priority.
+    const int64_t delta = n.qty - m.qty;
+    if (delta > 0) {
+      auto& lv = b.sides[side_index(n.side)];
+      Level& level = lv[level_pos(lv, key_of(n.side, n.price))];
+      level.qty -= delta;
+      pool_[idx].qty = m.qty;
+      log_change(m.ts, n.id, b.instrument, kChangeReduce, n.side, n.price, delta);
+    }
+    emit(m.ts, n.id, b.instrument, EventType::kModified, Reason::kNone, m.qty);
+    return;
+  }
+  // New price or larger quantity: leave the queue and re-enter as a limit order.
+  log_change(m.ts, n.id, b.instrument, kChangeDelete, n.side, n.price, n.qty);
+  remove_order(idx);
+  emit(m.ts, n.id, b.instrument, EventType::kModified, Reason::kNone, m.qty);
+  bool stp_stop = false;
+  const int64_t rem = match(b, m.ts, n.id, n.account, n.side, false, m.price, m.qty, &stp_stop);
+  if (rem == 0) {
+    emit(m.ts, n.id, b.instrument, EventType::kFilled, Reason::kNone, 0);
+  } else if (stp_stop) {
+    emit(m.ts, n.id, b.instrument, EventType::kCanceled, Reason::kSelfTrade, rem);
+  } else {
+    rest(b, n.book, m.ts, n.id, n.account, n.side, m.price, rem);
+  }
+}
+
+Reason MatchingEngine::check_risk(const Book& b, int32_t acct, int8_t side, int8_t type,
+                                  int64_t price, int64_t qty) {
+  if (killed_accounts_ > 0) {
+    const Account* a = accounts_.find(acct);
+    if (a && a->killed) return Reason::kRiskKillSwitch;
+  }
+  if (!risk_on_) return Reason::kNone;
+  const RiskLimits& lim = config_.risk;
+  const bool market = type == static_cast<int8_t>(OrderType::kMarket);
+  if (lim.max_order_qty >= 0 && qty > lim.max_order_qty) return Reason::kRiskMaxQty;
+  if (lim.max_order_notional >= 0) {
+    int64_t px = price;
+    if (market) {
+      const auto& opp = b.sides[1 - side_index(side)];
+      px = opp.empty() ? kNoPrice : side * -opp.back().key;
+    }
+    if (px != kNoPrice && static_cast<double>(px) * b.tick_size * static_cast<double>(qty) *
+                                  b.lot_size > lim.max_order_notional)
+      return Reason::kRiskMaxNotional;
+  }
+  if (!market && (lim.collar_ticks >= 0 || lim.collar_fraction >= 0)) {
+    bool has_ref = false;
+    double ref = 0;
+    if (b.last_trade != kNoPrice) {
+      has_ref = true;
+      ref = static_cast<double>(b.last_trade);
+    } else if (!b.sides[0].empty() && !b.sides[1].empty()) {
+      has_ref = true;
+      ref = (static_cast<double>(b.sides[0].back().key) -
+             static_cast<double>(b.sides[1].back().key)) * 0.5;
+    }
+    if (has_ref) {
+      const double dist = std::fabs(static_cast<double>(price) - ref);
+      if (lim.collar_ticks >= 0 && dist > static_cast<double>(lim.collar_ticks))
+        return Reason::kRiskPriceCollar;
+      if (lim.collar_fraction >= 0 && dist > lim.collar_fraction * ref)
+        return Reason::kRiskPriceCollar;
+    }
+  }
+  if (lim.max_position >= 0) {
+    const int64_t next = position(acct, b.instrument) + side * qty;
+    if ((next < 0 ? -next : next) > lim.max_position) return Reason::kRiskMaxPosition;
+  }
+  if (lim.max_open_orders >= 0 && can_rest(type) && open_orders(acct) >= lim.max_open_orders)
+    return Reason::kRiskMaxOpenOrders;
+  return Reason::kNone;
+}
+
+bool MatchingEngine::fok_fillable(const Book& b, int8_t side, int32_t acct, int64_t price,
+                                  int64_t qty) const {
+  const auto& opp = b.sides[1 - side_index(side)];
+  const int64_t bound = -side * price;
+  int64_t avail = 0;
+  for (std::size_t i = opp.size(); i-- > 0;) {
+    const Level& level = opp[i];
+    if (level.key < bound) break;
+    if (config_.stp == StpMode::kNone) {
+      avail += level.qty;
+      if (avail >= qty) return true;
+      continue;
+    }
+    for (uint32_t j = level.head; j != kNil; j = pool_[j].next) {
+      const Node& n = pool_[j];
+      if (n.account == acct) {
+        if (config_.stp == StpMode::kCancelMaker) continue;
+        return false;  // matching would stop here
+      }
+      avail += n.qty;
+      if (avail >= qty) return true;
+    }
+  }
+  return false;
+}
+
+int64_t MatchingEngine::match(Book& b, int64_t ts, int64_t id, int32_t acct, int8_t side,
+                              bool market, int64_t price, int64_t qty, bool* stp_stop) {
+  auto& opp = b.sides[1 - side_index(side)];
+  const int64_t bound = market ? 0 : -side * price;
+  int64_t rem = qty;
+  while (rem > 0 && !opp.empty()) {
+    Level& level = opp.back();
+    if (!market && level.key < bound) break;
+    while (rem > 0 && level.head != kNil) {
+      const uint32_t mi = level.head;
+      Node& mk = pool_[mi];
+      if (config_.stp != StpMode::kNone && mk.account == acct) {
+        if (config_.stp == StpMode::kCancelTaker) {
+          *stp_stop = true;
+          break;
+        }
+        emit(ts, mk.id, b.instrument, EventType::kCanceled, Reason::kSelfTrade, mk.qty);
+        log_change(ts, mk.id, b.instrument, kChangeDelete, mk.side, mk.price, mk.qty);
+      } else {
+        const int64_t q = rem < mk.qty ? rem : mk.qty;
+        trades_.push_back(Trade{ts, next_trade_id_++, mk.price, q, mk.id, id, b.instrument,
+                                mk.account, acct, side});
+        log_change(ts, mk.id, b.instrument, kChangeExecute, mk.side, mk.price, q);
+        b.last_trade = mk.price;
+        position_ref(acct, b.instrument) += side * q;
+        position_ref(mk.account, b.instrument) -= side * q;
+        rem -= q;
+        mk.qty -= q;
+        level.qty -= q;
+        if (mk.qty > 0) break;
+        emit(ts, mk.id, b.instrument, EventType::kFilled, Reason::kNone, 0);
+      }
+      // Pop the head (filled or self-trade cancelled).
+      level.qty -= mk.qty;
+      level.head = mk.next;
+      if (level.head != kNil) pool_[level.head].prev = kNil; else level.tail = kNil;
+      --level.count;
+      index_.erase(mk.id);
+      if (Account* a = accounts_.find(mk.account)) --a->open_orders;
+      mk.next = free_head_;
+      free_head_ = mi;
+      if (config_.stp == StpMode::kCancelBoth && mk.account == acct) {
+        *stp_stop = true;
+        break;
+      }
+    }
+    if (level.count == 0) opp.pop_back();
+    if (*stp_stop) break;
+  }
+  return rem;
+}
+
+void MatchingEngine::rest(Book& b, int bi, int64_t ts, int64_t id, int32_t acct, int8_t side,
+                          int64_t price, int64_t qty) {
+  auto& lv = b.sides[side_index(side)];
+  const int64_t key = key_of(side, price);
+  const std::size_t pos = level_pos(lv, key);
+  if (pos == lv.size() || lv[pos].key != key)
+    lv.insert(lv.begin() + static_cast<std::ptrdiff_t>(pos), Level{key, 0, kNil, kNil, 0});
+  Level& level = lv[pos];
+  const uint32_t idx = alloc_node();
+  pool_[idx] = Node{id, price, qty, acct, bi, level.tail, kNil, side};
+  if (level.tail != kNil) pool_[level.tail].next = idx; else level.head = idx;
+  level.tail = idx;
+  level.qty += qty;
+  ++level.count;
+  index_.insert(id, idx);
+  ++account(acct).open_orders;
+  log_change(ts, id, b.instrument, kChangeAdd, side, price, qty);
+}
+
+void MatchingEngine::remove_order(uint32_t idx) {
+  Node& n = pool_[idx];
+  auto& lv = books_[static_cast<std::size_t>(n.book)].sides[side_index(n.side)];
+  const std::size_t pos = level_pos(lv, key_of(n.side, n.price));
+  Level& level = lv[pos];
+  if (n.prev != kNil) pool_[n.prev].next = n.next; else level.head = n.next;
+  if (n.next != kNil) pool_[n.next].prev = n.prev; else level.tail = n.prev;
+  level.qty -= n.qty;
+  if (--level.count == 0) lv.erase(lv.begin() + static_cast<std::ptrdiff_t>(pos));
+  index_.erase(n.id);
+  if (Account* a = accounts_.find(n.account)) --a->open_orders;
+  n.next = free_head_;
+  free_head_ = idx;
+}
+
+std::size_t MatchingEngine::level_pos(const std::vector<Level>& lv, int64_t key) const {
+  // Most activity is near the top of the book (the back): a few linear steps, then bisect.
+  std::size_t i = lv.size();
+  for (int step = 0; step < 8 && i > 0; ++step, --i)
+    if (lv[i - 1].key < key) return i;
+  const auto it = std::lower_bound(lv.begin(), lv.begin() + static_cast<std::ptrdiff_t>(i), key,
+                                   [](const Level& l, int64_t k) { return l.key < k; });
+  return static_cast<std::size_t>(it - lv.begin());
+}
+
+uint32_t MatchingEngine::alloc_node() {
+  if (free_head_ != kNil) {
+    const uint32_t i = free_head_;
+    free_head_ = pool_[i].next;
+    return i;
+  }
+  if (pool_.size() >= kNil) throw std::length_error("order pool exhausted (2^32 - 1 orders)");
+  pool_.push_back(Node{});
+  return static_cast<uint32_t>(pool_.size() - 1);
+}
+
+int64_t MatchingEngine::best_bid(int32_t instrument) const {
+  const auto& lv = book_at(instrument).sides[0];
+  return lv.empty() ? kNoPrice : lv.back().key;
+}
+
+int64_t MatchingEngine::best_ask(int32_t instrument) const {
+  const auto& lv = book_at(instrument).sides[1];
+  return lv.empty() ? kNoPrice : -lv.back().key;
+}
+
+int64_t MatchingEngine::last_trade_price(int32_t instrument) const {
+  return book_at(instrument).last_trade;
+}
+
+std::vector<LevelInfo> MatchingEngine::depth(int32_t instrument, int8_t side,
+                                             std::size_t n) const {
+  const auto& lv = book_at(instrument).sides[side_index(side)];
+  std::vector<LevelInfo> out;
+  for (std::size_t i = lv.size(); i-- > 0 && out.size() < n;)
+    out.push_back(LevelInfo{side == kBuy ? lv[i].key : -lv[i].key, lv[i].qty, lv[i].count});
+  return out;
+}
+
+bool MatchingEngine::lookup(int64_t order_id, OrderInfo* out) const {
+  const uint32_t* p = index_.find(order_id);
+  if (!p) return false;
+  const Node& n = pool_[*p];
+  *out = OrderInfo{n.id, n.price, n.qty, n.account,
+                   books_[static_cast<std::size_t>(n.book)].instrument, n.side};
+  return true;
+}
+
+uint64_t MatchingEngine::l2_hash() const {
+  uint64_t h = 1469598103934665603ULL;
+  const auto mix = [&h](int64_t v) { h = (h ^ static_cast<uint64_t>(v)) * 1099511628211ULL; };
+  for (int32_t instrument : instruments()) {
+    const Book& b = book_at(instrument);
+    for (int s = 0; s < 2; ++s) {
+      const auto& lv = b.sides[s];
+      for (std::size_t i = lv.size(); i-- > 0;) {
+        mix(instrument);
+        mix(s == 0 ? kBuy : kSell);
+        mix(s == 0 ? lv[i].key : -lv[i].key);
+        mix(lv[i].qty);
+      }
+    }
+  }
+  return h;
+}
+
+int64_t MatchingEngine::position(int32_t acct, int32_t instrument) const {
+  const int64_t* p = positions_.find(position_key(acct, instrument));
+  return p ? *p : 0;
+}
+
+int64_t MatchingEngine::open_orders(int32_t acct) const {
+  const Account* a = accounts_.find(acct);
+  return a ? a->open_orders : 0;
+}
+
+void MatchingEngine::set_kill_switch(int32_t acct, bool on) {
+  Account& a = account(acct);
+  if (a.killed != on) killed_accounts_ += on ? 1 : -1;
+  a.killed = on;
+}
+
+std::size_t MatchingEngine::memory_bytes() const {
+  std::size_t bytes = pool_.capacity() * sizeof(Node) + index_.memory_bytes() +
+                      accounts_.memory_bytes() + positions_.memory_bytes();
+  for (const Book& b : books_) bytes += (b.sides[0].capacity() + b.sides[1].capacity()) * sizeof(Level);
+  return bytes;
+}
+
+}  // namespace alphafactory

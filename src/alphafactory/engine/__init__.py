@@ -1,0 +1,29 @@
+"""The C++ matching engine from Python: exact price-time book, risk checks, batch API,
+CSV simulator, LOBSTER replay and Poisson order flow."""
+
+from __future__ import annotations
+
+from alphafactory.engine._records import (
+    EVENT_DTYPE,
+    ORDER_DTYPE,
+    TRADE_DTYPE,
+    EventType,
+    OrderType,
+    Reason,
+    Side,
+    StpMode,
+)
+from alphafactory.engine.matching_engine import MatchingEngine, RiskLimits
+
+__all__ = [
+    "EVENT_DTYPE",
+    "ORDER_DTYPE",
+    "TRADE_DTYPE",
+    "EventType",
+    "MatchingEngine",
+    "OrderType",
+    "Reason",
+    "RiskLimits",
+    "Side",
+    "StpMode",
+]

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from alphafactory.training import ZScoreNormalizer
 from alphafactory.training.report import long_short_returns, long_short_weights
 
 
@@ -40,21 +38,3 @@ def test_long_short_returns_by_hand_with_costs():
     cost0 = 10e-4 * np.abs(w0).sum()
     cost1 = 10e-4 * np.abs(w1 - w0).sum()
     np.testing.assert_allclose(r.to_numpy(), [gross0 - cost0, gross1 - cost1])
-
-
-def test_zscore_normalizer_uses_fit_rows_only():
-    train = pd.DataFrame({"x": [1.0, 2.0, 3.0], "c": [5.0, 5.0, np.nan]})
-    test = pd.DataFrame({"x": [4.0, np.nan], "c": [6.0, 5.0]})
-    norm = ZScoreNormalizer().fit(train)
-    out = norm.transform(test)
-    assert out["x"].iloc[0] == pytest.approx((4.0 - 2.0) / 1.0)
-    assert np.isnan(out["x"].iloc[1])
-    assert out["c"].tolist() == [1.0, 0.0]  # constant feature: std 1
-    assert out.dtypes.tolist() == [np.float32, np.float32]
-
-
-def test_zscore_normalizer_transform_before_fit_raises():
-    from alphafactory.models import NotFittedError
-
-    with pytest.raises(NotFittedError):
-        ZScoreNormalizer().transform(pd.DataFrame({"x": [1.0]}))

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from alphafactory.evaluation import deflated_sharpe_ratio
-from alphafactory.training import WalkForward, ZScoreNormalizer, walk_forward
+from alphafactory.features import Standardizer
+from alphafactory.training import WalkForward, walk_forward
 from alphafactory.training.selftest import (
     SelfTestSettings,
     run_selftest,
@@ -67,7 +68,7 @@ def _null_t_stat(features: pd.DataFrame, labels: pd.Series, market, normalizer=N
     return selftest_stats(result, market.truth, "null").t_stat
 
 
-class _CentredSmoother(ZScoreNormalizer):
+class _CentredSmoother(Standardizer):
     """A classic leak: 'smoothing' features with a centred two-bar mean (uses bar t+1)."""
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alphafactory.features import Standardizer
 from alphafactory.models import RidgeAlpha, get_model
-from alphafactory.training import WalkForward, ZScoreNormalizer, walk_forward
+from alphafactory.training import WalkForward, walk_forward
 
 SPLIT = WalkForward(train=150, val=40, test=60)
 
@@ -49,7 +50,7 @@ def test_walk_forward_unknown_horizon_raises(small_market):
     assert len(result.predictions) > 0
 
 
-class _SpyNormalizer(ZScoreNormalizer):
+class _SpyNormalizer(Standardizer):
     fitted_until: list = []  # noqa: RUF012 (a test spy shared across fold clones)
 
     def fit(self, frame):

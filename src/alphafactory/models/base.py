@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
+# One NotFittedError for models and feature normalizers alike.
+from alphafactory.features.normalize import NotFittedError
 from alphafactory.training.windows import Windows
 
-
-class NotFittedError(RuntimeError):
-    """Raised when a model is used before ``fit``."""
+__all__ = ["AlphaEstimator", "NotFittedError", "clone"]
 
 
 class AlphaEstimator:

@@ -24,7 +24,6 @@ _LAZY: dict[str, str] = {
     "Windows": "windows",
     "as_windows": "windows",
     "WalkForward": "splits",
-    "ZScoreNormalizer": "fold_data",
     "adversarial_noisy_eval": "robustness",
     "SelfTestResult": "selftest",
     "SelfTestSettings": "selftest",

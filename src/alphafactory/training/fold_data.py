@@ -17,40 +17,6 @@ class Normalizer(Protocol):
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame: ...
 
 
-class ZScoreNormalizer:
-    """Per-feature ``(x - mean) / std`` with the mean and std of the rows it was fitted on.
-
-    Attributes
-    ----------
-    mean_, std_ : Series
-        Per feature, from ``fit``'s frame (NaNs skipped); a constant feature gets std 1.
-    """
-
-    def fit(self, frame: pd.DataFrame) -> ZScoreNormalizer:
-        """Learn per-column mean and standard deviation of ``frame``; return self."""
-        values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
-        finite = np.isfinite(values)
-        count = finite.sum(axis=0)
-        filled = np.where(finite, values, 0.0)
-        mean = filled.sum(axis=0) / np.maximum(count, 1)
-        var = (np.where(finite, values - mean, 0.0) ** 2).sum(axis=0) / np.maximum(count - 1, 1)
-        std = np.sqrt(var)
-        self.mean_ = pd.Series(mean, index=frame.columns)
-        self.std_ = pd.Series(np.where(std > 0, std, 1.0), index=frame.columns)
-        return self
-
-    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Return ``(frame - mean_) / std_`` (float32 values, same index and columns)."""
-        if not hasattr(self, "mean_"):
-            from alphafactory.models.base import NotFittedError
-
-            raise NotFittedError("ZScoreNormalizer is not fitted: call fit(train_frame) first.")
-        values = (frame.to_numpy(dtype=np.float64, na_value=np.nan) - self.mean_.to_numpy()) / (
-            self.std_.to_numpy()
-        )
-        return pd.DataFrame(values.astype(np.float32), index=frame.index, columns=frame.columns)
-
-
 @dataclass(frozen=True, slots=True)
 class FoldData:
     """Everything a fold task reads.

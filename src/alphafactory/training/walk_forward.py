@@ -8,6 +8,7 @@ all folds, concatenated, are the out-of-sample signal.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,14 +18,7 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.training.executors import run_tasks
-from alphafactory.training.fold_data import (
-    FoldData,
-    Normalizer,
-    ZScoreNormalizer,
-    fold_cube,
-    mean_ic,
-    prepare_panel,
-)
+from alphafactory.training.fold_data import FoldData, Normalizer, fold_cube, mean_ic, prepare_panel
 from alphafactory.training.splits import WalkForward
 from alphafactory.training.windows import PanelWindows
 
@@ -107,13 +101,15 @@ def walk_forward(
         Where folds run (see :func:`~alphafactory.training.executors.run_tasks`); results are
         bit-identical across executors.
     normalizer : object with ``fit(frame)`` and ``transform(frame)``, optional
-        Fitted per fold on the training timestamps only; default :class:`ZScoreNormalizer`
-        (per-feature mean and standard deviation over the training slice).
+        Copied and fitted per fold on the training timestamps only; default
+        :class:`alphafactory.features.Standardizer` (per-feature mean and standard deviation of
+        the training slice). Any normalizer of :mod:`alphafactory.features.normalize` fits.
 
     Returns
     -------
     WalkForwardResult
     """
+    from alphafactory.features.normalize import Standardizer
     from alphafactory.models import clone, get_model
 
     if horizon is None:
@@ -138,9 +134,8 @@ def walk_forward(
         if "seed" in fold_estimator.get_params():
             params = {**fold_estimator.get_params(), "seed": seed + k}
             fold_estimator = type(fold_estimator)(**params)
-        specs.append(
-            _FoldSpec(k, fold_estimator, train, val, test, normalizer or ZScoreNormalizer())
-        )
+        fold_normalizer = copy.deepcopy(normalizer) if normalizer is not None else Standardizer()
+        specs.append(_FoldSpec(k, fold_estimator, train, val, test, fold_normalizer))
     outputs = run_tasks(run_fold, panel, specs, executor)
     return _assemble(panel, splitter, name, outputs, lookback, int(horizon))
 

@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.alphafactory-installed
 CPP_SOURCES := $(shell find cpp -type f 2>/dev/null)
-EXTRAS ?= dev,distributed
+EXTRAS ?= dev,distributed,gbm
 PYTEST_ARGS ?=
 
 .PHONY: demo test bench dashboard build lint clean help

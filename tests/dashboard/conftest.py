@@ -124,7 +124,7 @@ def _execution(rng: np.random.Generator, ts: pd.DatetimeIndex) -> dict[str, pd.D
                                       "qty": float(100 * (level + 1) + rng.integers(0, 200))})
     for p in range(40):
         sym = SYMBOLS[p % 4]
-        side = "B" if p % 2 == 0 else "S"
+        side = "B" if (p // 4) % 2 == 0 else "S"
         sign = 1 if side == "B" else -1
         arrival = 50.0 + p % 4 * 10
         t0 = ts[-1] + pd.Timedelta(hours=14, minutes=30) + pd.Timedelta(minutes=5 * p)

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 __all__ = [
+    "METRIC_LABELS",
     "cost_waterfall_figure",
     "depth_figure",
     "equity_drawdown_figure",
@@ -21,6 +22,7 @@ __all__ = [
     "ic_by_fold_figure",
     "ic_decay_figure",
     "metric_interval_figure",
+    "metric_label",
     "model_comparison_figure",
     "robustness_figure",
     "score_distribution_figure",
@@ -35,6 +37,19 @@ PALETTE = ("#3366CC", "#DC3912", "#FF9900", "#109618", "#990099", "#0099C6", "#D
 GOOD, BAD, NEUTRAL = "#1a9850", "#d73027", "#4d4d4d"
 SEGMENT_COLORS = {"train": "#9ecae1", "validation": "#fdae6b", "test": "#31a354"}
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+
+
+METRIC_LABELS = {
+    "ic": "IC", "rank_ic": "Rank IC", "icir": "ICIR", "sharpe": "Sharpe (net)",
+    "sortino": "Sortino", "deflated_sharpe": "Deflated Sharpe", "max_drawdown": "Max drawdown",
+    "calmar": "Calmar", "cagr": "CAGR", "hit_rate": "Hit rate", "turnover": "Turnover",
+    "shortfall_bps": "Shortfall (bps)", "volatility": "Volatility",
+}
+
+
+def metric_label(metric: str) -> str:
+    """Human label of a metric key (``rank_ic`` -> ``Rank IC``)."""
+    return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
@@ -59,9 +74,9 @@ def equity_drawdown_figure(equity: pd.DataFrame, drawdown: pd.DataFrame) -> go.F
                                  line={"color": c, "width": 2 if name == "ensemble" else 1.4},
                                  legendgroup=str(name)), row=1, col=1)
         fig.add_trace(go.Scatter(x=drawdown.index, y=100 * drawdown[name], name=str(name),
-                                 mode="lines", line={"color": c, "width": 1},
-                                 fill="tozeroy", opacity=0.5, legendgroup=str(name),
-                                 showlegend=False), row=2, col=1)
+                                 mode="lines", line={"color": c, "width": 1.2},
+                                 fill="tozeroy" if len(equity.columns) == 1 else None,
+                                 legendgroup=str(name), showlegend=False), row=2, col=1)
     fig.update_yaxes(title_text="equity (start = 1)", row=1, col=1)
     fig.update_yaxes(title_text="drawdown %", row=2, col=1)
     return _layout(fig, "Equity net of costs and drawdown", height=480)
@@ -82,7 +97,8 @@ def metric_interval_figure(table: pd.DataFrame, metric: str) -> go.Figure:
     ))
     fig.add_vline(x=0, line={"color": NEUTRAL, "dash": "dot", "width": 1})
     level = t["level"].dropna()
-    label = f"{metric} with {level.iloc[0]:.0%} interval" if len(level) else metric
+    name = metric_label(metric)
+    label = f"{name} with {level.iloc[0]:.0%} interval" if len(level) else name
     fig.update_layout(hovermode="closest")
     return _layout(fig, label, height=90 + 45 * max(len(t), 1))
 
@@ -90,7 +106,8 @@ def metric_interval_figure(table: pd.DataFrame, metric: str) -> go.Figure:
 def model_comparison_figure(table: pd.DataFrame, metrics: list[str]) -> go.Figure:
     """Grouped bars: one panel per metric, one bar per model."""
     metrics = [m for m in metrics if (table["metric"] == m).any()]
-    fig = make_subplots(rows=1, cols=max(len(metrics), 1), subplot_titles=metrics)
+    fig = make_subplots(rows=1, cols=max(len(metrics), 1),
+                        subplot_titles=[metric_label(m) for m in metrics])
     models = list(dict.fromkeys(table["model"]))
     colors = _colors(models)
     for j, metric in enumerate(metrics, start=1):
@@ -99,7 +116,10 @@ def model_comparison_figure(table: pd.DataFrame, metrics: list[str]) -> go.Figur
                              showlegend=False, hovertemplate="%{x}: %{y:.3f}<extra></extra>"),
                       row=1, col=j)
     fig.update_layout(hovermode="closest")
-    return _layout(fig, "Model comparison", height=320)
+    fig.update_annotations(font_size=12)
+    fig = _layout(fig, "Model comparison", height=360)
+    fig.update_layout(margin={**_MARGIN, "t": 80})
+    return fig
 
 
 def score_heatmap_figure(matrix: pd.DataFrame, title: str) -> go.Figure:
@@ -155,7 +175,7 @@ def fold_timeline_figure(timeline: pd.DataFrame) -> go.Figure:
                       color_discrete_map=SEGMENT_COLORS)
     fig.update_yaxes(autorange="reversed", title_text="")
     fig.update_layout(hovermode="closest")
-    return _layout(fig, "Walk-forward folds", height=120 + 40 * timeline["fold"].nunique())
+    return _layout(fig, "Walk-forward folds", height=160 + 40 * timeline["fold"].nunique())
 
 
 def training_curves_figure(curves: pd.DataFrame) -> go.Figure:
@@ -181,7 +201,10 @@ def training_curves_figure(curves: pd.DataFrame) -> go.Figure:
                                      line={"color": col}, legendgroup=str(f),
                                      showlegend=False), row=1, col=2)
     fig.update_xaxes(title_text="epoch")
-    return _layout(fig, "Training curves")
+    fig.update_annotations(font_size=12)
+    fig = _layout(fig, "Training curves", height=400)
+    fig.update_layout(margin={**_MARGIN, "t": 80})
+    return fig
 
 
 def robustness_figure(robustness: pd.DataFrame) -> go.Figure:

@@ -72,6 +72,7 @@ def streamlit_command(
         "--server.address", host,
         "--server.headless", "true" if headless else "false",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
     ]
     return argv, env
 

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alphafactory.runs import Run
+
 __all__ = [
     "COMPARISON_METRICS",
     "COST_COMPONENTS",
@@ -30,6 +32,7 @@ __all__ = [
     "metrics_table",
     "metrics_wide",
     "run_level_metrics",
+    "runs_overview",
     "score_matrix",
     "validation_summary",
 ]
@@ -335,3 +338,23 @@ def validation_summary(validation: pd.DataFrame) -> pd.DataFrame:
     out = (df.groupby(["rule", "severity"], as_index=False)
              .agg(count=("rule", "size"), symbols=("symbol", "nunique")))
     return out.sort_values(["count", "rule"], ascending=[False, True]).reset_index(drop=True)
+
+
+def runs_overview(runs: list[Run]) -> pd.DataFrame:
+    """One row per run: name, creation time, seed, models, which artifacts it holds."""
+    rows = []
+    for run in runs:
+        manifest = run.manifest or {}
+        metrics = run.metrics or {}
+        present = [n for n in ("predictions", "equity", "folds", "execution/fills", "validation")
+                   if run.has_table(n)]
+        rows.append({
+            "run": run.path.name,
+            "name": run.name,
+            "created (UTC)": run.created_at,
+            "seed": manifest.get("seed"),
+            "models": ", ".join((metrics.get("models") or {}).keys()),
+            "artifacts": ", ".join(present) or "config and manifest only",
+            "commit": ((manifest.get("git") or {}).get("commit") or "")[:10],
+        })
+    return pd.DataFrame(rows)

@@ -21,7 +21,6 @@ __all__ = [
     "predictions",
     "require_run",
     "run_header",
-    "runs_overview",
     "setup_page",
     "table",
 ]
@@ -173,23 +172,3 @@ def format_metric(metric: str, value: Any) -> str:
     if "ic" in metric.split("_") or metric in ("ic", "rank_ic", "icir"):
         return f"{value:.3f}"
     return f"{value:.2f}"
-
-
-def runs_overview(runs: list[Run]) -> pd.DataFrame:
-    """One row per run: name, creation time, seed, models, which artifacts it holds."""
-    rows = []
-    for run in runs:
-        manifest = run.manifest or {}
-        metrics = run.metrics or {}
-        present = [n for n in ("predictions", "equity", "folds", "execution/fills", "validation")
-                   if run.has_table(n)]
-        rows.append({
-            "run": run.path.name,
-            "name": run.name,
-            "created (UTC)": run.created_at,
-            "seed": manifest.get("seed"),
-            "models": ", ".join((metrics.get("models") or {}).keys()),
-            "artifacts": ", ".join(present) or "config and manifest only",
-            "commit": ((manifest.get("git") or {}).get("commit") or "")[:10],
-        })
-    return pd.DataFrame(rows)

@@ -20,9 +20,10 @@ with left:
         book = shaping.flat(book)
         symbol = st.selectbox("Symbol (book)", sorted(book["symbol"].unique()))
         times = sorted(book.loc[book["symbol"] == symbol, "timestamp"].unique())
-        when = st.select_slider("Snapshot", options=times, value=times[-1])
+        when = st.select_slider("Snapshot", options=times, value=times[-1],
+                                format_func=lambda t: f"{t:%Y-%m-%d %H:%M:%S}")
         ladder = shaping.depth_ladder(book, symbol, when)
-        st.plotly_chart(charts.depth_figure(ladder, f"Book depth {symbol} at {when}"))
+        st.plotly_chart(charts.depth_figure(ladder, f"Book depth: {symbol} at {when:%H:%M:%S}"))
 
 fills = ui.table(run, "execution/fills")
 with right:

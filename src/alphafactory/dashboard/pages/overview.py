@@ -21,7 +21,7 @@ else:
     st.subheader(f"Headline: {headline}")
     kpis = shaping.headline_metrics(table, headline)
     for col, (metric, value) in zip(st.columns(max(len(kpis), 1)), kpis.items(), strict=False):
-        col.metric(metric.replace("_", " "), ui.format_metric(metric, value))
+        col.metric(charts.metric_label(metric), ui.format_metric(metric, value))
 
 equity = ui.table(run, "equity")
 if equity is None:
@@ -31,11 +31,13 @@ else:
     st.plotly_chart(charts.equity_drawdown_figure(eq, shaping.drawdown(eq)))
 
 if not table.empty:
-    with_ci = list(dict.fromkeys(table.loc[table["low"].notna(), "metric"]))
+    with_ci = sorted(dict.fromkeys(table.loc[table["low"].notna(), "metric"]),
+                     key=lambda m: (m != "sharpe", m))
     left, right = st.columns(2)
     with left:
         if with_ci:
-            metric = st.selectbox("Metric with confidence interval", with_ci)
+            metric = st.selectbox("Metric with confidence interval", with_ci,
+                                  format_func=charts.metric_label)
             st.plotly_chart(charts.metric_interval_figure(table, metric))
         else:
             st.info("No metric in metrics.json carries a confidence interval.")
@@ -44,7 +46,10 @@ if not table.empty:
         st.plotly_chart(charts.model_comparison_figure(table, compare[:3] or
                                                        list(dict.fromkeys(table["metric"]))[:3]))
     st.subheader("All metrics")
-    st.dataframe(shaping.metrics_wide(table), width="stretch")
+    wide = shaping.metrics_wide(table)
+    st.dataframe(wide, width="stretch", column_config={
+        c: st.column_config.NumberColumn(charts.metric_label(c), format="%.3f")
+        for c in wide.columns if c in set(table["metric"])})
     run_level = shaping.run_level_metrics(metrics)
     if run_level:
         st.caption(" · ".join(f"{k}: {v}" for k, v in run_level.items()))

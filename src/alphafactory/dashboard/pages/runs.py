@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from alphafactory.dashboard import ui
+from alphafactory.dashboard import shaping, ui
 from alphafactory.runs import list_runs, runs_root
 
 ui.setup_page("Runs")
@@ -16,7 +16,7 @@ st.title("Runs")
 st.caption(f"{len(runs)} run(s) under `{runs_root()}`, newest first. Pick one in the sidebar "
            "of any page.")
 ui.choose_run()
-st.dataframe(ui.runs_overview(runs), width="stretch", hide_index=True)
+st.dataframe(shaping.runs_overview(runs), width="stretch", hide_index=True)
 st.markdown(
     "Each run directory holds `config.toml`, `manifest.json` (seed, data fingerprints, "
     "versions, git commit, command) and the artifacts the pages draw: see "

@@ -1,0 +1,99 @@
+"""Every dashboard page through Streamlit's AppTest: on a full run, a bare run and no runs."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from alphafactory.dashboard import APP_PATH
+from alphafactory.dashboard.cli import RUN_ENV
+from alphafactory.runs import RUNS_ROOT_ENV, list_runs
+
+PAGES_DIR = APP_PATH.parent / "pages"
+# page -> plotly charts it draws on the sample run
+PAGES = {"overview": 3, "signals": 4, "models": 3, "execution": 4, "data": 1, "runs": 0}
+TIMEOUT_S = 30
+
+
+def _page(name: str) -> AppTest:
+    return AppTest.from_file(str(PAGES_DIR / f"{name}.py"), default_timeout=TIMEOUT_S)
+
+
+def _charts(at: AppTest) -> int:
+    return len(at.get("plotly_chart"))
+
+
+@pytest.fixture()
+def sample_env(sample_runs_root, monkeypatch):
+    monkeypatch.setenv(RUNS_ROOT_ENV, str(sample_runs_root))
+    monkeypatch.delenv(RUN_ENV, raising=False)
+    return sample_runs_root
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_page_on_sample_run_draws_its_charts(sample_env, page):
+    at = _page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _charts(at) == PAGES[page]
+    assert not at.info, [i.value for i in at.info]  # nothing reported missing
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_page_on_empty_runs_root_explains_make_demo(empty_runs_root, monkeypatch, page):
+    monkeypatch.setenv(RUNS_ROOT_ENV, str(empty_runs_root))
+    monkeypatch.delenv(RUN_ENV, raising=False)
+    at = _page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _charts(at) == 0
+    assert any("make demo" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("page", sorted(set(PAGES) - {"runs"}))
+def test_page_on_bare_run_reports_missing_artifacts(sample_env, monkeypatch, page):
+    bare = next(r for r in list_runs(sample_env) if r.name == "bare")
+    monkeypatch.setenv(RUN_ENV, str(bare.path))
+    at = _page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _charts(at) == 0
+    assert any("not in the run directory" in i.value for i in at.info)
+
+
+def test_app_opens_overview_and_switches_to_every_page(sample_env):
+    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    for page, n_charts in PAGES.items():
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert _charts(at) == n_charts, page
+
+
+def test_app_sidebar_choice_carries_across_pages(sample_env):
+    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    assert at.sidebar.selectbox[0].value.endswith("-demo")  # the newest run is shown first
+    bare = next(r for r in list_runs(sample_env) if r.name == "bare")
+    at.sidebar.selectbox[0].set_value(str(bare.path)).run()
+    assert not at.exception
+    assert _charts(at) == 0
+    at.switch_page("pages/signals.py").run()
+    assert at.sidebar.selectbox[0].value.endswith("-bare")
+    assert _charts(at) == 0
+
+
+def test_signals_page_widgets_rerun_without_error(sample_env):
+    at = _page("signals").run()
+    at.selectbox[0].select("tcn").run()
+    at.toggle[0].set_value(False).run()
+    at.slider[0].set_value(40).run()
+    assert not at.exception
+    assert _charts(at) == PAGES["signals"]
+
+
+def test_execution_and_models_widgets_rerun_without_error(sample_env):
+    at = _page("execution").run()
+    at.selectbox[0].select("SYM01").run()
+    at.selectbox[1].select("SYM03").run()
+    assert not at.exception and _charts(at) == PAGES["execution"]
+    at = _page("models").run()
+    at.selectbox[0].select("transformer").run()
+    assert not at.exception and _charts(at) == PAGES["models"]

@@ -1,0 +1,188 @@
+"""What a backtest returns: shares and cash from the compiled loop, the rest derived lazily."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from alphafactory.backtest.costs import CostModel, CostParameters
+from alphafactory.backtest.market import Market
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+_CASH, _EQUITY, _SPREAD, _IMPACT, _COMMISSION, _BORROW, _NOTIONAL = range(7)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BacktestResult:
+    """Holdings and ledger of a backtest; frames are built on first access.
+
+    Attributes
+    ----------
+    shares_array : ndarray
+        ``[T, N]`` shares held after each bar.
+    ledger : ndarray
+        ``[7, T]``: cash, equity, spread, impact, commission and borrow costs, traded notional.
+    """
+
+    market: Market
+    shares_array: np.ndarray = field(repr=False)
+    ledger: np.ndarray = field(repr=False)
+    exec_price: np.ndarray = field(repr=False)
+    target_array: np.ndarray = field(repr=False)
+    lag: int
+    execution: str
+    initial_cash: float
+    cost_model: CostModel
+    cost_parameters: CostParameters = field(repr=False)
+    periods_per_year: float
+
+    def _series(self, row: int, name: str) -> pd.Series:
+        return pd.Series(self.ledger[row], index=self.market.timestamps, name=name)
+
+    @cached_property
+    def equity(self) -> pd.Series:
+        """Cash plus positions at the close of each bar, currency."""
+        return self._series(_EQUITY, "equity")
+
+    @cached_property
+    def cash(self) -> pd.Series:
+        """Cash after each bar (negative when levered), currency."""
+        return self._series(_CASH, "cash")
+
+    @cached_property
+    def returns(self) -> pd.Series:
+        """Net simple returns per bar: ``equity[t] / equity[t-1] - 1`` (``equity[-1]`` = cash)."""
+        equity = self.ledger[_EQUITY]
+        previous = np.concatenate([[self.initial_cash], equity[:-1]])
+        return pd.Series(equity / previous - 1.0, index=self.market.timestamps, name="returns")
+
+    @cached_property
+    def gross_returns(self) -> pd.Series:
+        """Returns before costs: the bar's costs (spread, impact, commission, borrow) added back."""
+        equity = self.ledger[_EQUITY]
+        previous = np.concatenate([[self.initial_cash], equity[:-1]])
+        costs = self.ledger[_SPREAD : _BORROW + 1].sum(axis=0)
+        gross = (equity + costs) / previous - 1.0
+        return pd.Series(gross, index=self.market.timestamps, name="gross_returns")
+
+    @cached_property
+    def costs(self) -> pd.DataFrame:
+        """Costs paid per bar, currency: columns spread, impact, commission, borrow."""
+        names = ["spread", "impact", "commission", "borrow"]
+        return pd.DataFrame(
+            self.ledger[_SPREAD : _BORROW + 1].T, index=self.market.timestamps, columns=names
+        )
+
+    @cached_property
+    def positions(self) -> pd.DataFrame:
+        """Shares held after each bar, ``T x N``."""
+        return self.market.frame(self.shares_array)
+
+    @cached_property
+    def position_values(self) -> pd.DataFrame:
+        """Market value of each position at the close (last price where none), ``T x N``."""
+        last = pd.DataFrame(self.market.close).ffill().to_numpy()
+        return self.market.frame(np.nan_to_num(self.shares_array * last))
+
+    @cached_property
+    def weights(self) -> pd.DataFrame:
+        """Realized weights: position value / equity at each close, ``T x N``."""
+        return self.position_values.div(self.equity, axis=0)
+
+    @cached_property
+    def exposure(self) -> pd.DataFrame:
+        """Gross, net, long and short exposure as fractions of equity."""
+        w = self.weights.to_numpy()
+        long = np.where(w > 0, w, 0.0).sum(axis=1)
+        short = np.where(w < 0, w, 0.0).sum(axis=1)
+        return pd.DataFrame(
+            {"gross": long - short, "net": long + short, "long": long, "short": short},
+            index=self.market.timestamps,
+        )
+
+    @cached_property
+    def turnover(self) -> pd.Series:
+        """One-sided turnover per bar: traded notional / equity at the previous close."""
+        previous = np.concatenate([[self.initial_cash], self.ledger[_EQUITY][:-1]])
+        return pd.Series(
+            self.ledger[_NOTIONAL] / previous, index=self.market.timestamps, name="turnover"
+        )
+
+    @cached_property
+    def trades(self) -> pd.DataFrame:
+        """Every order filled: timestamp, symbol, shares (signed), price, notional, costs."""
+        shares = self.shares_array
+        delta = np.diff(shares, axis=0, prepend=np.zeros((1, shares.shape[1])))
+        t, i = np.nonzero(delta)
+        q = delta[t, i]
+        price = self.exec_price[t, i]
+        params = self.cost_parameters
+        half = _at(params.half_spread, t, i)
+        coef = _at(params.impact_coef, t, i)
+        notional = np.abs(q) * price
+        fee = params.commission_per_share * np.abs(q) + params.commission_bps * 1e-4 * notional
+        return pd.DataFrame(
+            {
+                "timestamp": self.market.timestamps[t],
+                "symbol": self.market.symbols[i],
+                "shares": q,
+                "price": price,
+                "notional": notional,
+                "spread": notional * half,
+                "impact": notional * coef * np.abs(q) ** params.impact_exponent,
+                "commission": np.maximum(params.commission_min, fee),
+            }
+        )
+
+    def summary(self, *, n_trials: int = 1) -> pd.DataFrame:
+        """Performance metrics of the net returns plus the backtest's own totals.
+
+        The rows of :func:`alphafactory.evaluation.summary` on the net returns, then:
+        ``final_equity``, ``gross_total_return``, ``traded_notional`` and the costs paid
+        (currency; ``cost_bps_of_traded`` is spread + impact + commission per traded notional),
+        ``turnover_mean`` (one-sided, traded notional / previous equity) and
+        ``gross_exposure_mean``. Index ``metric``, one float column ``value``.
+        """
+        from alphafactory.evaluation import summary as performance_summary
+
+        table = performance_summary(
+            self.returns, periods_per_year=self.periods_per_year, n_trials=n_trials
+        )
+        traded = float(self.ledger[_NOTIONAL].sum())
+        totals = self.costs.sum()
+        trading = float(totals[["spread", "impact", "commission"]].sum())
+        extra: dict[str, float] = {
+            "final_equity": float(self.ledger[_EQUITY][-1]),
+            "gross_total_return": float(np.prod(1.0 + self.gross_returns.to_numpy()) - 1.0),
+            "traded_notional": traded,
+            **{f"{kind}_cost": float(value) for kind, value in totals.items()},
+            "cost_bps_of_traded": trading / traded * 1e4 if traded > 0 else 0.0,
+            "turnover_mean": float(self.turnover.mean()),
+            "gross_exposure_mean": float(self.exposure["gross"].mean()),
+        }
+        rows = pd.DataFrame({"value": pd.Series(extra, dtype=np.float64)})
+        rows.index = pd.Index(list(extra), name="metric", dtype=object)
+        return pd.concat([table, rows])
+
+    def figure(self, *, rolling_window: int = 63, title: str = "Backtest") -> go.Figure:
+        """Plotly tearsheet: equity, drawdown, rolling Sharpe and exposure."""
+        from alphafactory.backtest.report import tearsheet
+
+        return tearsheet(self, rolling_window=rolling_window, title=title)
+
+    def to_html(self, path: str | Path, **figure_options: Any) -> Path:
+        """Write the tearsheet and the summary table to a standalone HTML file."""
+        from alphafactory.backtest.report import write_html
+
+        return write_html(self, Path(path), **figure_options)
+
+
+def _at(value: np.ndarray | float, t: np.ndarray, i: np.ndarray) -> np.ndarray | float:
+    return value[t, i] if np.ndim(value) == 2 else float(value)  # type: ignore[index]

@@ -1,0 +1,206 @@
+"""Vectorized target-weight backtest: Python validates, the compiled loop does the bars.
+
+Accounting convention (the one of the common target-percent backtesters)
+------------------------------------------------------------------------
+* Row t of ``weights`` is the decision taken at the close of bar t. ``execution="next_open"``
+  (default) trades it at the open of t+1, ``"next_close"`` at the close of t+1, and ``"close"``
+  at the close of t itself: only right for weights that are already lagged or exogenous, since
+  a score computed from bar t's close could not have traded at that close.
+* A row that is all NaN is *no decision* (hold). In a decision row, NaN means weight 0.
+* At each rebalance the portfolio value V is taken at the execution prices before trading
+  (last known price for a symbol that has none); every order is sized from that same V to
+  reach ``w * V / price`` shares (fractional by default, truncated toward zero with
+  ``whole_shares``). Costs are paid from cash. Cash goes negative only as the weights' leverage
+  implies (gross long weight above 1, plus costs).
+* A symbol without a price at the execution bar (before listing, after delisting, a gap) is not
+  traded; its position is valued at its last price.
+* Short positions pay ``borrow_bps`` a year, charged each bar on their market value at the close
+  (``borrow_bps / 1e4 / periods_per_year`` per bar).
+* ``participation_cap`` limits an order to that fraction of the bar's volume; the rest is carried
+  (retried next bar toward the same weight, until a new decision) or dropped (``unfilled``).
+* Equity at bar t is cash plus positions at the close of t (last price where t has none).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from alphafactory import _engine
+from alphafactory.backtest.costs import CostModel, FixedBps
+from alphafactory.backtest.market import Market, market_from
+from alphafactory.backtest.result import BacktestResult
+from alphafactory.evaluation import infer_periods_per_year
+
+Execution = Literal["next_open", "next_close", "close"]
+_LAG = {"next_open": 1, "next_close": 1, "close": 0}
+
+
+def backtest(
+    prices_or_bars: pd.DataFrame | Market,
+    weights: pd.DataFrame,
+    *,
+    cost: CostModel | None = None,
+    execution: Execution = "next_open",
+    cash: float = 1e6,
+    borrow_bps: float = 0.0,
+    participation_cap: float | None = None,
+    unfilled: Literal["carry", "drop"] = "carry",
+    whole_shares: bool = False,
+    periods_per_year: float | None = None,
+) -> BacktestResult:
+    """Backtest target weights on bars or prices.
+
+    Parameters
+    ----------
+    prices_or_bars : DataFrame or Market
+        The long Bars frame (``(timestamp, symbol)``, OHLCV), a single-symbol Bars frame, or a
+        wide ``T x N`` frame of closes (which supports ``"close"`` and ``"next_close"`` only).
+    weights : DataFrame
+        Wide target weights (index timestamps that are bar timestamps, columns symbols of the
+        bars); row t is the decision at the close of t; an all-NaN row holds. Symbols absent
+        from the columns are held at weight 0; timestamps absent from the index hold.
+    cost : CostModel, optional
+        Cost model (default ``FixedBps(0)``, frictionless).
+    execution : {"next_open", "next_close", "close"}
+        When a decision trades (see the module docstring).
+    cash : float
+        Initial cash, currency.
+    borrow_bps : float
+        Annual borrow fee on short market value, basis points.
+    participation_cap : float, optional
+        Largest order as a fraction of the bar's volume (needs bars with volume).
+    unfilled : {"carry", "drop"}
+        What happens to the part of an order beyond the cap.
+    whole_shares : bool
+        Trade whole shares (targets truncated toward zero) instead of fractional shares.
+    periods_per_year : float, optional
+        Bars per year for borrow and annualized metrics; inferred from the index if None.
+
+    Returns
+    -------
+    BacktestResult
+    """
+    market = market_from(prices_or_bars)
+    cost = FixedBps(0.0) if cost is None else cost
+    if execution not in _LAG:
+        raise ValueError(f"execution must be one of {sorted(_LAG)}, got {execution!r}.")
+    if unfilled not in ("carry", "drop"):
+        raise ValueError(f"unfilled must be 'carry' or 'drop', got {unfilled!r}.")
+    if not np.isfinite(cash) or cash <= 0:
+        raise ValueError(f"cash must be a positive amount, got {cash}.")
+    if borrow_bps < 0:
+        raise ValueError(f"borrow_bps must be >= 0, got {borrow_bps}.")
+    exec_price = (
+        market.require("open", 'execution="next_open"')
+        if execution == "next_open"
+        else market.close
+    )
+    _check_prices(exec_price, "execution")
+    if exec_price is not market.close:
+        _check_prices(market.close, "close")
+    volume = np.empty((0, 0))
+    cap = 0.0
+    if participation_cap is not None:
+        if not 0 < participation_cap <= 1:
+            raise ValueError(f"participation_cap must be in (0, 1], got {participation_cap}.")
+        volume = np.ascontiguousarray(market.require("volume", "participation_cap"))
+        cap = float(participation_cap)
+    targets = _aligned_weights(weights, market)
+    params = cost.parameters(market)
+    ppy = periods_per_year_of(market) if periods_per_year is None else float(periods_per_year)
+    n_bars, n_assets = market.shape
+    shares = np.empty((n_bars, n_assets), dtype=np.float64)
+    ledger = np.empty((7, n_bars), dtype=np.float64)
+    _engine.run_backtest(
+        exec_price=np.ascontiguousarray(exec_price),
+        mark_price=np.ascontiguousarray(market.close),
+        targets=targets,
+        lag=_LAG[execution],
+        volume=volume,
+        participation_cap=cap,
+        carry_unfilled=unfilled == "carry",
+        half_spread=_cell_array(params.half_spread, market, "half_spread"),
+        impact_coef=_cell_array(params.impact_coef, market, "impact_coef"),
+        impact_exponent=float(params.impact_exponent),
+        commission_per_share=float(params.commission_per_share),
+        commission_bps=float(params.commission_bps),
+        commission_min=float(params.commission_min),
+        borrow_per_bar=borrow_bps * 1e-4 / ppy,
+        initial_cash=float(cash),
+        whole_shares=bool(whole_shares),
+        shares_out=shares,
+        ledger_out=ledger,
+    )
+    return BacktestResult(
+        market=market,
+        shares_array=shares,
+        ledger=ledger,
+        exec_price=exec_price,
+        target_array=targets,
+        lag=_LAG[execution],
+        execution=execution,
+        initial_cash=float(cash),
+        cost_model=cost,
+        cost_parameters=params,
+        periods_per_year=ppy,
+    )
+
+
+def periods_per_year_of(market: Market) -> float:
+    """Bars per year inferred from the market's timestamps (252 with fewer than two bars)."""
+    if len(market.timestamps) < 2:
+        return 252.0
+    return infer_periods_per_year(market.timestamps)
+
+
+def _aligned_weights(weights: pd.DataFrame, market: Market) -> np.ndarray:
+    if not isinstance(weights, pd.DataFrame):
+        raise TypeError(f"weights must be a wide T x N DataFrame, got {type(weights).__name__}.")
+    if weights.index.equals(market.timestamps) and weights.columns.equals(market.symbols):
+        values = weights.to_numpy(dtype=np.float64)
+    else:
+        unknown = weights.columns.difference(market.symbols)
+        if len(unknown):
+            raise ValueError(f"weights have symbols the prices lack: {list(unknown[:5])}.")
+        index = pd.DatetimeIndex(weights.index)
+        foreign = index.difference(market.timestamps)
+        if len(foreign):
+            raise ValueError(
+                f"weights have {len(foreign)} timestamp(s) that are not bar timestamps, e.g. "
+                f"{foreign[0]}; align the weights to the bars first."
+            )
+        values = weights.reindex(index=market.timestamps, columns=market.symbols).to_numpy(
+            dtype=np.float64
+        )
+    if np.isinf(values).any():
+        raise ValueError("weights contain infinite values.")
+    return np.ascontiguousarray(values)
+
+
+def _check_prices(prices: np.ndarray, what: str) -> None:
+    if prices.size == 0:
+        raise ValueError(f"{what} prices are empty.")
+    low, high = np.fmin.reduce(prices, axis=None), np.fmax.reduce(prices, axis=None)
+    if (np.isnan(low) or low > 0) and not np.isinf(high):
+        return
+    bad = (prices <= 0) | np.isinf(prices)
+    if bad.any():
+        t, i = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{what} prices must be positive and finite (NaN = no bar); cell (bar {t}, symbol "
+            f"{i}) is {prices[t, i]}."
+        )
+
+
+def _cell_array(value: np.ndarray | float, market: Market, name: str) -> np.ndarray:
+    if np.ndim(value) == 0:
+        scalar = float(value)  # type: ignore[arg-type]
+        return np.empty(0) if scalar == 0.0 else np.array([scalar])
+    array = np.ascontiguousarray(value, dtype=np.float64)
+    if array.shape != market.shape:
+        raise ValueError(f"cost parameter {name} has shape {array.shape}, expected {market.shape}.")
+    return array
+

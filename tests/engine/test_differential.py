@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.engine.random_orders import random_orders
 
 from alphafactory.engine import EVENT_DTYPE, TRADE_DTYPE, MatchingEngine, RiskLimits, StpMode
 from alphafactory.engine.reference import ReferenceBook, ReferenceLimits
+from alphafactory.engine.workloads import random_orders
 
 CHUNK = 50_000
 

@@ -47,21 +47,22 @@ def to_steps(values: np.ndarray, step: float, *, what: str = "price", limit: int
     bad = ~np.isfinite(vals)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"row {row}: {what} must be a finite number, got {values[row]!r}")
+        raise ValueError(f"row {row}: {what} must be a finite number, got {float(values[row])!r}")
     scaled = vals / step
     too_big = np.abs(scaled) > limit
     if too_big.any():
         row = int(np.flatnonzero(too_big)[0])
         raise ValueError(
-            f"row {row}: {what} {values[row]!r} is out of range (at most {limit} steps of {step})"
+            f"row {row}: {what} {float(values[row])!r} is out of range "
+            f"(at most {limit} steps of {step})"
         )
     steps = np.rint(scaled)
     off = np.abs(vals - steps * step) > _REL_TOL * np.abs(vals)
     if off.any():
         row = int(np.flatnonzero(off)[0])
         raise ValueError(
-            f"row {row}: {what} {values[row]!r} is not a multiple of {step} "
-            f"(nearest: {steps[row] * step!r})"
+            f"row {row}: {what} {float(values[row])!r} is not a multiple of {step} "
+            f"(nearest: {float(steps[row] * step)!r})"
         )
     return steps.astype(np.int64)
 

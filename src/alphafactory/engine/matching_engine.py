@@ -157,9 +157,11 @@ class MatchingEngine:
         trades : np.ndarray of TRADE_DTYPE, shape (n_trades,)
         events : np.ndarray of EVENT_DTYPE, shape (n_events,)
         """
-        if not isinstance(orders, np.ndarray) or orders.dtype != ORDER_DTYPE:
+        if not isinstance(orders, np.ndarray) or orders.dtype.names != ORDER_DTYPE.names:
             got = orders.dtype if isinstance(orders, np.ndarray) else type(orders).__name__
             raise TypeError(f"orders must be a numpy array of ORDER_DTYPE, got {got}")
+        if orders.dtype != ORDER_DTYPE:  # same fields, other layout (e.g. packed): convert
+            orders = orders.astype(ORDER_DTYPE, casting="same_kind")
         if orders.ndim != 1:
             raise ValueError(f"orders must be 1-dimensional, got shape {orders.shape}")
         trades, events = self._core.process(np.ascontiguousarray(orders))

@@ -167,3 +167,21 @@ def test_every_chart_builds_from_the_sample_run(sample_runs_root):
     assert len(figures[0].data) == 2 * eq.shape[1]  # equity and drawdown per strategy
     assert charts.metric_label("rank_ic") == "Rank IC"
     assert charts.metric_label("my_metric") == "My metric"
+
+
+def test_headline_model_prefers_an_ensemble_with_dataset_prefix():
+    assert shaping.headline_model(["sample:lstm", "sample:ensemble"]) == "sample:ensemble"
+    assert shaping.headline_model(["lstm", "tcn"]) == "lstm"
+    with pytest.raises(ValueError, match="at least one"):
+        shaping.headline_model([])
+
+
+def test_fold_timeline_one_model_per_dataset_prefix():
+    ts = pd.date_range("2024-01-01", periods=6, tz="UTC")
+    folds = pd.DataFrame({
+        "model": ["a:lstm", "a:tcn", "b:lstm"], "fold": [0, 0, 0],
+        "train_start": ts[0], "train_end": ts[1], "test_start": ts[3], "test_end": ts[5],
+    })
+    timeline = shaping.fold_timeline(folds)
+    assert sorted(set(timeline["fold"])) == ["a · fold 0", "b · fold 0"]
+    assert set(timeline["segment"]) == {"train", "test"}

@@ -70,12 +70,14 @@ def equity_drawdown_figure(equity: pd.DataFrame, drawdown: pd.DataFrame) -> go.F
     colors = _colors(list(equity.columns))
     for name in equity.columns:
         c = colors[name]
+        wide = str(name).rsplit(":", 1)[-1] == "ensemble"
         fig.add_trace(go.Scatter(x=equity.index, y=equity[name], name=str(name), mode="lines",
-                                 line={"color": c, "width": 2 if name == "ensemble" else 1.4},
-                                 legendgroup=str(name)), row=1, col=1)
+                                 line={"color": c, "width": 2.2 if wide else 1.4},
+                                 connectgaps=True, legendgroup=str(name)), row=1, col=1)
         fig.add_trace(go.Scatter(x=drawdown.index, y=100 * drawdown[name], name=str(name),
                                  mode="lines", line={"color": c, "width": 1.2},
                                  fill="tozeroy" if len(equity.columns) == 1 else None,
+                                 connectgaps=True,
                                  legendgroup=str(name), showlegend=False), row=2, col=1)
     fig.update_yaxes(title_text="equity (start = 1)", row=1, col=1)
     fig.update_yaxes(title_text="drawdown %", row=2, col=1)
@@ -153,7 +155,8 @@ def score_distribution_figure(predictions: pd.DataFrame) -> go.Figure:
 
 def ic_by_fold_figure(ic: pd.DataFrame, column: str = "rank_ic") -> go.Figure:
     """Bars of mean IC per fold, grouped by model."""
-    fig = px.bar(ic.assign(fold=ic["fold"].map(lambda f: f"fold {f}")), x="fold", y=column,
+    labels = ic["fold"].map(lambda f: f"fold {int(f)}" if f >= 0 else "all folds")
+    fig = px.bar(ic.assign(fold=labels), x="fold", y=column,
                  color="model", barmode="group", color_discrete_sequence=PALETTE)
     fig.add_hline(y=0, line={"color": NEUTRAL, "width": 1})
     fig.update_layout(hovermode="closest")

@@ -27,6 +27,7 @@ __all__ = [
     "flat",
     "fold_timeline",
     "headline_metrics",
+    "headline_model",
     "ic_by_fold",
     "ic_decay",
     "metrics_table",
@@ -98,6 +99,16 @@ def metrics_table(metrics: Mapping[str, Any] | None) -> pd.DataFrame:
     for col in ("value", "low", "high", "level"):
         table[col] = pd.to_numeric(table[col], errors="coerce").astype("float64")
     return table
+
+
+def headline_model(models: list[str]) -> str:
+    """The model shown first: the (first) ensemble when there is one, else the first model.
+
+    Model keys may carry a dataset prefix (``"sample:ensemble"``).
+    """
+    if not models:
+        raise ValueError("headline_model needs at least one model")
+    return next((m for m in models if m.rsplit(":", 1)[-1] == "ensemble"), models[0])
 
 
 def headline_metrics(table: pd.DataFrame, model: str) -> dict[str, float]:
@@ -266,14 +277,22 @@ def fold_timeline(folds: pd.DataFrame) -> pd.DataFrame:
     df = flat(folds)
     if "fold" not in df.columns:
         return pd.DataFrame(columns=cols)
-    if "model" in df.columns and df["model"].nunique() > 1:
-        df = df[df["model"] == sorted(df["model"].unique())[0]]
+    if "model" in df.columns:
+        # One model's folds per dataset (model keys may read "<dataset>:<model>").
+        models = pd.Series(sorted(df["model"].astype(str).unique()))
+        dataset = models.str.rsplit(":", n=1).str[0].where(models.str.contains(":"), "")
+        keep = models.groupby(dataset.to_numpy(), sort=False).first()
+        df = df[df["model"].isin(keep.to_numpy())]
+        prefix = df["model"].astype(str).map(
+            lambda m: f"{m.rsplit(':', 1)[0]} · " if ":" in m else "")
+    else:
+        prefix = pd.Series("", index=df.index)
     rows = []
-    for _, r in df.sort_values("fold").iterrows():
-        for seg, prefix in (("train", "train"), ("validation", "val"), ("test", "test")):
-            start, end = r.get(f"{prefix}_start"), r.get(f"{prefix}_end")
+    for (_, r), label in zip(df.iterrows(), prefix, strict=True):
+        for seg, key in (("train", "train"), ("validation", "val"), ("test", "test")):
+            start, end = r.get(f"{key}_start"), r.get(f"{key}_end")
             if pd.notna(start) and pd.notna(end):
-                rows.append({"fold": f"fold {int(r['fold'])}", "segment": seg,
+                rows.append({"fold": f"{label}fold {int(r['fold'])}", "segment": seg,
                              "start": pd.Timestamp(start), "end": pd.Timestamp(end)})
     return pd.DataFrame(rows, columns=cols)
 

@@ -17,7 +17,7 @@ if table.empty:
     ui.missing("metrics", "metrics.json", "The job writes it at the end of its backtest.")
 else:
     models = list(dict.fromkeys(table["model"]))
-    headline = "ensemble" if "ensemble" in models else models[0]
+    headline = shaping.headline_model(models)
     st.subheader(f"Headline: {headline}")
     kpis = shaping.headline_metrics(table, headline)
     for col, (metric, value) in zip(st.columns(max(len(kpis), 1)), kpis.items(), strict=False):
@@ -47,9 +47,12 @@ if not table.empty:
                                                        list(dict.fromkeys(table["metric"]))[:3]))
     st.subheader("All metrics")
     wide = shaping.metrics_wide(table)
-    st.dataframe(wide, width="stretch", column_config={
-        c: st.column_config.NumberColumn(charts.metric_label(c), format="%.3f")
-        for c in wide.columns if c in set(table["metric"])})
+    known = set(table["metric"])
+    config = {c: st.column_config.NumberColumn(charts.metric_label(c), format="%.3f")
+              for c in wide.columns if c in known}
+    config.update({c: st.column_config.TextColumn(f"{charts.metric_label(c[:-3])} CI")
+                   for c in wide.columns if c.endswith(" CI") and c[:-3] in known})
+    st.dataframe(wide, width="stretch", column_config=config)
     run_level = shaping.run_level_metrics(metrics)
     if run_level:
         st.caption(" · ".join(f"{k}: {v}" for k, v in run_level.items()))

@@ -21,6 +21,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "alphafactory.features.cli",
     "alphafactory.training.cli",
     "alphafactory.dashboard.cli",
+    "alphafactory.engine.cli",
 )
 
 

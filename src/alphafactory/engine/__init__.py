@@ -14,6 +14,7 @@ from alphafactory.engine._records import (
     StpMode,
 )
 from alphafactory.engine.matching_engine import MatchingEngine, RiskLimits
+from alphafactory.engine.simulate import SimulationSummary, simulate_csv, write_orders_csv
 
 __all__ = [
     "EVENT_DTYPE",
@@ -25,5 +26,8 @@ __all__ = [
     "Reason",
     "RiskLimits",
     "Side",
+    "SimulationSummary",
     "StpMode",
+    "simulate_csv",
+    "write_orders_csv",
 ]

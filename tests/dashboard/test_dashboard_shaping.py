@@ -132,7 +132,8 @@ def test_runs_overview_lists_artifacts(sample_runs_root):
 
 @pytest.mark.parametrize(("metric", "value", "text"), [
     ("max_drawdown", -0.052, "-5.2%"), ("rank_ic", 0.0412, "0.041"), ("sharpe", 1.234, "1.23"),
-    ("shortfall_bps", 3.21, "3.2 bps"), ("sharpe", None, "n/a"), ("ic", float("nan"), "n/a"),
+    ("shortfall_bps", 3.21, "3.2 bps"), ("n_predictions", 8139.0, "8,139"),
+    ("sharpe", None, "n/a"), ("ic", float("nan"), "n/a"),
 ])
 def test_format_metric(metric, value, text):
     assert format_metric(metric, value) == text

@@ -43,7 +43,9 @@ METRIC_LABELS = {
     "ic": "IC", "rank_ic": "Rank IC", "icir": "ICIR", "sharpe": "Sharpe (net)",
     "sortino": "Sortino", "deflated_sharpe": "Deflated Sharpe", "max_drawdown": "Max drawdown",
     "calmar": "Calmar", "cagr": "CAGR", "hit_rate": "Hit rate", "turnover": "Turnover",
-    "shortfall_bps": "Shortfall (bps)", "volatility": "Volatility",
+    "shortfall_bps": "Shortfall (bps)", "volatility": "Volatility", "ic_t": "IC t-stat",
+    "rank_ic_t": "Rank IC t-stat", "long_short_sharpe": "Long-short Sharpe",
+    "long_short_return_annual": "Long-short return (ann.)", "n_trials": "Trials",
 }
 
 

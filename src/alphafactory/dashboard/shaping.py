@@ -39,9 +39,12 @@ __all__ = [
 ]
 
 HEADLINE_METRICS: tuple[str, ...] = (
-    "ic", "rank_ic", "sharpe", "deflated_sharpe", "max_drawdown", "shortfall_bps",
+    "ic", "rank_ic", "sharpe", "long_short_sharpe", "deflated_sharpe", "max_drawdown",
+    "shortfall_bps",
 )
-COMPARISON_METRICS: tuple[str, ...] = ("sharpe", "rank_ic", "ic", "deflated_sharpe")
+COMPARISON_METRICS: tuple[str, ...] = (
+    "sharpe", "long_short_sharpe", "rank_ic", "ic", "deflated_sharpe",
+)
 COST_COMPONENTS: tuple[str, ...] = (
     "gross_pnl", "spread", "impact", "opportunity", "fees", "net_pnl",
 )

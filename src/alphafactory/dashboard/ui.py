@@ -165,6 +165,8 @@ def format_metric(metric: str, value: Any) -> str:
     """Format a metric value for display (percent for returns and drawdowns)."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "n/a"
+    if metric.startswith("n_"):
+        return f"{value:,.0f}"
     if any(key in metric for key in _PERCENT):
         return f"{100 * value:.1f}%"
     if "bps" in metric:

@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "alphafactory/csv_sim.hpp"
+#include "alphafactory/order_flow.hpp"
 #include "records_bindings.hpp"
 
 namespace py = pybind11;
@@ -34,6 +35,52 @@ void bind_extras(py::module_& m) {
       },
       py::arg("orders"), py::arg("trades"), py::arg("events"), py::arg("tick_size"),
       py::arg("strict"), py::arg("stp"), py::arg("emit_accepted"));
+
+  py::class_<PoissonOrderFlow>(m, "PoissonOrderFlow")
+      .def(py::init([](int32_t instrument, int32_t account, int64_t initial_price, int levels,
+                       double limit_rate_scale, double limit_rate_exponent, double market_rate,
+                       std::vector<double> cancel_rates, int64_t order_qty, int initial_depth,
+                       double time_unit_ns, int64_t first_order_id, int64_t start_ts,
+                       uint64_t seed) {
+             OrderFlowParams p;
+             p.instrument = instrument;
+             p.account = account;
+             p.initial_price = initial_price;
+             p.levels = levels;
+             p.limit_rate_scale = limit_rate_scale;
+             p.limit_rate_exponent = limit_rate_exponent;
+             p.market_rate = market_rate;
+             p.cancel_rates = std::move(cancel_rates);
+             p.order_qty = order_qty;
+             p.initial_depth = initial_depth;
+             p.time_unit_ns = time_unit_ns;
+             p.first_order_id = first_order_id;
+             p.start_ts = start_ts;
+             p.seed = seed;
+             return PoissonOrderFlow(p);
+           }),
+           py::kw_only(), py::arg("instrument"), py::arg("account"), py::arg("initial_price"),
+           py::arg("levels"), py::arg("limit_rate_scale"), py::arg("limit_rate_exponent"),
+           py::arg("market_rate"), py::arg("cancel_rates"), py::arg("order_qty"),
+           py::arg("initial_depth"), py::arg("time_unit_ns"), py::arg("first_order_id"),
+           py::arg("start_ts"), py::arg("seed"))
+      .def(
+          "run",
+          [](PoissonOrderFlow& flow, MatchingEngine& engine, std::size_t max_events,
+             int64_t until_ts) {
+            std::vector<OrderMsg> out;
+            std::size_t drawn = 0;
+            {
+              py::gil_scoped_release release;
+              engine.clear_output();
+              drawn = flow.run(engine, max_events, until_ts, &out);
+            }
+            return py::make_tuple(drawn, to_bytes(out), to_bytes(engine.trades()),
+                                  to_bytes(engine.events()));
+          },
+          py::arg("engine"), py::arg("max_events"), py::arg("until_ts"))
+      .def("now", &PoissonOrderFlow::now)
+      .def("live_orders", &PoissonOrderFlow::live_orders);
 }
 
 }  // namespace alphafactory::bindings

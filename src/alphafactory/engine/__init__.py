@@ -14,6 +14,7 @@ from alphafactory.engine._records import (
     StpMode,
 )
 from alphafactory.engine.matching_engine import MatchingEngine, RiskLimits
+from alphafactory.engine.order_flow import FlowStep, PoissonOrderFlow
 from alphafactory.engine.simulate import SimulationSummary, simulate_csv, write_orders_csv
 
 __all__ = [
@@ -21,8 +22,10 @@ __all__ = [
     "ORDER_DTYPE",
     "TRADE_DTYPE",
     "EventType",
+    "FlowStep",
     "MatchingEngine",
     "OrderType",
+    "PoissonOrderFlow",
     "Reason",
     "RiskLimits",
     "Side",

@@ -1,0 +1,150 @@
+"""``PoissonOrderFlow``: seeded background liquidity after Cont, Stoikov and Talreja (2010).
+
+Per side, limit orders arrive ``i = 1..levels`` ticks from the opposite best at rate
+``lambda(i) = limit_rate_scale / i**limit_rate_exponent``, market orders at rate
+``market_rate``, and each resting order of the flow is cancelled at rate ``cancel_rates[i-1]``
+(``i`` its distance from the opposite best). Rates are per ``time_unit`` seconds of ``ts``
+(nanoseconds). The defaults are the paper's estimates, which give a 1-3 tick spread.
+
+The flow runs in C++ against the live book of the engine it drives, so a strategy's orders
+submitted to the same engine between ``drive`` calls meet (and change) a living book::
+
+    flow = PoissonOrderFlow(tick_size=0.01, seed=7)
+    engine = MatchingEngine(tick_size=0.01)
+    for ts, order in strategy_orders:           # ts in ns, ascending
+        flow.drive(engine, until=ts)            # background events up to ts
+        engine.submit(..., ts=ts)               # the strategy's child order
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from alphafactory import _engine
+from alphafactory.engine._records import EVENT_DTYPE, ORDER_DTYPE, TRADE_DTYPE
+from alphafactory.engine.convert import to_steps
+from alphafactory.engine.matching_engine import MatchingEngine
+
+__all__ = ["CST_CANCEL_RATES", "FlowStep", "PoissonOrderFlow"]
+
+#: theta(i), i = 1..10, per order per second (Cont, Stoikov and Talreja 2010, Table 2).
+CST_CANCEL_RATES = (0.71, 0.81, 0.68, 0.56, 0.47, 0.37, 0.30, 0.24, 0.18, 0.12)
+_FAR_FUTURE = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True, slots=True)
+class FlowStep:
+    """What one ``drive`` call did: the flow's orders and the engine's trades and events."""
+
+    orders: np.ndarray  # ORDER_DTYPE
+    trades: np.ndarray  # TRADE_DTYPE
+    events: np.ndarray  # EVENT_DTYPE
+    n_events: int       # orders emitted by Poisson events (seeding orders not counted)
+
+
+class PoissonOrderFlow:
+    """Seeded Poisson limit/market/cancel order flow (Cont, Stoikov and Talreja 2010).
+
+    Parameters
+    ----------
+    tick_size : float
+        Tick size of the instrument, to convert ``initial_price``.
+    seed : int
+        Seed of the flow's random stream (same seed, same orders).
+    initial_price : float
+        Centre of the book seeded on the first call when the book is empty: ``initial_depth``
+        orders on each of ``levels`` ticks on both sides (a 2-tick spread).
+    levels : int
+        Limit orders arrive 1..levels ticks from the opposite best.
+    limit_rate_scale, limit_rate_exponent : float
+        lambda(i) = scale / i**exponent per side per time unit (paper: 1.92, 0.52).
+    market_rate : float
+        Market orders per side per time unit (paper: 0.94).
+    cancel_rates : sequence of float
+        theta(i) per resting order per time unit; the last value applies beyond its length.
+    order_qty : int
+        Lots per order.
+    account, instrument : int
+        Account and instrument of the flow's orders.
+    first_order_id : int
+        Ids count up from here (keep them apart from the strategy's ids).
+    start_ts : int
+        Clock start, ns.
+    time_unit : float
+        Seconds per rate unit (1.0: rates per second).
+    """
+
+    def __init__(
+        self,
+        *,
+        tick_size: float = 0.01,
+        seed: int = 0,
+        initial_price: float = 100.0,
+        levels: int = 10,
+        limit_rate_scale: float = 1.92,
+        limit_rate_exponent: float = 0.52,
+        market_rate: float = 0.94,
+        cancel_rates: Sequence[float] = CST_CANCEL_RATES,
+        order_qty: int = 1,
+        initial_depth: int = 5,
+        account: int = -1,
+        instrument: int = 0,
+        first_order_id: int = 2**40,
+        start_ts: int = 0,
+        time_unit: float = 1.0,
+    ) -> None:
+        self.tick_size = float(tick_size)
+        self.instrument = int(instrument)
+        price = int(to_steps(np.array([initial_price]), self.tick_size)[0])
+        self._core = _engine.PoissonOrderFlow(
+            instrument=self.instrument, account=int(account), initial_price=price,
+            levels=int(levels), limit_rate_scale=float(limit_rate_scale),
+            limit_rate_exponent=float(limit_rate_exponent), market_rate=float(market_rate),
+            cancel_rates=[float(c) for c in cancel_rates], order_qty=int(order_qty),
+            initial_depth=int(initial_depth), time_unit_ns=float(time_unit) * 1e9,
+            first_order_id=int(first_order_id), start_ts=int(start_ts), seed=int(seed))
+        self._engine: MatchingEngine | None = None
+
+    @property
+    def now(self) -> int:
+        """The flow's clock, ns."""
+        return int(self._core.now())
+
+    @property
+    def engine(self) -> MatchingEngine:
+        """The engine the flow drives (a private one until ``drive`` is first called)."""
+        if self._engine is None:
+            self._engine = MatchingEngine(tick_size=self.tick_size, events="no_accepted")
+            if self.instrument != 0:
+                self._engine.add_instrument(self.instrument, tick_size=self.tick_size)
+        return self._engine
+
+    def drive(self, engine: MatchingEngine | None = None, *, n_events: int | None = None,
+              until: int | None = None) -> FlowStep:
+        """Draw events into ``engine`` until ``n_events`` orders were emitted or the clock
+        passes ``until`` (ns); at least one of the two is required. A flow drives one engine;
+        without ``engine`` it drives its private one (``self.engine``)."""
+        if n_events is None and until is None:
+            raise ValueError("give n_events, until, or both")
+        if engine is not None:
+            if self._engine is not None and engine is not self._engine:
+                raise ValueError("this flow already drives another engine; create a new flow")
+            self._engine = engine
+        target = self.engine
+        limit = np.iinfo(np.uint64).max if n_events is None else int(n_events)
+        drawn, orders, trades, events = self._core.run(
+            target._core, limit, _FAR_FUTURE if until is None else int(until))
+        return FlowStep(orders.view(ORDER_DTYPE), trades.view(TRADE_DTYPE),
+                        events.view(EVENT_DTYPE), int(drawn))
+
+    def generate(self, n_events: int | None = None, *, horizon: int | None = None) -> np.ndarray:
+        """Orders of the next ``n_events`` events or ``horizon`` ns, as an ORDER_DTYPE array.
+
+        Runs against the flow's own engine, so replaying the returned orders (from the first
+        call on) into a fresh engine rebuilds the same book.
+        """
+        until = None if horizon is None else self.now + int(horizon)
+        return self.drive(None, n_events=n_events, until=until).orders

@@ -58,6 +58,16 @@ def test_run_create_bad_name_raises(tmp_path, bad):
 def test_run_create_none_in_config_names_the_key(tmp_path):
     with pytest.raises(TypeError, match=r"model\.dropout"):
         Run.create("demo", {"model": {"dropout": None}}, seed=0, root=tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing half-created
+
+
+def test_run_create_at_explicit_path_records_identity(tmp_path):
+    run = Run.create("train-lstm", {"a": 1}, seed=3, path=tmp_path / "out" / "my-run", now=NOW)
+    assert run.path == tmp_path / "out" / "my-run"
+    assert run.name == "train-lstm" and run.created_at == pd.Timestamp(NOW)
+    assert run.manifest["seed"] == 3
+    with pytest.raises(FileExistsError, match="not empty"):
+        Run.create("again", {}, seed=0, path=run.path)
 
 
 def test_run_create_root_defaults_to_env_var(tmp_path, monkeypatch):

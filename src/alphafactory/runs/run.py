@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.runs.manifest import collect_environment, command_line, git_state
-from alphafactory.runs.toml_io import read_toml, write_toml
+from alphafactory.runs.toml_io import read_toml, to_toml_value, write_toml
 
 __all__ = [
     "MANIFEST_SCHEMA",
@@ -110,6 +110,19 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         raise ValueError(f"{path}: not valid JSON: {exc}") from exc
 
 
+def _fresh_directory(base: Path, stem: str) -> Path:
+    """Create ``base/stem`` (or ``stem-2``, ``stem-3`` ... when taken) and return it."""
+    base.mkdir(parents=True, exist_ok=True)
+    for k in range(1, 1000):
+        path = base / (stem if k == 1 else f"{stem}-{k}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a fresh run directory for {stem} in {base}")
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Run:
     """Handle on one run directory; see ``alphafactory.runs`` for what it holds.
@@ -129,6 +142,7 @@ class Run:
         root: str | Path | None = None,
         *,
         now: dt.datetime | None = None,
+        path: str | Path | None = None,
     ) -> Run:
         """Create ``<root>/<utc-time>-<name>/`` with ``config.toml`` and a first ``manifest.json``.
 
@@ -144,6 +158,9 @@ class Run:
             Runs root; ``$ALPHAFACTORY_RUNS`` or ``./runs`` when omitted. Created if missing.
         now : datetime, optional
             Creation time (UTC); the current time when omitted.
+        path : str or Path, optional
+            An exact directory to use instead of ``<root>/<utc-time>-<name>`` (e.g. a CLI's
+            ``--out``); it must not exist yet or be empty. ``root`` is ignored then.
 
         Returns
         -------
@@ -158,21 +175,21 @@ class Run:
             )
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+        doc = to_toml_value(config)  # a config TOML cannot hold fails before any directory
+        if not isinstance(doc, dict):
+            raise TypeError(f"config must be a mapping or dataclass, got {type(config).__name__}")
         created = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
-        base = runs_root(root)
-        base.mkdir(parents=True, exist_ok=True)
-        stem = f"{created.strftime(_STAMP_FORMAT)}-{name}"
-        for k in range(1, 1000):
-            path = base / (stem if k == 1 else f"{stem}-{k}")
-            try:
-                path.mkdir()
-                break
-            except FileExistsError:
-                continue
-        else:  # pragma: no cover - 999 runs of one name in one second
-            raise FileExistsError(f"could not create a fresh run directory for {stem} in {base}")
-        run = cls(path)
-        write_toml(path / "config.toml", config)
+        if path is not None:
+            target = Path(path)
+            if target.exists() and (not target.is_dir() or any(target.iterdir())):
+                raise FileExistsError(
+                    f"run directory {target} already exists and is not empty; choose a new path"
+                )
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target = _fresh_directory(runs_root(root), f"{created.strftime(_STAMP_FORMAT)}-{name}")
+        run = cls(target)
+        write_toml(target / "config.toml", doc)
         run.write_manifest(
             _base={"name": name, "created_at": created.isoformat(), "seed": int(seed)}
         )

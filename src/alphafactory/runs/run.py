@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
-import math
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alphafactory.runs._io import atomic_write, read_json, write_json
 from alphafactory.runs.manifest import collect_environment, command_line, git_state
 from alphafactory.runs.toml_io import read_toml, to_toml_value, write_toml
 
@@ -62,52 +60,6 @@ def runs_root(root: str | Path | None = None) -> Path:
     if root is not None:
         return Path(root)
     return Path(os.environ.get(RUNS_ROOT_ENV) or "runs")
-
-
-def _json_safe(value: Any) -> Any:
-    """Convert numpy scalars/arrays, paths, timestamps and non-finite floats for strict JSON."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
-        return [_json_safe(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same directory, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    text = json.dumps(_json_safe(obj), indent=2, sort_keys=False, allow_nan=False) + "\n"
-    _atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc}") from exc
 
 
 def _fresh_directory(base: Path, stem: str) -> Path:
@@ -238,12 +190,12 @@ class Run:
     @property
     def manifest(self) -> dict[str, Any] | None:
         """The parsed ``manifest.json`` or None."""
-        return _read_json(self.path / "manifest.json")
+        return read_json(self.path / "manifest.json")
 
     @property
     def metrics(self) -> dict[str, Any] | None:
         """The parsed ``metrics.json`` or None."""
-        return _read_json(self.path / "metrics.json")
+        return read_json(self.path / "metrics.json")
 
     def write_manifest(
         self,
@@ -296,7 +248,7 @@ class Run:
                 raise ValueError(f"manifest key {k!r} is written by write_manifest itself")
             manifest[k] = v
         path = self.path / "manifest.json"
-        _write_json(path, manifest)
+        write_json(path, manifest)
         return path
 
     def write_metrics(self, metrics: Mapping[str, Any]) -> Path:
@@ -304,7 +256,7 @@ class Run:
         if not isinstance(metrics, Mapping):
             raise TypeError(f"metrics must be a mapping, got {type(metrics).__name__}")
         path = self.path / "metrics.json"
-        _write_json(path, metrics)
+        write_json(path, metrics)
         return path
 
     # -- tables and files ---------------------------------------------------------------------
@@ -327,7 +279,7 @@ class Run:
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"write_table expects a DataFrame, got {type(df).__name__}")
         path = self.table_path(name)
-        _atomic_write(path, lambda p: df.to_parquet(p, engine="pyarrow"))
+        atomic_write(path, lambda p: df.to_parquet(p, engine="pyarrow"))
         return path
 
     def read_table(self, name: str) -> pd.DataFrame | None:

@@ -97,3 +97,24 @@ def test_execution_and_models_widgets_rerun_without_error(sample_env):
     at = _page("models").run()
     at.selectbox[0].select("transformer").run()
     assert not at.exception and _charts(at) == PAGES["models"]
+
+
+def test_pages_on_malformed_tables_warn_instead_of_failing(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from alphafactory.runs import Run
+
+    run = Run.create("odd", {}, seed=0, root=tmp_path)
+    run.write_table("equity", pd.DataFrame({"note": ["a", "b"]}))
+    run.write_table("execution/book", pd.DataFrame({"symbol": ["A"], "price": [1.0]}))
+    run.write_table("execution/fills", pd.DataFrame({
+        "timestamp": pd.date_range("2024-01-01", periods=2, tz="UTC"), "symbol": "A",
+        "side": "B", "price": [1.0, 1.1]}))
+    run.write_table("robustness", pd.DataFrame({"eps": [0.1]}))
+    run.write_table("predictions", pd.DataFrame({"symbol": ["A"], "value": [1.0]}))
+    monkeypatch.setenv(RUNS_ROOT_ENV, str(tmp_path))
+    monkeypatch.delenv(RUN_ENV, raising=False)
+    for page in ("overview", "execution", "models", "signals"):
+        at = _page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert at.warning or at.error, page

@@ -19,6 +19,7 @@ __all__ = [
     "COMPARISON_METRICS",
     "COST_COMPONENTS",
     "HEADLINE_METRICS",
+    "REQUIRED_COLUMNS",
     "cost_waterfall",
     "cross_sectional_ic",
     "depth_ladder",
@@ -32,6 +33,7 @@ __all__ = [
     "ic_decay",
     "metrics_table",
     "metrics_wide",
+    "missing_columns",
     "run_level_metrics",
     "runs_overview",
     "score_matrix",
@@ -48,6 +50,26 @@ COMPARISON_METRICS: tuple[str, ...] = (
 COST_COMPONENTS: tuple[str, ...] = (
     "gross_pnl", "spread", "impact", "opportunity", "fees", "net_pnl",
 )
+
+
+# Columns (or index levels) a page needs from each table; others are optional.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "predictions": ("timestamp", "symbol", "score"),
+    "folds": ("fold",),
+    "training_curves": ("fold", "epoch"),
+    "robustness": ("model", "eps", "ic"),
+    "execution/book": ("timestamp", "symbol", "side", "price", "qty"),
+    "execution/fills": ("timestamp", "symbol", "side", "price"),
+    "execution/shortfall": ("shortfall_bps",),
+    "execution/cost_attribution": ("component", "value"),
+    "validation": ("rule",),
+}
+
+
+def missing_columns(df: pd.DataFrame, name: str) -> list[str]:
+    """Columns (or index levels) that table ``name`` needs and ``df`` lacks."""
+    have = set(map(str, df.columns)) | {str(n) for n in df.index.names if n is not None}
+    return [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in have]
 
 
 def flat(df: pd.DataFrame) -> pd.DataFrame:
@@ -316,6 +338,8 @@ def depth_ladder(book: pd.DataFrame, symbol: Any, timestamp: Any) -> pd.DataFram
         s = snap[snap["side"] == side].sort_values("price", ascending=ascending)
         parts.append(s.assign(cum_qty=s["qty"].cumsum()))
     out = pd.concat(parts, ignore_index=True)
+    if "level" not in out.columns:
+        out["level"] = out.groupby("side").cumcount()
     return out[["side", "level", "price", "qty", "cum_qty"]]
 
 

@@ -10,12 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from alphafactory.dashboard.cli import RUN_ENV
+from alphafactory.dashboard.shaping import flat, missing_columns
 from alphafactory.runs import Run, list_runs, runs_root
 
 __all__ = [
     "RUN_ENV",
     "choose_run",
     "format_metric",
+    "load",
     "missing",
     "no_runs",
     "predictions",
@@ -134,6 +136,25 @@ def table(run: Run, name: str) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     return _read_parquet(str(path), path.stat().st_mtime_ns)
+
+
+def load(run: Run, name: str, what: str, hint: str = "") -> pd.DataFrame | None:
+    """Read table ``name`` or say why it cannot be drawn (absent, or lacking columns).
+
+    Returns the table when it is present and has the columns of
+    ``shaping.REQUIRED_COLUMNS[name]``, else None after an explanatory message.
+    """
+    df = table(run, name)
+    if df is None:
+        missing(what, f"{name}.parquet", hint)
+        return None
+    lacking = missing_columns(df, name)
+    if lacking:
+        st.warning(f"`{name}.parquet` lacks the column(s) {', '.join(lacking)}; it has "
+                   f"{', '.join(map(str, flat(df).columns))}. See `alphafactory.runs` for the "
+                   "layout the dashboard reads.", icon=":material/warning:")
+        return None
+    return df
 
 
 def predictions(run: Run) -> tuple[pd.DataFrame | None, str]:

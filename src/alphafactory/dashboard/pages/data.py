@@ -12,10 +12,10 @@ ui.setup_page("Data")
 run = ui.require_run()
 ui.run_header(run, "Data")
 
-validation = ui.table(run, "validation")
+validation = ui.load(run, "validation", "validation report",
+                     "Loading data with `validate_ohlcv` records each issue with its rule and row.")
 if validation is None:
-    ui.missing("validation report", "validation.parquet",
-               "Loading data with `validate_ohlcv` records each issue with its rule and row.")
+    pass
 elif validation.empty:
     st.success("Validation found no issues in the data this run used.",
                icon=":material/check_circle:")

@@ -11,12 +11,10 @@ run = ui.require_run()
 ui.run_header(run, "Execution")
 
 left, right = st.columns(2)
-book = ui.table(run, "execution/book")
 with left:
-    if book is None:
-        ui.missing("book snapshots", "execution/book.parquet",
+    book = ui.load(run, "execution/book", "book snapshots",
                    "Book execution through the C++ engine records depth snapshots.")
-    else:
+    if book is not None:
         book = shaping.flat(book)
         symbol = st.selectbox("Symbol (book)", sorted(book["symbol"].unique()))
         times = sorted(book.loc[book["symbol"] == symbol, "timestamp"].unique())
@@ -25,11 +23,9 @@ with left:
         ladder = shaping.depth_ladder(book, symbol, when)
         st.plotly_chart(charts.depth_figure(ladder, f"Book depth: {symbol} at {when:%H:%M:%S}"))
 
-fills = ui.table(run, "execution/fills")
 with right:
-    if fills is None:
-        ui.missing("fills", "execution/fills.parquet", "Book execution records child fills.")
-    else:
+    fills = ui.load(run, "execution/fills", "fills", "Book execution records child fills.")
+    if fills is not None:
         fills = shaping.flat(fills)
         symbol = st.selectbox("Symbol (fills)", sorted(fills["symbol"].unique()))
         part = fills[fills["symbol"] == symbol]
@@ -39,23 +35,20 @@ with right:
             st.plotly_chart(charts.fills_figure(part, f"Fills against mid: {symbol}"))
 
 left, right = st.columns(2)
-shortfall = ui.table(run, "execution/shortfall")
 with left:
-    if shortfall is None:
-        ui.missing("shortfall", "execution/shortfall.parquet",
-                   "Book execution measures it per parent order against the arrival price.")
-    else:
+    shortfall = ui.load(run, "execution/shortfall", "shortfall",
+                        "Book execution measures it per parent order against the arrival price.")
+    if shortfall is not None:
         st.plotly_chart(charts.shortfall_figure(shortfall))
         s = shortfall["shortfall_bps"]
         st.caption(f"{len(s)} parents · mean {s.mean():.2f} bps · median {s.median():.2f} bps · "
                    f"p95 {s.quantile(0.95):.2f} bps")
 
-attribution = ui.table(run, "execution/cost_attribution")
 with right:
-    if attribution is None:
-        ui.missing("cost attribution", "execution/cost_attribution.parquet",
-                   "The book backtest splits gross PnL into spread, impact and opportunity costs.")
-    else:
+    attribution = ui.load(
+        run, "execution/cost_attribution", "cost attribution",
+        "The book backtest splits gross PnL into spread, impact and opportunity costs.")
+    if attribution is not None:
         attribution = shaping.flat(attribution)
         models = (list(dict.fromkeys(attribution["model"]))
                   if "model" in attribution.columns else [])

@@ -10,10 +10,8 @@ ui.setup_page("Models")
 run = ui.require_run()
 ui.run_header(run, "Models")
 
-folds = ui.table(run, "folds")
-if folds is None:
-    ui.missing("walk-forward folds", "folds.parquet", "Walk-forward training writes it.")
-else:
+folds = ui.load(run, "folds", "walk-forward folds", "Walk-forward training writes it.")
+if folds is not None:
     timeline = shaping.fold_timeline(folds)
     if timeline.empty:
         st.warning("`folds.parquet` has no train/val/test start and end columns to draw.")
@@ -22,18 +20,14 @@ else:
     with st.expander("Per-fold table", expanded=False):
         st.dataframe(shaping.flat(folds), width="stretch", hide_index=True)
 
-curves = ui.table(run, "training_curves")
-if curves is None:
-    ui.missing("training curves", "training_curves.parquet", "The trainer records them.")
-else:
+curves = ui.load(run, "training_curves", "training curves", "The trainer records them.")
+if curves is not None:
     models = list(dict.fromkeys(curves["model"])) if "model" in curves.columns else []
     model = st.selectbox("Model", models) if models else None
     shown = curves[curves["model"] == model] if model is not None else curves
     st.plotly_chart(charts.training_curves_figure(shown))
 
-robustness = ui.table(run, "robustness")
-if robustness is None:
-    ui.missing("robustness curve", "robustness.parquet",
-               "`adversarial_noisy_eval` writes IC and hit rate against noise epsilon.")
-else:
+robustness = ui.load(run, "robustness", "robustness curve",
+                     "`adversarial_noisy_eval` writes IC and hit rate against noise epsilon.")
+if robustness is not None:
     st.plotly_chart(charts.robustness_figure(robustness))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
@@ -23,12 +24,13 @@ else:
     for col, (metric, value) in zip(st.columns(max(len(kpis), 1)), kpis.items(), strict=False):
         col.metric(charts.metric_label(metric), ui.format_metric(metric, value))
 
-equity = ui.table(run, "equity")
-if equity is None:
-    ui.missing("equity curve", "equity.parquet", "The backtest step writes it.")
-else:
+equity = ui.load(run, "equity", "equity curve", "The backtest step writes it.")
+if equity is not None:
     eq = shaping.equity_frame(equity)
-    st.plotly_chart(charts.equity_drawdown_figure(eq, shaping.drawdown(eq)))
+    if eq.empty or not isinstance(eq.index, pd.DatetimeIndex):
+        st.warning("`equity.parquet` needs a timestamp index (or column) and numeric columns.")
+    else:
+        st.plotly_chart(charts.equity_drawdown_figure(eq, shaping.drawdown(eq)))
 
 if not table.empty:
     with_ci = sorted(dict.fromkeys(table.loc[table["low"].notna(), "metric"]),

@@ -9,7 +9,8 @@ namespace py = pybind11;
 namespace alphafactory::bindings {
 namespace {
 
-using Array = py::array_t<double, py::array::c_style>;
+// Contiguous float64 arrays, row- or column-major as `column_major` says (checked in Python).
+using Array = py::array_t<double>;
 
 backtest::CellParameter cell_parameter(const Array& values, std::int64_t cells) {
   backtest::CellParameter p;
@@ -25,7 +26,7 @@ void run_backtest(const Array& exec_price, const Array& mark_price, const Array&
                   bool carry_unfilled, const Array& half_spread, const Array& impact_coef,
                   double impact_exponent, double commission_per_share, double commission_bps,
                   double commission_min, double borrow_per_bar, double initial_cash,
-                  bool whole_shares, Array& shares_out, Array& ledger_out) {
+                  bool whole_shares, bool column_major, Array& shares_out, Array& ledger_out) {
   backtest::BacktestInputs in;
   in.n_bars = exec_price.shape(0);
   in.n_assets = exec_price.shape(1);
@@ -46,6 +47,7 @@ void run_backtest(const Array& exec_price, const Array& mark_price, const Array&
   in.borrow_per_bar = borrow_per_bar;
   in.initial_cash = initial_cash;
   in.whole_shares = whole_shares;
+  in.column_major = column_major;
   backtest::BacktestOutputs out;
   out.shares = shares_out.mutable_data();
   out.ledger = ledger_out.mutable_data();
@@ -61,11 +63,12 @@ void bind_backtest(py::module_& m) {
         py::arg("carry_unfilled"), py::arg("half_spread"), py::arg("impact_coef"),
         py::arg("impact_exponent"), py::arg("commission_per_share"), py::arg("commission_bps"),
         py::arg("commission_min"), py::arg("borrow_per_bar"), py::arg("initial_cash"),
-        py::arg("whole_shares"), py::arg("shares_out").noconvert(),
+        py::arg("whole_shares"), py::arg("column_major"), py::arg("shares_out").noconvert(),
         py::arg("ledger_out").noconvert(),
-        "Target-weight backtest loop over [T, N] float64 C-contiguous arrays; writes shares_out "
-        "[T, N] and ledger_out [7, T] (cash, equity, spread, impact, commission, borrow, "
-        "traded notional). Inputs are trusted: validate in alphafactory.backtest.");
+        "Target-weight backtest loop over [T, N] float64 arrays, all C- or all F-contiguous "
+        "(column_major); writes shares_out "
+        "[T, N] and ledger_out [10, T] (cash, equity, spread, impact, commission, borrow, "
+        "traded notional, min price, max price, max |weight| read). Inputs are trusted.");
 }
 
 }  // namespace alphafactory::bindings

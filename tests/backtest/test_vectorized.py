@@ -7,11 +7,14 @@ import pytest
 from alphafactory.backtest import (
     Commission,
     FixedBps,
+    Market,
     SpreadImpact,
     SquareRootImpact,
     backtest,
     market_from,
 )
+
+FIELDS = ("open", "high", "low", "close", "volume")
 
 
 def _one_asset(prices, weights):
@@ -206,6 +209,23 @@ def test_same_inputs_identical_results(bars, random_weights):
     np.testing.assert_array_equal(a.ledger, b.ledger)
 
 
+@pytest.mark.parametrize(
+    "cost", [FixedBps(3), SpreadImpact(half_spread_bps=2.0, impact=0.3)], ids=["flat", "impact"]
+)
+def test_row_and_column_major_inputs_give_identical_results(bars, random_weights, cost):
+    rows = market_from(bars)
+    cols = Market(
+        timestamps=rows.timestamps,
+        symbols=rows.symbols,
+        **{f: np.asfortranarray(getattr(rows, f)) for f in FIELDS},
+    )
+    assert cols.close.flags.f_contiguous and not cols.close.flags.c_contiguous
+    a = backtest(rows, random_weights, cost=cost, cash=1e5, participation_cap=0.5)
+    b = backtest(cols, random_weights, cost=cost, cash=1e5, participation_cap=0.5)
+    np.testing.assert_array_equal(a.ledger, b.ledger)
+    np.testing.assert_array_equal(a.shares_array, b.shares_array)
+
+
 def test_wide_prices_reject_next_open():
     prices, weights = _one_asset([100, 101], [1.0, 1.0])
     with pytest.raises(ValueError, match="needs bar 'open'"):
@@ -221,5 +241,7 @@ def test_bad_inputs_raise_clear_errors():
         backtest(prices, weights.rename(columns={"A": "B"}), execution="close")
     with pytest.raises(ValueError, match="execution must be one of"):
         backtest(prices, weights, execution="tomorrow")
+    with pytest.raises(ValueError, match="weights must be finite"):
+        backtest(prices, weights.replace(1.0, np.inf), execution="close")
     with pytest.raises(ValueError, match="needs bar 'volume'"):
         backtest(prices, weights, execution="close", participation_cap=0.1)

@@ -3,7 +3,7 @@
 // alphafactory.backtest.backtest(). Plain contiguous float64 arrays in and out, no validation
 // (the Python facade validates), no Python headers.
 //
-// Convention, per bar s (row-major arrays, cell (s, i) at s * n_assets + i):
+// Convention, per bar s:
 //   1. last[i] <- exec_price[s, i] where finite.
 //   2. If row r = s - lag of `targets` is a decision (any finite value) or a capped order is
 //      carried: V = cash + sum_i shares[i] * last[i] (value at the execution price, before
@@ -54,6 +54,10 @@ struct BacktestInputs {
   double borrow_per_bar = 0.0;         // fraction of short market value charged per bar
   double initial_cash = 0.0;
   bool whole_shares = false;
+  // Layout of every [n_bars * n_assets] input array: row-major (cell (s, i) at
+  // s * n_assets + i) or column-major (at i * n_bars + s, a pandas frame's natural layout, read
+  // without a copy). The shares output is always row-major.
+  bool column_major = false;
 };
 
 // Ledger rows of the [kLedgerRows * n_bars] output array.
@@ -65,11 +69,15 @@ enum LedgerRow : std::int64_t {
   kCommissionCost = 4,
   kBorrowCost = 5,
   kTradedNotional = 6,
-  kLedgerRows = 7,
+  // What the loop read, for the facade to reject bad input after the fact without extra passes:
+  kMinPrice = 7,        // smallest non-NaN execution or mark price of bar s (+inf if none)
+  kMaxPrice = 8,        // largest non-NaN execution or mark price of bar s (-inf if none)
+  kMaxAbsWeight = 9,    // largest |weight| read at bar s (0 if none)
+  kLedgerRows = 10,
 };
 
 struct BacktestOutputs {
-  double* shares = nullptr;  // [n_bars * n_assets]: holdings after bar s
+  double* shares = nullptr;  // [n_bars * n_assets] row-major: holdings after bar s
   double* ledger = nullptr;  // [kLedgerRows * n_bars]: per-bar cash, equity, costs, notional
 };
 

@@ -68,7 +68,7 @@ def market_from(prices_or_bars: pd.DataFrame | Market) -> Market:
         symbol = frame.attrs.get("symbol", "asset")
         arrays = {f: frame[f].to_numpy(dtype=np.float64).reshape(-1, 1) for f in OHLCV_COLUMNS}
         return Market(timestamps=index, symbols=pd.Index([symbol], name="symbol"), **arrays)
-    close = np.ascontiguousarray(frame.to_numpy(dtype=np.float64))
+    close = frame.to_numpy(dtype=np.float64)
     return Market(timestamps=index, symbols=pd.Index(frame.columns, name="symbol"), close=close)
 
 

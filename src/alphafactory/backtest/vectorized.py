@@ -98,9 +98,6 @@ def backtest(
         if execution == "next_open"
         else market.close
     )
-    _check_prices(exec_price, "execution")
-    if exec_price is not market.close:
-        _check_prices(market.close, "close")
     volume = np.empty((0, 0))
     cap = 0.0
     if participation_cap is not None:
@@ -108,22 +105,26 @@ def backtest(
             raise ValueError(f"participation_cap must be in (0, 1], got {participation_cap}.")
         volume = np.ascontiguousarray(market.require("volume", "participation_cap"))
         cap = float(participation_cap)
+    if market.shape[0] == 0 or market.shape[1] == 0:
+        raise ValueError(f"prices are empty (shape {market.shape}); need a bar and a symbol.")
     targets = _aligned_weights(weights, market)
     params = cost.parameters(market)
     ppy = periods_per_year_of(market) if periods_per_year is None else float(periods_per_year)
     n_bars, n_assets = market.shape
-    shares = np.empty((n_bars, n_assets), dtype=np.float64)
-    ledger = np.empty((7, n_bars), dtype=np.float64)
+    # A pandas frame's values are column-major: the loop reads them in place, without a copy.
+    order = "F" if exec_price.flags.f_contiguous else "C"
+    shares = np.empty((n_bars, n_assets), dtype=np.float64)  # row-major whatever the inputs
+    ledger = np.empty((10, n_bars), dtype=np.float64)
     _engine.run_backtest(
-        exec_price=np.ascontiguousarray(exec_price),
-        mark_price=np.ascontiguousarray(market.close),
-        targets=targets,
+        exec_price=_in_order(exec_price, order),
+        mark_price=_in_order(market.close, order),
+        targets=_in_order(targets, order),
         lag=_LAG[execution],
-        volume=volume,
+        volume=_in_order(volume, order),
         participation_cap=cap,
         carry_unfilled=unfilled == "carry",
-        half_spread=_cell_array(params.half_spread, market, "half_spread"),
-        impact_coef=_cell_array(params.impact_coef, market, "impact_coef"),
+        half_spread=_cell_array(params.half_spread, market, "half_spread", order),
+        impact_coef=_cell_array(params.impact_coef, market, "impact_coef", order),
         impact_exponent=float(params.impact_exponent),
         commission_per_share=float(params.commission_per_share),
         commission_bps=float(params.commission_bps),
@@ -131,9 +132,11 @@ def backtest(
         borrow_per_bar=borrow_bps * 1e-4 / ppy,
         initial_cash=float(cash),
         whole_shares=bool(whole_shares),
+        column_major=order == "F",
         shares_out=shares,
         ledger_out=ledger,
     )
+    _reject_bad_input(ledger, exec_price, market.close, targets)
     return BacktestResult(
         market=market,
         shares_array=shares,
@@ -175,14 +178,29 @@ def _aligned_weights(weights: pd.DataFrame, market: Market) -> np.ndarray:
         values = weights.reindex(index=market.timestamps, columns=market.symbols).to_numpy(
             dtype=np.float64
         )
-    if np.isinf(values).any():
-        raise ValueError("weights contain infinite values.")
-    return np.ascontiguousarray(values)
+    return values
+
+
+def _reject_bad_input(
+    ledger: np.ndarray, exec_price: np.ndarray, close: np.ndarray, targets: np.ndarray
+) -> None:
+    """Raise when the loop read a non-positive or infinite price or an infinite weight.
+
+    The loop records, per bar, the range of prices and the largest |weight| it read (rows 7-9 of
+    the ledger), so valid input costs no extra pass; only a failure searches for the cell.
+    """
+    if ledger[7].min() <= 0 or np.isinf(ledger[8].max()):
+        _check_prices(exec_price, "execution")
+        _check_prices(close, "close")
+    if np.isinf(ledger[9].max()):
+        t, i = np.argwhere(np.isinf(targets))[0]
+        raise ValueError(
+            f"weights must be finite (NaN = no decision); cell (bar {t}, symbol {i}) is "
+            f"{targets[t, i]}."
+        )
 
 
 def _check_prices(prices: np.ndarray, what: str) -> None:
-    if prices.size == 0:
-        raise ValueError(f"{what} prices are empty.")
     low, high = np.fmin.reduce(prices, axis=None), np.fmax.reduce(prices, axis=None)
     if (np.isnan(low) or low > 0) and not np.isinf(high):
         return
@@ -195,12 +213,17 @@ def _check_prices(prices: np.ndarray, what: str) -> None:
         )
 
 
-def _cell_array(value: np.ndarray | float, market: Market, name: str) -> np.ndarray:
+def _cell_array(value: np.ndarray | float, market: Market, name: str, order: str) -> np.ndarray:
     if np.ndim(value) == 0:
         scalar = float(value)  # type: ignore[arg-type]
         return np.empty(0) if scalar == 0.0 else np.array([scalar])
-    array = np.ascontiguousarray(value, dtype=np.float64)
+    array = _in_order(np.asarray(value, dtype=np.float64), order)
     if array.shape != market.shape:
         raise ValueError(f"cost parameter {name} has shape {array.shape}, expected {market.shape}.")
     return array
+
+
+def _in_order(array: np.ndarray, order: str) -> np.ndarray:
+    """The array itself when already contiguous in ``order`` ("C" or "F"), else a copy."""
+    return np.asarray(array, dtype=np.float64, order=order)
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from backtest_workload import FEE_BPS, INITIAL_CASH, N_ASSETS, N_BARS, workload  # noqa: E402
+from backtest_workload import FEE_BPS, INITIAL_CASH, N_ASSETS, N_BARS, workload
 
 REPEATS = 5
 

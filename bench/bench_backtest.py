@@ -1,0 +1,94 @@
+"""Benchmark: alphafactory.backtest.backtest against vectorbt on 500 assets x 2520 bars.
+
+Target weights rebalanced every bar (``execution="close"`` on pre-lagged weights), 10 bps on
+traded notional, shared cash. vectorbt (``Portfolio.from_orders``, ``size_type="targetpercent"``,
+``cash_sharing=True``, rust engine) lives in its own virtual environment: when the Python given by
+``ALPHAFACTORY_VBT_PYTHON`` (default ``/tmp/vbt/bin/python``) exists it is re-measured in this run
+by ``bench/reference_vectorbt.py``; otherwise the numbers saved in ``bench/reference/`` are used
+and the table says so. The equity curves must agree to 1e-6 (relative); exit status 1 otherwise.
+Also reported: book-execution throughput of the execution module (child orders per second).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from backtest_workload import FEE_BPS, INITIAL_CASH, N_ASSETS, N_BARS, workload  # noqa: E402
+
+from alphafactory.backtest import FixedBps, backtest  # noqa: E402
+
+REPEATS = 20
+TOLERANCE = 1e-6
+
+
+def time_alphafactory() -> tuple[float, np.ndarray]:
+    close_values, weight_values = workload()
+    index = pd.date_range("2010-01-04", periods=N_BARS, freq="B", tz="UTC", name="timestamp")
+    columns = [f"S{i:03d}" for i in range(N_ASSETS)]
+    close = pd.DataFrame(close_values, index=index, columns=columns)
+    weights = pd.DataFrame(weight_values, index=index, columns=columns)
+    cost = FixedBps(FEE_BPS)
+    backtest(close, weights, cost=cost, execution="close", cash=INITIAL_CASH)  # warm-up
+    timings = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        result = backtest(close, weights, cost=cost, execution="close", cash=INITIAL_CASH)
+        timings.append(time.perf_counter() - started)
+    return min(timings), result.equity.to_numpy()
+
+
+def vectorbt_reference() -> tuple[dict, np.ndarray, str]:
+    python = Path(os.environ.get("ALPHAFACTORY_VBT_PYTHON", "/tmp/vbt/bin/python"))
+    source = "saved"
+    if python.exists():
+        status = subprocess.call(
+            [str(python), str(HERE / "reference_vectorbt.py")], stdout=subprocess.DEVNULL
+        )
+        source = "measured in this run" if status == 0 else "saved (re-measure failed)"
+    record = json.loads((HERE / "reference" / "vectorbt.json").read_text())
+    equity = np.load(HERE / "reference" / "vectorbt_equity.npy")
+    if source == "saved":
+        source = f"saved {record['measured_at']}"
+    return record, equity, source
+
+
+def execution_throughput() -> tuple[float, int] | None:
+    try:
+        from alphafactory.execution import execution_throughput as measure
+    except ImportError:
+        return None
+    return measure(seed=0)
+
+
+def main() -> int:
+    ours, equity = time_alphafactory()
+    record, reference_equity, source = vectorbt_reference()
+    theirs = float(record["seconds_best"])
+    gap = float(np.max(np.abs(equity / reference_equity - 1.0)))
+    print(f"{N_ASSETS} assets x {N_BARS} bars, rebalanced every bar, {FEE_BPS:g} bps, shared cash")
+    print(f"{'backtester':<44} {'best of runs':>14} {'ratio':>8}")
+    print(f"{'alphafactory.backtest (compiled loop)':<44} {ours * 1e3:>11.2f} ms {'1.0':>8}")
+    label = f"vectorbt {record['vectorbt_version']} from_orders ({record['engine']})"
+    print(f"{label:<44} {theirs * 1e3:>11.2f} ms {theirs / ours:>7.1f}x")
+    print(f"vectorbt numbers: {source}")
+    print(f"speed-up: {theirs / ours:.1f}x (acceptance >= 50x, aim 100x)")
+    print(f"equity agreement: max relative gap {gap:.2e} (tolerance {TOLERANCE:g})")
+    throughput = execution_throughput()
+    if throughput is not None:
+        rate, n_children = throughput
+        print(f"book execution: {n_children} child orders, {rate:,.0f} child orders/s")
+    return 0 if gap <= TOLERANCE else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,33 +12,6 @@ from alphafactory.dashboard.ui import format_metric
 from alphafactory.runs import Run, list_runs
 
 
-def _wide(values, symbols=("A", "B", "C", "D")) -> pd.DataFrame:
-    ts = pd.date_range("2024-01-01", periods=len(values), tz="UTC", name="timestamp")
-    return pd.DataFrame(np.asarray(values, dtype=float), index=ts, columns=list(symbols))
-
-
-def test_cross_sectional_ic_matches_row_wise_correlation():
-    rng = np.random.default_rng(3)
-    s, y = _wide(rng.normal(size=(6, 4))), _wide(rng.normal(size=(6, 4)))
-    ic = shaping.cross_sectional_ic(s, y, method="pearson")
-    ric = shaping.cross_sectional_ic(s, y, method="spearman")
-    for t in range(6):
-        assert ic.iloc[t] == pytest.approx(np.corrcoef(s.iloc[t], y.iloc[t])[0, 1])
-        assert ric.iloc[t] == pytest.approx(
-            np.corrcoef(s.iloc[t].rank(), y.iloc[t].rank())[0, 1])
-
-
-def test_cross_sectional_ic_ignores_nan_and_needs_three_names():
-    s = _wide([[1, 2, 3, np.nan], [1, 2, np.nan, np.nan], [4, 3, 2, 1]])
-    y = _wide([[1, 2, 4, 9], [2, 1, 0, 0], [1, 2, 3, 4]])
-    ic = shaping.cross_sectional_ic(s, y, method="spearman")
-    assert ic.iloc[0] == pytest.approx(1.0)
-    assert np.isnan(ic.iloc[1])
-    assert ic.iloc[2] == pytest.approx(-1.0)
-    with pytest.raises(ValueError, match="method"):
-        shaping.cross_sectional_ic(s, y, method="kendall")
-
-
 def test_drawdown_hand_computed():
     eq = pd.DataFrame({"m": [1.0, 1.2, 0.9, 1.3]},
                       index=pd.date_range("2024-01-01", periods=4, tz="UTC", name="timestamp"))
@@ -186,3 +159,17 @@ def test_fold_timeline_one_model_per_dataset_prefix():
     timeline = shaping.fold_timeline(folds)
     assert sorted(set(timeline["fold"])) == ["a · fold 0", "b · fold 0"]
     assert set(timeline["segment"]) == {"train", "test"}
+
+
+def test_ic_by_fold_is_mean_of_per_timestamp_correlations():
+    ts = pd.date_range("2024-01-01", periods=2, tz="UTC")
+    score = np.array([[1.0, 2.0, 3.0, 4.0], [4.0, 1.0, 3.0, 2.0]])
+    label = np.array([[0.1, 0.3, 0.2, 0.5], [0.2, 0.1, 0.4, 0.0]])
+    preds = pd.DataFrame({
+        "timestamp": np.repeat(ts, 4), "symbol": list("ABCD") * 2, "model": "m", "fold": 0,
+        "score": score.ravel(), "label": label.ravel(),
+    })
+    row = shaping.ic_by_fold(preds).iloc[0]
+    expected = np.mean([np.corrcoef(score[t], label[t])[0, 1] for t in range(2)])
+    assert row["ic"] == pytest.approx(expected)
+    assert row["n_timestamps"] == 2

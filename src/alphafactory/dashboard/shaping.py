@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alphafactory.evaluation import information_coefficient
 from alphafactory.runs import Run
 
 __all__ = [
@@ -21,7 +22,6 @@ __all__ = [
     "HEADLINE_METRICS",
     "REQUIRED_COLUMNS",
     "cost_waterfall",
-    "cross_sectional_ic",
     "depth_ladder",
     "drawdown",
     "equity_frame",
@@ -193,53 +193,24 @@ def score_matrix(
     return wide.T
 
 
-def cross_sectional_ic(scores: pd.DataFrame, labels: pd.DataFrame, *,
-                       method: str = "spearman") -> pd.Series:
-    """Correlation of scores and labels across symbols at each timestamp.
-
-    Parameters
-    ----------
-    scores, labels : DataFrame
-        Wide ``T x N`` frames aligned on index and columns.
-    method : {"spearman", "pearson"}
-        Rank (Rank IC) or linear (IC) correlation.
-
-    Returns
-    -------
-    Series
-        One value per timestamp; NaN where fewer than 3 symbols have both values.
-    """
-    if method not in ("spearman", "pearson"):
-        raise ValueError(f"method must be 'spearman' or 'pearson', got {method!r}")
-    x = scores.to_numpy(dtype="float64", copy=True)
-    y = labels.reindex_like(scores).to_numpy(dtype="float64", copy=True)
-    mask = np.isfinite(x) & np.isfinite(y)
-    x[~mask] = np.nan
-    y[~mask] = np.nan
-    if method == "spearman":
-        x = pd.DataFrame(x).rank(axis=1).to_numpy()
-        y = pd.DataFrame(y).rank(axis=1).to_numpy()
-    n = mask.sum(axis=1)
-    safe_n = np.maximum(n, 1)
-    mx = np.where(mask, x, 0.0).sum(axis=1) / safe_n
-    my = np.where(mask, y, 0.0).sum(axis=1) / safe_n
-    xd = np.where(mask, x - mx[:, None], 0.0)
-    yd = np.where(mask, y - my[:, None], 0.0)
-    cov = (xd * yd).sum(axis=1)
-    scale = np.sqrt((xd * xd).sum(axis=1) * (yd * yd).sum(axis=1))
-    ok = (n >= 3) & (scale > 0)
-    ic = np.full(len(n), np.nan)
-    ic[ok] = cov[ok] / scale[ok]
-    return pd.Series(ic, index=scores.index, name="ic")
+def _long(part: pd.DataFrame, column: str) -> pd.Series:
+    return part.set_index(["timestamp", "symbol"])[column].sort_index()
 
 
-def _wide(df: pd.DataFrame, value: str) -> pd.DataFrame:
-    return df.pivot_table(index="timestamp", columns="symbol", values=value,
-                          aggfunc="mean").sort_index()
+def _scored(predictions: pd.DataFrame) -> pd.DataFrame | None:
+    df = flat(predictions)
+    if not {"score", "label", "timestamp", "symbol"} <= set(df.columns):
+        return None
+    if "model" not in df.columns:
+        df = df.assign(model="model")
+    return df
 
 
 def ic_by_fold(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Mean IC and Rank IC per (model, fold) computed from predictions with a ``label`` column.
+    """Mean IC and Rank IC per (model, fold) from predictions with a ``label`` column.
+
+    The IC is :func:`alphafactory.evaluation.information_coefficient` (cross-sectional per
+    timestamp for panels, rolling for one symbol), averaged over the fold's timestamps.
 
     Returns
     -------
@@ -247,27 +218,26 @@ def ic_by_fold(predictions: pd.DataFrame) -> pd.DataFrame:
         Columns ``model, fold, ic, rank_ic, n_timestamps``; empty when labels are absent.
     """
     cols = ["model", "fold", "ic", "rank_ic", "n_timestamps"]
-    df = flat(predictions)
-    if not {"score", "label", "timestamp", "symbol"} <= set(df.columns):
+    df = _scored(predictions)
+    if df is None:
         return pd.DataFrame(columns=cols)
-    if "model" not in df.columns:
-        df = df.assign(model="model")
     if "fold" not in df.columns:
         df = df.assign(fold=0)
     rows = []
     for (model, fold), part in df.groupby(["model", "fold"], sort=True):
-        s, y = _wide(part, "score"), _wide(part, "label")
-        ic = cross_sectional_ic(s, y, method="pearson")
-        ric = cross_sectional_ic(s, y, method="spearman")
+        s, y = _long(part, "score"), _long(part, "label")
+        ic = information_coefficient(s, y, "pearson")
+        ric = information_coefficient(s, y, "spearman")
         rows.append({"model": model, "fold": int(fold), "ic": ic.mean(), "rank_ic": ric.mean(),
                      "n_timestamps": int(ic.notna().sum())})
     return pd.DataFrame(rows, columns=cols)
 
 
 def ic_decay(predictions: pd.DataFrame, max_lag: int = 10) -> pd.DataFrame:
-    """Rank IC of the score acted on ``lag`` bars late: corr(score[t - lag], label[t]).
+    """Mean Rank IC of the score acted on ``lag`` bars late: RankIC(score[t - lag], label[t]).
 
-    A signal whose information is quickly priced in loses its IC within a few bars.
+    ``score[t - lag]`` is each symbol's score ``lag`` predictions earlier. A signal whose
+    information is quickly priced in loses its IC within a few bars.
 
     Returns
     -------
@@ -275,16 +245,16 @@ def ic_decay(predictions: pd.DataFrame, max_lag: int = 10) -> pd.DataFrame:
         Columns ``model, lag, rank_ic`` for lags ``0..max_lag``; empty without labels.
     """
     cols = ["model", "lag", "rank_ic"]
-    df = flat(predictions)
-    if not {"score", "label", "timestamp", "symbol"} <= set(df.columns):
+    df = _scored(predictions)
+    if df is None:
         return pd.DataFrame(columns=cols)
-    if "model" not in df.columns:
-        df = df.assign(model="model")
     rows = []
     for model, part in df.groupby("model", sort=True):
-        s, y = _wide(part, "score"), _wide(part, "label")
+        s, y = _long(part, "score"), _long(part, "label")
+        by_symbol = s.groupby(level="symbol")
         for lag in range(max_lag + 1):
-            ric = cross_sectional_ic(s.shift(lag), y, method="spearman")
+            late = by_symbol.shift(lag).dropna()
+            ric = information_coefficient(late, y, "spearman")
             rows.append({"model": model, "lag": lag, "rank_ic": ric.mean()})
     return pd.DataFrame(rows, columns=cols)
 

@@ -161,6 +161,7 @@ void bind_engine(py::module_& m) {
           },
           py::arg("orders"),
           "Process ORDER records; returns (trade bytes, event bytes) of this call.")
+      .def("reset", &MatchingEngine::reset)
       .def("book_changes", [](const MatchingEngine& e) { return to_bytes(e.book_changes()); })
       .def("best_bid", &MatchingEngine::best_bid, py::arg("instrument") = 0)
       .def("best_ask", &MatchingEngine::best_ask, py::arg("instrument") = 0)

@@ -3,6 +3,7 @@
 
 #include "alphafactory/csv_sim.hpp"
 #include "alphafactory/order_flow.hpp"
+#include "alphafactory/workload.hpp"
 #include "records_bindings.hpp"
 
 namespace py = pybind11;
@@ -35,6 +36,22 @@ void bind_extras(py::module_& m) {
       },
       py::arg("orders"), py::arg("trades"), py::arg("events"), py::arg("tick_size"),
       py::arg("strict"), py::arg("stp"), py::arg("emit_accepted"));
+
+  m.def(
+      "benchmark_workload",
+      [](std::size_t n, uint64_t seed, std::size_t live_target) {
+        WorkloadParams p;
+        p.n = n;
+        p.seed = seed;
+        p.live_target = live_target;
+        std::vector<OrderMsg> out;
+        {
+          py::gil_scoped_release release;
+          out = benchmark_workload(p);
+        }
+        return to_bytes(out);
+      },
+      py::arg("n"), py::arg("seed"), py::arg("live_target"));
 
   py::class_<PoissonOrderFlow>(m, "PoissonOrderFlow")
       .def(py::init([](int32_t instrument, int32_t account, int64_t initial_price, int levels,

@@ -38,9 +38,20 @@ void MatchingEngine::add_instrument(int32_t instrument, double tick_size, double
 
 bool MatchingEngine::has_instrument(int32_t instrument) const { return find_book(instrument) >= 0; }
 
-int MatchingEngine::find_book(int32_t instrument) const {
-  const int32_t* i = book_index_.find(instrument);
-  return i ? *i : -1;
+void MatchingEngine::reset() {
+  for (Book& b : books_) {
+    b.sides[0].clear();
+    b.sides[1].clear();
+    b.last_trade = kNoPrice;
+  }
+  pool_.clear();
+  free_head_ = kNil;
+  index_.clear();
+  accounts_.clear();
+  positions_.clear();
+  killed_accounts_ = 0;
+  next_trade_id_ = 1;
+  clear_output();
 }
 
 const MatchingEngine::Book& MatchingEngine::book_at(int32_t instrument) const {
@@ -57,6 +68,7 @@ std::vector<int32_t> MatchingEngine::instruments() const {
 }
 
 void MatchingEngine::process(const OrderMsg* msgs, std::size_t n) {
+  events_.reserve(events_.size() + n + n / 2);
   for (std::size_t i = 0; i < n; ++i) process_one(msgs[i]);
 }
 
@@ -298,7 +310,7 @@ int64_t MatchingEngine::match(Book& b, int64_t ts, int64_t id, int32_t acct, int
       if (level.head != kNil) pool_[level.head].prev = kNil; else level.tail = kNil;
       --level.count;
       index_.erase(mk.id);
-      if (Account* a = accounts_.find(mk.account)) --a->open_orders;
+      release_open_order(mk.account);
       mk.next = free_head_;
       free_head_ = mi;
       if (config_.stp == StpMode::kCancelBoth && mk.account == acct) {
@@ -341,7 +353,7 @@ void MatchingEngine::remove_order(uint32_t idx) {
   level.qty -= n.qty;
   if (--level.count == 0) lv.erase(lv.begin() + static_cast<std::ptrdiff_t>(pos));
   index_.erase(n.id);
-  if (Account* a = accounts_.find(n.account)) --a->open_orders;
+  release_open_order(n.account);
   n.next = free_head_;
   free_head_ = idx;
 }

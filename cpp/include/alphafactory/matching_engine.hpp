@@ -63,6 +63,9 @@ class MatchingEngine {
     events_.clear();
     changes_.clear();
   }
+  // Empties every book, position and output but keeps instruments, settings and the capacity
+  // of all buffers, so a reused engine allocates nothing.
+  void reset();
 
   // Queries (instrument must exist, else std::invalid_argument). kNoPrice for an empty side.
   int64_t best_bid(int32_t instrument) const;
@@ -118,7 +121,14 @@ class MatchingEngine {
   static int side_index(int8_t side) { return side == kBuy ? 0 : 1; }
   static int64_t key_of(int8_t side, int64_t price) { return side == kBuy ? price : -price; }
 
-  int find_book(int32_t instrument) const;
+  int find_book(int32_t instrument) const {
+    if (instrument == cached_instrument_) return cached_book_;
+    const int32_t* i = book_index_.find(instrument);
+    if (!i) return -1;
+    cached_instrument_ = instrument;
+    cached_book_ = *i;
+    return *i;
+  }
   const Book& book_at(int32_t instrument) const;
 
   void handle_new(const OrderMsg& m);
@@ -147,6 +157,9 @@ class MatchingEngine {
       changes_.push_back(BookChange{ts, id, qty, price, instrument, type, side});
   }
   Account& account(int32_t a) { return accounts_.get_or_insert(a, Account{}); }
+  void release_open_order(int32_t a) {
+    if (Account* acc = accounts_.find(a)) --acc->open_orders;
+  }
   static int64_t position_key(int32_t account, int32_t instrument) {
     return static_cast<int64_t>((static_cast<uint64_t>(static_cast<uint32_t>(account)) << 32) |
                                 static_cast<uint32_t>(instrument));
@@ -159,6 +172,8 @@ class MatchingEngine {
   bool risk_on_ = false;
   int64_t killed_accounts_ = 0;
   std::vector<Book> books_;
+  mutable int32_t cached_instrument_ = -1;
+  mutable int cached_book_ = -1;
   FlatMap<int32_t> book_index_;
   std::vector<Node> pool_;
   uint32_t free_head_ = kNil;

@@ -179,6 +179,11 @@ class MatchingEngine:
         trades, events = self.process(orders)
         return trades_events_frames(trades, events, self.tick_size, self.lot_size)
 
+    def reset(self) -> None:
+        """Empty every book, position, kill switch and output, keeping instruments, settings and
+        buffer capacity (a reused engine allocates nothing)."""
+        self._core.reset()
+
     def book_changes(self) -> np.ndarray:
         """Resting-liquidity changes of the last call (needs ``log_book_changes=True``)."""
         return self._core.book_changes().view(BOOK_CHANGE_DTYPE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from alphafactory import _engine
 from alphafactory.engine._records import ORDER_DTYPE, OrderType
 
 __all__ = ["benchmark_orders", "random_orders"]
@@ -67,65 +68,12 @@ def random_orders(
     return out
 
 
-def benchmark_orders(
-    n: int, seed: int, *, live: int = 5_000, mid: int = 100_000, p_geometric: float = 0.3
-) -> np.ndarray:
-    """The benchmark workload: ~60% limit adds, ~30% cancels of live orders, ~10% market.
+def benchmark_orders(n: int, seed: int, *, live: int = 5_000) -> np.ndarray:
+    """The benchmark workload (generated in C++ against a live book), ORDER_DTYPE.
 
-    Passive adds sit a geometric number of ticks (parameter ``p_geometric``) behind the opposite
-    best of a slowly moving reference price; about 17% of adds are marketable (priced one tick
-    through the opposite side). Cancels target a live order of the stream (qty 0), chosen
-    uniformly among the ids the stream itself keeps alive, so that about ``live`` orders rest.
-    Market orders carry price 0. One account, instrument 0. Generated in Python once (not
-    timed); the live-id bookkeeping is a simple array of ids.
+    About 60% limit adds (passive ones a geometric number of ticks, p = 0.3, behind the
+    opposite best; 17% of adds priced at the opposite best, so marketable), 30% cancels of live
+    orders (qty 0) and 10% market orders (price 0); one account, instrument 0; the live order
+    count is held near ``live`` (the mix leans to adds or cancels outside [live/2, 2*live]).
     """
-    rng = np.random.default_rng(seed)
-    out = np.zeros(n, dtype=ORDER_DTYPE)
-    out["ts"] = np.arange(n, dtype=np.int64)
-    u = rng.random(n)
-    sides = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
-    dist = rng.geometric(p_geometric, size=n)
-    marketable = rng.random(n) < 0.17
-    qty = rng.integers(1, 10, size=n)
-    drift = np.cumsum(rng.integers(-1, 2, size=n)) // 64
-    # Ramp up to `live` resting orders first, then keep adds and cancels in balance.
-    warm = min(n, live * 2)
-    live_ids = np.empty(n, dtype=np.int64)
-    n_live = 0
-    next_id = 1
-    types = out["type"]
-    for i in range(n):
-        if i < warm:
-            kind = 0
-        else:
-            kind = 0 if u[i] < 0.6 else (1 if u[i] < 0.9 else 2)
-        if kind == 1 and n_live > 0:
-            j = int(rng.integers(n_live))
-            out["order_id"][i] = live_ids[j]
-            live_ids[j] = live_ids[n_live - 1]
-            n_live -= 1
-            types[i] = OrderType.CANCEL
-            continue
-        if kind == 2:
-            types[i] = OrderType.MARKET
-            out["order_id"][i] = next_id
-            next_id += 1
-            out["side"][i] = sides[i]
-            out["qty"][i] = qty[i]
-            continue
-        types[i] = OrderType.LIMIT
-        s = sides[i]
-        ref = mid + drift[i]
-        if marketable[i] and i >= warm:
-            price = ref + s  # through the opposite best at ref - s .. ref + s
-        else:
-            price = ref - s * dist[i]
-            if n_live < live * 2:
-                live_ids[n_live] = next_id
-                n_live += 1
-        out["order_id"][i] = next_id
-        out["side"][i] = s
-        out["price"][i] = price
-        out["qty"][i] = qty[i]
-        next_id += 1
-    return out
+    return _engine.benchmark_workload(int(n), int(seed), int(live)).view(ORDER_DTYPE)

@@ -27,9 +27,9 @@ void prefill(MatchingEngine& e, std::size_t n, int64_t mid) {
   for (std::size_t i = 0; i < n; ++i) {
     const int8_t side = (i % 2) ? kBuy : kSell;
     const int64_t d = 2000 + static_cast<int64_t>((i / 2) % 2000);
-    msgs[i] = OrderMsg{0, static_cast<int64_t>(i) + (int64_t{1} << 40), 1, 0, side,
-                       static_cast<int8_t>(OrderType::kLimit), side == kBuy ? mid - d : mid + d,
-                       1};
+    msgs[i] = OrderMsg{0, static_cast<int64_t>(i) + (int64_t{1} << 40),
+                       side == kBuy ? mid - d : mid + d, 1, 1, 0, side,
+                       static_cast<int8_t>(OrderType::kLimit), {}};
   }
   e.process(msgs.data(), msgs.size());
   e.clear_output();

@@ -293,7 +293,7 @@ int64_t MatchingEngine::match(Book& b, int64_t ts, int64_t id, int32_t acct, int
       } else {
         const int64_t q = rem < mk.qty ? rem : mk.qty;
         trades_.push_back(Trade{ts, next_trade_id_++, mk.price, q, mk.id, id, b.instrument,
-                                mk.account, acct, side});
+                                mk.account, acct, side, {}});
         log_change(ts, mk.id, b.instrument, kChangeExecute, mk.side, mk.price, q);
         b.last_trade = mk.price;
         position_ref(acct, b.instrument) += side * q;

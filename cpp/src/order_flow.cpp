@@ -28,8 +28,8 @@ PoissonOrderFlow::PoissonOrderFlow(const OrderFlowParams& params)
 
 void PoissonOrderFlow::submit(MatchingEngine& engine, std::vector<OrderMsg>* out, int8_t side,
                               int8_t type, int64_t price) {
-  const OrderMsg m{static_cast<int64_t>(t_), next_id_++, p_.account, p_.instrument, side, type,
-                   price, p_.order_qty};
+  const OrderMsg m{static_cast<int64_t>(t_), next_id_++, price, p_.order_qty, p_.account,
+                   p_.instrument, side, type, {}};
   engine.process_one(m);
   out->push_back(m);
   if (type == static_cast<int8_t>(OrderType::kLimit) && engine.is_live(m.order_id))
@@ -100,8 +100,8 @@ std::size_t PoissonOrderFlow::run(MatchingEngine& engine, std::size_t max_events
     const double theta =
         p_.cancel_rates[k < p_.cancel_rates.size() ? k : p_.cancel_rates.size() - 1];
     if (uniform() * theta_max_ < theta) {
-      const OrderMsg m{static_cast<int64_t>(t_), id, p_.account, p_.instrument, info.side,
-                       static_cast<int8_t>(OrderType::kCancel), 0, 0};
+      const OrderMsg m{static_cast<int64_t>(t_), id, 0, 0, p_.account, p_.instrument, info.side,
+                       static_cast<int8_t>(OrderType::kCancel), {}};
       engine.process_one(m);
       out->push_back(m);
       live_[j] = live_.back();

@@ -26,8 +26,10 @@ std::vector<OrderMsg> benchmark_workload(const WorkloadParams& p) {
     double u = uniform();
     if (live.size() < p.live_target / 2) u = u * p.add_share;  // refill: adds only
     else if (live.size() > 2 * p.live_target) u = p.add_share + u * p.cancel_share;
-    OrderMsg m{static_cast<int64_t>(i), 0, 0, 0, uniform() < 0.5 ? kBuy : kSell, 0, 0,
-               1 + static_cast<int64_t>(uniform() * static_cast<double>(p.max_qty))};
+    OrderMsg m{};
+    m.ts = static_cast<int64_t>(i);
+    m.side = uniform() < 0.5 ? kBuy : kSell;
+    m.qty = 1 + static_cast<int64_t>(uniform() * static_cast<double>(p.max_qty));
     if (u < p.add_share) {
       m.type = static_cast<int8_t>(OrderType::kLimit);
       m.order_id = next_id++;

@@ -149,12 +149,12 @@ class MatchingEngine {
 
   void emit(int64_t ts, int64_t id, int32_t instrument, EventType e, Reason r, int64_t rem) {
     events_.push_back(Event{ts, id, rem, instrument, static_cast<int8_t>(e),
-                            static_cast<int8_t>(r)});
+                            static_cast<int8_t>(r), {}});
   }
   void log_change(int64_t ts, int64_t id, int32_t instrument, int8_t type, int8_t side,
                   int64_t price, int64_t qty) {
     if (config_.log_book_changes)
-      changes_.push_back(BookChange{ts, id, qty, price, instrument, type, side});
+      changes_.push_back(BookChange{ts, id, qty, price, instrument, type, side, {}});
   }
   Account& account(int32_t a) { return accounts_.get_or_insert(a, Account{}); }
   void release_open_order(int32_t a) {

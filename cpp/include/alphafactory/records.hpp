@@ -62,16 +62,20 @@ constexpr int64_t kNoPrice = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMaxQty = 1'000'000'000'000LL;      // 1e12 lots
 constexpr int64_t kMaxPrice = 1'000'000'000'000'000LL;  // 1e15 ticks
 
+// Records carry explicit zeroed padding (`reserved`) so that their bytes, and so every output
+// file and array, are deterministic.
+
 // One input message (48 bytes). side: +1 buy, -1 sell. price in ticks, qty in lots.
 struct OrderMsg {
   int64_t ts;
   int64_t order_id;
+  int64_t price;
+  int64_t qty;
   int32_t account;
   int32_t instrument;
   int8_t side;
   int8_t type;
-  int64_t price;
-  int64_t qty;
+  int8_t reserved[6];
 };
 
 // One trade (64 bytes, one cache line). Prints at the maker's price.
@@ -86,6 +90,7 @@ struct Trade {
   int32_t maker_account;
   int32_t taker_account;
   int8_t aggressor_side;
+  int8_t reserved[3];
 };
 
 // One order event (32 bytes). remaining_qty: open quantity after the event, or for CANCELED and
@@ -97,6 +102,7 @@ struct Event {
   int32_t instrument;
   int8_t event;
   int8_t reason;
+  int8_t reserved[2];
 };
 
 // A change of resting liquidity, in LOBSTER's message vocabulary (1 add, 2 partial cancel,
@@ -109,6 +115,7 @@ struct BookChange {
   int32_t instrument;
   int8_t type;
   int8_t side;
+  int8_t reserved[2];
 };
 
 static_assert(sizeof(OrderMsg) == 48, "OrderMsg layout");

@@ -22,6 +22,9 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "alphafactory.training.cli",
     "alphafactory.dashboard.cli",
     "alphafactory.engine.cli",
+    "alphafactory.signals.cli",
+    "alphafactory.backtest.cli",
+    "alphafactory.execution.cli",
 )
 
 

@@ -13,6 +13,12 @@ from alphafactory.engine._records import (
     Side,
     StpMode,
 )
+from alphafactory.engine.lobster import (
+    LobsterReplay,
+    read_lobster_messages,
+    replay_lobster,
+    to_lobster,
+)
 from alphafactory.engine.matching_engine import MatchingEngine, RiskLimits
 from alphafactory.engine.order_flow import FlowStep, PoissonOrderFlow
 from alphafactory.engine.simulate import SimulationSummary, simulate_csv, write_orders_csv
@@ -23,6 +29,7 @@ __all__ = [
     "TRADE_DTYPE",
     "EventType",
     "FlowStep",
+    "LobsterReplay",
     "MatchingEngine",
     "OrderType",
     "PoissonOrderFlow",
@@ -31,6 +38,9 @@ __all__ = [
     "Side",
     "SimulationSummary",
     "StpMode",
+    "read_lobster_messages",
+    "replay_lobster",
     "simulate_csv",
+    "to_lobster",
     "write_orders_csv",
 ]

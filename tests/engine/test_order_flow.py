@@ -73,3 +73,19 @@ def test_drive_interleaves_strategy_orders_with_background_flow():
         flow.drive(MatchingEngine(), n_events=1)
     with pytest.raises(ValueError, match="n_events, until"):
         flow.drive(engine)
+
+
+def test_rates_fitted_from_lobster_export_recover_the_model():
+    from alphafactory.engine import to_lobster
+
+    orders = PoissonOrderFlow(seed=21, initial_price=50.0).generate(120_000)
+    messages, book = to_lobster(orders, levels=10)
+    fitted = PoissonOrderFlow.from_lobster(messages, book, tick_size=0.01, seed=1)
+    from alphafactory.engine.order_flow_fit import fit_order_flow
+
+    rates = fit_order_flow(messages, book, tick=100)
+    assert rates["limit_rate_scale"] == pytest.approx(1.92, rel=0.05)
+    assert rates["limit_rate_exponent"] == pytest.approx(0.52, rel=0.1)
+    assert rates["market_rate"] == pytest.approx(0.94, rel=0.05)
+    assert rates["cancel_rates"][:5] == pytest.approx([0.71, 0.81, 0.68, 0.56, 0.47], rel=0.1)
+    assert len(fitted.generate(1000)) >= 1000

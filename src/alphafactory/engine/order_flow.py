@@ -20,13 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from alphafactory import _engine
 from alphafactory.engine._records import EVENT_DTYPE, ORDER_DTYPE, TRADE_DTYPE
 from alphafactory.engine.convert import to_steps
 from alphafactory.engine.matching_engine import MatchingEngine
+from alphafactory.engine.order_flow_fit import fit_order_flow
 
 __all__ = ["CST_CANCEL_RATES", "FlowStep", "PoissonOrderFlow"]
 
@@ -107,6 +110,16 @@ class PoissonOrderFlow:
             initial_depth=int(initial_depth), time_unit_ns=float(time_unit) * 1e9,
             first_order_id=int(first_order_id), start_ts=int(start_ts), seed=int(seed))
         self._engine: MatchingEngine | None = None
+
+    @classmethod
+    def from_lobster(cls, messages: pd.DataFrame, book: np.ndarray, *, tick_size: float = 0.01,
+                     levels: int = 10, **kwargs: Any) -> PoissonOrderFlow:
+        """A flow with rates fitted to LOBSTER data (``order_flow_fit.fit_order_flow``).
+
+        ``kwargs`` are the other constructor arguments (``seed``, ``initial_price``, ...).
+        """
+        fitted = fit_order_flow(messages, book, tick=round(tick_size * 10_000), levels=levels)
+        return cls(tick_size=tick_size, levels=levels, **fitted, **kwargs)
 
     @property
     def now(self) -> int:

@@ -1,6 +1,8 @@
 // Binding of the target-weight backtest loop: arrays in, outputs written in place, GIL released.
 #include <pybind11/numpy.h>
 
+#include <string>
+
 #include "alphafactory/backtest.hpp"
 #include "bindings.hpp"
 
@@ -48,6 +50,12 @@ void run_backtest(const Array& exec_price, const Array& mark_price, const Array&
   in.initial_cash = initial_cash;
   in.whole_shares = whole_shares;
   in.column_major = column_major;
+  // Guard against memory corruption from a wrongly sized output (a programming error).
+  if (exec_price.ndim() != 2 || shares_out.size() != cells ||
+      ledger_out.size() != backtest::kLedgerRows * in.n_bars) {
+    throw py::value_error("run_backtest: shares_out must hold T*N and ledger_out " +
+                          std::to_string(backtest::kLedgerRows) + "*T float64 values");
+  }
   backtest::BacktestOutputs out;
   out.shares = shares_out.mutable_data();
   out.ledger = ledger_out.mutable_data();

@@ -10,7 +10,7 @@ namespace {
 
 // Column-major reads jump a whole column between assets; fetching the cache line a few bars
 // ahead hides the memory latency the hardware prefetcher cannot predict.
-constexpr std::int64_t kPrefetchBars = 16;
+constexpr std::int64_t kPrefetchBars = 32;
 
 inline void prefetch(const double* address) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -50,7 +50,8 @@ double impact_power(double abs_q, double exponent) {
 
 // One pass over the assets per bar: trade at the execution price, mark at the close, and sum the
 // holdings at the next bar's execution prices, which is the value the next rebalance sizes from.
-template <class Layout>
+// kSamePrices: execution and mark prices are one array (execution at the close).
+template <class Layout, bool kSamePrices>
 void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
   const std::int64_t T = in.n_bars;
   const std::int64_t N = in.n_assets;
@@ -113,10 +114,12 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
           shares[i] = held;
         }
         double price = std::isnan(px) ? last[i] : px;
-        const double mark = in.mark_price[cell];
         prices.see(px);
-        prices.see(mark);
-        if (!std::isnan(mark)) price = mark;
+        if constexpr (!kSamePrices) {
+          const double mark = in.mark_price[cell];
+          prices.see(mark);
+          if (!std::isnan(mark)) price = mark;
+        }
         last[i] = price;
         const double position_value = held * price;
         holdings += position_value;
@@ -229,10 +232,13 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
 }  // namespace
 
 void run_backtest(const BacktestInputs& in, const BacktestOutputs& out) {
+  const bool same = in.exec_price == in.mark_price;
   if (in.column_major) {
-    run(in, out, ColumnMajor{in.n_bars, in.n_assets});
+    const ColumnMajor at{in.n_bars, in.n_assets};
+    same ? run<ColumnMajor, true>(in, out, at) : run<ColumnMajor, false>(in, out, at);
   } else {
-    run(in, out, RowMajor{in.n_bars, in.n_assets});
+    const RowMajor at{in.n_bars, in.n_assets};
+    same ? run<RowMajor, true>(in, out, at) : run<RowMajor, false>(in, out, at);
   }
 }
 

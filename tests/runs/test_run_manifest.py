@@ -66,3 +66,12 @@ def test_fingerprint_file_and_array(tmp_path):
         fingerprint(tmp_path / "missing.csv")
     with pytest.raises(TypeError, match="fingerprint expects"):
         fingerprint(3)
+
+
+def test_fingerprint_of_bars_is_the_data_layer_canonical_one():
+    from alphafactory.data import fingerprint as bars_fingerprint
+
+    idx = pd.date_range("2024-01-01", periods=3, tz="UTC", name="timestamp")
+    bars = pd.DataFrame({c: [1.0, 2.0, 3.0] for c in ("open", "high", "low", "close", "volume")},
+                        index=idx)
+    assert fingerprint(bars) == bars_fingerprint(bars)

@@ -146,15 +146,26 @@ def collect_environment() -> dict[str, Any]:
     return env
 
 
+def _looks_like_bars(obj: object) -> bool:
+    return (
+        isinstance(obj, pd.DataFrame)
+        and {"open", "high", "low", "close", "volume"} <= set(map(str, obj.columns))
+        and tuple(obj.index.names) in (("timestamp",), ("timestamp", "symbol"))
+    )
+
+
 def fingerprint(obj: pd.DataFrame | pd.Series | np.ndarray | str | Path) -> str:
     """Return a content hash that identifies a dataset.
 
     Parameters
     ----------
     obj : DataFrame, Series, ndarray, or path to a file
-        Frames hash their index, column names, dtypes and values (the same data in the same
-        layout gives the same hash across processes and machines); arrays hash dtype, shape and
-        bytes; a path hashes the file's bytes.
+        Bars (a frame with OHLCV columns on a ``timestamp`` or ``(timestamp, symbol)`` index)
+        get :func:`alphafactory.data.fingerprint`, which is canonical across storage, so every
+        job reports the same hash for the same bars. Other frames hash their index, column
+        names, dtypes and values (the same data in the same layout gives the same hash across
+        processes and machines); arrays hash dtype, shape and bytes; a path hashes the file's
+        bytes.
 
     Returns
     -------
@@ -170,6 +181,10 @@ def fingerprint(obj: pd.DataFrame | pd.Series | np.ndarray | str | Path) -> str:
         with path.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
+    elif _looks_like_bars(obj):
+        from alphafactory.data.schema import fingerprint as bars_fingerprint
+
+        return bars_fingerprint(obj)
     elif isinstance(obj, (pd.DataFrame, pd.Series)):
         h.update(b"frame\0")
         frame = obj.to_frame() if isinstance(obj, pd.Series) else obj

@@ -64,7 +64,7 @@ def market_from(prices_or_bars: pd.DataFrame | Market) -> Market:
         timestamps, symbols, arrays = panel_arrays(frame)
         return Market(timestamps=timestamps, symbols=symbols, **arrays)
     index = _datetime_index(frame.index)
-    if set(OHLCV_COLUMNS) <= set(frame.columns):
+    if all(field in frame.columns for field in OHLCV_COLUMNS):
         symbol = frame.attrs.get("symbol", "asset")
         arrays = {f: frame[f].to_numpy(dtype=np.float64).reshape(-1, 1) for f in OHLCV_COLUMNS}
         return Market(timestamps=index, symbols=pd.Index([symbol], name="symbol"), **arrays)

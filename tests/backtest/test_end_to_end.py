@@ -22,11 +22,11 @@ def test_planted_alpha_earns_through_file_and_backtest(tmp_path, planted):
     weights = top_bottom_k(wide, 5, 5)
     free = backtest(planted.bars, weights, cash=1e6)
     costly = backtest(planted.bars, weights, cost=FixedBps(20), cash=1e6)
-    assert free.summary()["value"]["sharpe"] > 3
+    assert free.summary()["sharpe"] > 3
     assert costly.equity.iloc[-1] < free.equity.iloc[-1]
     null = synthetic_market(n_symbols=20, n_bars=260, seed=4, alpha_ic=0.0)
     null_weights = top_bottom_k(to_wide(null.truth.dropna().to_frame(), "truth"), 5, 5)
-    assert backtest(null.bars, null_weights, cash=1e6).summary()["value"]["sharpe"] < 3
+    assert backtest(null.bars, null_weights, cash=1e6).summary()["sharpe"] < 3
 
 
 def test_lob_signal_line_reports_planted_ic(planted):

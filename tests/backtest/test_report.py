@@ -8,7 +8,7 @@ from alphafactory.backtest import FixedBps, backtest
 
 def test_summary_has_evaluation_rows_and_costs(bars, random_weights):
     result = backtest(bars, random_weights, cost=FixedBps(10), cash=1e5)
-    table = result.summary()["value"]
+    table = result.summary()
     assert {"sharpe", "max_drawdown", "final_equity", "spread_cost"} <= set(table.index)
     assert table["final_equity"] == pytest.approx(result.equity.iloc[-1])
     assert table["cost_bps_of_traded"] == pytest.approx(10.0)

@@ -129,7 +129,7 @@ def write_backtest_run(args: argparse.Namespace, name: str, result: Any, extra: 
         "qty": trades["shares"], "price": trades["price"], "notional": trades["notional"],
         "cost": trades["spread"] + trades["impact"] + trades["commission"],
     }))
-    summary = result.summary()["value"]
+    summary = result.summary()
     run.write_metrics({"models": {"strategy": {k: float(v) for k, v in summary.items()}},
                        **extra})
     result.to_html(run.figures_dir / "tearsheet.html")
@@ -149,8 +149,8 @@ def _backtest(args: argparse.Namespace) -> int:
                           borrow_bps=args.borrow_bps, participation_cap=args.participation_cap)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    table = result.summary()["value"]
-    for key in ("total_return", "sharpe", "max_drawdown", "turnover_mean", "cost_bps_of_traded",
+    table = result.summary()
+    for key in ("total_return", "sharpe", "max_drawdown", "mean_turnover", "cost_bps_of_traded",
                 "final_equity"):
         print(f"{key:<20} {table[key]:>14.6g}")
     if not args.no_run:

@@ -66,7 +66,7 @@ def write_html(result: BacktestResult, path: Path, **figure_options: Any) -> Pat
     figure = result.figure(**figure_options)
     rows = "".join(
         f"<tr><td>{html.escape(str(k))}</td><td>{_fmt(v)}</td></tr>"
-        for k, v in result.summary()["value"].items()
+        for k, v in result.summary().items()
     )
     body = figure.to_html(full_html=False, include_plotlyjs=True)
     page = (

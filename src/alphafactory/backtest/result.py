@@ -141,14 +141,20 @@ class BacktestResult:
             }
         )
 
-    def summary(self, *, n_trials: int = 1) -> pd.DataFrame:
+    def summary(self, *, n_trials: int = 1) -> pd.Series:
         """Performance metrics of the net returns plus the backtest's own totals.
 
-        The rows of :func:`alphafactory.evaluation.summary` on the net returns, then:
-        ``final_equity``, ``gross_total_return``, ``traded_notional`` and the costs paid
-        (currency; ``cost_bps_of_traded`` is spread + impact + commission per traded notional),
-        ``turnover_mean`` (one-sided, traded notional / previous equity) and
-        ``gross_exposure_mean``. Index ``metric``, one float column ``value``.
+        The rows of :func:`alphafactory.evaluation.summary` on the net returns (``sharpe``,
+        ``max_drawdown``, ``total_return``, ...), then: ``final_equity``, ``gross_total_return``,
+        ``traded_notional``, the costs paid (currency: ``spread_cost``, ``impact_cost``,
+        ``commission_cost``, ``borrow_cost``; ``cost_bps_of_traded`` is spread + impact +
+        commission per traded notional), ``mean_turnover`` (one-sided, traded notional /
+        previous equity) and ``mean_gross_exposure``.
+
+        Returns
+        -------
+        Series
+            Float values indexed by metric name (index ``metric``), named ``value``.
         """
         from alphafactory.evaluation import summary as performance_summary
 
@@ -164,12 +170,12 @@ class BacktestResult:
             "traded_notional": traded,
             **{f"{kind}_cost": float(value) for kind, value in totals.items()},
             "cost_bps_of_traded": trading / traded * 1e4 if traded > 0 else 0.0,
-            "turnover_mean": float(self.turnover.mean()),
-            "gross_exposure_mean": float(self.exposure["gross"].mean()),
+            "mean_turnover": float(self.turnover.mean()),
+            "mean_gross_exposure": float(self.exposure["gross"].mean()),
         }
-        rows = pd.DataFrame({"value": pd.Series(extra, dtype=np.float64)})
-        rows.index = pd.Index(list(extra), name="metric", dtype=object)
-        return pd.concat([table, rows])
+        values = pd.concat([table["value"], pd.Series(extra, dtype=np.float64)])
+        values.index = pd.Index(list(values.index), name="metric", dtype=object)
+        return values.rename("value")
 
     def figure(self, *, rolling_window: int = 63, title: str = "Backtest") -> go.Figure:
         """Plotly tearsheet: equity, drawdown, rolling Sharpe and exposure."""

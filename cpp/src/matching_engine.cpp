@@ -48,6 +48,7 @@ void MatchingEngine::reset() {
   free_head_ = kNil;
   index_.clear();
   accounts_.clear();
+  cached_account_ = nullptr;
   positions_.clear();
   killed_accounts_ = 0;
   next_trade_id_ = 1;

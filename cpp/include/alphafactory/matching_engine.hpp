@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "alphafactory/flat_map.hpp"
+#include "alphafactory/order_index.hpp"
 #include "alphafactory/records.hpp"
 #include "alphafactory/risk.hpp"
 
@@ -156,9 +157,21 @@ class MatchingEngine {
     if (config_.log_book_changes)
       changes_.push_back(BookChange{ts, id, qty, price, instrument, type, side, {}});
   }
-  Account& account(int32_t a) { return accounts_.get_or_insert(a, Account{}); }
+  // One-entry cache in front of the account map: most messages in a row share an account.
+  // The cached pointer is refreshed after every insert (the only thing that moves slots).
+  Account& account(int32_t a) {
+    if (a == cached_account_id_ && cached_account_) return *cached_account_;
+    Account* acc = &accounts_.get_or_insert(a, Account{});
+    cached_account_id_ = a;
+    cached_account_ = acc;
+    return *acc;
+  }
   void release_open_order(int32_t a) {
-    if (Account* acc = accounts_.find(a)) --acc->open_orders;
+    if (a == cached_account_id_ && cached_account_) {
+      --cached_account_->open_orders;
+    } else if (Account* acc = accounts_.find(a)) {
+      --acc->open_orders;
+    }
   }
   static int64_t position_key(int32_t account, int32_t instrument) {
     return static_cast<int64_t>((static_cast<uint64_t>(static_cast<uint32_t>(account)) << 32) |
@@ -174,10 +187,12 @@ class MatchingEngine {
   std::vector<Book> books_;
   mutable int32_t cached_instrument_ = -1;
   mutable int cached_book_ = -1;
+  int32_t cached_account_id_ = 0;
+  Account* cached_account_ = nullptr;
   FlatMap<int32_t> book_index_;
   std::vector<Node> pool_;
   uint32_t free_head_ = kNil;
-  FlatMap<uint32_t> index_;
+  OrderIndex index_;
   FlatMap<Account> accounts_;
   FlatMap<int64_t> positions_;
   int64_t next_trade_id_ = 1;

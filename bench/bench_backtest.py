@@ -4,8 +4,9 @@ Target weights rebalanced every bar (``execution="close"`` on pre-lagged weights
 traded notional, shared cash. vectorbt (``Portfolio.from_orders``, ``size_type="targetpercent"``,
 ``cash_sharing=True``, rust engine) lives in its own virtual environment: when the Python given by
 ``ALPHAFACTORY_VBT_PYTHON`` (default ``/tmp/vbt/bin/python``) exists it is re-measured in this run
-by ``bench/reference_vectorbt.py``; otherwise the numbers saved in ``bench/reference/`` are used
-and the table says so. The equity curves must agree to 1e-6 (relative); exit status 1 otherwise.
+by ``bench/reference_vectorbt.py`` (into the git-ignored ``bench/results/``); otherwise the
+numbers saved in ``bench/reference/`` are used and the table says so. The equity curves must
+agree to 1e-6 (relative); exit status 1 otherwise.
 Also reported: book-execution throughput of the execution module (child orders per second).
 """
 
@@ -49,14 +50,19 @@ def time_alphafactory() -> tuple[float, np.ndarray]:
 
 def vectorbt_reference() -> tuple[dict, np.ndarray, str]:
     python = Path(os.environ.get("ALPHAFACTORY_VBT_PYTHON", "/tmp/vbt/bin/python"))
-    source = "saved"
+    source, folder = "saved", HERE / "reference"
     if python.exists():
+        live = HERE / "results"
         status = subprocess.call(
-            [str(python), str(HERE / "reference_vectorbt.py")], stdout=subprocess.DEVNULL
+            [str(python), str(HERE / "reference_vectorbt.py"), str(live)],
+            stdout=subprocess.DEVNULL,
         )
-        source = "measured in this run" if status == 0 else "saved (re-measure failed)"
-    record = json.loads((HERE / "reference" / "vectorbt.json").read_text())
-    equity = np.load(HERE / "reference" / "vectorbt_equity.npy")
+        if status == 0:
+            source, folder = "measured in this run", live
+        else:
+            source = "saved (re-measure failed)"
+    record = json.loads((folder / "vectorbt.json").read_text())
+    equity = np.load(folder / "vectorbt_equity.npy")
     if source == "saved":
         source = f"saved {record['measured_at']}"
     return record, equity, source

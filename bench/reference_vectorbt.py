@@ -5,8 +5,9 @@ Run with a Python that has vectorbt (kept out of the project's dependencies), e.
     python3 -m venv /tmp/vbt && /tmp/vbt/bin/pip install vectorbt vectorbt-rust
     /tmp/vbt/bin/python bench/reference_vectorbt.py
 
-It writes ``bench/reference/vectorbt.json`` (timings, versions, settings) and
-``bench/reference/vectorbt_equity.npy`` (the equity curve), which bench_backtest.py compares with.
+It writes ``vectorbt.json`` (timings, versions, settings) and ``vectorbt_equity.npy`` (the
+equity curve) to the folder given as its argument (default ``bench/reference``, the committed
+numbers), which bench_backtest.py compares with.
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ def main() -> int:
         portfolio = run()
         timings.append(time.perf_counter() - started)
     equity = np.asarray(portfolio.value(), dtype=np.float64).reshape(-1)
-    out = Path(__file__).resolve().parent / "reference"
-    out.mkdir(exist_ok=True)
+    default = Path(__file__).resolve().parent / "reference"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else default
+    out.mkdir(parents=True, exist_ok=True)
     np.save(out / "vectorbt_equity.npy", equity)
     record = {
         "tool": "vectorbt Portfolio.from_orders(size_type='targetpercent', cash_sharing=True)",

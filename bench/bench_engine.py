@@ -63,7 +63,7 @@ def cpp_harness(n: int) -> dict[str, list[list[str]]] | None:
     out_dir.mkdir(parents=True, exist_ok=True)
     exe = out_dir / "engine_bench"
     sources = [ROOT / "cpp/bench/engine_bench.cpp", ROOT / "cpp/src/matching_engine.cpp",
-               ROOT / "cpp/src/workload.cpp"]
+               ROOT / "cpp/src/matching_engine_queries.cpp", ROOT / "cpp/src/workload.cpp"]
     subprocess.run([compiler, "-O3", "-DNDEBUG", "-std=c++17", f"-I{ROOT / 'cpp/include'}",
                     *map(str, sources), "-o", str(exe)], check=True)
     proc = subprocess.run([str(exe), str(n), "7"], check=True, capture_output=True, text=True)

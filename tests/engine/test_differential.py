@@ -21,7 +21,8 @@ def _first_divergence(got: np.ndarray, want: np.ndarray) -> str:
             f"{want[i] if i < len(want) else None}")
 
 
-def run_differential(n, seed, *, stp="none", events="all", risk=None, killed=(), width=10):
+def run_differential(n, seed, *, stp="none", events="all", risk=None, killed=(), width=10,
+                     first_id=1):
     engine = MatchingEngine(tick_size=0.01, stp=stp, events=events, risk=risk)
     engine.add_instrument(1, tick_size=0.05, lot_size=10)
     limits = None
@@ -33,7 +34,7 @@ def run_differential(n, seed, *, stp="none", events="all", risk=None, killed=(),
     for account in killed:
         engine.set_kill_switch(account, True)
         ref.set_kill_switch(account, True)
-    orders = random_orders(n, seed, width=width)
+    orders = random_orders(n, seed, width=width, first_id=first_id)
     counts = [0, 0]
     for start in range(0, n, CHUNK):
         chunk = orders[start:start + CHUNK]
@@ -71,3 +72,9 @@ def test_engine_random_ops_with_risk_matches_reference():
     risk = RiskLimits(max_order_qty=15, max_order_notional=180.0, max_position=60,
                       max_open_orders=40, collar_ticks=8, collar_fraction=0.0075)
     run_differential(100_000, 5, stp="cancel_maker", risk=risk, killed=(2,))
+
+
+def test_engine_ids_across_dense_and_hashed_index_match_reference():
+    """Ids cross 2^24, where the engine's id index switches from an array to a hash map."""
+    run_differential(150_000, 8, stp="cancel_both", first_id=2**24 - 60_000)
+    run_differential(50_000, 9, first_id=-30_000)

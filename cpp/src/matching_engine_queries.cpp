@@ -1,0 +1,89 @@
+// Read-only queries and bookkeeping of MatchingEngine (the matching itself is in
+// matching_engine.cpp).
+#include <algorithm>
+
+#include "alphafactory/matching_engine.hpp"
+
+namespace alphafactory {
+
+std::vector<int32_t> MatchingEngine::instruments() const {
+  std::vector<int32_t> out;
+  for (const Book& b : books_) out.push_back(b.instrument);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+int64_t MatchingEngine::best_bid(int32_t instrument) const {
+  const auto& lv = book_at(instrument).sides[0];
+  return lv.empty() ? kNoPrice : lv.back().key;
+}
+
+int64_t MatchingEngine::best_ask(int32_t instrument) const {
+  const auto& lv = book_at(instrument).sides[1];
+  return lv.empty() ? kNoPrice : -lv.back().key;
+}
+
+int64_t MatchingEngine::last_trade_price(int32_t instrument) const {
+  return book_at(instrument).last_trade;
+}
+
+std::vector<LevelInfo> MatchingEngine::depth(int32_t instrument, int8_t side,
+                                             std::size_t n) const {
+  const auto& lv = book_at(instrument).sides[side_index(side)];
+  std::vector<LevelInfo> out;
+  for (std::size_t i = lv.size(); i-- > 0 && out.size() < n;)
+    out.push_back(LevelInfo{side == kBuy ? lv[i].key : -lv[i].key, lv[i].qty, lv[i].count});
+  return out;
+}
+
+bool MatchingEngine::lookup(int64_t order_id, OrderInfo* out) const {
+  const uint32_t* p = index_.find(order_id);
+  if (!p) return false;
+  const Node& n = pool_[*p];
+  *out = OrderInfo{n.id, n.price, n.qty, n.account,
+                   books_[static_cast<std::size_t>(n.book)].instrument, n.side};
+  return true;
+}
+
+uint64_t MatchingEngine::l2_hash() const {
+  uint64_t h = 1469598103934665603ULL;
+  const auto mix = [&h](int64_t v) { h = (h ^ static_cast<uint64_t>(v)) * 1099511628211ULL; };
+  for (int32_t instrument : instruments()) {
+    const Book& b = book_at(instrument);
+    for (int s = 0; s < 2; ++s) {
+      const auto& lv = b.sides[s];
+      for (std::size_t i = lv.size(); i-- > 0;) {
+        mix(instrument);
+        mix(s == 0 ? kBuy : kSell);
+        mix(s == 0 ? lv[i].key : -lv[i].key);
+        mix(lv[i].qty);
+      }
+    }
+  }
+  return h;
+}
+
+int64_t MatchingEngine::position(int32_t acct, int32_t instrument) const {
+  const int64_t* p = positions_.find(position_key(acct, instrument));
+  return p ? *p : 0;
+}
+
+int64_t MatchingEngine::open_orders(int32_t acct) const {
+  const Account* a = accounts_.find(acct);
+  return a ? a->open_orders : 0;
+}
+
+void MatchingEngine::set_kill_switch(int32_t acct, bool on) {
+  Account& a = account(acct);
+  if (a.killed != on) killed_accounts_ += on ? 1 : -1;
+  a.killed = on;
+}
+
+std::size_t MatchingEngine::memory_bytes() const {
+  std::size_t bytes = pool_.capacity() * sizeof(Node) + index_.memory_bytes() +
+                      accounts_.memory_bytes() + positions_.memory_bytes();
+  for (const Book& b : books_) bytes += (b.sides[0].capacity() + b.sides[1].capacity()) * sizeof(Level);
+  return bytes;
+}
+
+}  // namespace alphafactory

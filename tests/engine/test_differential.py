@@ -56,11 +56,11 @@ def run_differential(n, seed, *, stp="none", events="all", risk=None, killed=(),
 @pytest.mark.parametrize(
     ("n", "seed", "stp", "events", "width"),
     [
-        (500_000, 1, "none", "all", 10),
-        (300_000, 6, "none", "all", 60),
-        (250_000, 2, "cancel_taker", "all", 10),
-        (250_000, 3, "cancel_maker", "no_accepted", 20),
-        (250_000, 4, "cancel_both", "all", 10),
+        (1_000_000, 1, "none", "all", 10),
+        (400_000, 6, "none", "all", 60),
+        (400_000, 2, "cancel_taker", "all", 10),
+        (400_000, 3, "cancel_maker", "no_accepted", 20),
+        (400_000, 4, "cancel_both", "all", 10),
     ],
 )
 def test_engine_random_ops_matches_reference(n, seed, stp, events, width):

@@ -42,7 +42,9 @@ def tiny_run(tmp_path_factory):
 def test_demo_tiny_config_writes_complete_run(tiny_run):
     outcome, _ = tiny_run
     run = outcome.run
-    for table in ("predictions", "folds", "training_curves", "equity", "trades", "validation"):
+    for table in ("predictions", "folds", "training_curves", "equity", "trades", "validation",
+                  "execution/shortfall", "execution/cost_attribution", "execution/fills",
+                  "execution/book"):  # fmt: skip
         assert run.has_table(table), table
     metrics = run.metrics["models"]
     assert set(metrics) == {"synthetic:lstm", "synthetic:tcn", "synthetic:ensemble"}
@@ -50,6 +52,9 @@ def test_demo_tiny_config_writes_complete_run(tiny_run):
         assert -1.0 <= values["ic"] <= 1.0
         assert values["sharpe"]["low"] <= values["sharpe"]["high"]
         assert values["n_trials"] == 3
+    ensemble = metrics["synthetic:ensemble"]
+    assert ensemble["n_parents"] > 0 and 0.0 < ensemble["fill_ratio"] <= 1.0
+    assert "shortfall_bps" not in metrics["synthetic:lstm"]  # only the ensemble is executed
     manifest = run.manifest
     assert manifest["seed"] == 1 and manifest["n_trials"] == 3
     assert manifest["data_fingerprints"]["synthetic"].startswith("sha256:")
@@ -63,6 +68,21 @@ def test_demo_predictions_are_out_of_sample_only(tiny_run):
     lstm = predictions[predictions["model"] == "synthetic:lstm"]
     first_test = pd.Timestamp(folds.loc[folds["model"] == "synthetic:lstm", "test_start"].min())
     assert pd.to_datetime(lstm["timestamp"]).min() >= first_test
+
+
+def test_demo_book_execution_tables_are_consistent(tiny_run):
+    outcome, _ = tiny_run
+    run = outcome.run
+    shortfall = run.read_table("execution/shortfall")
+    assert (shortfall["filled_qty"] <= shortfall["qty"] + 1e-9).all()
+    attribution = run.read_table("execution/cost_attribution").set_index("component")["value"]
+    parts = attribution[["gross_pnl", "spread", "impact", "opportunity", "fees"]].sum()
+    assert parts == pytest.approx(attribution["net_pnl"])
+    fills = run.read_table("execution/fills")
+    assert len(fills) and (fills["qty"] > 0).all()
+    book = run.read_table("execution/book")
+    bids, asks = book[book["side"] == "bid"], book[book["side"] == "ask"]
+    assert bids["price"].max() < asks["price"].min()
 
 
 def test_demo_signal_file_loads_with_every_strategy(tiny_run):

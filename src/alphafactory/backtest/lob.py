@@ -55,6 +55,7 @@ def lob_backtest(
     n_slices: int = 10,
     horizon_seconds: float = 600.0,
     participation: float = 0.1,
+    half_spread_bps: float | None = None,
     seed: int = 0,
 ) -> LobBacktestResult:
     """Backtest ``weights`` with book execution and attribute the PnL.
@@ -74,6 +75,10 @@ def lob_backtest(
         As in :func:`backtest`.
     algo, style, n_slices, horizon_seconds, participation
         How each parent is executed (see :class:`alphafactory.execution.ParentOrder`).
+    half_spread_bps : float, optional
+        Half spread the simulated books are calibrated to (one tick); the Corwin-Schultz
+        estimate from each symbol's highs and lows when None. Pass the cost model's own half
+        spread to compare the two columns on the same spread.
     seed : int
         Parent k uses ``seed + k``: fixed seeds give identical results.
     """
@@ -82,7 +87,12 @@ def lob_backtest(
     high = market.require("high", "lob_backtest")
     low = market.require("low", "lob_backtest")
     volume = market.require("volume", "lob_backtest")
-    half = np.maximum(0.5 * corwin_schultz_spread(high, low), _MIN_HALF_SPREAD)
+    if half_spread_bps is None:
+        half = np.maximum(0.5 * corwin_schultz_spread(high, low), _MIN_HALF_SPREAD)
+    elif half_spread_bps > 0:
+        half = np.full(high.shape, half_spread_bps * 1e-4)
+    else:
+        raise ValueError(f"half_spread_bps must be positive or None, got {half_spread_bps}.")
     adv = trailing_mean_volume(volume, 20)
     free = backtest(market, weights, execution=execution, cash=cash)
     vectorized = backtest(market, weights, cost=cost, execution=execution, cash=cash)
@@ -112,6 +122,9 @@ def lob_backtest(
             "spread": report.spread_bps * 1e-4 * notional * report.fill_ratio,
             "impact": report.impact_bps * 1e-4 * notional * report.fill_ratio,
             "unfilled": report.opportunity_bps * 1e-4 * notional,
+            # What reproduces this execution: its seed and simulated book.
+            "seed": seed + k, "initial_price": book.initial_price, "tick_size": book.tick_size,
+            "shares_per_lot": book.shares_per_lot,
         })
     parents = pd.DataFrame(rows)
     attribution = _attribution(free, vectorized, parents, scores, weights, market, cash)

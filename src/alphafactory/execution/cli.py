@@ -31,11 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _execute(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from alphafactory.backtest.cli import strategy_weights, write_backtest_run
     from alphafactory.backtest.lob import lob_backtest
     from alphafactory.cli import CLIError
+    from alphafactory.execution.run_tables import cost_attribution_table, shortfall_table
     from alphafactory.runs import Run
 
     bars, scores, weights = strategy_weights(args)
@@ -55,24 +55,9 @@ def _execute(args: argparse.Namespace) -> int:
     if not args.no_run:
         path = write_backtest_run(args, "execute", result.vectorized, {"algo": args.algo})
         run = Run.open(path)
-        book = result.attribution["book"]
-        components = ["gross_pnl", "spread", "impact", "opportunity", "fees", "net_pnl"]
-        values = [book["gross_pnl"], -book["spread_cost"], -book["impact_cost"],
-                  -book["unfilled_cost"], 0.0, book["net_pnl"]]
-        run.write_table("execution/cost_attribution",
-                        pd.DataFrame({"component": components, "value": values}))
+        run.write_table("execution/cost_attribution", cost_attribution_table(result.attribution))
         if len(parents):
-            arrival = parents["notional"] / parents["shares"].abs()
-            side = parents["shares"].gt(0).map({True: 1.0, False: -1.0})
-            run.write_table("execution/shortfall", pd.DataFrame({
-                "parent_id": range(len(parents)), "symbol": parents["symbol"],
-                "side": ["B" if q > 0 else "S" for q in parents["shares"]],
-                "qty": parents["shares"].abs(),
-                "filled_qty": parents["shares"].abs() * parents["fill_ratio"],
-                "arrival_price": arrival,
-                "avg_price": arrival * (1 + side * parents["shortfall_bps"] * 1e-4),
-                "shortfall_bps": parents["shortfall_bps"],
-            }))
+            run.write_table("execution/shortfall", shortfall_table(parents))
         run.write_table("attribution", result.attribution)
         print(f"run written to {path}")
     return 0

@@ -66,13 +66,15 @@ class PortfolioSettings:
 class ExecutionSettings:
     """Book execution of the ensemble's rebalances through the C++ matching engine.
 
-    ``max_parents`` bounds the number of parent orders executed (the largest ones of the last
-    rebalances), which keeps the demo short; ``slices`` is the number of TWAP child orders.
+    Every order of the ensemble's backtest becomes a parent order split by ``algo`` into
+    ``slices`` child orders over ``horizon_seconds`` of simulated Poisson order flow (see
+    :func:`alphafactory.backtest.lob.lob_backtest`).
     """
 
-    max_parents: int = 40
+    algo: str = "twap"
+    style: str = "passive"
     slices: int = 5
-    strategy: str = "twap"
+    horizon_seconds: float = 300.0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -20,6 +20,7 @@ from alphafactory.data import fingerprint, load_sample, synthetic_market, valida
 from alphafactory.features import build_features
 from alphafactory.labels import forward_returns
 from alphafactory.pipeline.config import DatasetSettings, DemoConfig
+from alphafactory.pipeline.execution_step import execute_in_book
 from alphafactory.pipeline.strategies import (
     rank_average,
     run_backtest,
@@ -147,6 +148,30 @@ def run_demo(
             trades = result.trades
             if len(trades):
                 tables.setdefault("trades", []).append(trades.assign(model=key))
+            if strategy == ENSEMBLE:
+                t0 = time.perf_counter()
+                wide_scores = strategy_scores.unstack("symbol")
+                executed = execute_in_book(
+                    bars,
+                    weights,
+                    wide_scores,
+                    portfolio=config.portfolio,
+                    settings=config.execution,
+                    model=key,
+                    seed=config.seed,
+                )
+                metrics[key].update(
+                    shortfall_bps=executed.shortfall_bps,
+                    fill_ratio=executed.fill_ratio,
+                    n_parents=executed.n_parents,
+                )
+                for table, frame in executed.tables.items():
+                    tables.setdefault(table, []).append(frame)
+                log(
+                    f"[{dataset}] book execution of the ensemble: {executed.n_parents} parents, "
+                    f"shortfall {executed.shortfall_bps:.1f} bps "
+                    f"in {time.perf_counter() - t0:.1f} s"
+                )
         tables.setdefault("predictions", []).append(
             scores[ENSEMBLE]
             .to_frame("score")

@@ -43,33 +43,32 @@ void bind_extras(py::module_& m) {
       [](py::array_t<int64_t, py::array::c_style> type, py::array_t<int64_t, py::array::c_style> id,
          py::array_t<int64_t, py::array::c_style> size,
          py::array_t<int64_t, py::array::c_style> price,
-         py::array_t<int64_t, py::array::c_style> direction, int levels, py::object seed) {
+         py::array_t<int64_t, py::array::c_style> direction, int levels, py::object reference) {
         const std::size_t n = static_cast<std::size_t>(type.size());
         if (id.size() != type.size() || size.size() != type.size() ||
             price.size() != type.size() || direction.size() != type.size())
           throw std::invalid_argument("message columns must have equal lengths");
         if (levels < 1) throw std::invalid_argument("levels must be >= 1");
         py::array_t<int64_t> out({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(4 * levels)});
-        std::vector<int64_t> seed_row;
-        std::size_t start = 0;
-        if (!seed.is_none()) {
-          auto s = seed.cast<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>();
-          if (s.size() != 4 * levels)
-            throw std::invalid_argument("seed row must have 4 * levels values");
-          seed_row.assign(s.data(), s.data() + s.size());
-          if (n > 0) std::copy(seed_row.begin(), seed_row.end(), out.mutable_data());
-          start = 1;
+        py::array_t<int64_t, py::array::c_style | py::array::forcecast> ref;
+        const int64_t* ref_data = nullptr;
+        if (!reference.is_none()) {
+          ref = reference.cast<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>();
+          if (ref.ndim() != 2 || static_cast<std::size_t>(ref.shape(0)) != n ||
+              ref.shape(1) != 4 * levels)
+            throw std::invalid_argument("reference must have shape (n_messages, 4 * levels)");
+          ref_data = ref.data();
         }
         int64_t* dst = out.mutable_data();
         {
           py::gil_scoped_release release;
           replay_lobster(type.data(), id.data(), size.data(), price.data(), direction.data(), n,
-                         levels, seed_row.empty() ? nullptr : seed_row.data(), start, dst);
+                         levels, ref_data, dst);
         }
         return out;
       },
       py::arg("type"), py::arg("order_id"), py::arg("size"), py::arg("price"),
-      py::arg("direction"), py::arg("levels"), py::arg("seed"));
+      py::arg("direction"), py::arg("levels"), py::arg("reference"));
 
   m.def(
       "benchmark_workload",

@@ -40,6 +40,29 @@ class LobBook {
     it->qty -= std::min(qty, it->qty);
     if (it->qty <= 0) lv.erase(it);
   }
+  // Makes the top `levels` levels equal to an orderbook row: levels at or better than the
+  // row's last level are replaced by the row's (all levels if the row shows fewer).
+  void resync(int levels, const int64_t* row) {
+    for (int s = 0; s < 2; ++s) {
+      auto& lv = sides_[s];
+      const int64_t side = s == 0 ? 1 : -1;
+      const int off = s == 0 ? 2 : 0;
+      const int64_t empty = s == 0 ? kLobsterEmptyBid : kLobsterEmptyAsk;
+      const int64_t last = row[4 * (levels - 1) + off];
+      if (last == empty || row[4 * (levels - 1) + off + 1] <= 0) {
+        lv.clear();
+      } else {
+        const int64_t key = side > 0 ? last : -last;
+        auto it = std::lower_bound(lv.begin(), lv.end(), key,
+                                   [](const LobLevel& l, int64_t k) { return l.key < k; });
+        lv.erase(it, lv.end());
+      }
+      for (int j = 0; j < levels; ++j)
+        if (row[4 * j + off] != empty && row[4 * j + off + 1] > 0)
+          add(side, row[4 * j + off], row[4 * j + off + 1]);
+    }
+  }
+
   void write_row(int levels, int64_t* row) const {
     const auto& bids = sides_[0];
     const auto& asks = sides_[1];
@@ -71,17 +94,16 @@ class LobBook {
 
 void replay_lobster(const int64_t* type, const int64_t* order_id, const int64_t* size,
                     const int64_t* price, const int64_t* direction, std::size_t n, int levels,
-                    const int64_t* seed, std::size_t start, int64_t* out) {
+                    const int64_t* reference, int64_t* out) {
   LobBook book;
   FlatMap<LobOrder> orders;
-  if (seed) {
-    for (int j = 0; j < levels; ++j) {
-      const int64_t* r = seed + 4 * j;
-      if (r[1] > 0 && r[0] != kLobsterEmptyAsk) book.add(-1, r[0], r[1]);
-      if (r[3] > 0 && r[2] != kLobsterEmptyBid) book.add(1, r[2], r[3]);
-    }
-  }
   const std::size_t width = 4 * static_cast<std::size_t>(levels);
+  std::size_t start = 0;
+  if (reference && n > 0) {
+    book.resync(levels, reference);
+    std::copy(reference, reference + width, out);
+    start = 1;
+  }
   for (std::size_t i = start; i < n; ++i) {
     const int64_t t = type[i], id = order_id[i], q = size[i] > 0 ? size[i] : 0;
     const int64_t side = direction[i] > 0 ? 1 : -1;
@@ -103,6 +125,7 @@ void replay_lobster(const int64_t* type, const int64_t* order_id, const int64_t*
       }
     }
     book.write_row(levels, out + i * width);
+    if (reference) book.resync(levels, reference + i * width);
   }
 }
 

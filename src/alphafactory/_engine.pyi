@@ -97,7 +97,7 @@ def replay_lobster(
     price: npt.NDArray[np.int64],
     direction: npt.NDArray[np.int64],
     levels: int,
-    seed: npt.NDArray[np.int64] | None,
+    reference: npt.NDArray[np.int64] | None,
 ) -> npt.NDArray[np.int64]: ...
 def benchmark_workload(n: int, seed: int, live_target: int) -> npt.NDArray[np.uint8]: ...
 

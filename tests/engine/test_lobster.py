@@ -60,7 +60,7 @@ def test_lobster_replay_seeded_from_orderbook_mid_file(flow_orders):
     replay = replay_lobster(later, levels=10, orderbook_csv=book[cut:])
     # Orders from before the cut are unknown: the top levels still agree almost everywhere,
     # and the report says how often each level does.
-    assert replay.agreement[0] > 0.95
+    assert replay.agreement[0] == 1.0
     assert replay.agreement.shape == (10,)
     assert np.array_equal(replay.book[0], book[cut])
 
@@ -82,3 +82,17 @@ def test_lobster_bad_inputs_raise(tmp_path, flow_orders):
     messages, book = to_lobster(flow_orders[:100], levels=2)
     with pytest.raises(ValueError, match="orderbook has shape"):
         replay_lobster(messages, levels=3, orderbook_csv=book)
+
+
+def test_level_n_file_replay_reports_drift_of_deep_levels(flow_orders):
+    full, full_book = to_lobster(flow_orders, levels=3)
+    messages, book = to_lobster(flow_orders, levels=3, depth_filter=True)
+    assert 0 < len(messages) < len(full)  # deep-only messages are left out
+    replay = replay_lobster(messages, levels=3, orderbook_csv=book)
+    assert np.array_equal(replay.book[0], book[0])
+    # Liquidity that only deep messages announced surfaces at the last level; the replay takes
+    # it from the orderbook file, so the top levels stay exact where the messages decide them.
+    assert replay.agreement[0] == 1.0
+    assert replay.agreement[2] < 1.0
+    # Without the filter the same replay agrees everywhere.
+    assert replay_lobster(full, levels=3, orderbook_csv=full_book).agreement.tolist() == [1.0] * 3

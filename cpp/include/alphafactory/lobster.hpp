@@ -14,13 +14,15 @@ namespace alphafactory {
 constexpr int64_t kLobsterEmptyAsk = 9999999999LL;
 constexpr int64_t kLobsterEmptyBid = -9999999999LL;
 
-// Replays messages [start, n) and writes one row per message i into out[i * 4 * levels ...]
-// (ask price, ask size, bid price, bid size per level; dummies for empty levels). Rows before
-// `start` are left as they are. When `seed` is not null it holds one orderbook row
-// (4 * levels values) that the book starts from, as anonymous quantity per level, and row
-// start - 1 is that seed (callers pass start = 1 to start after the seed's message).
+// Replays messages and writes one row per message into out[i * 4 * levels ...] (ask price,
+// ask size, bid price, bid size per level; dummies for empty levels): the book the messages
+// produce. When `reference` (the orderbook file, n rows of 4 * levels) is given, the book
+// starts from its first row (row 0 is copied, message 0 is not replayed) and, after each row
+// is written, its top levels are set to the reference row: liquidity a level-N file never
+// announced (it was deeper than N) is taken from the file instead of drifting further, and the
+// written rows show where the messages alone did not determine the book.
 void replay_lobster(const int64_t* type, const int64_t* order_id, const int64_t* size,
                     const int64_t* price, const int64_t* direction, std::size_t n, int levels,
-                    const int64_t* seed, std::size_t start, int64_t* out);
+                    const int64_t* reference, int64_t* out);
 
 }  // namespace alphafactory

@@ -11,8 +11,11 @@ Orders resting before a message file starts are unknown to it. Given the matchin
 file, ``replay_lobster`` seeds the book from its first row (the state after the first message)
 as anonymous quantity per level and replays from the second message: cancels, deletes and
 executions of unknown orders reduce the level at their price. A level-N file leaves out
-messages that only touch levels deeper than N, so deep levels can drift; the replay reports,
-per level, the fraction of rows that agree with the orderbook file.
+messages that only touch levels deeper than N, so liquidity can surface into the top N that
+no message announced. Each output row is the book the messages produce; after it is written
+the replay takes its top N levels from the orderbook row (so the error does not accumulate),
+and ``agreement`` reports, per level, the fraction of rows where the messages alone gave the
+file's level exactly.
 """
 
 from __future__ import annotations
@@ -79,8 +82,9 @@ def replay_lobster(
     levels : int
         Levels per side in the output rows.
     orderbook_csv : path, int64 array of shape (n_messages, >= 4 * levels), or None
-        The matching orderbook file. When given, the book is seeded from its first row and the
-        replay starts at the second message; ``agreement`` compares every row.
+        The matching orderbook file. When given, the book is seeded from its first row, the
+        replay starts at the second message, and after each row the top ``levels`` levels are
+        taken from the file; ``agreement`` says how often the messages alone matched it.
     """
     messages = (message_csv if isinstance(message_csv, pd.DataFrame)
                 else read_lobster_messages(message_csv))
@@ -96,9 +100,9 @@ def replay_lobster(
                 f"orderbook has shape {reference.shape}; expected ({len(messages)}, >= "
                 f"{4 * levels}) for {len(messages)} messages and {levels} levels")
         reference = reference[:, : 4 * levels]
-    seed = None if reference is None or len(reference) == 0 else reference[0]
+    ref = None if reference is None else np.ascontiguousarray(reference)
     book = _engine.replay_lobster(cols["type"], cols["order_id"], cols["size"], cols["price"],
-                                  cols["direction"], int(levels), seed)
+                                  cols["direction"], int(levels), ref)
     agreement = None
     if reference is not None:
         same = (book == reference).reshape(len(book), levels, 4).all(axis=2)
@@ -114,6 +118,7 @@ def to_lobster(
     instrument: int = 0,
     message_csv: str | PathLike[str] | None = None,
     orderbook_csv: str | PathLike[str] | None = None,
+    depth_filter: bool = False,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Run ``orders`` through a fresh engine and export its book changes in LOBSTER format.
 
@@ -122,7 +127,9 @@ def to_lobster(
     loses priority a delete (3, followed by the re-entered order's messages), a fill of a
     resting order a visible execution (4). ``time`` is ``ts`` / 1e9. Returns the messages and
     the orderbook rows (``levels`` per side), and writes them as headerless CSVs when paths
-    are given.
+    are given. With ``depth_filter`` the export is a level-N file as LOBSTER makes them: a
+    message is kept only if its price is within the top ``levels`` levels of its side before
+    or after it.
 
     Raises ValueError if ``tick_size`` x 10000 is not an integer (LOBSTER prices are integers).
     """
@@ -144,8 +151,31 @@ def to_lobster(
         "direction": changes["side"].astype(np.int64),
     })
     book = replay_lobster(messages, levels=levels).book
+    if depth_filter and len(book):
+        keep = _touches_top_levels(messages, book, levels)
+        messages = messages[keep].reset_index(drop=True)
+        book = book[keep]
     if message_csv is not None:
         messages.to_csv(message_csv, header=False, index=False, float_format="%.9f")
     if orderbook_csv is not None:
         np.savetxt(orderbook_csv, book, fmt="%d", delimiter=",")
     return messages, book
+
+
+def _touches_top_levels(messages: pd.DataFrame, book: np.ndarray, levels: int) -> np.ndarray:
+    """Mask of messages whose price is within the top ``levels`` levels before or after."""
+    after = book
+    before = np.vstack([_empty_row(levels), book[:-1]])
+    price = messages["price"].to_numpy()
+    buy = messages["direction"].to_numpy() > 0
+    last = 4 * (levels - 1)
+    bid_ok = (price >= before[:, last + 2]) | (price >= after[:, last + 2])
+    ask_ok = (price <= before[:, last]) | (price <= after[:, last])
+    return np.where(buy, bid_ok, ask_ok)
+
+
+def _empty_row(levels: int) -> np.ndarray:
+    row = np.zeros(4 * levels, dtype=np.int64)
+    row[0::4] = 9_999_999_999
+    row[2::4] = -9_999_999_999
+    return row

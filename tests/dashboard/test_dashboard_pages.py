@@ -118,3 +118,30 @@ def test_pages_on_malformed_tables_warn_instead_of_failing(tmp_path, monkeypatch
         at = _page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
         assert at.warning or at.error, page
+
+
+def test_pages_on_a_two_dataset_run_filter_by_the_sidebar_dataset(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from alphafactory.runs import Run
+
+    run = Run.create("multi", {}, seed=0, root=tmp_path)
+    ts = pd.date_range("2024-01-01", periods=30, tz="UTC", name="timestamp")
+    run.write_table("equity", pd.DataFrame({"a:lstm": 1.0, "b:lstm": 1.0}, index=ts))
+    rows = [{"timestamp": t, "symbol": s, "model": f"{d}:lstm", "fold": 0, "score": i % 5,
+             "label": (i * 7) % 3} for d in "ab" for i, (t, s) in enumerate(
+                 (t, s) for t in ts for s in ("X", "Y", "Z", "W"))]
+    run.write_table("predictions", pd.DataFrame(rows))
+    run.write_metrics({"models": {"a:lstm": {"ic": 0.1}, "b:lstm": {"ic": 0.2}}})
+    monkeypatch.setenv(RUNS_ROOT_ENV, str(tmp_path))
+    monkeypatch.delenv(RUN_ENV, raising=False)
+    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    assert at.title[0].value == "Overview · a"
+    assert [m.value for m in at.metric] == ["0.100"]
+    at.sidebar.radio[0].set_value("b").run()
+    assert at.title[0].value == "Overview · b"
+    assert [m.value for m in at.metric] == ["0.200"]
+    at.switch_page("pages/signals.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Signals · b"
+    assert at.selectbox[0].options == ["lstm"]

@@ -173,3 +173,24 @@ def test_ic_by_fold_is_mean_of_per_timestamp_correlations():
     expected = np.mean([np.corrcoef(score[t], label[t])[0, 1] for t in range(2)])
     assert row["ic"] == pytest.approx(expected)
     assert row["n_timestamps"] == 2
+
+
+def test_in_dataset_keeps_one_dataset_and_strips_the_prefix():
+    df = pd.DataFrame({"model": ["a:lstm", "a:ensemble", "b:lstm"], "v": [1, 2, 3]})
+    assert shaping.datasets(df["model"]) == ["a", "b"]
+    assert shaping.dataset_of("a:lstm") == "a" and shaping.dataset_of("lstm") is None
+    a = shaping.in_dataset(df, "a")
+    assert a["model"].tolist() == ["lstm", "ensemble"] and a["v"].tolist() == [1, 2]
+    plain = pd.DataFrame({"model": ["lstm"], "v": [1]})
+    pd.testing.assert_frame_equal(shaping.in_dataset(plain, "a"), plain)
+    issues = pd.DataFrame({"rule": ["nan", "gap"], "dataset": ["a", "b"]})
+    assert shaping.in_dataset(issues, "b")["rule"].tolist() == ["gap"]
+    assert shaping.in_dataset(df, None) is df
+
+
+def test_equity_in_dataset_drops_other_dates():
+    ts = pd.date_range("2024-01-01", periods=4, tz="UTC", name="timestamp")
+    eq = pd.DataFrame({"a:lstm": [1.0, 1.1, np.nan, np.nan],
+                       "b:lstm": [np.nan, np.nan, 1.0, 0.9]}, index=ts)
+    a = shaping.equity_in_dataset(eq, "a")
+    assert list(a.columns) == ["lstm"] and len(a) == 2

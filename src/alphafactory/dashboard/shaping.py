@@ -7,7 +7,7 @@ than an exception, so pages can explain what is missing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -22,15 +22,19 @@ __all__ = [
     "HEADLINE_METRICS",
     "REQUIRED_COLUMNS",
     "cost_waterfall",
+    "dataset_of",
+    "datasets",
     "depth_ladder",
     "drawdown",
     "equity_frame",
+    "equity_in_dataset",
     "flat",
     "fold_timeline",
     "headline_metrics",
     "headline_model",
     "ic_by_fold",
     "ic_decay",
+    "in_dataset",
     "metrics_table",
     "metrics_wide",
     "missing_columns",
@@ -76,6 +80,48 @@ def flat(df: pd.DataFrame) -> pd.DataFrame:
     """Move named index levels (``timestamp``, ``symbol``, ...) into columns."""
     named = [n for n in df.index.names if n is not None]
     return df.reset_index(level=named) if named else df.reset_index(drop=True)
+
+
+def dataset_of(model: str) -> str | None:
+    """The dataset prefix of a model key (``"sample:lstm"`` -> ``"sample"``), else None."""
+    return model.rsplit(":", 1)[0] if ":" in model else None
+
+
+def datasets(models: Iterable[str]) -> list[str]:
+    """The distinct dataset prefixes of model keys, in order of appearance."""
+    found = (dataset_of(str(m)) for m in models)
+    return list(dict.fromkeys(d for d in found if d is not None))
+
+
+def in_dataset(df: pd.DataFrame, dataset: str | None, column: str = "model") -> pd.DataFrame:
+    """Keep the rows of one dataset and drop the prefix from their model keys.
+
+    Rows match when their ``model`` key reads ``"<dataset>:<model>"`` or their ``dataset``
+    column equals ``dataset``. With ``dataset=None``, or when no model key carries a dataset,
+    the model keys are left as they are.
+    """
+    if dataset is None:
+        return df
+    out = df
+    if "dataset" in out.columns:
+        out = out[out["dataset"].astype(str) == dataset]
+    if column in out.columns:
+        keys = out[column].astype(str)
+        if not keys.str.contains(":", regex=False).any():
+            return out  # keys without datasets are shown as they are
+        mine = keys.str.startswith(f"{dataset}:")
+        out = out[mine].assign(**{column: keys[mine].str.slice(len(dataset) + 1)})
+    return out
+
+
+def equity_in_dataset(equity: pd.DataFrame, dataset: str | None) -> pd.DataFrame:
+    """Equity columns of one dataset, named without the prefix, on that dataset's dates."""
+    eq = equity_frame(equity)
+    if dataset is None:
+        return eq
+    cols = [c for c in eq.columns if str(c).startswith(f"{dataset}:")]
+    out = eq[cols].rename(columns=lambda c: str(c)[len(dataset) + 1:])
+    return out.dropna(how="all")
 
 
 def equity_frame(equity: pd.DataFrame) -> pd.DataFrame:

@@ -10,13 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from alphafactory.dashboard.cli import RUN_ENV
-from alphafactory.dashboard.shaping import flat, missing_columns
+from alphafactory.dashboard.shaping import datasets, flat, in_dataset, missing_columns
 from alphafactory.runs import Run, list_runs, runs_root
 
 __all__ = [
     "RUN_ENV",
+    "choose_dataset",
     "choose_run",
     "format_metric",
+    "is_count",
     "load",
     "missing",
     "no_runs",
@@ -28,6 +30,7 @@ __all__ = [
 ]
 
 _STATE_KEY = "alphafactory_run"
+_DATASET_KEY = "alphafactory_dataset"
 
 
 def setup_page(title: str) -> None:
@@ -82,6 +85,25 @@ def choose_run() -> Run | None:
     return by_path[choice]
 
 
+def choose_dataset(run: Run) -> str | None:
+    """Pick the dataset shown when model keys carry one (``"<dataset>:<model>"``).
+
+    The datasets come from ``metrics.json``'s models; the choice is kept in the session.
+    Returns None when the run's models carry no dataset prefix.
+    """
+    found = datasets((run.metrics or {}).get("models") or {})
+    if not found:
+        return None
+    if len(found) == 1:
+        return found[0]
+    remembered = st.session_state.get(_DATASET_KEY)
+    index = found.index(remembered) if remembered in found else 0
+    choice = st.sidebar.radio("Dataset", found, index=index,
+                              help="This run evaluated its models on several datasets.")
+    st.session_state[_DATASET_KEY] = choice
+    return choice
+
+
 def no_runs() -> None:
     """Explain how to make a first run."""
     root = runs_root()
@@ -107,9 +129,9 @@ def require_run() -> Run:
     return run
 
 
-def run_header(run: Run, page: str) -> None:
-    """Page title plus one caption line that identifies the run."""
-    st.title(page)
+def run_header(run: Run, page: str, dataset: str | None = None) -> None:
+    """Page title plus one caption line that identifies the run (and the dataset shown)."""
+    st.title(page if dataset is None else f"{page} · {dataset}")
     manifest = run.manifest or {}
     bits = [f"**{run.name}**", f"`{run.path.name}`"]
     if manifest.get("seed") is not None:
@@ -138,11 +160,13 @@ def table(run: Run, name: str) -> pd.DataFrame | None:
     return _read_parquet(str(path), path.stat().st_mtime_ns)
 
 
-def load(run: Run, name: str, what: str, hint: str = "") -> pd.DataFrame | None:
-    """Read table ``name`` or say why it cannot be drawn (absent, or lacking columns).
+def load(run: Run, name: str, what: str, hint: str = "", *, dataset: str | None = None,
+         empty_ok: bool = False) -> pd.DataFrame | None:
+    """Read table ``name`` or say why it cannot be drawn (absent, lacking columns, no rows).
 
-    Returns the table when it is present and has the columns of
-    ``shaping.REQUIRED_COLUMNS[name]``, else None after an explanatory message.
+    Returns the table (restricted to ``dataset`` with :func:`shaping.in_dataset`) when it is
+    present, has the columns of ``shaping.REQUIRED_COLUMNS[name]`` and, unless ``empty_ok``,
+    has rows; else None after an explanatory message.
     """
     df = table(run, name)
     if df is None:
@@ -154,7 +178,12 @@ def load(run: Run, name: str, what: str, hint: str = "") -> pd.DataFrame | None:
                    f"{', '.join(map(str, flat(df).columns))}. See `alphafactory.runs` for the "
                    "layout the dashboard reads.", icon=":material/warning:")
         return None
-    return df
+    shown = in_dataset(df, dataset)
+    if shown.empty and not empty_ok:
+        where = f" for dataset `{dataset}`" if dataset is not None and len(df) else ""
+        st.info(f"`{name}.parquet` has no rows{where}.", icon=":material/hide_source:")
+        return None
+    return shown
 
 
 def predictions(run: Run) -> tuple[pd.DataFrame | None, str]:
@@ -182,11 +211,16 @@ def missing(what: str, artifact: str, hint: str = "") -> None:
 _PERCENT = ("drawdown", "return", "cagr", "volatility", "hit_rate", "turnover")
 
 
+def is_count(metric: str) -> bool:
+    """Whether a metric is a count (``n_trials``, ``n_folds``, ``trials``...)."""
+    return metric.startswith("n_") or metric in ("trials", "folds", "parents")
+
+
 def format_metric(metric: str, value: Any) -> str:
     """Format a metric value for display (percent for returns and drawdowns)."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "n/a"
-    if metric.startswith("n_"):
+    if is_count(metric):
         return f"{value:,.0f}"
     if any(key in metric for key in _PERCENT):
         return f"{100 * value:.1f}%"

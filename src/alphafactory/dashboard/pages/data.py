@@ -10,10 +10,12 @@ from alphafactory.dashboard import charts, shaping, ui
 
 ui.setup_page("Data")
 run = ui.require_run()
-ui.run_header(run, "Data")
+dataset = ui.choose_dataset(run)
+ui.run_header(run, "Data", dataset)
 
 validation = ui.load(run, "validation", "validation report",
-                     "Loading data with `validate_ohlcv` records each issue with its rule and row.")
+                     "Loading data with `validate_ohlcv` records each issue with its rule and row.",
+                     dataset=dataset, empty_ok=True)
 if validation is None:
     pass
 elif validation.empty:

@@ -8,9 +8,11 @@ from alphafactory.dashboard import charts, shaping, ui
 
 ui.setup_page("Models")
 run = ui.require_run()
-ui.run_header(run, "Models")
+dataset = ui.choose_dataset(run)
+ui.run_header(run, "Models", dataset)
 
-folds = ui.load(run, "folds", "walk-forward folds", "Walk-forward training writes it.")
+folds = ui.load(run, "folds", "walk-forward folds", "Walk-forward training writes it.",
+                dataset=dataset)
 if folds is not None:
     timeline = shaping.fold_timeline(folds)
     if timeline.empty:
@@ -20,7 +22,8 @@ if folds is not None:
     with st.expander("Per-fold table", expanded=False):
         st.dataframe(shaping.flat(folds), width="stretch", hide_index=True)
 
-curves = ui.load(run, "training_curves", "training curves", "The trainer records them.")
+curves = ui.load(run, "training_curves", "training curves", "The trainer records them.",
+                 dataset=dataset)
 if curves is not None:
     models = list(dict.fromkeys(curves["model"])) if "model" in curves.columns else []
     model = st.selectbox("Model", models) if models else None
@@ -28,6 +31,7 @@ if curves is not None:
     st.plotly_chart(charts.training_curves_figure(shown))
 
 robustness = ui.load(run, "robustness", "robustness curve",
-                     "`adversarial_noisy_eval` writes IC and hit rate against noise epsilon.")
+                     "`adversarial_noisy_eval` writes IC and hit rate against noise epsilon.",
+                     dataset=dataset)
 if robustness is not None:
     st.plotly_chart(charts.robustness_figure(robustness))

@@ -10,10 +10,11 @@ from alphafactory.dashboard import charts, shaping, ui
 
 ui.setup_page("Overview")
 run = ui.require_run()
-ui.run_header(run, "Overview")
+dataset = ui.choose_dataset(run)
+ui.run_header(run, "Overview", dataset)
 
 metrics = run.metrics
-table = shaping.metrics_table(metrics)
+table = shaping.in_dataset(shaping.metrics_table(metrics), dataset)
 if table.empty:
     ui.missing("metrics", "metrics.json", "The job writes it at the end of its backtest.")
 else:
@@ -26,7 +27,7 @@ else:
 
 equity = ui.load(run, "equity", "equity curve", "The backtest step writes it.")
 if equity is not None:
-    eq = shaping.equity_frame(equity)
+    eq = shaping.equity_in_dataset(equity, dataset)
     if eq.empty or not isinstance(eq.index, pd.DatetimeIndex):
         st.warning("`equity.parquet` needs a timestamp index (or column) and numeric columns.")
     else:
@@ -50,14 +51,16 @@ if not table.empty:
     st.subheader("All metrics")
     wide = shaping.metrics_wide(table)
     known = set(table["metric"])
-    config = {c: st.column_config.NumberColumn(charts.metric_label(c), format="%.3f")
-              for c in wide.columns if c in known}
+    config = {c: st.column_config.NumberColumn(
+        charts.metric_label(c), format="%d" if ui.is_count(c) else "%.3f")
+        for c in wide.columns if c in known}
     config.update({c: st.column_config.TextColumn(f"{charts.metric_label(c[:-3])} CI")
                    for c in wide.columns if c.endswith(" CI") and c[:-3] in known})
     st.dataframe(wide, width="stretch", column_config=config)
     run_level = shaping.run_level_metrics(metrics)
     if run_level:
-        st.caption(" · ".join(f"{k}: {v}" for k, v in run_level.items()))
+        st.caption(" · ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}"
+                              for k, v in run_level.items()))
 
 figures = run.figures()
 if figures:

@@ -8,7 +8,8 @@ from alphafactory.dashboard import charts, shaping, ui
 
 ui.setup_page("Signals")
 run = ui.require_run()
-ui.run_header(run, "Signals")
+dataset = ui.choose_dataset(run)
+ui.run_header(run, "Signals", dataset)
 
 preds, source = ui.predictions(run)
 if preds is None:
@@ -16,10 +17,13 @@ if preds is None:
                "Walk-forward training writes them (and the signal export `signals.csv`).")
     st.stop()
 
-flat = shaping.flat(preds)
+flat = shaping.in_dataset(shaping.flat(preds), dataset)
 if not {"timestamp", "symbol", "score"} <= set(flat.columns):
     st.error(f"`{source}` lacks the columns timestamp, symbol and score; "
              f"it has {', '.join(map(str, flat.columns))}.")
+    st.stop()
+if flat.empty:
+    st.info(f"`{source}` has no scores for dataset `{dataset}`.", icon=":material/hide_source:")
     st.stop()
 models = list(dict.fromkeys(flat["model"])) if "model" in flat.columns else []
 st.caption(f"From `{source}`: {len(flat):,} scores, {flat['symbol'].nunique()} symbols, "
@@ -45,7 +49,7 @@ if ic.empty:
     folds = ui.table(run, "folds")
     if folds is not None and {"model", "fold"} <= set(folds.columns) and (
             "rank_ic" in folds.columns or "ic" in folds.columns):
-        ic = folds
+        ic = shaping.in_dataset(folds, dataset)
     else:
         ui.missing("realised labels", f"label column in {source}",
                    "IC by fold and its decay need the realised forward return next to each "

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from alphafactory.config_io import check_keys, drop_none, from_section
 from alphafactory.training.experiment import DEFAULT_FEATURES, LabelSettings, WalkForwardSettings
 
 
@@ -103,7 +104,7 @@ class DemoConfig:
         doc["datasets"] = {
             name: {
                 **dataclasses.asdict(ds),
-                "walk_forward": _no_none(dataclasses.asdict(ds.walk_forward)),
+                "walk_forward": drop_none(dataclasses.asdict(ds.walk_forward)),
             }
             for name, ds in self.datasets.items()
         }
@@ -112,14 +113,14 @@ class DemoConfig:
     @classmethod
     def from_mapping(cls, doc: Mapping[str, Any]) -> DemoConfig:
         """Build from a TOML document such as ``to_mapping`` writes; unknown keys raise."""
-        _check(doc, {f.name for f in dataclasses.fields(cls)}, "the demo config")
+        check_keys(doc, {f.name for f in dataclasses.fields(cls)}, "the demo config")
         datasets = {}
         for name, ds in dict(doc.get("datasets", {})).items():
             ds = dict(ds)
-            wf = _build(
+            wf = from_section(
                 WalkForwardSettings, ds.pop("walk_forward", {}), f"[datasets.{name}.walk_forward]"
             )
-            datasets[name] = _build(
+            datasets[name] = from_section(
                 DatasetSettings, {**ds, "walk_forward": wf}, f"[datasets.{name}]"
             )
         return cls(
@@ -127,10 +128,10 @@ class DemoConfig:
             models=tuple(doc.get("models", cls.models)),
             preset=str(doc.get("preset", "demo")),
             features=tuple(doc.get("features", DEFAULT_FEATURES)),
-            labels=_build(LabelSettings, doc.get("labels", {}), "[labels]"),
+            labels=from_section(LabelSettings, doc.get("labels", {}), "[labels]"),
             datasets=datasets or dict(DEFAULT_DATASETS),
-            portfolio=_build(PortfolioSettings, doc.get("portfolio", {}), "[portfolio]"),
-            execution=_build(ExecutionSettings, doc.get("execution", {}), "[execution]"),
+            portfolio=from_section(PortfolioSettings, doc.get("portfolio", {}), "[portfolio]"),
+            execution=from_section(ExecutionSettings, doc.get("execution", {}), "[execution]"),
         )
 
 
@@ -148,20 +149,3 @@ DEFAULT_DATASETS: dict[str, DatasetSettings] = {
         walk_forward=WalkForwardSettings(train=1000, val=250, test=500, lookback=20),
     ),
 }
-
-
-def _build(cls: type, doc: Mapping[str, Any], where: str) -> Any:
-    if isinstance(doc, cls):
-        return doc
-    _check(doc, {f.name for f in dataclasses.fields(cls)}, where)
-    return cls(**doc)
-
-
-def _check(doc: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(doc) - allowed)
-    if unknown:
-        raise ValueError(f"Unknown key(s) {unknown} in {where}; valid keys are {sorted(allowed)}.")
-
-
-def _no_none(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v is not None}

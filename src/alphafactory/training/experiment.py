@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from alphafactory.config_io import check_keys, drop_none, from_section
 from alphafactory.training.splits import WalkForward
 from alphafactory.training.walk_forward import WalkForwardResult, walk_forward
 
@@ -119,7 +120,7 @@ class ExperimentConfig:
     def from_mapping(cls, doc: Mapping[str, Any], *, model: str | None = None) -> ExperimentConfig:
         """Build from a TOML document (see the module docstring); ``model`` overrides its name."""
         known = {"seed", "model", "train", "walk_forward", "features", "labels", "synthetic"}
-        _check(doc, known, "the experiment config")
+        check_keys(doc, known, "the experiment config")
         model_doc = dict(doc.get("model", {}))
         name = model or model_doc.pop("name", None)
         model_doc.pop("name", None)
@@ -127,16 +128,18 @@ class ExperimentConfig:
             raise ValueError("No model: give [model] name = ... in the config or --model.")
         preset = model_doc.pop("preset", "default")
         features_doc = dict(doc.get("features", {}))
-        _check(features_doc, {"names"}, "[features]")
+        check_keys(features_doc, {"names"}, "[features]")
         return cls(
             model=name,
             preset=preset,
             model_params=model_doc,
             train=dict(doc.get("train", {})),
-            walk_forward=_section(WalkForwardSettings, doc.get("walk_forward", {}), "walk_forward"),
+            walk_forward=from_section(
+                WalkForwardSettings, doc.get("walk_forward", {}), "[walk_forward]"
+            ),
             features=tuple(features_doc.get("names", DEFAULT_FEATURES)),
-            labels=_section(LabelSettings, doc.get("labels", {}), "labels"),
-            synthetic=_section(SyntheticSettings, doc.get("synthetic", {}), "synthetic"),
+            labels=from_section(LabelSettings, doc.get("labels", {}), "[labels]"),
+            synthetic=from_section(SyntheticSettings, doc.get("synthetic", {}), "[synthetic]"),
             seed=int(doc.get("seed", 0)),
         )
 
@@ -146,7 +149,7 @@ class ExperimentConfig:
             "seed": self.seed,
             "model": {"name": self.model, "preset": self.preset, **dict(self.model_params)},
             "train": dict(self.train),
-            "walk_forward": _no_none(dataclasses.asdict(self.walk_forward)),
+            "walk_forward": drop_none(dataclasses.asdict(self.walk_forward)),
             "features": {"names": list(self.features)},
             "labels": dataclasses.asdict(self.labels),
             "synthetic": dataclasses.asdict(self.synthetic),
@@ -184,18 +187,3 @@ def run_experiment(
         lookback=config.walk_forward.lookback, config=config.model_config(), seed=config.seed,
         executor=executor,
     )  # fmt: skip
-
-
-def _section(cls: type, doc: Mapping[str, Any], name: str) -> Any:
-    _check(doc, {f.name for f in dataclasses.fields(cls)}, f"[{name}]")
-    return cls(**doc)
-
-
-def _check(doc: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(doc) - allowed)
-    if unknown:
-        raise ValueError(f"Unknown key(s) {unknown} in {where}; valid keys are {sorted(allowed)}.")
-
-
-def _no_none(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v is not None}

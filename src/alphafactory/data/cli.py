@@ -23,7 +23,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
     sub = parser.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
 
-    dl = sub.add_parser("download", help="download bars through yfinance into data/<class>/")
+    dl = sub.add_parser(
+        "download",
+        help="download bars through yfinance into data/<class>/",
+        epilog=(
+            "example:\n"
+            "  alphafactory data download --asset-class equities --symbol AAPL --start 2015-01-01"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     dl.add_argument("--symbol", required=True, help="AAPL, BTC-USD, EURUSD ...")
     dl.add_argument("--start", required=True, help="first date, e.g. 2015-01-01")
     dl.add_argument("--end", default=None, help="end date (exclusive); default today")
@@ -34,7 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dl.add_argument("--on-error", default="raise", choices=["raise", "drop", "repair"])
     dl.set_defaults(func=_download)
 
-    val = sub.add_parser("validate", help="check a CSV or Parquet file; exit 1 on errors")
+    val = sub.add_parser(
+        "validate",
+        help="check a CSV or Parquet file; exit 1 on errors",
+        epilog="example:\n  alphafactory data validate data/equities/AAPL.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     val.add_argument("path", type=Path, help="OHLCV .csv or .parquet file")
     val.add_argument("--asset-class", default="equities", choices=["equities", "crypto", "fx"])
     val.add_argument("--calendar", default=None, help="24/7, weekdays or an exchange code")
@@ -42,7 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     val.add_argument("--limit", type=int, default=40, help="issues printed at most (40)")
     val.set_defaults(func=_validate)
 
-    samples = sub.add_parser("samples", help="list the data bundled with the package")
+    samples = sub.add_parser(
+        "samples",
+        help="list the data bundled with the package",
+        epilog="example:\n  alphafactory data samples",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     samples.set_defaults(func=_samples)
 
 

@@ -27,20 +27,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
     sub = parser.add_subparsers(dest="features_command", metavar="SUBCOMMAND")
 
-    build = sub.add_parser("build", help="compute features and write them to Parquet")
+    build = sub.add_parser(
+        "build",
+        help="compute features and write them to Parquet",
+        epilog=(
+            "example:\n"
+            "  alphafactory features build --sample us-equities-daily --out features.parquet"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     source = build.add_mutually_exclusive_group(required=True)
     source.add_argument("--sample", help="a bundled sample (see `alphafactory data samples`)")
     source.add_argument("--csv", type=Path, help="an OHLCV CSV file (validated on read)")
     build.add_argument("--out", type=Path, required=True, help="destination .parquet file")
-    build.add_argument("--families", default=None,
-                       help="comma-separated families (default: all); see `features list`")
-    build.add_argument("--include", default=None,
-                       help="comma-separated name patterns to keep, e.g. 'rsi_*,ret_*'")
+    build.add_argument(
+        "--families",
+        default=None,
+        help="comma-separated families (default: all); see `features list`",
+    )
+    build.add_argument(
+        "--include", default=None, help="comma-separated name patterns to keep, e.g. 'rsi_*,ret_*'"
+    )
     build.add_argument("--exclude", default=None, help="comma-separated name patterns to drop")
     build.add_argument("--float64", action="store_true", help="write float64 (default float32)")
     build.set_defaults(func=_build)
 
-    lst = sub.add_parser("list", help="print the registered features")
+    lst = sub.add_parser(
+        "list",
+        help="print the registered features",
+        epilog="example:\n  alphafactory features list --family volatility",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     lst.add_argument("--family", default=None, help="only this family")
     lst.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     lst.set_defaults(func=_list)
@@ -83,8 +100,10 @@ def _build(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     feats.columns = feats.columns.astype(str)
     feats.to_parquet(args.out)
-    print(f"wrote {feats.shape[0]} rows x {feats.shape[1]} features to {args.out} "
-          f"in {time.perf_counter() - start:.2f} s")
+    print(
+        f"wrote {feats.shape[0]} rows x {feats.shape[1]} features to {args.out} "
+        f"in {time.perf_counter() - start:.2f} s"
+    )
     return 0
 
 
@@ -103,8 +122,9 @@ def _list(args: argparse.Namespace) -> int:
     if args.csv:
         table.to_csv(sys.stdout, index=False)
         return 0
-    with pd.option_context("display.max_rows", None, "display.max_colwidth", 70,
-                           "display.width", 160):
+    with pd.option_context(
+        "display.max_rows", None, "display.max_colwidth", 70, "display.width", 160
+    ):
         print(table[["name", "family", "warmup", "description"]].to_string(index=False))
     print(f"\n{len(table)} features")
     return 0

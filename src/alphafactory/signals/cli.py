@@ -20,16 +20,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="signals_command", metavar="ACTION")
-    export = sub.add_parser("export", help="write predictions as a signal file + JSON sidecar")
-    export.add_argument("--predictions", type=Path, required=True,
-                        help="CSV or Parquet with timestamp, symbol, score (and model)")
-    export.add_argument("--out", type=Path, default=None,
-                        help="signal file (default signals/signal_files/alpha_ml_signals.csv)")
+    export = sub.add_parser(
+        "export",
+        help="write predictions as a signal file + JSON sidecar",
+        epilog=(
+            "example:\n"
+            "  alphafactory signals export --predictions runs/RUN/predictions.parquet --model lstm"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument(
+        "--predictions",
+        type=Path,
+        required=True,
+        help="CSV or Parquet with timestamp, symbol, score (and model)",
+    )
+    export.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="signal file (default signals/signal_files/alpha_ml_signals.csv)",
+    )
     export.add_argument("--format", choices=["csv", "parquet"], default=None)
     export.add_argument("--model", default="model", help="model name when there is no column")
     export.add_argument("--data-fingerprint", default=None)
     export.set_defaults(func=_export)
-    check = sub.add_parser("check", help="validate a signal file (and against bars)")
+    check = sub.add_parser(
+        "check",
+        help="validate a signal file (and against bars)",
+        epilog=(
+            "example:\n"
+            "  alphafactory signals check signals/signal_files/alpha_ml_signals.csv --bars sample"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     check.add_argument("path", type=Path)
     check.add_argument("--bars", default=None, help="'sample' or a bars CSV/Parquet file")
     check.add_argument("--no-sidecar", action="store_true", help="allow a missing sidecar")
@@ -46,12 +70,20 @@ def _export(args: argparse.Namespace) -> int:
     if not args.predictions.exists():
         raise CLIError(f"no predictions file at {args.predictions}")
     suffix = args.predictions.suffix.lower()
-    frame = (pd.read_parquet(args.predictions) if suffix in {".parquet", ".pq"}
-             else pd.read_csv(args.predictions))
+    frame = (
+        pd.read_parquet(args.predictions)
+        if suffix in {".parquet", ".pq"}
+        else pd.read_csv(args.predictions)
+    )
     metadata = {"data_fingerprint": args.data_fingerprint}
     try:
-        path = export_signals(frame, args.out or DEFAULT_SIGNAL_PATH, fmt=args.format,
-                              model=args.model, metadata=metadata)
+        path = export_signals(
+            frame,
+            args.out or DEFAULT_SIGNAL_PATH,
+            fmt=args.format,
+            model=args.model,
+            metadata=metadata,
+        )
     except (SignalFileError, ValueError) as exc:
         raise CLIError(str(exc)) from None
     print(f"wrote {path} ({len(frame)} rows) and its sidecar")
@@ -69,6 +101,8 @@ def _check(args: argparse.Namespace) -> int:
     except (SignalFileError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
     models = ", ".join(sorted(signals["model"].unique()))
-    print(f"{args.path}: {len(signals)} rows, {signals['symbol'].nunique()} symbols, "
-          f"{signals['timestamp'].min()} .. {signals['timestamp'].max()}, models: {models}: OK")
+    print(
+        f"{args.path}: {len(signals)} rows, {signals['symbol'].nunique()} symbols, "
+        f"{signals['timestamp'].min()} .. {signals['timestamp'].max()}, models: {models}: OK"
+    )
     return 0

@@ -91,11 +91,16 @@ def apply_talib(
     if n_time == 0:
         raise ValueError("apply_talib: inputs have no rows.")
     # Complete columns (no NaN in any input) go to TA-Lib whole; the others skip their NaN
-    # rows: a slice when the valid rows are one block, else a compressed copy. (min propagates
-    # NaN: one reduction pass, no temporary mask.)
+    # rows: a slice when the valid rows are one block, else a compressed copy. (min and dot
+    # propagate NaN: one reduction pass, no temporary mask.)
     complete = np.ones(n_cols, dtype=bool)
     for arr in arrays:
-        complete &= ~np.isnan(arr.min(axis=0))
+        if n_cols == 1:
+            # One series: x . x is NaN exactly when x holds a NaN (x*x >= 0, so no inf - inf),
+            # and a contiguous BLAS dot is the cheapest full pass.
+            complete &= not np.isnan(np.dot(arr[:, 0], arr[:, 0]))
+        else:
+            complete &= ~np.isnan(arr.min(axis=0))
     views = [arr.T for arr in arrays]  # row j of a view is column j (TA-Lib copies if strided)
     outs: list[np.ndarray] | None = None
     int_lookback = 0

@@ -24,7 +24,8 @@ def main() -> int:
         print(f"\n=== {script.name} ===", flush=True)
         started = time.perf_counter()
         status = subprocess.call([sys.executable, str(script)], cwd=bench_dir.parent)
-        print(f"--- {script.name}: exit {status} in {time.perf_counter() - started:.1f} s", flush=True)
+        seconds = time.perf_counter() - started
+        print(f"--- {script.name}: exit {status} in {seconds:.1f} s", flush=True)
         if status != 0:
             failed.append(script.name)
     if failed:

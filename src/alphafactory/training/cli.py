@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from alphafactory.cli import CLIError
-    from alphafactory.runs import Run, read_toml, write_toml
+    from alphafactory.runs import Run, read_toml
     from alphafactory.runs.manifest import fingerprint
     from alphafactory.training.experiment import ExperimentConfig, run_experiment
     from alphafactory.training.report import (
@@ -74,20 +74,16 @@ def _train(args: argparse.Namespace) -> int:
     doc = config.to_mapping()
     doc["data"] = source
     name = f"train-{config.model}"
-    if args.out is None:
-        run = Run.create(name, doc, seed=config.seed)
-    else:
-        args.out.mkdir(parents=True, exist_ok=True)
-        write_toml(args.out / "config.toml", doc)
-        run = Run.open(args.out)
+    try:
+        run = Run.create(name, doc, seed=config.seed, path=args.out)
+    except (FileExistsError, ValueError) as exc:
+        raise CLIError(str(exc)) from exc
     metrics = model_metrics(result, cost_bps=args.cost_bps)
     run.write_table("predictions", prediction_table(result))
     run.write_table("folds", fold_table(result))
     run.write_table("training_curves", curve_table(result))
     run.write_metrics({"models": {config.model: metrics}, "n_trials": 1})
     extra = {"data": source, "model": config.model}
-    if args.out is not None:
-        extra |= {"name": name, "seed": config.seed}
     run.write_manifest(
         data_fingerprints={source["name"]: fingerprint(bars)}, n_trials=1, extra=extra
     )

@@ -6,5 +6,6 @@ namespace alphafactory::bindings {
 
 void bind_engine(pybind11::module_& m);
 void bind_backtest(pybind11::module_& m);
+void bind_talib(pybind11::module_& m);
 
 }  // namespace alphafactory::bindings

@@ -7,4 +7,5 @@ PYBIND11_MODULE(_engine, m) {
   m.def("engine_version", &alphafactory::engine_version, "Version of the C++ engine library.");
   alphafactory::bindings::bind_engine(m);
   alphafactory::bindings::bind_backtest(m);
+  alphafactory::bindings::bind_talib(m);
 }

@@ -104,3 +104,29 @@ def benchmark_workload(n: int, seed: int, live_target: int) -> npt.NDArray[np.ui
 # Names bound by other parts of the package (e.g. the backtest loop) are typed where they are
 # wrapped; they resolve through this fallback.
 def __getattr__(name: str) -> Any: ...
+
+class TalibApi:
+    def __init__(self, library: str) -> None: ...
+
+class TalibFunction:
+    def __init__(
+        self,
+        api: TalibApi,
+        name: str,
+        inputs: list[int],
+        opt_is_integer: list[bool],
+        output_is_integer: list[bool],
+    ) -> None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def n_series(self) -> int: ...
+    @property
+    def n_outputs(self) -> int: ...
+    def lookback(self, opt_values: list[float]) -> int: ...
+    def run(
+        self,
+        inputs: list[npt.NDArray[np.float64]],
+        opt_values: list[float],
+        out: list[npt.NDArray[np.float64]],
+    ) -> None: ...

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alphafactory.features._arraylike import ArrayLike, as_panel, restore
 from alphafactory.features.rolling import rolling_cov, rolling_var
-from alphafactory.features.talib_panel import ArrayLike, as_panel, restore
 
 __all__ = ["cs_demean", "cs_rank", "cs_zscore", "market_return", "rolling_beta"]
 

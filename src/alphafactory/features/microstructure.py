@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from alphafactory.features._arraylike import ArrayLike, as_panel, restore
 from alphafactory.features.rolling import rolling_cov, rolling_mean, rolling_std, rolling_sum, shift
-from alphafactory.features.talib_panel import ArrayLike, as_panel, restore
 
 __all__ = [
     "amihud",

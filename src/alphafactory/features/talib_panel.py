@@ -1,65 +1,110 @@
 """TA-Lib on panels: the same indicator on a 1-D series or on every column of a ``T x N`` panel.
 
-TA-Lib's C functions take one contiguous float64 series. :func:`apply_talib` calls them once per
-symbol column (a loop over columns, never over rows) on that symbol's own bars: rows where any
-input is NaN (before the symbol's first bar, after its last, or a missing bar in between) are
-left out of the series TA-Lib sees and are NaN in the output. So a recursive indicator (EMA,
-RSI...) continues across a missing bar instead of staying NaN forever, and the result equals
-raw TA-Lib run on each symbol's own bars. Inputs may be numpy arrays, Series or DataFrames; the
-output has the input's type, shape, index and columns.
+:func:`apply_talib` hands the panel to a compiled driver (``alphafactory._engine``) that calls
+TA-Lib's C functions once per symbol column, on that symbol's own bars: rows where any input is
+NaN (before the symbol's first bar, after its last, a missing bar in between) are left out of
+the series TA-Lib sees and are NaN in the output. So a recursive indicator (EMA, RSI...)
+continues across a missing bar instead of staying NaN forever, and the result equals raw TA-Lib
+run on each symbol's own bars. The first ``lookback`` values of every series are NaN, integer
+outputs (candlestick patterns) included. Inputs may be numpy arrays, Series or DataFrames; the
+output has the input's type, shape, index and columns (a panel result is column-major, each
+symbol's series contiguous).
+
+The driver uses the TA-Lib library that the ``talib`` package loaded, through TA-Lib's abstract
+interface, so definitions, defaults and global settings are talib's own. Where those C entry
+points cannot be resolved (a ``talib`` build that hides them), :data:`DRIVER` says why and the
+pure-Python loop of :mod:`alphafactory.features.talib_reference` runs instead, with the same
+results. Changing talib's global settings (``set_unstable_period``, ``set_compatibility``)
+while another thread runs an indicator is not supported.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import numbers
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import talib
+import talib._ta_lib as _talib_extension
 from talib import abstract
 
-__all__ = ["ArrayLike", "apply_talib", "as_panel", "restore"]
+from alphafactory import _engine
+from alphafactory.features._arraylike import ArrayLike, as_panel, restore
+from alphafactory.features.talib_reference import apply_talib_reference
 
-ArrayLike = np.ndarray | pd.Series | pd.DataFrame
-
-
-def as_panel(x: ArrayLike, name: str = "x") -> np.ndarray:
-    """Return ``x`` as a float64 ``[T, N]`` array (a 1-D input becomes ``[T, 1]``)."""
-    arr = np.asarray(x.to_numpy(dtype=np.float64, na_value=np.nan) if isinstance(
-        x, (pd.Series, pd.DataFrame)) else x, dtype=np.float64)
-    if arr.ndim == 1:
-        return arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{name}: expected a 1-D series or a 2-D [T, N] panel, got {arr.shape}.")
-    return arr
+__all__ = ["DRIVER", "ArrayLike", "apply_talib", "as_panel", "restore"]
 
 
-def restore(like: ArrayLike, out: np.ndarray) -> ArrayLike:
-    """Give a ``[T, N]`` result the type and shape of the input ``like``."""
-    if isinstance(like, pd.DataFrame):
-        return pd.DataFrame(out, index=like.index, columns=like.columns)
-    if isinstance(like, pd.Series):
-        return pd.Series(out[:, 0], index=like.index, name=like.name)
-    return out[:, 0] if np.ndim(like) == 1 else out
+def _load_api() -> tuple[Any, str]:
+    try:
+        return _engine.TalibApi(_talib_extension.__file__), "compiled"
+    except (RuntimeError, OSError) as exc:
+        return None, f"python ({exc})"
 
 
-def _span(valid_col: np.ndarray) -> tuple[int, int]:
-    """First and one-past-last index where ``valid_col`` is True (``(0, 0)`` if none)."""
-    if valid_col[0] and valid_col[-1]:
-        return 0, len(valid_col)
-    hits = np.flatnonzero(valid_col)
-    if len(hits) == 0:
-        return 0, 0
-    return int(hits[0]), int(hits[-1]) + 1
+_API, DRIVER = _load_api()
+"""``"compiled"`` when the C++ driver runs, else ``"python (<why>)"``."""
+
+# Bits of a TA-Lib price input's fields (TA_IN_PRICE_*).
+_PRICE_FLAGS = {"open": 1, "high": 2, "low": 4, "close": 8, "volume": 16, "openinterest": 32}
 
 
-def _empty_outputs(
-    fn: Callable[..., Any], n_inputs: int, params: dict, n_cols: int, n_time: int
-) -> list[np.ndarray]:
-    """Output buffers ``[N, T]``, one per TA-Lib output (counted by a tiny probe call)."""
-    probe = fn(*[np.full(2, np.nan) for _ in range(n_inputs)], **params)
-    return [np.empty((n_cols, n_time)) for _ in (probe if isinstance(probe, tuple) else (probe,))]
+@dataclass(frozen=True, slots=True)
+class _Function:
+    """A compiled TA-Lib function and what talib's introspection says it takes."""
+
+    compiled: Any
+    name: str
+    series: tuple[str, ...]  # input series in talib's positional order
+    params: tuple[tuple[str, bool, float], ...]  # (keyword, is_integer, default)
+
+
+@functools.cache
+def _function(name: str) -> _Function:
+    try:
+        info = abstract.Function(name)
+    except Exception as exc:  # talib raises a bare Exception for an unknown name
+        raise ValueError(f"apply_talib: TA-Lib has no function {name!r} ({exc}).") from None
+    inputs: list[int] = []
+    for fields in info.input_names.values():
+        # a price input lists its fields (TA-Lib's order); a real series names one default
+        inputs.append(sum(_PRICE_FLAGS[f.lower()] for f in fields) if isinstance(fields, list)
+                      else 0)
+    n_series = sum(len(f) if isinstance(f, list) else 1 for f in info.input_names.values())
+    positional = list(inspect.signature(getattr(talib, name)).parameters)[:n_series]
+    # talib gives integer parameters int defaults and real ones float defaults.
+    params = tuple((k, isinstance(v, numbers.Integral), v) for k, v in info.parameters.items())
+    # Integer outputs (candlestick patterns, MINMAXINDEX) show in the dtype of a tiny call.
+    probe = getattr(talib, name)(*[np.full(2, np.nan) for _ in range(n_series)])
+    output_is_integer = [not np.issubdtype(r.dtype, np.floating)
+                         for r in (probe if isinstance(probe, tuple) else (probe,))]
+    compiled = _engine.TalibFunction(
+        _API, name, inputs, [is_int for _, is_int, _ in params], output_is_integer
+    )
+    return _Function(compiled, name, tuple(positional), params)
+
+
+def _opt_values(fn: _Function, params: dict[str, Any]) -> list[float]:
+    """talib keyword parameters -> one value per TA-Lib optional input, defaults filled in."""
+    known = [name for name, _, _ in fn.params]
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise TypeError(
+            f"{fn.name} got unknown parameter(s) {unknown}; it takes {known or 'none'}."
+        )
+    values = []
+    for name, is_integer, default in fn.params:
+        value = params.get(name, default)
+        if is_integer and not isinstance(value, numbers.Integral):
+            raise TypeError(f"{fn.name}: {name} must be an integer, got {value!r}.")
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"{fn.name}: {name} must be a number, got {value!r}.")
+        values.append(float(value))
+    return values
 
 
 def apply_talib(
@@ -70,75 +115,48 @@ def apply_talib(
     Parameters
     ----------
     func : callable or str
-        A ``talib`` function or its name (``"RSI"``).
+        A ``talib`` function or its name (``"RSI"``). Any other callable with talib's calling
+        convention runs through the pure-Python loop.
     *inputs : array-like
-        Its input series, each 1-D ``[T]`` or 2-D ``[T, N]``, all the same shape.
+        Its input series in talib's order (``high, low, close`` for ATR), each 1-D ``[T]`` or
+        2-D ``[T, N]``, all the same shape.
     **params
-        Its parameters (``timeperiod=14``...), passed through.
+        Its parameters by talib's keyword names (``timeperiod=14``...); missing ones take
+        TA-Lib's defaults.
 
     Returns
     -------
     tuple of array-like
         One entry per TA-Lib output, float64, shaped and typed like ``inputs[0]``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown function, inputs of different shapes or without rows, or parameter
+        values TA-Lib rejects.
+    TypeError
+        For a wrong number of inputs or an unknown or mistyped parameter.
     """
-    fn = getattr(talib, func) if isinstance(func, str) else func
-    arrays = [as_panel(x, f"input {i}") for i, x in enumerate(inputs)]
+    name = func if isinstance(func, str) else getattr(func, "__name__", "")
+    if _API is None or not (isinstance(func, str) or getattr(talib, name, None) is func):
+        # no compiled driver, or a callable that is not one of talib's functions
+        return apply_talib_reference(func, *inputs, **params)
+    fn = _function(name)
+    if len(inputs) != len(fn.series):
+        raise TypeError(f"{name} takes {len(fn.series)} input series {list(fn.series)}, "
+                        f"got {len(inputs)}.")
+    arrays = [as_panel(x, f"{name} input {s!r}") for x, s in zip(inputs, fn.series, strict=True)]
     shape = arrays[0].shape
-    for i, arr in enumerate(arrays[1:], start=1):
+    for s, arr in zip(fn.series[1:], arrays[1:], strict=True):
         if arr.shape != shape:
-            raise ValueError(f"Input {i} has shape {arr.shape}; input 0 has {shape}.")
+            raise ValueError(f"{name}: input {s!r} has shape {arr.shape}; "
+                             f"input {fn.series[0]!r} has {shape}.")
     n_time, n_cols = shape
     if n_time == 0:
-        raise ValueError("apply_talib: inputs have no rows.")
-    # Complete columns (no NaN in any input) go to TA-Lib whole; the others skip their NaN
-    # rows: a slice when the valid rows are one block, else a compressed copy. (min and dot
-    # propagate NaN: one reduction pass, no temporary mask.)
-    complete = np.ones(n_cols, dtype=bool)
-    for arr in arrays:
-        if n_cols == 1:
-            # One series: x . x is NaN exactly when x holds a NaN (x*x >= 0, so no inf - inf),
-            # and a contiguous BLAS dot is the cheapest full pass.
-            complete &= not np.isnan(np.dot(arr[:, 0], arr[:, 0]))
-        else:
-            complete &= ~np.isnan(arr.min(axis=0))
-    views = [arr.T for arr in arrays]  # row j of a view is column j (TA-Lib copies if strided)
-    outs: list[np.ndarray] | None = None
-    int_lookback = 0
-    for j in range(n_cols):
-        series = [view[j] for view in views]
-        keep: slice | np.ndarray = slice(None)
-        if not complete[j]:
-            valid = ~np.isnan(series[0])
-            for col in series[1:]:
-                valid &= ~np.isnan(col)
-            lo, hi = _span(valid)
-            if hi <= lo:  # a symbol with no bar: all NaN
-                outs = outs or _empty_outputs(fn, len(series), params, n_cols, n_time)
-                for out in outs:
-                    out[j] = np.nan
-                continue
-            keep = slice(lo, hi) if valid[lo:hi].all() else np.flatnonzero(valid)
-            series = [col[keep] for col in series]
-        res = fn(*series, **params)
-        result = res if isinstance(res, tuple) else (res,)
-        if outs is None:
-            if not np.issubdtype(result[0].dtype, np.floating):
-                # integer outputs (candlestick patterns) hold 0 during warm-up: make it NaN
-                int_lookback = int(abstract.Function(fn.__name__, **params).lookback)
-            if n_cols == 1 and complete[0] and not int_lookback:
-                # a single complete series: return TA-Lib's arrays without a copy
-                return tuple(restore(inputs[0], r[:, None]) for r in result)
-            outs = [np.empty((n_cols, n_time)) for _ in result]
-        if complete[j] and not int_lookback:
-            for out, r in zip(outs, result, strict=True):
-                out[j] = r
-            continue
-        for out, r in zip(outs, result, strict=True):
-            row = out[j]
-            if not complete[j]:
-                row[:] = np.nan
-            row[keep] = r
-            if int_lookback:
-                row[np.arange(n_time)[keep][:int_lookback]] = np.nan
-    assert outs is not None
+        raise ValueError(f"{name}: inputs have no rows.")
+    values = _opt_values(fn, params)
+    if fn.compiled.lookback(values) < 0:
+        raise ValueError(f"TA-Lib rejects {name} parameters {params} (out of range).")
+    outs = [np.empty((n_cols, n_time)) for _ in range(fn.compiled.n_outputs)]
+    fn.compiled.run([np.require(a, requirements="A") for a in arrays], values, outs)
     return tuple(restore(inputs[0], out.T) for out in outs)

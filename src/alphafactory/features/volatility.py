@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from alphafactory.features._arraylike import ArrayLike, as_panel, restore
 from alphafactory.features.rolling import rolling_mean, rolling_var, shift
-from alphafactory.features.talib_panel import ArrayLike, as_panel, restore
 
 __all__ = [
     "close_to_close",

@@ -11,6 +11,7 @@ import pytest
 import talib
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from talib import abstract
 
 from alphafactory.features import apply_talib, talib_panel
 from alphafactory.features._panel import load_panel
@@ -62,6 +63,29 @@ def test_driver_ragged_panel_with_gaps_equals_reference(wide, func, fields, para
     inputs = [wide[k] for k in fields]
     assert_same(apply_talib(func, *inputs, **params),
                 apply_talib_reference(func, *inputs, **params))
+
+
+def _default_inputs(name: str, fields: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Inputs for any TA-Lib function: its price fields, close for a real series (high and low
+    for a second one), a constant period series for MAVP."""
+    inputs = []
+    for key, value in abstract.Function(name).input_names.items():
+        if isinstance(value, list):
+            inputs += [fields[v] for v in value]
+        elif key == "periods":
+            inputs.append(np.full_like(fields["close"], 10.0))
+        else:
+            inputs.append(fields[{"price": "close", "price0": "high", "price1": "low"}[key]])
+    return inputs
+
+
+@pytest.mark.parametrize("func", talib.get_functions())
+def test_driver_every_talib_function_equals_reference(wide, func):
+    inputs = _default_inputs(func, wide)
+    got = apply_talib(func, *inputs)
+    assert_same(got, apply_talib_reference(func, *inputs))
+    for out in got:
+        assert out.dtype == np.float64
 
 
 @pytest.mark.parametrize(("func", "fields", "params"), CASES[:6], ids=[c[0] for c in CASES[:6]])

@@ -81,6 +81,7 @@ def apply_talib_reference(
     views = [arr.T for arr in arrays]  # row j of a view is column j (TA-Lib copies if strided)
     outs: list[np.ndarray] | None = None
     int_lookback = 0
+    has_int = False
     for j in range(n_cols):
         series = [view[j] for view in views]
         keep: slice | np.ndarray = slice(None)
@@ -99,14 +100,16 @@ def apply_talib_reference(
         res = fn(*series, **params)
         result = res if isinstance(res, tuple) else (res,)
         if outs is None:
-            if not np.issubdtype(result[0].dtype, np.floating):
-                # integer outputs (candlestick patterns) hold 0 during warm-up: make it NaN
+            has_int = not all(np.issubdtype(r.dtype, np.floating) for r in result)
+            if has_int:
+                # integer outputs (candlestick patterns, SUPERTREND's trend) hold 0 during
+                # warm-up: make it NaN, and return float64 like every other output
                 int_lookback = int(abstract.Function(fn.__name__, **params).lookback)
-            if n_cols == 1 and complete[0] and not int_lookback:
+            if n_cols == 1 and complete[0] and not has_int:
                 # a single complete series: return TA-Lib's arrays without a copy
                 return tuple(restore(inputs[0], r[:, None]) for r in result)
             outs = [np.empty((n_cols, n_time)) for _ in result]
-        if complete[j] and not int_lookback:
+        if complete[j] and not has_int:
             for out, r in zip(outs, result, strict=True):
                 out[j] = r
             continue

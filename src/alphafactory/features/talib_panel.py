@@ -158,5 +158,7 @@ def apply_talib(
     if fn.compiled.lookback(values) < 0:
         raise ValueError(f"TA-Lib rejects {name} parameters {params} (out of range).")
     outs = [np.empty((n_cols, n_time)) for _ in range(fn.compiled.n_outputs)]
-    fn.compiled.run([np.require(a, requirements="A") for a in arrays], values, outs)
+    # the driver reads float64 through aligned pointers; only an exotic view needs a copy
+    arrays = [a if a.flags.aligned else np.require(a, requirements="A") for a in arrays]
+    fn.compiled.run(arrays, values, outs)
     return tuple(restore(inputs[0], out.T) for out in outs)

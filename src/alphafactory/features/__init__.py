@@ -2,8 +2,9 @@
 
 Own kernels (volatility estimators, microstructure proxies, rolling regressions,
 cross-sectional transforms) are vectorized numpy on wide ``T x N`` arrays; TA-Lib computes
-everything it has. ``make_windows`` and ``WindowDataset`` import torch, so they load on first
-access.
+everything it has, per symbol column, through the compiled driver of
+:mod:`alphafactory.features.talib_panel`. ``make_windows`` and ``WindowDataset`` import torch,
+so they load on first access.
 """
 
 from __future__ import annotations

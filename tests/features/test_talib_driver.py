@@ -206,6 +206,8 @@ def test_driver_errors_name_the_problem(wide):
         apply_talib("RSI", close, timeperiod=14.5)
     with pytest.raises(ValueError, match="rejects RSI parameters"):
         apply_talib("RSI", close, timeperiod=1)
+    with pytest.raises(ValueError, match="out of TA-Lib's integer range"):
+        apply_talib("RSI", close, timeperiod=10**12)
     with pytest.raises(ValueError, match="input 'low' has shape"):
         apply_talib("ATR", high, close[:-1], close)
     with pytest.raises(ValueError, match="no rows"):

@@ -101,6 +101,8 @@ def _opt_values(fn: _Function, params: dict[str, Any]) -> list[float]:
         value = params.get(name, default)
         if is_integer and not isinstance(value, numbers.Integral):
             raise TypeError(f"{fn.name}: {name} must be an integer, got {value!r}.")
+        if is_integer and not -(2**31) <= value < 2**31:  # TA-Lib takes a C int
+            raise ValueError(f"{fn.name}: {name}={value} is out of TA-Lib's integer range.")
         if not isinstance(value, numbers.Real):
             raise TypeError(f"{fn.name}: {name} must be a number, got {value!r}.")
         values.append(float(value))

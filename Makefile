@@ -6,6 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.alphafactory-installed
 CPP_SOURCES := $(shell find cpp -type f 2>/dev/null)
+# The editable install maps every Python module to its file when it is installed, so adding,
+# moving or removing a module needs a reinstall: the list of modules is a prerequisite, rewritten
+# only when it changes.
+PY_LAYOUT := build/py-layout.txt
+$(shell mkdir -p build && find src -name '*.py' | sort > build/py-layout.new && \
+  (cmp -s build/py-layout.new $(PY_LAYOUT) || mv build/py-layout.new $(PY_LAYOUT)))
 EXTRAS ?= dev,distributed,gbm
 PYTEST_ARGS ?=
 
@@ -25,7 +31,7 @@ $(PY):
 
 # Build requirements are installed into the venv so that the editable install can run without
 # build isolation and reuse build/ between rebuilds (incremental C++ builds).
-$(STAMP): $(PY) pyproject.toml CMakeLists.txt $(CPP_SOURCES)
+$(STAMP): $(PY) pyproject.toml CMakeLists.txt $(CPP_SOURCES) $(PY_LAYOUT)
 	$(PY) -m pip install --quiet "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.15" "ninja"
 	$(PY) -m pip install --quiet --no-build-isolation -e ".[$(EXTRAS)]"
 	@touch $(STAMP)

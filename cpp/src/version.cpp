@@ -2,6 +2,7 @@
 
 namespace alphafactory {
 
-const char* engine_version() noexcept { return "0.1.0"; }
+// ALPHAFACTORY_VERSION comes from CMake, which reads it from src/alphafactory/__init__.py.
+const char* engine_version() noexcept { return ALPHAFACTORY_VERSION; }
 
 }  // namespace alphafactory

@@ -6,12 +6,14 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from alphafactory.errors import ConfigError
+
 
 def check_keys(doc: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    """Raise ``ValueError`` naming ``where`` when ``doc`` has keys outside ``allowed``."""
+    """Raise ``ConfigError`` (a ``ValueError``) naming ``where`` for keys outside ``allowed``."""
     unknown = sorted(set(doc) - allowed)
     if unknown:
-        raise ValueError(f"Unknown key(s) {unknown} in {where}; valid keys are {sorted(allowed)}.")
+        raise ConfigError(f"Unknown key(s) {unknown} in {where}; valid keys are {sorted(allowed)}.")
 
 
 def from_section(cls: type, doc: Mapping[str, Any], where: str) -> Any:

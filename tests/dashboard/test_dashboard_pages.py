@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from alphafactory.dashboard import APP_PATH
-from alphafactory.dashboard.cli import RUN_ENV
+from alphafactory.dashboard.launch import RUN_ENV
 from alphafactory.runs import RUNS_ROOT_ENV, list_runs
 
 PAGES_DIR = APP_PATH.parent / "pages"

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from alphafactory.cli import main
 from alphafactory.dashboard import APP_PATH
-from alphafactory.dashboard.cli import RUN_ENV
+from alphafactory.dashboard.launch import RUN_ENV
 from alphafactory.runs import RUNS_ROOT_ENV, latest_run
 
 CONFIG = """

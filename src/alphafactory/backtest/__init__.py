@@ -12,6 +12,7 @@ from alphafactory.backtest.costs import (
 )
 from alphafactory.backtest.market import Market, market_from
 from alphafactory.backtest.result import BacktestResult
+from alphafactory.backtest.run_record import record_backtest
 from alphafactory.backtest.spread_impact import SpreadImpact, corwin_schultz_spread
 from alphafactory.backtest.square_root_impact import SquareRootImpact
 from alphafactory.backtest.vectorized import backtest
@@ -32,4 +33,5 @@ __all__ = [
     "corwin_schultz_spread",
     "evaluate_costs",
     "market_from",
+    "record_backtest",
 ]

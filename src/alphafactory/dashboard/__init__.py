@@ -5,6 +5,6 @@
 Importing this package does not import Streamlit.
 """
 
-from alphafactory.dashboard.cli import APP_PATH, streamlit_command
+from alphafactory.dashboard.launch import APP_PATH, streamlit_command
 
 __all__ = ["APP_PATH", "streamlit_command"]

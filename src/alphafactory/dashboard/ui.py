@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from alphafactory.dashboard.cli import RUN_ENV
+from alphafactory.dashboard.launch import RUN_ENV
 from alphafactory.dashboard.shaping import datasets, flat, in_dataset, missing_columns
 from alphafactory.runs import Run, list_runs, runs_root
 

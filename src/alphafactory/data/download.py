@@ -24,12 +24,13 @@ from alphafactory.data.csv_io import load_ohlcv_csv, write_ohlcv_csv
 from alphafactory.data.panel import OHLCV_COLUMNS
 from alphafactory.data.table import to_table
 from alphafactory.data.validation import apply_policy, validate_table
+from alphafactory.errors import AlphaFactoryError
 
 ADJUSTMENT = "split_and_dividend (yfinance auto_adjust=True)"
 _INTRADAY = re.compile(r"^(\d+)(m|h)$")
 
 
-class DownloadError(RuntimeError):
+class DownloadError(AlphaFactoryError, RuntimeError):
     """No usable data came back for a symbol."""
 
 

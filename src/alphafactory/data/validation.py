@@ -38,13 +38,14 @@ import pandas as pd
 from alphafactory.data import calendars, rules
 from alphafactory.data.panel import INDEX_NAMES, OHLCV_COLUMNS
 from alphafactory.data.table import to_table
+from alphafactory.errors import DataError
 
 logger = logging.getLogger(__name__)
 POLICIES: tuple[str, ...] = ("raise", "drop", "repair")
 _ACTION_COLUMNS = ("row", "timestamp", "symbol", "action", "rule")
 
 
-class DataValidationError(ValueError):
+class DataValidationError(DataError):
     """Raised by the ``raise`` policy; carries the :class:`ValidationReport`."""
 
     def __init__(self, report: ValidationReport) -> None:

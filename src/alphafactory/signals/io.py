@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from alphafactory import __version__
+from alphafactory.errors import SignalError
 
 SCHEMA_VERSION = 1
 DEFAULT_SIGNAL_PATH = Path("signals/signal_files/alpha_ml_signals.csv")
@@ -30,7 +31,7 @@ OPTIONAL_COLUMNS: tuple[str, ...] = ("target_weight", "horizon", "fold")
 _MAX_LISTED = 5
 
 
-class SignalFileError(ValueError):
+class SignalFileError(SignalError):
     """A signal file or its sidecar breaks the signal contract."""
 
 

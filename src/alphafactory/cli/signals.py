@@ -91,8 +91,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from alphafactory.backtest.cli import load_bars
     from alphafactory.cli import CLIError
+    from alphafactory.data import load_bars
     from alphafactory.signals import SignalFileError, load_signals
 
     bars = load_bars(args.bars) if args.bars else None

@@ -8,7 +8,7 @@ import pytest
 
 from alphafactory.cli import build_parser, main
 from alphafactory.dashboard import APP_PATH, streamlit_command
-from alphafactory.dashboard.cli import RUN_ENV
+from alphafactory.dashboard.launch import RUN_ENV
 from alphafactory.runs import RUNS_ROOT_ENV, Run
 
 

@@ -12,7 +12,7 @@ _EPILOG = """example:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``execute`` command."""
-    from alphafactory.backtest.cli import add_strategy_arguments
+    from alphafactory.cli.backtest import add_strategy_arguments
 
     parser = subparsers.add_parser(
         "execute",
@@ -31,29 +31,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _execute(args: argparse.Namespace) -> int:
-
-    from alphafactory.backtest.cli import strategy_weights, write_backtest_run
     from alphafactory.backtest.lob import lob_backtest
-    from alphafactory.cli import CLIError
+    from alphafactory.cli.backtest import strategy_weights, write_backtest_run
     from alphafactory.execution.run_tables import cost_attribution_table, shortfall_table
     from alphafactory.runs import Run
 
     bars, scores, weights = strategy_weights(args)
-    try:
-        result = lob_backtest(
-            bars, weights, scores=scores, execution=args.execution, cash=args.cash,
-            algo=args.algo, style=args.style, n_slices=args.slices,
-            horizon_seconds=args.horizon, participation=args.participation, seed=args.seed,
-        )
-    except ValueError as exc:
-        raise CLIError(str(exc)) from None
+    result = lob_backtest(
+        bars, weights, scores=scores, execution=args.execution, cash=args.cash,
+        algo=args.algo, style=args.style, n_slices=args.slices,
+        horizon_seconds=args.horizon, participation=args.participation, seed=args.seed,
+    )
     print(result.attribution.to_string(float_format=lambda v: f"{v:,.2f}"))
     parents = result.parents
     if len(parents):
         print(f"{len(parents)} parents, mean fill ratio {parents['fill_ratio'].mean():.3f}, "
               f"mean shortfall {parents['shortfall_bps'].mean():.2f} bps")
     if not args.no_run:
-        path = write_backtest_run(args, "execute", result.vectorized, {"algo": args.algo})
+        path = write_backtest_run(args, "execute", bars, result.vectorized, {"algo": args.algo})
         run = Run.open(path)
         run.write_table("execution/cost_attribution", cost_attribution_table(result.attribution))
         if len(parents):

@@ -1,0 +1,93 @@
+"""Named score-to-weight rules: one registry shared by the CLI, workflow files and the demo.
+
+Each rule takes a wide ``T x N`` frame of scores (row t is the decision at the close of t) and
+returns target weights of the same shape; ``universe`` masks symbols without a price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from alphafactory.errors import ConfigError
+from alphafactory.signals import (
+    quantile_long_short,
+    rebalance_every,
+    score_proportional,
+    threshold_long_flat,
+    top_bottom_k,
+)
+
+
+def _topk(scores: pd.DataFrame, universe: Any, *, k: int = 1, long_only: bool = False,
+          **_: Any) -> pd.DataFrame:
+    return top_bottom_k(scores, k, 0 if long_only else k, universe=universe)
+
+
+def _quantile(scores: pd.DataFrame, universe: Any, *, quantiles: int = 5,
+              long_only: bool = False, **_: Any) -> pd.DataFrame:
+    return quantile_long_short(scores, quantiles, long_only=long_only, universe=universe)
+
+
+def _proportional(scores: pd.DataFrame, universe: Any, *, max_weight: float | None = None,
+                  **_: Any) -> pd.DataFrame:
+    return score_proportional(scores, max_weight=max_weight, universe=universe)
+
+
+def _threshold(scores: pd.DataFrame, universe: Any, *, threshold: float = 0.0,
+               **_: Any) -> pd.DataFrame:
+    return threshold_long_flat(scores, enter=threshold, universe=universe)
+
+
+RULES: dict[str, Callable[..., pd.DataFrame]] = {
+    "topk": _topk,
+    "quantile": _quantile,
+    "proportional": _proportional,
+    "threshold": _threshold,
+}
+_PARAMS = {"k", "long_only", "quantiles", "max_weight", "threshold"}
+
+
+def weights_from_scores(
+    scores: pd.DataFrame,
+    rule: str = "topk",
+    *,
+    universe: pd.DataFrame | None = None,
+    rebalance: int | str = 1,
+    **params: Any,
+) -> pd.DataFrame:
+    """Turn wide scores into target weights with a named rule, held between rebalances.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``T x N`` scores; NaN where a symbol has none.
+    rule : {"topk", "quantile", "proportional", "threshold"}
+        ``topk``: equal weights on the ``k`` best (and ``k`` worst short unless ``long_only``);
+        ``quantile``: long the top quantile, short the bottom; ``proportional``: weights
+        proportional to demeaned scores, capped at ``max_weight``; ``threshold``: long-flat when
+        the score exceeds ``threshold``.
+    universe : DataFrame of bool, optional
+        Tradable cells.
+    rebalance : int or str
+        Every N bars, or a pandas period such as ``"W"``.
+    **params
+        The rule's parameters (``k``, ``long_only``, ``quantiles``, ``max_weight``,
+        ``threshold``); unknown names raise.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown rule or parameter.
+    """
+    if rule not in RULES:
+        raise ConfigError(f"rule: unknown rule {rule!r}; valid rules are {sorted(RULES)}")
+    unknown = sorted(set(params) - _PARAMS)
+    if unknown:
+        raise ConfigError(
+            f"rule {rule!r}: unknown parameter(s) {unknown}; valid: {sorted(_PARAMS)}"
+        )
+    weights = RULES[rule](scores, universe, **params)
+    return rebalance_every(weights, rebalance)

@@ -6,15 +6,17 @@ from alphafactory.data.download import DownloadError, download
 from alphafactory.data.panel import OHLCV_COLUMNS, is_panel, panel_arrays, to_long, to_wide
 from alphafactory.data.parquet_io import read_parquet, write_parquet
 from alphafactory.data.planted import planted_alpha
-from alphafactory.data.sources import load_bars
 from alphafactory.data.schema import check_bars, fingerprint, normalize_bars
+from alphafactory.data.sources import load_bars
 from alphafactory.data.synthetic import SyntheticMarket, synthetic_market
 from alphafactory.data.validation import DataValidationError, ValidationReport, validate_ohlcv
+from alphafactory.data.wide import Panel, load_panel
 
 __all__ = [
     "OHLCV_COLUMNS",
     "DataValidationError",
     "DownloadError",
+    "Panel",
     "SampleInfo",
     "SyntheticMarket",
     "ValidationReport",
@@ -25,6 +27,7 @@ __all__ = [
     "list_samples",
     "load_bars",
     "load_ohlcv_csv",
+    "load_panel",
     "load_sample",
     "normalize_bars",
     "panel_arrays",

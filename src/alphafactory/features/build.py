@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from alphafactory.features._panel import load_panel
+from alphafactory.data.wide import load_panel
 from alphafactory.features.registry import FeatureContext, FeatureSpec, resolve_spec
 
 __all__ = ["build_features"]

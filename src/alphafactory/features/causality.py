@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.data.panel import OHLCV_COLUMNS, is_panel
-from alphafactory.features._panel import load_panel
+from alphafactory.data.wide import load_panel
 from alphafactory.features.registry import FeatureContext, FeatureDef, resolve_spec
 
 __all__ = ["CausalityFailure", "CausalityReport", "NotCausalError", "check_causal"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alphafactory.features._panel import long_to_cube
+from alphafactory.data.wide import long_to_cube
 from alphafactory.features.cross_section import cs_rank
 from alphafactory.features.rolling import rolling_mean, rolling_std
 

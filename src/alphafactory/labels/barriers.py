@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alphafactory.features._panel import Panel, load_panel
+from alphafactory.data.wide import Panel, load_panel
 from alphafactory.features.rolling import rolling_std, shift
 from alphafactory.labels.forward import Entry, entry_exit_prices
 

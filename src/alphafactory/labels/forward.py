@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from alphafactory.features._panel import Panel, load_panel
+from alphafactory.data.wide import Panel, load_panel
 from alphafactory.features.rolling import rolling_std, shift
 
 __all__ = ["direction", "entry_exit_prices", "forward_returns"]

@@ -1,8 +1,8 @@
-"""Bars in, wide ``T x N`` arrays for the kernels, long frames aligned to the bars out.
+"""The wide-bars container: Bars in, ``T x N`` arrays for the kernels, long frames out.
 
-Private plumbing shared by features and labels: one conversion from the Bars contract (long
-``(timestamp, symbol)`` frame or a single-symbol frame indexed by ``timestamp``) to float64 wide
-arrays, and the inverse that scatters wide results back onto the bars' own rows.
+One conversion from the Bars contract (long ``(timestamp, symbol)`` frame or a single-symbol
+frame indexed by ``timestamp``) to float64 wide arrays, shared by features, labels and the
+backtest, and the inverse that scatters wide results back onto the bars' own rows.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alphafactory.training import ArrayWindows, PanelWindows, as_windows
+from alphafactory.features.windows import ArrayWindows, PanelWindows, as_windows
 
 
 def test_panel_windows_gather_matches_naive_slicing():

@@ -91,7 +91,7 @@ def test_make_windows_bad_lookback_raises(feats):
 
 
 def test_make_windows_satisfies_training_windows_protocol(feats, bars):
-    from alphafactory.training.windows import Windows
+    from alphafactory.features.windows import Windows
 
     ds = make_windows(feats, forward_returns(bars), lookback=6)
     assert isinstance(ds, Windows)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from alphafactory.features.windows import ArrayWindows
 from alphafactory.models import (
     MeanEnsemble,
     NotFittedError,
@@ -11,7 +12,6 @@ from alphafactory.models import (
     StackingEnsemble,
     get_model,
 )
-from alphafactory.training import ArrayWindows
 
 
 def _split(linear_windows):

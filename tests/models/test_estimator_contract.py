@@ -7,8 +7,8 @@ import importlib.util
 import numpy as np
 import pytest
 
+from alphafactory.features.windows import ArrayWindows
 from alphafactory.models import MODEL_NAMES, NotFittedError, clone, get_model
-from alphafactory.training import ArrayWindows
 
 _MISSING = {
     name: f"{name} is not installed (pip install 'alphafactory[gbm]')"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from alphafactory.training.losses import (
+from alphafactory.models.losses import (
     dense_groups,
     get_loss,
     grouped_correlation,

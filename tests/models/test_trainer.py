@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from alphafactory.models import LSTMAlpha, TCNAlpha
-from alphafactory.training import ArrayWindows, TrainConfig, Trainer, seed_everything
+from alphafactory.features.windows import ArrayWindows
+from alphafactory.models import LSTMAlpha, TCNAlpha, TrainConfig, Trainer, seed_everything
 
 
 def _data(n: int = 600, seed: int = 0) -> tuple[ArrayWindows, ArrayWindows]:

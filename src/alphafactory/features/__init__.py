@@ -3,7 +3,7 @@
 Own kernels (volatility estimators, microstructure proxies, rolling regressions,
 cross-sectional transforms) are vectorized numpy on wide ``T x N`` arrays; TA-Lib computes
 everything it has, per symbol column, through the compiled driver of
-:mod:`alphafactory.features.talib_panel`. ``make_windows`` and ``WindowDataset`` import torch,
+:mod:`alphafactory.features.talib_panel`. ``make_windows`` and the windows classes import torch,
 so they load on first access.
 """
 
@@ -61,8 +61,12 @@ from alphafactory.features.volatility import (
 )
 
 _LAZY = {
-    "make_windows": "alphafactory.features.windows",
+    "make_windows": "alphafactory.features.window_frames",
     "WindowDataset": "alphafactory.features.windows",
+    "PanelWindows": "alphafactory.features.windows",
+    "ArrayWindows": "alphafactory.features.windows",
+    "Windows": "alphafactory.features.windows",
+    "as_windows": "alphafactory.features.windows",
     "RollingZScore": "alphafactory.features.normalize",
     "CrossSectionalRank": "alphafactory.features.normalize",
     "Standardizer": "alphafactory.features.normalize",
@@ -70,6 +74,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "ArrayWindows",
     "CausalityFailure",
     "CausalityReport",
     "CrossSectionalRank",
@@ -78,12 +83,15 @@ __all__ = [
     "FeatureSpec",
     "NotCausalError",
     "NotFittedError",
+    "PanelWindows",
     "RollingZScore",
     "Standardizer",
     "WindowDataset",
+    "Windows",
     "adx",
     "amihud",
     "apply_talib",
+    "as_windows",
     "atr",
     "bbands",
     "build_features",

@@ -14,7 +14,7 @@ import numpy as np
 
 # One NotFittedError for models and feature normalizers alike.
 from alphafactory.features.normalize import NotFittedError
-from alphafactory.training.windows import Windows
+from alphafactory.features.windows import Windows
 
 __all__ = ["AlphaEstimator", "NotFittedError", "clone"]
 

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from alphafactory.features.windows import Windows, as_windows
 from alphafactory.models.base import AlphaEstimator
-from alphafactory.training.windows import Windows, as_windows
 
 _CHUNK = 8192  # samples per gathered block when accumulating normal equations
 

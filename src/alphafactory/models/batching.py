@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from alphafactory.training.windows import Windows
+from alphafactory.features.windows import Windows
 
 
 @dataclass(frozen=True, slots=True)

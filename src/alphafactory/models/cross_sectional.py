@@ -1,7 +1,7 @@
 """Cross-sectional ranker: a temporal encoder per symbol, then attention across symbols.
 
 The model sees every symbol of a timestamp at once, so it can score a stock relative to its peers;
-it is trained with a rank loss (``loss="rank_ic"`` in :class:`~alphafactory.training.TrainConfig`).
+it is trained with a rank loss (``loss="rank_ic"`` in :class:`~alphafactory.models.TrainConfig`).
 """
 
 from __future__ import annotations

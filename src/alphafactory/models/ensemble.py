@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from alphafactory.features.windows import Windows, as_windows
 from alphafactory.models.base import AlphaEstimator, clone
-from alphafactory.training.windows import Windows, as_windows
 
 
 class _Ensemble(AlphaEstimator):

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from alphafactory.features.windows import Windows, as_windows
 from alphafactory.models.base import AlphaEstimator
 from alphafactory.models.baselines import flatten_windows
-from alphafactory.training.windows import Windows, as_windows
 
 
 def _require(module: str) -> Any:

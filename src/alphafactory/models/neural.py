@@ -8,11 +8,11 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from alphafactory.features.windows import Windows, as_windows
 from alphafactory.models.base import AlphaEstimator
-from alphafactory.training.config import TrainConfig
-from alphafactory.training.seeding import seed_everything
-from alphafactory.training.trainer import Trainer
-from alphafactory.training.windows import Windows, as_windows
+from alphafactory.models.seeding import seed_everything
+from alphafactory.models.train_config import TrainConfig
+from alphafactory.models.trainer import Trainer
 
 
 class ModuleConfig(Protocol):
@@ -22,7 +22,7 @@ class ModuleConfig(Protocol):
 
 
 class NeuralAlpha(AlphaEstimator):
-    """A torch model trained by the shared :class:`~alphafactory.training.Trainer`.
+    """A torch model trained by the shared :class:`~alphafactory.models.Trainer`.
 
     Parameters
     ----------

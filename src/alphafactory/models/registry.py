@@ -23,8 +23,8 @@ from alphafactory.models.gbm import LightGBMAlpha, XGBoostAlpha
 from alphafactory.models.lstm import LSTMConfig
 from alphafactory.models.neural import NeuralAlpha
 from alphafactory.models.tcn import TCNConfig
+from alphafactory.models.train_config import TrainConfig
 from alphafactory.models.transformer import TransformerConfig
-from alphafactory.training.config import TrainConfig
 
 NEURAL_CONFIGS: dict[str, type] = {
     "lstm": LSTMConfig,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from alphafactory.training.losses import LOSSES, LossName
+from alphafactory.models.losses import LOSSES, LossName
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TrainConfig:
-    """How the :class:`~alphafactory.training.Trainer` fits a torch model.
+    """How the :class:`~alphafactory.models.Trainer` fits a torch model.
 
     Parameters
     ----------
@@ -31,7 +31,7 @@ class TrainConfig:
     grad_clip : float
         Maximum global gradient norm; 0 turns clipping off.
     loss : {"mse", "huber", "ic", "rank_ic", "bce"}
-        Training loss (see :mod:`alphafactory.training.losses`).
+        Training loss (see :mod:`alphafactory.models.losses`).
     monitor : {"loss", "ic"}
         Early stopping watches the validation loss (lower is better) or the validation IC
         (higher is better); the best epoch's weights are restored at the end.

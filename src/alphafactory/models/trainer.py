@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from alphafactory.training.batching import Batcher, forward, is_cross_sectional
-from alphafactory.training.config import TrainConfig
-from alphafactory.training.losses import dense_groups, get_loss, grouped_correlation
-from alphafactory.training.windows import Windows
+from alphafactory.features.windows import Windows
+from alphafactory.models.batching import Batcher, forward, is_cross_sectional
+from alphafactory.models.losses import dense_groups, get_loss, grouped_correlation
+from alphafactory.models.train_config import TrainConfig
 
 
 def resolve_device(device: str) -> torch.device:
@@ -32,7 +32,7 @@ def resolve_device(device: str) -> torch.device:
 
 
 class Trainer:
-    """Fit a ``torch.nn.Module`` on :class:`~alphafactory.training.Windows`.
+    """Fit a ``torch.nn.Module`` on :class:`~alphafactory.features.windows.Windows`.
 
     Parameters
     ----------

@@ -38,7 +38,7 @@ class FoldData:
 
 def prepare_panel(features: pd.DataFrame, labels: pd.Series, lookback: int) -> FoldData:
     """Index the samples of ``features`` and ``labels`` (complete, finite windows only)."""
-    from alphafactory.features.windows import make_windows
+    from alphafactory.features.window_frames import make_windows
 
     if not isinstance(labels, pd.Series):
         raise TypeError(f"labels must be a Series, got {type(labels).__name__}.")

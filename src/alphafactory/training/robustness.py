@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from alphafactory.training.batching import is_cross_sectional
+from alphafactory.features.windows import ArrayWindows, Windows, as_windows
+from alphafactory.models.batching import is_cross_sectional
 from alphafactory.training.fold_data import mean_ic
-from alphafactory.training.windows import ArrayWindows, Windows, as_windows
 
 
 def adversarial_noisy_eval(

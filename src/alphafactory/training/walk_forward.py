@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alphafactory.features.windows import PanelWindows
 from alphafactory.training.executors import run_tasks
 from alphafactory.training.fold_data import FoldData, Normalizer, fold_cube, mean_ic, prepare_panel
 from alphafactory.training.splits import WalkForward
-from alphafactory.training.windows import PanelWindows
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +142,7 @@ def walk_forward(
 
 def run_fold(panel: FoldData, spec: _FoldSpec) -> dict[str, Any]:
     """Fit one fold and predict its test block (runs in a worker; one torch thread)."""
-    from alphafactory.training.seeding import torch_threads
+    from alphafactory.models.seeding import torch_threads
 
     with torch_threads(1):
         start = time.perf_counter()

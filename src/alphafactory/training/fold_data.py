@@ -89,33 +89,29 @@ def fold_cube(
     return cube
 
 
-def ic_by_group(
-    scores: np.ndarray, labels: np.ndarray, groups: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson IC of ``scores`` with ``labels`` inside each group (timestamp).
-
-    Returns ``(group_ids, ic)`` for groups with at least two finite pairs and some variance; with
-    one symbol (every group a singleton) the whole sample is one group (a time-series IC).
-    """
-    finite = np.isfinite(scores) & np.isfinite(labels)
-    s, y = scores[finite], labels[finite]
-    raw = np.zeros(len(s), dtype=np.int64) if groups is None else groups[finite]
-    ids, g = np.unique(raw, return_inverse=True)
-    count = np.bincount(g, minlength=len(ids))
-    if count.max(initial=0) < 2:
-        ids, g = np.zeros(1, dtype=np.int64), np.zeros(len(s), dtype=np.int64)
-        count = np.bincount(g, minlength=1)
-    ds = s - (np.bincount(g, s, len(ids)) / np.maximum(count, 1))[g]
-    dy = y - (np.bincount(g, y, len(ids)) / np.maximum(count, 1))[g]
-    cov = np.bincount(g, ds * dy, len(ids))
-    vs, vy = np.bincount(g, ds * ds, len(ids)), np.bincount(g, dy * dy, len(ids))
-    ok = (count >= 2) & (vs > 0) & (vy > 0)
-    return ids[ok], cov[ok] / np.sqrt(vs[ok] * vy[ok])
-
-
 def mean_ic(scores: np.ndarray, labels: np.ndarray | None, groups: np.ndarray | None) -> float:
-    """Mean of :func:`ic_by_group` (NaN when no group qualifies)."""
-    if labels is None or len(scores) < 2:
+    """Mean Pearson IC of ``scores`` with ``labels`` per group (timestamp), NaN when none.
+
+    The IC is :func:`alphafactory.evaluation.information_coefficient` (the one definition), over
+    groups with at least two finite pairs; when every group is a single sample (one symbol) the
+    whole sample is one group, a time-series IC.
+    """
+    from alphafactory.evaluation import information_coefficient
+
+    if labels is None:
         return float("nan")
-    _, ic = ic_by_group(scores, labels, groups)
+    finite = np.isfinite(scores) & np.isfinite(labels)
+    if finite.sum() < 2:
+        return float("nan")
+    raw = np.zeros(len(scores), dtype=np.int64) if groups is None else np.asarray(groups)
+    raw = raw[finite]
+    if len(np.unique(raw)) == len(raw):  # singletons: one time series
+        raw = np.zeros(len(raw), dtype=np.int64)
+    index = pd.MultiIndex.from_arrays(
+        [raw, np.arange(len(raw))], names=["timestamp", "symbol"]
+    )
+    ic = information_coefficient(
+        pd.Series(scores[finite], index=index), pd.Series(labels[finite], index=index),
+        "pearson", min_obs=2,
+    ).dropna()  # fmt: skip
     return float(ic.mean()) if len(ic) else float("nan")

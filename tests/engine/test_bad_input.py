@@ -86,7 +86,7 @@ def test_process_frame_converts_units_and_names_off_tick_row():
 def test_price_within_relative_tolerance_is_that_tick():
     engine = MatchingEngine(tick_size=0.01)
     engine.submit(1, "B", 1, 100.01 * (1 + 5e-10))
-    assert engine.order(1)["price"] == 10001
+    assert engine.order(1)["price"] == 100.01
     with pytest.raises(ValueError, match="not a multiple"):
         engine.submit(2, "B", 1, 100.01 * (1 + 5e-9))
 

@@ -49,7 +49,8 @@ def run_differential(n, seed, *, stp="none", events="all", risk=None, killed=(),
     assert engine.l2_hash() == ref.l2_hash()
     for account in range(3):
         for inst in (0, 1):
-            assert engine.position(account, inst) == ref.positions.get((account, inst), 0)
+            lots = ref.positions.get((account, inst), 0)
+            assert engine.position(account, inst) == lots * engine.lot_size(inst)  # units
     return counts
 
 

@@ -63,10 +63,9 @@ def test_drive_interleaves_strategy_orders_with_background_flow():
         step = flow.drive(engine, until=ts)
         assert flow.now == ts and np.all(step.orders["ts"] <= ts)
         assert np.all(step.orders["order_id"] >= 2**40)  # never touches strategy ids
-        trades, events = engine.submit(k, "B" if k % 2 else "S", 1, type="MARKET", account=42,
-                                       ts=ts)
-        filled += int(trades["qty"].sum())
-        assert events[-1]["event"] == EventType.FILLED  # the flow keeps the book alive
+        result = engine.submit(k, "B" if k % 2 else "S", 1, type="MARKET", account=42, ts=ts)
+        filled += result.filled_qty
+        assert result.events[-1].event == EventType.FILLED  # the flow keeps the book alive
     assert filled == 50
     assert engine.position(42) == 0
     with pytest.raises(ValueError, match="another engine"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from alphafactory.engine import EventType, OrderType, Reason
@@ -125,3 +126,30 @@ def test_queries_report_prices_in_units():
     depth = engine.depth(levels=5)
     assert depth[["side", "price", "qty", "orders"]].values.tolist() == [
         ["bid", 10.05, 3.0, 1], ["ask", 10.25, 2.0, 1]]
+
+
+def test_per_order_api_returns_units_like_the_queries():
+    from alphafactory.engine import MatchingEngine, Side
+
+    engine = MatchingEngine(tick_size=0.05, lot_size=10)
+    engine.submit(1, "S", 30, 101.25, account=1)
+    engine.submit(3, "S", 10, 101.30, account=1)
+    assert engine.best_ask() == 101.25 and engine.order(1) == {
+        "order_id": 1, "price": 101.25, "qty": 30.0, "account": 1, "instrument": 0, "side": -1}
+    result = engine.submit(2, "B", 20, 101.30, account=2)
+    assert [(t.price, t.qty, t.aggressor_side) for t in result.trades] == [(101.25, 20.0, Side.BUY)]
+    assert result.filled_qty == 20.0 and result.events[-1].event == EventType.FILLED
+    assert engine.position(2) == 20.0 and engine.position(1) == -20.0
+    assert engine.modify(1, price=101.25, qty=10).events[0].remaining_qty == 10.0
+    assert engine.cancel(99).rejected.reason == Reason.UNKNOWN_ID
+    trades, _ = engine.process(engine_order_record(4, Side.BUY, 2027, 1))  # batch API: ticks
+    assert trades["price"].tolist() == [2025] and trades["qty"].tolist() == [1]
+
+
+def engine_order_record(order_id, side, price_ticks, lots):
+    from alphafactory.engine import ORDER_DTYPE
+
+    rec = np.zeros(1, dtype=ORDER_DTYPE)
+    rec["order_id"], rec["side"], rec["type"] = order_id, int(side), int(OrderType.LIMIT)
+    rec["price"], rec["qty"], rec["account"] = price_ticks, lots, 2
+    return rec

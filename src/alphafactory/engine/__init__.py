@@ -21,6 +21,7 @@ from alphafactory.engine.lobster import (
 )
 from alphafactory.engine.matching_engine import MatchingEngine, RiskLimits
 from alphafactory.engine.order_flow import FlowStep, PoissonOrderFlow
+from alphafactory.engine.results import OrderEvent, OrderResult, Trade
 from alphafactory.engine.simulate import SimulationSummary, simulate_csv, write_orders_csv
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "FlowStep",
     "LobsterReplay",
     "MatchingEngine",
+    "OrderEvent",
+    "OrderResult",
     "OrderType",
     "PoissonOrderFlow",
     "Reason",
@@ -38,6 +41,7 @@ __all__ = [
     "Side",
     "SimulationSummary",
     "StpMode",
+    "Trade",
     "read_lobster_messages",
     "replay_lobster",
     "simulate_csv",

@@ -18,6 +18,10 @@ Semantics (the C++ core implements them; ``reference.ReferenceBook`` restates th
   its own account (remainder CANCELED, SELF_TRADE); ``cancel_maker`` cancels such resting orders
   and goes on; ``cancel_both`` does both. With STP on, no trade has the same account twice.
 - Rejections are events; only malformed input (dtype, shape, off-tick floats) raises.
+
+Units: the batch API (``process``, ``book_changes``, ``depth_ticks``) moves numpy records in
+integer ticks and lots; everything else (``submit``, ``cancel``, ``modify``, ``order``,
+``position``, ``best_bid``, ``depth``, ``process_frame``) takes and returns currency and units.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from alphafactory.engine._records import (
 )
 from alphafactory.engine.convert import from_steps, to_steps
 from alphafactory.engine.frames import orders_from_frame, trades_events_frames
+from alphafactory.engine.results import OrderResult, order_result
 
 __all__ = ["MatchingEngine", "RiskLimits"]
 
@@ -200,20 +205,23 @@ class MatchingEngine:
         account: int = 0,
         instrument: int = 0,
         ts: int = 0,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Submit one new order with price and quantity in units; returns (trades, events)."""
+    ) -> OrderResult:
+        """Submit one new order with price and quantity in units.
+
+        Returns its trades (prices in currency, quantities in units) and events.
+        """
         order_type = OrderType[type] if isinstance(type, str) else OrderType(type)
         return self._one(ts, order_id, account, instrument, _side(side), order_type,
                          price, qty)
 
-    def cancel(self, order_id: int, *, ts: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Cancel a resting order; returns (trades, events) (a reject event if unknown)."""
+    def cancel(self, order_id: int, *, ts: int = 0) -> OrderResult:
+        """Cancel a resting order (a REJECTED event with UNKNOWN_ID if it is not resting)."""
         return self._one(ts, order_id, 0, 0, Side.BUY, OrderType.CANCEL, None, None)
 
     def modify(
         self, order_id: int, *, price: float, qty: float, ts: int = 0
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Change a resting order's price and open quantity; returns (trades, events)."""
+    ) -> OrderResult:
+        """Change a resting order's price and open quantity (units); returns trades and events."""
         info = self._core.lookup(int(order_id))
         instrument = 0 if info is None else info["instrument"]
         return self._one(ts, order_id, 0, instrument, Side.BUY, OrderType.MODIFY, price, qty)
@@ -227,7 +235,8 @@ class MatchingEngine:
                 rec["price"] = to_steps(np.array([price]), self.tick_size(instrument))
             if qty is not None and order_type != OrderType.CANCEL:
                 rec["qty"] = to_steps(np.array([qty]), self.lot_size(instrument), what="qty")
-        return self.process(rec)
+        trades, events = self.process(rec)
+        return order_result(trades, events, self.tick_size, self.lot_size)
 
     # ---- queries -------------------------------------------------------------------------
     def _price(self, ticks: int, instrument: int) -> float | None:
@@ -276,17 +285,24 @@ class MatchingEngine:
         ap, aq, _ = self._core.depth(instrument, -1, int(levels))
         return {"bid_price": bp, "bid_qty": bq, "ask_price": ap, "ask_qty": aq}
 
-    def order(self, order_id: int) -> dict[str, int] | None:
-        """A resting order (ticks and lots) by id, or None."""
-        return self._core.lookup(int(order_id))
+    def order(self, order_id: int) -> dict[str, float | int] | None:
+        """A resting order by id (``price`` in currency, ``qty`` in units), or None."""
+        info = self._core.lookup(int(order_id))
+        if info is None:
+            return None
+        inst = info["instrument"]
+        info["price"] = float(from_steps(np.array([info["price"]]), self.tick_size(inst))[0])
+        info["qty"] = float(from_steps(np.array([info["qty"]]), self.lot_size(inst))[0])
+        return info
 
     def l2_hash(self) -> int:
         """Hash of every level (instrument, side, price, qty): equal books, equal hashes."""
         return int(self._core.l2_hash())
 
-    def position(self, account: int, instrument: int = 0) -> int:
-        """Net filled position of an account in lots (buys positive)."""
-        return int(self._core.position(account, instrument))
+    def position(self, account: int, instrument: int = 0) -> float:
+        """Net filled position of an account in units (buys positive)."""
+        lots = np.array([self._core.position(account, instrument)])
+        return float(from_steps(lots, self.lot_size(instrument))[0])
 
     def open_orders(self, account: int) -> int:
         """Resting orders of an account."""

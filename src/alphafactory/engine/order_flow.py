@@ -13,7 +13,7 @@ submitted to the same engine between ``drive`` calls meet (and change) a living 
     engine = MatchingEngine(tick_size=0.01)
     for ts, order in strategy_orders:           # ts in ns, ascending
         flow.drive(engine, until=ts)            # background events up to ts
-        engine.submit(..., ts=ts)               # the strategy's child order
+        engine.submit(..., ts=ts)               # the strategy's child order (units)
 """
 
 from __future__ import annotations

@@ -140,3 +140,56 @@ def test_export_nan_scores_in_long_frame_rejected(tmp_path):
     )
     with pytest.raises(SignalFileError, match="NaN"):
         export_signals(frame, tmp_path / "s.csv")
+
+
+def test_export_existing_file_needs_overwrite(tmp_path, scores):
+    path = export_signals(scores, tmp_path / "s.csv", model="a")
+    with pytest.raises(SignalFileError, match=r"s\.csv: a signal file already exists.*overwrite"):
+        export_signals(scores * 2, path, model="a")
+    assert load_signals(path)["score"].abs().max() == pytest.approx(scores.abs().max().max())
+    export_signals(scores * 2, path, model="a", overwrite=True)
+    assert load_signals(path)["score"].abs().max() == pytest.approx(2 * scores.abs().max().max())
+
+
+def test_export_drops_label_and_fold_of_predictions(tmp_path, scores):
+    long = scores.stack().rename("score").to_frame()
+    long.index = long.index.set_names(["timestamp", "symbol"])
+    predictions = long.assign(label=1.0, fold=np.int64(3))
+    path = export_signals(predictions, tmp_path / "s.parquet", model="m")
+    loaded = load_signals(path)
+    assert list(loaded.columns) == ["timestamp", "symbol", "model", "score"]
+    assert json.loads(sidecar_path(path).read_text())["columns"] == list(loaded.columns)
+
+
+def test_export_unknown_column_rejected(tmp_path, scores):
+    frame = scores.stack().rename("score").reset_index().rename(
+        columns={"level_0": "timestamp", "level_1": "symbol"}
+    )
+    frame["fwd_ret"] = 0.0
+    with pytest.raises(SignalFileError, match=r"^predictions: column 'fwd_ret' is not a signal"):
+        export_signals(frame, tmp_path / "s.csv")
+    assert not (tmp_path / "s.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("column", "rule"), [("fold", "carry no answers"), ("label", "carry no answers"),
+                         ("extra", "not a signal column")]
+)
+def test_load_answer_or_unknown_column_rejected(tmp_path, column, rule):
+    text = f"timestamp,symbol,score,{column}\n2024-01-01,A,1,0\n"
+    path = _write(tmp_path, text)
+    with pytest.raises(SignalFileError, match=rf"bad\.csv: column '{column}' .*{rule}"):
+        load_signals(path, require_sidecar=False)
+
+
+def test_load_optional_columns_are_typed_and_checked(tmp_path):
+    text = "timestamp,symbol,score,target_weight,horizon\n2024-01-01,A,1,0.5,5\n2024-01-01,B,2,,5\n"
+    loaded = load_signals(_write(tmp_path, text), require_sidecar=False)
+    assert loaded["horizon"].dtype == np.int64 and loaded["horizon"].tolist() == [5, 5]
+    assert loaded["target_weight"].iloc[0] == 0.5 and np.isnan(loaded["target_weight"].iloc[1])
+    bad = "timestamp,symbol,score,horizon\n2024-01-01,A,1,5\n2024-01-02,A,1,0.5\n"
+    with pytest.raises(SignalFileError, match=r"horizon must be a whole number.*row\(s\) 3"):
+        load_signals(_write(tmp_path, bad), require_sidecar=False)
+    bad = "timestamp,symbol,score,target_weight\n2024-01-01,A,1,big\n"
+    with pytest.raises(SignalFileError, match=r"target_weight .* row\(s\) 2"):
+        load_signals(_write(tmp_path, bad), require_sidecar=False)

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 _EPILOG = """examples:
-  alphafactory signals export --predictions runs/X/predictions.parquet --model lstm
+  alphafactory signals export --predictions runs/X/predictions.parquet --force
+  alphafactory signals export --predictions runs/X-demo --models synthetic:lstm,synthetic:tcn
   alphafactory signals check signals/signal_files/alpha_ml_signals.csv --bars sample
 """
 
@@ -23,9 +24,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export = sub.add_parser(
         "export",
         help="write predictions as a signal file + JSON sidecar",
+        description=(
+            "Write scores as a signal file (timestamp, symbol, model, score; never labels or "
+            "fold ids) and its sidecar. From a run's predictions, the sidecar takes the data "
+            "fingerprint from the run's manifest.json and the model config from its config.toml."
+        ),
         epilog=(
             "example:\n"
-            "  alphafactory signals export --predictions runs/RUN/predictions.parquet --model lstm"
+            "  alphafactory signals export --predictions runs/RUN/predictions.parquet --force"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -33,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--predictions",
         type=Path,
         required=True,
-        help="CSV or Parquet with timestamp, symbol, score (and model)",
+        help="a run directory, its predictions.parquet, or a CSV/Parquet file with "
+        "timestamp, symbol, score (and model)",
     )
     export.add_argument(
         "--out",
@@ -43,7 +50,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     export.add_argument("--format", choices=["csv", "parquet"], default=None)
     export.add_argument("--model", default="model", help="model name when there is no column")
-    export.add_argument("--data-fingerprint", default=None)
+    export.add_argument(
+        "--models", default=None, help="comma-separated models to export (default: all)"
+    )
+    export.add_argument(
+        "--data-fingerprint",
+        default=None,
+        help="fingerprint of the bars, for a file outside a run (a run's manifest has its own)",
+    )
+    export.add_argument("--force", action="store_true", help="replace an existing signal file")
     export.set_defaults(func=_export)
     check = sub.add_parser(
         "check",
@@ -65,28 +80,41 @@ def _export(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from alphafactory.cli import CLIError
-    from alphafactory.signals import DEFAULT_SIGNAL_PATH, SignalFileError, export_signals
-
-    if not args.predictions.exists():
-        raise CLIError(f"no predictions file at {args.predictions}")
-    suffix = args.predictions.suffix.lower()
-    frame = (
-        pd.read_parquet(args.predictions)
-        if suffix in {".parquet", ".pq"}
-        else pd.read_csv(args.predictions)
+    from alphafactory.signals import (
+        DEFAULT_SIGNAL_PATH,
+        export_run_signals,
+        export_signals,
+        load_signals,
     )
-    metadata = {"data_fingerprint": args.data_fingerprint}
-    try:
-        path = export_signals(
-            frame,
-            args.out or DEFAULT_SIGNAL_PATH,
-            fmt=args.format,
-            model=args.model,
-            metadata=metadata,
+
+    source: Path = args.predictions
+    if not source.exists():
+        raise CLIError(f"no predictions file at {source}")
+    models = [m for m in args.models.split(",") if m] if args.models else None
+    out = args.out or DEFAULT_SIGNAL_PATH
+    run_dir = source if source.is_dir() else source.parent
+    if (run_dir / "manifest.json").is_file() and (source.is_dir() or source.stem == "predictions"):
+        if args.data_fingerprint is not None:
+            raise CLIError(
+                f"--data-fingerprint: {run_dir} is a run; its manifest.json records the data "
+                "fingerprint"
+            )
+        path = export_run_signals(
+            run_dir, out, models=models, fmt=args.format, overwrite=args.force
         )
-    except (SignalFileError, ValueError) as exc:
-        raise CLIError(str(exc)) from None
-    print(f"wrote {path} ({len(frame)} rows) and its sidecar")
+    else:
+        if source.is_dir():
+            raise CLIError(f"{source} is a directory but not a run (no manifest.json)")
+        suffix = source.suffix.lower()
+        frame = pd.read_parquet(source) if suffix in {".parquet", ".pq"} else pd.read_csv(source)
+        if models is not None and "model" in frame.columns:
+            frame = frame[frame["model"].astype(str).isin(models)]
+        metadata = {"data_fingerprint": args.data_fingerprint}
+        path = export_signals(
+            frame, out, fmt=args.format, model=args.model, metadata=metadata, overwrite=args.force
+        )
+    rows = len(load_signals(path))
+    print(f"wrote {path} ({rows} rows) and its sidecar")
     return 0
 
 

@@ -238,4 +238,4 @@ def _export(
         "data_fingerprint": data_fingerprint,
         "description": f"Out-of-sample walk-forward scores on the {dataset} dataset (demo).",
     }
-    return export_signals(long, path, metadata=metadata)
+    return export_signals(long, path, metadata=metadata, overwrite=True)

@@ -3,12 +3,18 @@
 from alphafactory.signals.io import (
     DEFAULT_SIGNAL_PATH,
     SCHEMA_VERSION,
-    SignalFileError,
     SignalMetadata,
     export_signals,
     load_signals,
     scores_wide,
     sidecar_path,
+)
+from alphafactory.signals.run_export import export_run_signals, run_data_fingerprint
+from alphafactory.signals.schema import (
+    ANSWER_COLUMNS,
+    OPTIONAL_COLUMNS,
+    SIGNAL_COLUMNS,
+    SignalFileError,
 )
 from alphafactory.signals.weights import (
     quantile_long_short,
@@ -21,14 +27,19 @@ from alphafactory.signals.weights import (
 )
 
 __all__ = [
+    "ANSWER_COLUMNS",
     "DEFAULT_SIGNAL_PATH",
+    "OPTIONAL_COLUMNS",
     "SCHEMA_VERSION",
+    "SIGNAL_COLUMNS",
     "SignalFileError",
     "SignalMetadata",
+    "export_run_signals",
     "export_signals",
     "load_signals",
     "quantile_long_short",
     "rebalance_every",
+    "run_data_fingerprint",
     "score_proportional",
     "scores_wide",
     "sidecar_path",

@@ -1,8 +1,10 @@
 """Signal files: ``timestamp, symbol, model, score`` rows plus a JSON sidecar.
 
 A signal file is CSV or Parquet, keyed by ``(timestamp, symbol, model)``, with a float ``score``
-(higher = more bullish) and optional ``target_weight``, ``horizon`` and ``fold`` columns. Next to
-it, ``<file name>.meta.json`` records the schema version, the model's configuration, the data
+(higher = more bullish) and optional ``target_weight`` and ``horizon`` columns, nothing else:
+signals carry no answers, so a ``label`` or ``fold`` column (or any other) is an error on load,
+and :func:`export_signals` drops a predictions frame's ``label`` and ``fold``. Next to it,
+``<file name>.meta.json`` records the schema version, the model's configuration, the data
 fingerprint, the package version, the creation time (UTC) and a SHA-256 of the file, so a sidecar
 that no longer describes its file is detected on load.
 """
@@ -21,18 +23,18 @@ import numpy as np
 import pandas as pd
 
 from alphafactory import __version__
-from alphafactory.errors import SignalError
+from alphafactory.signals.schema import (
+    ANSWER_COLUMNS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    SignalFileError,
+    check_against_bars,
+    check_columns,
+    validated,
+)
 
 SCHEMA_VERSION = 1
 DEFAULT_SIGNAL_PATH = Path("signals/signal_files/alpha_ml_signals.csv")
-KEY_COLUMNS: tuple[str, str, str] = ("timestamp", "symbol", "model")
-REQUIRED_COLUMNS: tuple[str, str, str] = ("timestamp", "symbol", "score")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("target_weight", "horizon", "fold")
-_MAX_LISTED = 5
-
-
-class SignalFileError(SignalError):
-    """A signal file or its sidecar breaks the signal contract."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,6 +69,7 @@ def export_signals(
     fmt: str | None = None,
     model: str = "model",
     metadata: SignalMetadata | Mapping[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write predictions as a signal file plus its JSON sidecar.
 
@@ -75,7 +78,9 @@ def export_signals(
     predictions : DataFrame or Series
         Scores in long form: a Series or a frame with a ``score`` column, with ``timestamp`` and
         ``symbol`` (and optionally ``model``) as index levels or columns; or a wide ``T x N``
-        frame of scores (index timestamps, one column per symbol; NaN cells are skipped).
+        frame of scores (index timestamps, one column per symbol; NaN cells are skipped). The
+        answer columns of walk-forward predictions (``label``, ``fold``) are dropped; any other
+        column besides ``target_weight`` and ``horizon`` is an error.
     path : str or Path
         Destination; its parent directory is created.
     fmt : {"csv", "parquet"}, optional
@@ -84,16 +89,29 @@ def export_signals(
         Model name used when the predictions have no ``model`` column.
     metadata : SignalMetadata or mapping, optional
         Model configuration and data fingerprint recorded in the sidecar.
+    overwrite : bool
+        Replace an existing file at ``path`` (and its sidecar); False raises instead.
 
     Returns
     -------
     Path
         The path of the written signal file.
+
+    Raises
+    ------
+    SignalFileError
+        ``path`` exists and ``overwrite`` is False; a column that is not a signal column;
+        missing, NaN or duplicate scores.
     """
     path = Path(path)
     fmt = _format(path, fmt)
     meta = _metadata(metadata)
-    frame = _validated(_long_frame(predictions, model), source="predictions")
+    if path.exists() and not overwrite:
+        raise SignalFileError(
+            f"{path}: a signal file already exists; pass overwrite=True (CLI: --force) to "
+            "replace it."
+        )
+    frame = validated(_long_frame(predictions, model), source="predictions")
     path.parent.mkdir(parents=True, exist_ok=True)
     out = frame.copy()
     if fmt == "csv":
@@ -163,12 +181,13 @@ def load_signals(
             f"{path}: missing column(s) {missing}; a signal file needs {list(REQUIRED_COLUMNS)} "
             f"(and optionally model, {', '.join(OPTIONAL_COLUMNS)}), got {list(raw.columns)}."
         )
+    check_columns(raw.columns, str(path))
     if "model" not in raw.columns:
         models = meta.get("models", []) if meta else []
         raw["model"] = models[0] if len(models) == 1 else "model"
-    frame = _validated(raw, source=str(path))
+    frame = validated(raw, source=str(path))
     if bars is not None:
-        _check_against_bars(frame, bars, str(path))
+        check_against_bars(frame, bars, str(path))
     frame.attrs["metadata"] = meta
     return frame
 
@@ -234,8 +253,10 @@ def _long_frame(predictions: pd.DataFrame | pd.Series, model: str) -> pd.DataFra
         stacked = predictions.stack(future_stack=True).dropna()
         stacked.index = stacked.index.set_names(["timestamp", "symbol"])
         frame = stacked.rename("score").reset_index()
+    frame = frame.drop(columns=[c for c in ANSWER_COLUMNS if c in frame.columns])
     if "model" not in frame.columns:
         frame["model"] = model
+    check_columns(frame.columns, "predictions")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise SignalFileError(
@@ -243,66 +264,6 @@ def _long_frame(predictions: pd.DataFrame | pd.Series, model: str) -> pd.DataFra
             "(timestamp, symbol) with a 'score' column, or a wide T x N frame of scores."
         )
     return frame
-
-
-def _validated(raw: pd.DataFrame, *, source: str) -> pd.DataFrame:
-    frame = raw.copy()
-    timestamps = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="ISO8601")
-    bad = np.flatnonzero(timestamps.isna().to_numpy())
-    if bad.size:
-        raise SignalFileError(
-            f"{source}: unparsable timestamp in row(s) {_rows(bad)} "
-            f"(e.g. {frame['timestamp'].iloc[bad[0]]!r}); expected ISO-8601."
-        )
-    frame["timestamp"] = timestamps
-    frame["symbol"] = frame["symbol"].astype(str)
-    frame["model"] = frame["model"].astype(str)
-    scores = pd.to_numeric(frame["score"], errors="coerce").astype(np.float64)
-    bad = np.flatnonzero(~np.isfinite(scores.to_numpy()))
-    if bad.size:
-        raise SignalFileError(
-            f"{source}: score is NaN, infinite or not a number in row(s) {_rows(bad)}; "
-            "drop those rows or fill them before exporting."
-        )
-    frame["score"] = scores
-    duplicated = np.flatnonzero(frame.duplicated(list(KEY_COLUMNS), keep=False).to_numpy())
-    if duplicated.size:
-        first = frame.iloc[duplicated[0]]
-        raise SignalFileError(
-            f"{source}: duplicate (timestamp, symbol, model) key in row(s) {_rows(duplicated)}, "
-            f"e.g. ({first['timestamp']}, {first['symbol']}, {first['model']}); one score per key."
-        )
-    ordered = [*KEY_COLUMNS, "score"]
-    ordered += [c for c in frame.columns if c not in ordered]
-    return frame[ordered].sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
-
-
-def _check_against_bars(frame: pd.DataFrame, bars: pd.DataFrame, source: str) -> None:
-    if isinstance(bars.index, pd.MultiIndex):
-        bar_times = pd.DatetimeIndex(bars.index.get_level_values("timestamp").unique())
-        symbols = set(bars.index.get_level_values("symbol").astype(str))
-    else:
-        bar_times = pd.DatetimeIndex(bars.index)
-        symbols = set(map(str, bars.columns)) if "close" not in bars.columns else None
-    last = bar_times.max()
-    beyond = np.flatnonzero((frame["timestamp"] > last).to_numpy())
-    if beyond.size:
-        raise SignalFileError(
-            f"{source}: row(s) {_rows(beyond)} are stamped after the last bar ({last}), e.g. "
-            f"{frame['timestamp'].iloc[beyond[0]]}; signals cannot come from bars not yet seen."
-        )
-    off = np.flatnonzero(~frame["timestamp"].isin(bar_times).to_numpy())
-    if off.size:
-        raise SignalFileError(
-            f"{source}: row(s) {_rows(off)} have timestamps that are not bar timestamps, e.g. "
-            f"{frame['timestamp'].iloc[off[0]]}."
-        )
-    if symbols is not None:
-        unknown = sorted(set(frame["symbol"]) - symbols)
-        if unknown:
-            raise SignalFileError(
-                f"{source}: symbol(s) {unknown[:_MAX_LISTED]} are not in the bars."
-            )
 
 
 def _read_sidecar(path: Path, require: bool, verify: bool) -> dict[str, Any] | None:
@@ -338,11 +299,3 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _rows(positions: np.ndarray) -> str:
-    """File rows (1-based, header = row 1) of 0-based data positions, the first few."""
-    rows = [str(int(p) + 2) for p in positions[:_MAX_LISTED]]
-    more = f" and {positions.size - _MAX_LISTED} more" if positions.size > _MAX_LISTED else ""
-    return ", ".join(rows) + more
-

@@ -87,3 +87,66 @@ def _day(ts: pd.Timestamp) -> pd.Timestamp:
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return ts.normalize()
+
+
+def bar_stamps(
+    name: str, start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta
+) -> pd.DatetimeIndex:
+    """End stamps of the intraday bars of length ``step`` in calendar ``name``'s sessions.
+
+    Parameters
+    ----------
+    name : str
+        ``"24/7"`` (every day, 00:00-24:00 UTC), ``"weekdays"`` (Monday to Friday, 00:00-24:00
+        UTC) or an ``exchange_calendars`` code: its session opens and closes in UTC, so DST,
+        holidays and early closes (a 13:00 New York close gives a last bar at 13:00) count.
+    start, end : Timestamp
+        First and last session dates (time of day ignored).
+    step : Timedelta
+        Bar length, under a day. A session whose length is not a multiple of ``step`` ends with
+        a shorter bar stamped at the close (hourly bars of XNYS end 10:30, ..., 15:30, 16:00).
+
+    Returns
+    -------
+    DatetimeIndex
+        UTC, nanoseconds, sorted, named ``timestamp``.
+    """
+    step = pd.Timedelta(step)
+    if not pd.Timedelta(0) < step < pd.Timedelta(days=1):
+        raise ValueError(f"intraday bar length must lie strictly within (0, 1 day); got {step}.")
+    first, last = _day(start), _day(end)
+    if name in ("24/7", "weekdays"):
+        days = sessions(name, first, last)
+        per_day = -(-pd.Timedelta(days=1) // step)
+        offsets = [min(step * (k + 1), pd.Timedelta(days=1)) for k in range(per_day)]
+        stamps = (days.tz_localize(None).to_numpy()[:, None] + pd.to_timedelta(offsets).to_numpy())
+        return pd.DatetimeIndex(stamps.ravel()).tz_localize("UTC").as_unit("ns").rename("timestamp")
+    with _quiet_pandas():
+        cal = _exchange_calendar(name, first.year)
+        last = min(last, pd.Timestamp(cal.last_session))
+        first = max(first, pd.Timestamp(cal.first_session))
+        if first > last:
+            return pd.DatetimeIndex([], tz="UTC", name="timestamp").as_unit("ns")
+        index = cal.trading_index(
+            first, last, period=step, intervals=False, closed="right", force_close=True
+        )
+    index = pd.DatetimeIndex(index)
+    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+    return index.as_unit("ns").rename("timestamp")
+
+
+def session_dates(stamps: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The UTC session date of intraday bars stamped with their end (a bar ending at midnight
+    belongs to the day before)."""
+    return (pd.DatetimeIndex(stamps) - pd.Timedelta(1, "ns")).normalize()
+
+
+def regular_bars_per_session(name: str, step: pd.Timedelta, year: int = 2019) -> int:
+    """Bars of length ``step`` in a regular (not early-closing) session of calendar ``name``:
+    the most common count over one year (26 for 15-minute bars of XNYS, 96 for 24/7)."""
+    stamps = bar_stamps(
+        name, pd.Timestamp(year=year, month=1, day=1), pd.Timestamp(year=year, month=12, day=31),
+        step,
+    )  # fmt: skip
+    counts = pd.Series(1, index=session_dates(stamps)).groupby(level=0).size()
+    return int(counts.mode().max())

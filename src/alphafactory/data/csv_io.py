@@ -10,6 +10,7 @@ round-trip form, so CSV -> Parquet -> CSV reproduces the file byte for byte.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,10 @@ from alphafactory.data.panel import OHLCV_COLUMNS
 from alphafactory.data.schema import normalize_bars
 from alphafactory.data.table import canonical_name, to_table
 from alphafactory.data.validation import ValidationReport, apply_policy, validate_table
+from alphafactory.errors import DataError, SourceNotFoundError
+
+_SNIFF_BYTES = 8192
+_OTHER_DELIMITERS = (";", "\t", "|")
 
 
 def load_ohlcv_csv(
@@ -28,6 +33,9 @@ def load_ohlcv_csv(
     asset_class: str = "equities",
     calendar: str | None = None,
     return_report: bool = False,
+    date_format: str | None = None,
+    tz: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, ValidationReport]:
     """Read an OHLCV CSV into Bars, validating every row.
 
@@ -45,6 +53,9 @@ def load_ohlcv_csv(
         Overrides the asset class's calendar.
     return_report : bool
         Also return the :class:`ValidationReport`.
+    date_format, tz, columns
+        How to read the file (see :func:`alphafactory.data.table.to_table`): strftime format
+        of the dates (``"%m/%d/%Y"``), zone of naive timestamps, ``{old: new}`` column names.
 
     Returns
     -------
@@ -52,7 +63,9 @@ def load_ohlcv_csv(
         Bars indexed by ``timestamp`` (or ``(timestamp, symbol)`` with a symbol column), with
         ``attrs``: ``source``, ``asset_class``, ``adjustment``, ``validation`` (counts).
     """
-    table, report = _read_and_validate(path, asset_class, calendar)
+    table, report = read_and_validate(
+        path, asset_class, calendar, date_format=date_format, tz=tz, columns=columns
+    )
     bars, report = apply_policy(table, report, on_error)
     bars.attrs.update(
         {
@@ -66,20 +79,46 @@ def load_ohlcv_csv(
 
 
 def validate_csv(
-    path: str | Path, *, asset_class: str = "equities", calendar: str | None = None
+    path: str | Path,
+    *,
+    asset_class: str = "equities",
+    calendar: str | None = None,
+    date_format: str | None = None,
+    tz: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> ValidationReport:
     """Validate an OHLCV CSV file without loading it as Bars; rows are named by file line."""
-    return _read_and_validate(path, asset_class, calendar)[1]
+    return read_and_validate(
+        path, asset_class, calendar, date_format=date_format, tz=tz, columns=columns
+    )[1]
 
 
-def _read_and_validate(
-    path: str | Path, asset_class: str, calendar: str | None
+def read_and_validate(
+    path: str | Path,
+    asset_class: str = "equities",
+    calendar: str | None = None,
+    *,
+    date_format: str | None = None,
+    tz: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
+    """Read a CSV file into the flat table (see :mod:`alphafactory.data.table`) and validate it.
+
+    Raises
+    ------
+    SourceNotFoundError
+        When there is no file at ``path``.
+    DataError
+        When the file is empty, binary, not comma-separated or lacks a required column; the
+        message names the file, the line and what was found.
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No CSV file at {path}.")
+        raise SourceNotFoundError(f"No CSV file at {path}.")
     raw, lines, bad_lines, header = _read_text_table(path)
-    table, unparsable = to_table(raw, rows=lines)
+    table, unparsable = to_table(
+        raw, rows=lines, date_format=date_format, tz=tz, columns=columns, source=str(path)
+    )
     if len(bad_lines):
         table, unparsable = _with_bad_lines(table, unparsable, bad_lines, header)
     report = validate_table(
@@ -109,12 +148,21 @@ def write_ohlcv_csv(bars: pd.DataFrame, path: str | Path) -> Path:
 
 def _read_text_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[str]]:
     """All cells as text; lines with the wrong number of fields are set aside by line number."""
-    lines = pd.Series(path.read_text(encoding="utf-8-sig").splitlines(), dtype="string")
+    lines = pd.Series(_text_of(path).splitlines(), dtype="string")
     if not len(lines) or not str(lines.iloc[0]).strip():
-        raise ValueError(
-            f"{path}: empty file; expected a header timestamp,open,high,low,close,volume."
+        raise DataError(
+            f"{path} line 1: empty file (rule: a header timestamp,open,high,low,close,volume "
+            "then one bar a line); got no header."
         )
-    header = [canonical_name(c) for c in str(lines.iloc[0]).split(",")]
+    first = str(lines.iloc[0])
+    header = [canonical_name(c) for c in first.split(",")]
+    if len(header) == 1:
+        others = [d for d in _OTHER_DELIMITERS if d in first]
+        hint = f"; the file looks {others[0]!r}-separated" if others else ""
+        raise DataError(
+            f"{path} line 1 (header): 1 field {first[:80]!r} (rule: comma-separated columns "
+            f"timestamp,open,high,low,close,volume){hint}."
+        )
     body = lines.iloc[1:]
     body = body[body.str.strip().str.len() > 0]
     numbers = body.index.to_numpy() + 1  # 1-based file line numbers
@@ -122,6 +170,25 @@ def _read_text_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
     text = "\n".join([str(lines.iloc[0]), *body[good].tolist()])
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     return frame, numbers[good], numbers[~good], header
+
+
+def _text_of(path: Path) -> str:
+    """The file as text; binary or non-UTF-8 content is a DataError naming the offset."""
+    data = path.read_bytes()
+    nul = data.find(b"\0", 0, _SNIFF_BYTES)
+    if nul >= 0:
+        raise DataError(
+            f"{path}: not a text CSV file (rule: UTF-8 text); got a NUL byte at offset {nul}, "
+            "binary data."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{path} line {line}: not UTF-8 text (rule: CSV files are UTF-8); got byte "
+            f"0x{data[exc.start]:02x} at offset {exc.start}."
+        ) from None
 
 
 def _with_bad_lines(

@@ -24,13 +24,13 @@ from alphafactory.data.csv_io import load_ohlcv_csv, write_ohlcv_csv
 from alphafactory.data.panel import OHLCV_COLUMNS
 from alphafactory.data.table import to_table
 from alphafactory.data.validation import apply_policy, validate_table
-from alphafactory.errors import AlphaFactoryError
+from alphafactory.errors import DataError
 
 ADJUSTMENT = "split_and_dividend (yfinance auto_adjust=True)"
 _INTRADAY = re.compile(r"^(\d+)(m|h)$")
 
 
-class DownloadError(AlphaFactoryError, RuntimeError):
+class DownloadError(DataError, RuntimeError):
     """No usable data came back for a symbol."""
 
 
@@ -47,10 +47,88 @@ def yahoo_ticker(symbol: str, asset_class: str) -> str:
     return sym
 
 
-def csv_path(symbol: str, asset_class: str, data_dir: str | Path = "data") -> Path:
-    """``<data_dir>/<asset_class>/<SYMBOL>.csv`` (characters outside ``[A-Z0-9._-]`` -> ``_``)."""
+def csv_path(
+    symbol: str, asset_class: str, data_dir: str | Path = "data", interval: str = "1d"
+) -> Path:
+    """``<data_dir>/<asset_class>/[<interval>/]<SYMBOL>.csv`` (the interval folder unless ``1d``).
+
+    Characters outside ``[A-Z0-9._-]`` become ``_``.
+    """
     name = re.sub(r"[^A-Z0-9._-]", "_", symbol.strip().upper())
-    return Path(data_dir) / check_asset_class(asset_class) / f"{name}.csv"
+    folder = Path(data_dir) / check_asset_class(asset_class)
+    if interval != "1d":
+        folder = folder / re.sub(r"[^A-Za-z0-9]", "_", interval)
+    return folder / f"{name}.csv"
+
+
+def asset_class_of(calendar: str | None) -> str:
+    """The asset class a calendar implies: ``24/7`` crypto, ``weekdays`` fx, else equities."""
+    return {"24/7": "crypto", "weekdays": "fx"}.get(calendar or "", "equities")
+
+
+def cached_download(
+    symbols: tuple[str, ...],
+    *,
+    start: str | pd.Timestamp | None,
+    end: str | None,
+    interval: str = "1d",
+    calendar: str | None = None,
+    data_dir: str | Path = "data",
+    on_error: str = "raise",
+) -> pd.DataFrame:
+    """Bars of several symbols from the download cache, downloading the ones not cached yet.
+
+    Returns
+    -------
+    DataFrame
+        A ``(timestamp, symbol)`` panel; a cached file is used as it is (``alphafactory data
+        update`` appends newer bars to it).
+    """
+    asset_class = asset_class_of(calendar)
+    frames = []
+    for symbol in symbols:
+        path = csv_path(symbol, asset_class, data_dir, interval)
+        if not path.is_file() and start is None:
+            raise DataError(
+                f"yfinance source {symbol}: nothing cached at {path} and no start date "
+                "(rule: a first download needs start, e.g. --start 2015-01-01 or start = ...)."
+            )
+        bars = download(
+            symbol, start, end, interval=interval, asset_class=asset_class,
+            data_dir=data_dir, on_error=on_error, calendar=calendar,
+        )  # fmt: skip
+        bars = bars.copy()
+        bars.index = pd.MultiIndex.from_arrays(
+            [bars.index, pd.Index([symbol.strip().upper()] * len(bars), dtype=object)],
+            names=["timestamp", "symbol"],
+        )
+        frames.append(bars)
+    panel = pd.concat(frames).sort_index(kind="stable")
+    panel.attrs = {"source": "yfinance", "adjustment": ADJUSTMENT, "interval": interval}
+    return panel
+
+
+def fetch(
+    symbol: str,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp | None = None,
+    interval: str = "1d",
+    asset_class: str = "equities",
+) -> pd.DataFrame:
+    """Download one symbol's bars from yfinance, normalized but not validated nor written."""
+    ticker = yahoo_ticker(symbol, asset_class)
+    import yfinance as yf
+
+    raw = yf.download(
+        ticker,
+        start=start,
+        end=end,
+        interval=interval,
+        auto_adjust=True,
+        progress=False,
+        threads=False,
+    )
+    return normalize_yfinance(raw, ticker, interval=interval, symbol=symbol, start=start, end=end)
 
 
 def download(
@@ -63,6 +141,7 @@ def download(
     *,
     refresh: bool = False,
     on_error: str = "raise",
+    calendar: str | None = None,
 ) -> pd.DataFrame:
     """Download (or reuse) bars of one symbol, validated, written to CSV.
 
@@ -82,35 +161,26 @@ def download(
         Download again even when the file exists (otherwise the file is reused as it is).
     on_error : str
         Validation policy, ``raise | drop | repair``.
+    calendar : str, optional
+        Validation calendar; the asset class's when None.
 
     Returns
     -------
     DataFrame
         Bars indexed by ``timestamp``; ``attrs`` holds the sidecar's metadata.
     """
-    path = csv_path(symbol, asset_class, data_dir)
+    path = csv_path(symbol, asset_class, data_dir, interval)
     sidecar = path.with_suffix(".json")
     if path.is_file() and not refresh:
-        bars = load_ohlcv_csv(path, on_error=on_error, asset_class=asset_class)
+        bars = load_ohlcv_csv(path, on_error=on_error, asset_class=asset_class, calendar=calendar)
         if sidecar.is_file():
             bars.attrs.update(json.loads(sidecar.read_text()))
         return bars
     ticker = yahoo_ticker(symbol, asset_class)
-    import yfinance as yf
-
-    raw = yf.download(
-        ticker,
-        start=start,
-        end=end,
-        interval=interval,
-        auto_adjust=True,
-        progress=False,
-        threads=False,
-    )
-    frame = normalize_yfinance(raw, ticker, interval=interval, symbol=symbol, start=start, end=end)
+    frame = fetch(symbol, start, end, interval=interval, asset_class=asset_class)
     table, unparsable = to_table(frame)
     report = validate_table(
-        table, unparsable, asset_class=asset_class, calendar=None, source=f"yfinance:{ticker}"
+        table, unparsable, asset_class=asset_class, calendar=calendar, source=f"yfinance:{ticker}"
     )
     bars, report = apply_policy(table, report, on_error)
     write_ohlcv_csv(bars, path)

@@ -127,10 +127,18 @@ def order_rules(table: pd.DataFrame) -> list[pd.DataFrame]:
 
 
 def calendar_rules(clean: pd.DataFrame, calendar: str) -> list[pd.DataFrame]:
-    """Missing sessions (errors) and bars on non-sessions (warnings), per symbol."""
+    """Missing sessions (errors) and bars on non-sessions (warnings), per symbol.
+
+    Intraday bars (a symbol whose most common spacing is under a day) are checked bar by bar
+    against :func:`alphafactory.data.calendars.bar_stamps` instead (see :func:`intraday_rules`).
+    """
     out = []
     for symbol, group in clean.groupby("symbol", sort=False):
         stamps = pd.DatetimeIndex(group["timestamp"])
+        step = intraday_step(stamps)
+        if step is not None:
+            out += intraday_rules(group, symbol, calendar, step)
+            continue
         dates = stamps.normalize()
         expected = calendars.sessions(calendar, dates.min(), dates.max())
         missing = expected.difference(dates.unique())
@@ -153,6 +161,62 @@ def calendar_rules(clean: pd.DataFrame, calendar: str) -> list[pd.DataFrame]:
         if off.any():
             details = [f"bar on a day that is not a {calendar} session"] * int(off.sum())
             out.append(issues_frame(group, off, "non_session", "warning", details))
+    return out
+
+
+def intraday_step(stamps: pd.DatetimeIndex) -> pd.Timedelta | None:
+    """The bar length of intraday stamps (most common spacing under a day), else None."""
+    diffs = np.diff(np.unique(stamps.asi8))
+    day = pd.Timedelta(days=1).value
+    within = diffs[(diffs > 0) & (diffs < day)]
+    if len(within) == 0 or len(within) * 2 < len(diffs):
+        return None
+    values, counts = np.unique(within, return_counts=True)
+    return pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
+
+
+def intraday_rules(
+    group: pd.DataFrame, symbol: str, calendar: str, step: pd.Timedelta
+) -> list[pd.DataFrame]:
+    """Intraday bars against the calendar's bar grid, between the symbol's first and last bar.
+
+    ``missing_session`` (error): a session of the calendar without any bar; ``missing_bar``
+    (error): a bar end of a session that has other bars; ``non_session`` (warning): a bar whose
+    end is not on the grid (outside the session, or not a multiple of the bar length from the
+    open; bars stamped with their start instead of their end show up here and as missing).
+    """
+    stamps = pd.DatetimeIndex(group["timestamp"])
+    first, last = stamps.min(), stamps.max()
+    days = calendars.session_dates(pd.DatetimeIndex([first, last]))
+    grid = calendars.bar_stamps(calendar, days[0], days[1], step)
+    grid = grid[(grid >= first) & (grid <= last)]
+    out = []
+    missing = grid.difference(stamps)
+    if len(missing):
+        dates = calendars.session_dates(missing)
+        held = set(calendars.session_dates(stamps).unique())
+        empty = ~dates.isin(list(held))
+        whole = dates[empty].unique()
+        label = f"{int(step / pd.Timedelta(minutes=1))}min" if step.seconds % 60 == 0 else step
+        rows = [
+            pd.DataFrame({"row": pd.NA, "timestamp": whole, "symbol": symbol,
+                          "rule": "missing_session", "severity": "error",
+                          "detail": f"no bar on a {calendar} session ({label} bars)",
+                          "fix": np.nan}),
+            pd.DataFrame({"row": pd.NA, "timestamp": missing[~empty], "symbol": symbol,
+                          "rule": "missing_bar", "severity": "error",
+                          "detail": f"no {label} bar ending here in a {calendar} session",
+                          "fix": np.nan}),
+        ]  # fmt: skip
+        out += [r for r in rows if len(r)]
+    covered = (stamps >= grid.min()) & (stamps <= grid.max()) if len(grid) else stamps == stamps
+    off = ~stamps.isin(grid) & covered
+    if off.any():
+        details = [
+            f"bar end {t.strftime('%H:%M')} UTC is not a {calendar} bar end ({step} bars)"
+            for t in stamps[off]
+        ]
+        out.append(issues_frame(group, off, "non_session", "warning", details))
     return out
 
 

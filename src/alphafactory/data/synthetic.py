@@ -10,7 +10,9 @@ standardized Student-t(5) shocks (volatility clustering, fat tails), scaled by a
 (calm / stressed: higher volatility, negative drift) whose spells have geometric lengths. Volume
 co-moves with conditional volatility and with the size of the bar's own shock. Intraday
 frequencies follow a 09:30-16:00 New York session (14:30-21:00 UTC, no DST) with a U-shape in
-volatility and volume; the gap ``g`` then happens only at the first bar of a session.
+volatility and volume; the gap ``g`` then happens only at the first bar of a session. With a
+``calendar`` (``"XNYS"``, any exchange_calendars code, ``"24/7"``, ``"weekdays"``) the bars
+follow that calendar's sessions instead: holidays, DST shifts of the UTC open, early closes.
 
 Planted alpha. With ``alpha_ic = rho != 0`` the cross-sectional deviation of ``x_{t+1}`` is
 rotated towards ``truth_t`` (:func:`alphafactory.data.planted.planted_alpha` of the bars up
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from alphafactory.data import calendars
 from alphafactory.data import planted as pa
 from alphafactory.data.panel import OHLCV_COLUMNS
 
@@ -93,6 +96,7 @@ def synthetic_market(
     exact_ic: bool = True,
     n_sectors: int = 10,
     start: str = "2010-01-04",
+    calendar: str | None = None,
 ) -> SyntheticMarket:
     """Generate a synthetic OHLCV panel (see the module docstring for the model).
 
@@ -116,6 +120,9 @@ def synthetic_market(
         Number of sectors (symbols are dealt to sectors round-robin, then shuffled).
     start : str
         First session date.
+    calendar : str, optional
+        Put the bars on this calendar's sessions (see :mod:`alphafactory.data.calendars`);
+        None keeps the fixed clock above (weekdays, 14:30-21:00 UTC).
 
     Returns
     -------
@@ -123,7 +130,12 @@ def synthetic_market(
     """
     _check_args(n_symbols, n_bars, alpha_ic, momentum_weight, n_sectors)
     rng = np.random.default_rng(seed)
-    timestamps, bar_var, vol_shape, gap_bar, session = _clock(n_bars, freq, start)
+    if calendar is None:
+        timestamps, bar_var, vol_shape, gap_bar, session = _clock(n_bars, freq, start)
+    else:
+        timestamps, bar_var, vol_shape, gap_bar, session = _calendar_clock(
+            n_bars, freq, start, calendar
+        )
     n_sessions = int(session[-1]) + 1
 
     symbols = pd.Index([f"S{i:0{len(str(n_symbols - 1))}d}" for i in range(n_symbols)])
@@ -193,6 +205,7 @@ def synthetic_market(
     bars["low"] = bars[["open", "low", "close"]].min(axis=1)
     bars.attrs.update(
         source=f"synthetic_market(seed={seed}, alpha_ic={alpha_ic}, freq={freq!r})",
+        calendar=calendar or "",
         adjustment="none (synthetic)",
         asset_class="equities",
     )
@@ -280,6 +293,56 @@ def _clock(
     gap_bar = np.tile((k == 0).astype(np.float64), n_sessions)[:n_bars]
     session = np.repeat(np.arange(n_sessions), per_session)[:n_bars]
     return timestamps, var_share, volume_shape, gap_bar, session
+
+
+def _calendar_clock(
+    n_bars: int, freq: str, start: str, calendar: str
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_clock` on a trading calendar's sessions (shapes scaled to each session's length)."""
+    step = _step(freq)
+    first = pd.Timestamp(start)
+    if step == pd.Timedelta(days=1):
+        span = pd.Timedelta(days=int(n_bars * 1.6) + 30)
+        days = calendars.sessions(calendar, first, first + span)[:n_bars]
+        _check_enough(days, n_bars, calendar)
+        ones = np.ones(n_bars)
+        return days, ones, ones, ones, np.arange(n_bars)
+    per_day = max(1, round(SESSION_MINUTES * pd.Timedelta(minutes=1) / step))
+    span = pd.Timedelta(days=int(n_bars / per_day * 1.6) + 30)
+    stamps = calendars.bar_stamps(calendar, first, first + span, step)[:n_bars]
+    _check_enough(stamps, n_bars, calendar)
+    dates = calendars.session_dates(stamps)
+    session = pd.factorize(dates)[0]
+    k = pd.Series(0, index=stamps).groupby(session).cumcount().to_numpy()
+    size = np.bincount(session)[session]
+    position = 2.0 * (k + 0.5) / size - 1.0
+    var_shape = 1.0 + 1.5 * position**2
+    vol_shape = 1.0 + 1.0 * position**2
+    var_share = var_shape / np.bincount(session, weights=var_shape)[session]
+    volume_shape = vol_shape / (np.bincount(session, weights=vol_shape) / np.bincount(session))[
+        session
+    ]
+    return stamps, var_share, volume_shape, (k == 0).astype(np.float64), session
+
+
+def _step(freq: str) -> pd.Timedelta:
+    try:
+        step = pd.Timedelta(freq)
+    except ValueError as exc:
+        raise ValueError(
+            f"freq must be '1D' or an intraday length like '5min'; got {freq!r}."
+        ) from exc
+    if not pd.Timedelta(0) < step <= pd.Timedelta(days=1):
+        raise ValueError(f"freq must be '1D' or an intraday length like '5min'; got {freq!r}.")
+    return step
+
+
+def _check_enough(stamps: pd.DatetimeIndex, n_bars: int, calendar: str) -> None:
+    if len(stamps) < n_bars:
+        raise ValueError(
+            f"calendar {calendar!r} has only {len(stamps)} bars from the start date on; "
+            f"n_bars={n_bars} asked for more (its sessions end in the calendar's last year)."
+        )
 
 
 def _regimes(rng: np.random.Generator, n_sessions: int) -> np.ndarray:

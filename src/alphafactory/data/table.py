@@ -3,16 +3,23 @@
 The table has one row per input row: ``row`` (its name in the report), ``timestamp`` (UTC ns,
 NaT when unparsable), ``symbol`` (``""`` for single-symbol data) and float64 OHLCV. Timestamps
 may be ISO-8601 strings, datetimes, or epoch seconds / milliseconds (told apart by magnitude:
-values above 1e11 are milliseconds). An ``adj_close`` column, when present, adjusts OHLC by
-``adj_close / close`` and volume by its inverse; ``table.attrs["adjustment"]`` records it.
+values above 1e11 are milliseconds), or text in an explicit ``date_format`` (strftime codes, e.g.
+``"%m/%d/%Y"``). Naive timestamps are in ``tz`` (UTC when None) and converted to UTC; date-only
+values (every stamp at midnight) are session dates and stay at UTC midnight whatever ``tz`` is.
+``columns`` renames raw columns (``{"Px Last": "close"}``) before the aliases apply. An
+``adj_close`` column, when present, adjusts OHLC by ``adj_close / close`` and volume by its
+inverse; ``table.attrs["adjustment"]`` records it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from alphafactory.data.panel import OHLCV_COLUMNS
+from alphafactory.errors import DataError
 
 ALIASES: dict[str, str] = {
     "date": "timestamp",
@@ -34,7 +41,13 @@ def canonical_name(name: object) -> str:
 
 
 def to_table(
-    frame: pd.DataFrame, rows: np.ndarray | None = None
+    frame: pd.DataFrame,
+    rows: np.ndarray | None = None,
+    *,
+    date_format: str | None = None,
+    tz: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    source: str = "<frame>",
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Return ``(table, unparsable)``: the flat table and, per field, a mask of unparsable cells.
 
@@ -45,22 +58,38 @@ def to_table(
         timestamp column.
     rows : array of int, optional
         Names of the rows in reports (e.g. file line numbers); default the positions 0..n-1.
+    date_format : str, optional
+        strftime format of text timestamps; ISO-8601 or epoch numbers when None.
+    tz : str, optional
+        Time zone of naive timestamps (an IANA name such as ``"America/New_York"``).
+    columns : mapping, optional
+        Raw column name -> contract name, applied first; every key must name a column.
+    source : str
+        The file the frame came from, named in errors.
+
+    Raises
+    ------
+    DataError
+        When a required column is missing or ``columns`` names a column that is not there.
     """
     if isinstance(frame.index, pd.DatetimeIndex) and frame.index.name is None:
         frame = frame.rename_axis("timestamp")
     flat = (
         frame.reset_index() if _index_has_timestamp(frame.index) else frame.reset_index(drop=True)
     )
-    flat.columns = [canonical_name(c) for c in flat.columns]
+    flat.columns = rename_columns(list(flat.columns), columns, source)
     missing = [c for c in ("timestamp", *OHLCV_COLUMNS) if c not in flat.columns]
     if missing:
-        raise ValueError(
-            "OHLCV data needs columns timestamp (or date), open, high, low, close, volume "
-            f"in any case; missing {missing}, got {list(frame.columns)}."
+        raise DataError(
+            f"{source} line 1 (header): missing {missing} (rule: needs columns timestamp "
+            "or date, open, high, low, close, volume in any case); got "
+            f"{[str(c) for c in frame.columns]}; map other names with columns old=new."
         )
     n = len(flat)
     unparsable: dict[str, np.ndarray] = {}
-    stamps, unparsable["timestamp"] = parse_timestamps(flat["timestamp"])
+    stamps, unparsable["timestamp"] = parse_timestamps(
+        flat["timestamp"], date_format=date_format, tz=tz
+    )
     table = pd.DataFrame(
         {
             "row": np.arange(n) if rows is None else np.asarray(rows),
@@ -83,15 +112,62 @@ def to_table(
     return table, unparsable
 
 
-def parse_timestamps(values: pd.Series) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """Parse ISO-8601 strings, datetimes or epoch s/ms to UTC ns; mask of unparsable cells."""
+def rename_columns(
+    names: list[object], columns: Mapping[str, str] | None, source: str = "<frame>"
+) -> list[str]:
+    """Apply a ``{raw: new}`` mapping (exact or canonical match), then :func:`canonical_name`."""
+    if not columns:
+        return [canonical_name(c) for c in names]
+    exact = {str(k): v for k, v in columns.items()}
+    by_canonical = {canonical_name(k): v for k, v in columns.items()}
+    out, used = [], set()
+    for name in names:
+        key = str(name)
+        if key in exact:
+            out.append(canonical_name(exact[key]))
+            used.add(canonical_name(key))
+        elif canonical_name(key) in by_canonical:
+            out.append(canonical_name(by_canonical[canonical_name(key)]))
+            used.add(canonical_name(key))
+        else:
+            out.append(canonical_name(key))
+    unused = sorted(k for k in columns if canonical_name(k) not in used)
+    if unused:
+        raise DataError(
+            f"{source} line 1 (header): column mapping names {unused}, which the data does not "
+            f"have (rule: every old name in columns old=new must exist); got "
+            f"{[str(n) for n in names]}."
+        )
+    return out
+
+
+def parse_timestamps(
+    values: pd.Series, *, date_format: str | None = None, tz: str | None = None
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Parse timestamps to UTC ns; return them and a mask of unparsable cells.
+
+    Parameters
+    ----------
+    values : Series
+        ISO-8601 strings, text in ``date_format``, datetimes, or epoch seconds / milliseconds.
+    date_format : str, optional
+        strftime format of the text (``"%m/%d/%Y"``); ISO-8601 when None.
+    tz : str, optional
+        Zone of naive values (UTC when None). Values at midnight everywhere are dates and stay
+        at UTC midnight. Local times that do not exist or are ambiguous (DST) are unparsable.
+    """
     if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
         index = pd.DatetimeIndex(values)
-        index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-        return index.as_unit("ns"), np.zeros(len(values), dtype=bool)
+        naive = index.tz is None
+        index = index.tz_convert("UTC") if not naive else _localize(index, tz)
+        return index.as_unit("ns"), index.isna() & ~pd.isna(values).to_numpy()
     text = values.astype(str).str.strip()
     blank = text.str.lower().isin(NA_TOKENS).to_numpy() | values.isna().to_numpy()
-    numeric = pd.to_numeric(text, errors="coerce")
+    numeric = (
+        pd.to_numeric(text, errors="coerce")
+        if date_format is None
+        else pd.Series(np.nan, index=values.index)
+    )
     is_epoch = numeric.notna().to_numpy()
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if is_epoch.any():
@@ -100,9 +176,35 @@ def parse_timestamps(values: pd.Series) -> tuple[pd.DatetimeIndex, np.ndarray]:
         parsed[is_epoch] = pd.to_datetime(epoch, unit=unit, utc=True, errors="coerce")
     rest = ~is_epoch & ~blank
     if rest.any():
-        parsed[rest] = pd.to_datetime(text[rest], format="ISO8601", utc=True, errors="coerce")
+        parsed[rest] = _parse_text(text[rest], date_format, tz)
     index = pd.DatetimeIndex(parsed).as_unit("ns")
     return index, (~blank & index.isna()) | blank
+
+
+def _parse_text(text: pd.Series, date_format: str | None, tz: str | None) -> pd.DatetimeIndex:
+    """Text stamps to UTC; naive ones are in ``tz`` (dates stay at UTC midnight)."""
+    fmt = date_format or "ISO8601"
+    if tz is None:
+        return pd.DatetimeIndex(pd.to_datetime(text, format=fmt, utc=True, errors="coerce"))
+    try:
+        local = pd.DatetimeIndex(pd.to_datetime(text, format=fmt, errors="coerce"))
+    except (ValueError, TypeError):  # mixed offsets: every value carries its own zone
+        return pd.DatetimeIndex(pd.to_datetime(text, format=fmt, utc=True, errors="coerce"))
+    return local.tz_convert("UTC") if local.tz is not None else _localize(local, tz)
+
+
+def _localize(index: pd.DatetimeIndex, tz: str | None) -> pd.DatetimeIndex:
+    """Naive stamps in ``tz`` to UTC; an all-midnight index (dates) is taken as UTC dates."""
+    valid = index[index.notna()]
+    if tz is None or (len(valid) and (valid == valid.normalize()).all()):
+        return index.tz_localize("UTC")
+    try:
+        local = index.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    except Exception as exc:  # zoneinfo raises its own KeyError subclass for an unknown zone
+        raise DataError(
+            f"unknown time zone {tz!r} (rule: an IANA name such as 'America/New_York')"
+        ) from exc
+    return local.tz_convert("UTC")
 
 
 def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

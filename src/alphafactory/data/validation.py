@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,7 @@ class DataValidationError(DataError):
     """Raised by the ``raise`` policy; carries the :class:`ValidationReport`."""
 
     def __init__(self, report: ValidationReport) -> None:
-        super().__init__(str(report))
+        super().__init__(report.one_line())
         self.report = report
 
 
@@ -70,12 +71,15 @@ class ValidationReport:
         Calendar the sessions were checked against.
     actions : DataFrame
         Columns ``row, timestamp, symbol, action, rule``; empty unless a policy was applied.
+    row_label : str
+        What ``row`` counts in a file: ``line`` (CSV) or ``row`` (Parquet, 1-based).
     """
 
     issues: pd.DataFrame
     source: str = "<frame>"
     n_rows: int = 0
     calendar: str = ""
+    row_label: str = "line"
     actions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_ACTION_COLUMNS))
 
     @property
@@ -113,17 +117,36 @@ class ValidationReport:
             + (f" (calendar {self.calendar})" if self.calendar else "")
         ]
         for rec in self.issues.head(limit).itertuples(index=False):
-            where = f"line {rec.row}" if self.source != "<frame>" else f"row {rec.row}"
-            where = "-" if pd.isna(rec.row) else where
-            stamp = "" if pd.isna(rec.timestamp) else pd.Timestamp(rec.timestamp).isoformat()
-            sym = f" {rec.symbol}" if rec.symbol else ""
-            lines.append(f"  {where} {stamp}{sym}: [{rec.severity}] {rec.rule}: {rec.detail}")
+            lines.append(f"  {self._where(rec)}: [{rec.severity}] {rec.rule}: {rec.detail}")
         if len(self.issues) > limit:
             lines.append(f"  ... and {len(self.issues) - limit} more")
         if len(self.actions):
             counts = self.actions["action"].value_counts()
             lines.append("  actions: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         return "\n".join(lines)
+
+    def one_line(self, limit: int = 3) -> str:
+        """The errors on one line: source, count, then the first ``limit`` (where, rule, got)."""
+        errors = self.errors
+        shown = "; ".join(
+            f"{self._where(rec)}: {rec.rule}: {rec.detail}"
+            for rec in errors.head(limit).itertuples(index=False)
+        )
+        more = f"; and {len(errors) - limit} more" if len(errors) > limit else ""
+        cal = f" (calendar {self.calendar})" if self.calendar else ""
+        return (
+            f"{self.source}: {len(errors)} validation error(s){cal}: {shown}{more} "
+            "(`alphafactory data validate` prints the full report)"
+        )
+
+    def _where(self, rec: Any) -> str:
+        row = rec.row
+        label = "row" if self.source == "<frame>" else self.row_label
+        where = "-" if pd.isna(row) else f"{label} {row}"
+        stamp = rec.timestamp
+        stamp = "" if pd.isna(stamp) else " " + pd.Timestamp(stamp).isoformat()
+        symbol = rec.symbol
+        return f"{where}{stamp}{' ' + symbol if symbol else ''}"
 
 
 def validate_ohlcv(
@@ -160,6 +183,7 @@ def validate_table(
     asset_class: str,
     calendar: str | None,
     source: str,
+    row_label: str = "line",
 ) -> ValidationReport:
     """Validate a table made by :func:`alphafactory.data.table.to_table`."""
     cal = calendars.calendar_name(asset_class, calendar)
@@ -171,7 +195,9 @@ def validate_table(
         parts += rules.calendar_rules(stamped, cal)
     if len(clean):
         parts += rules.jump_rules(clean)
-    return ValidationReport(issues=_concat(parts), source=source, n_rows=len(table), calendar=cal)
+    return ValidationReport(
+        issues=_concat(parts), source=source, n_rows=len(table), calendar=cal, row_label=row_label
+    )
 
 
 def apply_policy(

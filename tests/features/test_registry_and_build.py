@@ -12,7 +12,10 @@ def test_list_features_default_has_200_plus_unique_rows():
     table = list_features()
     assert len(table) >= 200
     assert table["name"].is_unique
-    assert list(table.columns) == ["name", "family", "params", "warmup", "description"]
+    assert len(table) == 252
+    assert list(table.columns) == [
+        "name", "family", "params", "warmup", "convergence", "description"
+    ]
     assert set(table["family"]) >= {"returns", "trend", "momentum", "volume", "volatility",
                                     "microstructure", "cross_section"}
     assert (table["description"].str.len() > 10).all()

@@ -109,6 +109,10 @@ class FeatureDef:
     warmup : int
         Bars of history before the first defined value (the value at row ``warmup`` of a clean
         series is the first finite one).
+    convergence : int
+        Further bars a recursive feature (EMA-like smoothing) needs before the state it started
+        from no longer shows (see :mod:`alphafactory.features.convergence`); 0 for a feature of
+        a finite window, which at ``t`` depends on bars ``t - warmup .. t`` only.
     description : str
     compute : callable
         ``compute(ctx) -> ndarray [T, N]`` using rows ``<= t`` for row ``t``.
@@ -120,6 +124,12 @@ class FeatureDef:
     warmup: int
     description: str
     compute: Callable[[FeatureContext], np.ndarray] = field(repr=False, compare=False)
+    convergence: int = 0
+
+    @property
+    def history(self) -> int:
+        """Bars before ``t`` that the value at ``t`` depends on: ``warmup + convergence``."""
+        return self.warmup + self.convergence
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -196,18 +206,20 @@ def resolve_spec(spec: str | FeatureSpec | Sequence[str]) -> list[FeatureDef]:
 
 
 def list_features(spec: str | FeatureSpec | Sequence[str] = "default") -> pd.DataFrame:
-    """One row per output column: ``name, family, params, warmup, description``."""
+    """One row per output column: ``name, family, params, warmup, convergence, description``."""
+    columns = ["name", "family", "params", "warmup", "convergence", "description"]
     rows = [
         {
             "name": d.name,
             "family": d.family,
             "params": dict(d.params),
             "warmup": d.warmup,
+            "convergence": d.convergence,
             "description": d.description,
         }
         for d in resolve_spec(spec)
     ]
-    return pd.DataFrame(rows, columns=["name", "family", "params", "warmup", "description"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def talib_lookback(func: str, **params: Any) -> int:

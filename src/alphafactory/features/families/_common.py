@@ -38,9 +38,19 @@ class Builder:
         self._names: set[str] = set()
 
     def add(
-        self, name: str, warmup: int, description: str, compute: Compute, **params: Any
+        self,
+        name: str,
+        warmup: int,
+        description: str,
+        compute: Compute,
+        *,
+        convergence: int = 0,
+        **params: Any,
     ) -> None:
-        """Register one output column (a name already added is skipped)."""
+        """Register one output column (a name already added is skipped).
+
+        ``convergence`` is the recursive-smoothing allowance (see ``FeatureDef``).
+        """
         if name in self._names:
             return
         self._names.add(name)
@@ -52,5 +62,6 @@ class Builder:
                 warmup=int(warmup),
                 description=description,
                 compute=compute,
+                convergence=int(convergence),
             )
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from alphafactory.features.convergence import talib_convergence
 from alphafactory.features.families._common import Builder, div
 from alphafactory.features.registry import FeatureContext, FeatureDef, talib_lookback
 
@@ -48,6 +49,7 @@ def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:
     for n in (w for w in windows if w >= 2):
         bb_warm = talib_lookback("BBANDS", timeperiod=n)
         kc_warm = max(talib_lookback("EMA", timeperiod=n), talib_lookback("ATR", timeperiod=n))
+        kc_conv = max(talib_convergence(f, timeperiod=n) for f in ("EMA", "ATR"))
         b.add(f"bb_pctb_{n}", bb_warm,
               f"Bollinger %b: (C - lower) / (upper - lower), BBANDS({n}, {BB_K}).",
               lambda ctx, n=n: _bb_pctb(ctx, n), n=n, k=BB_K)
@@ -56,10 +58,11 @@ def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:
         b.add(f"kc_pos_{n}", kc_warm,
               f"Keltner position: (C - EMA({n})) / ({KC_K} ATR({n})); +-1 at the bands.",
               lambda ctx, n=n: div(ctx.fields["close"] - _keltner(ctx, n)[0],
-                                   KC_K * _keltner(ctx, n)[1]), n=n, k=KC_K)
+                                   KC_K * _keltner(ctx, n)[1]), n=n, k=KC_K,
+              convergence=kc_conv)
         b.add(f"kc_width_{n}", kc_warm, f"Keltner width: 2 {KC_K} ATR({n}) / EMA({n}).",
               lambda ctx, n=n: div(2 * KC_K * _keltner(ctx, n)[1], _keltner(ctx, n)[0]),
-              n=n, k=KC_K)
+              n=n, k=KC_K, convergence=kc_conv)
         b.add(f"dc_pos_{n}", n - 1,
               f"Donchian position: (C - min low) / (max high - min low) - 0.5 over {n} bars.",
               lambda ctx, n=n: _dc_pos(ctx, n), n=n)

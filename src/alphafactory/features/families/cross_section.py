@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from alphafactory.features import cross_section as xs
+from alphafactory.features.convergence import talib_convergence
 from alphafactory.features.families._common import Builder, div, log
 from alphafactory.features.microstructure import amihud
 from alphafactory.features.registry import FeatureContext, FeatureDef
@@ -76,7 +77,8 @@ def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:
     b.add("cs_rank_amihud_20", 20, "Cross-sectional rank of 20-bar Amihud illiquidity.",
           lambda ctx: xs.cs_rank(_amihud(ctx)), n=20)
     b.add("cs_rank_rsi_14", 14, "Cross-sectional rank of RSI(14).",
-          lambda ctx: xs.cs_rank(ctx.talib("RSI", timeperiod=14)[0]), n=14)
+          lambda ctx: xs.cs_rank(ctx.talib("RSI", timeperiod=14)[0]), n=14,
+          convergence=talib_convergence("RSI", timeperiod=14))
     b.add("idio_vol_60", 60, "Residual volatility after the market over 60 bars.",
           lambda ctx: _idio_vol(ctx, 60), n=60)
     b.add("resid_ret_20", BETA_WINDOW, "20-bar log return minus beta_60 times the market's.",

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from alphafactory.features.convergence import talib_convergence
 from alphafactory.features.families._common import Builder, div, ratio_minus_one
 from alphafactory.features.registry import FeatureContext, FeatureDef, talib_lookback
 
@@ -52,14 +53,16 @@ def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:
             params = {"timeperiod": n}
             b.add(f"{name}_{n}", talib_lookback(func, **params), f"{desc} (TA-Lib {func}, {n}).",
                   lambda ctx, f=func, i=inputs, o=out, s=scale, c=offset, p=params:
-                  _scaled(ctx, f, i, o, s, c, p), n=n)
+                  _scaled(ctx, f, i, o, s, c, p), n=n,
+                  convergence=talib_convergence(func, **params))
     for tag, (fast, slow, sig) in (("", (12, 26, 9)), ("_fast", (5, 35, 5))):
         params = {"fastperiod": fast, "slowperiod": slow, "signalperiod": sig}
         warm = talib_lookback("MACD", **params)
         for out, part in enumerate(("macd", "signal", "hist")):
             b.add(f"macd{tag}_{part}", warm,
                   f"MACD({fast}, {slow}, {sig}) {part} line / C_t (TA-Lib MACD).",
-                  lambda ctx, o=out, p=params: _per_close(ctx, "MACD", o, p), **params)
+                  lambda ctx, o=out, p=params: _per_close(ctx, "MACD", o, p),
+                  convergence=talib_convergence("MACD", **params), **params)
     singles: tuple[tuple[str, str, tuple[str, ...], int, float, float, dict, str], ...] = (
         ("ppo_12_26", "PPO", ("close",), 0, 0.01, 0.0,
          {"fastperiod": 12, "slowperiod": 26, "matype": 1}, "Percentage price oscillator / 100"),
@@ -85,8 +88,10 @@ def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:
     for name, func, inputs, out, scale, offset, params, desc in singles:
         b.add(name, talib_lookback(func, **params), f"{desc} (TA-Lib {func}).",
               lambda ctx, f=func, i=inputs, o=out, s=scale, c=offset, p=params:
-              _scaled(ctx, f, i, o, s, c, p), **params)
+              _scaled(ctx, f, i, o, s, c, p),
+              convergence=talib_convergence(func, **params), **params)
     sar = {"acceleration": 0.02, "maximum": 0.2}
     b.add("sar_dist", talib_lookback("SAR", **sar), "C_t / parabolic SAR(0.02, 0.2) - 1.",
-          lambda ctx: ratio_minus_one(ctx.fields["close"], ctx.talib("SAR", HL, **sar)[0]), **sar)
+          lambda ctx: ratio_minus_one(ctx.fields["close"], ctx.talib("SAR", HL, **sar)[0]),
+          convergence=talib_convergence("SAR", **sar), **sar)
     return b.defs

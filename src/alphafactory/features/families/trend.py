@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from alphafactory.features.convergence import talib_convergence
 from alphafactory.features.families._common import Builder, div, ratio_minus_one
 from alphafactory.features.registry import FeatureContext, FeatureDef, talib_lookback
 from alphafactory.features.rolling import shift
@@ -49,13 +50,15 @@ def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:
         for n in windows:
             b.add(f"{func.lower()}_ratio_{n}", talib_lookback(func, timeperiod=n),
                   f"C_t / {_MA_NAMES[func]} moving average({n}) - 1 (TA-Lib {func}).",
-                  lambda ctx, func=func, n=n: _ma_ratio(ctx, func, n), n=n)
+                  lambda ctx, func=func, n=n: _ma_ratio(ctx, func, n), n=n,
+                  convergence=talib_convergence(func, timeperiod=n))
     short = [n for n in windows if 2 <= n <= SHORT_MAX]
     for func in ("WMA", "DEMA", "TEMA", "KAMA"):
         for n in short:
             b.add(f"{func.lower()}_ratio_{n}", talib_lookback(func, timeperiod=n),
                   f"C_t / {_MA_NAMES[func]} moving average({n}) - 1 (TA-Lib {func}).",
-                  lambda ctx, func=func, n=n: _ma_ratio(ctx, func, n), n=n)
+                  lambda ctx, func=func, n=n: _ma_ratio(ctx, func, n), n=n,
+                  convergence=talib_convergence(func, timeperiod=n))
     for n in short:
         b.add(f"linreg_slope_{n}", talib_lookback("LINEARREG_SLOPE", timeperiod=n),
               f"Slope of the least-squares line through the last {n} closes, per bar, / C_t.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from alphafactory.features import volatility as vol
+from alphafactory.features.convergence import talib_convergence
 from alphafactory.features.families._common import Builder, div, log
 from alphafactory.features.registry import FeatureContext, FeatureDef, talib_lookback
 from alphafactory.features.rolling import rolling_mean, rolling_moments, shift
@@ -48,9 +49,11 @@ def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:
               lambda ctx, n=n: vol.yang_zhang(*_ohlc(ctx), n), n=n)
         b.add(f"natr_{n}", talib_lookback("NATR", timeperiod=n),
               f"Normalized ATR({n}) / 100 = ATR / C (TA-Lib NATR).",
-              lambda ctx, n=n: ctx.talib("NATR", OHLC[1:], timeperiod=n)[0] / 100.0, n=n)
+              lambda ctx, n=n: ctx.talib("NATR", OHLC[1:], timeperiod=n)[0] / 100.0, n=n,
+              convergence=talib_convergence("NATR", timeperiod=n))
     b.add("atr_14", talib_lookback("ATR", timeperiod=14), "Average true range(14), price units.",
-          lambda ctx: ctx.talib("ATR", OHLC[1:], timeperiod=14)[0], n=14)
+          lambda ctx: ctx.talib("ATR", OHLC[1:], timeperiod=14)[0], n=14,
+          convergence=talib_convergence("ATR", timeperiod=14))
     b.add("trange_rel", 1, "True range / C_t (TA-Lib TRANGE).",
           lambda ctx: div(ctx.talib("TRANGE", OHLC[1:])[0], ctx.fields["close"]))
     b.add("hl_range", 0, "ln(H_t / L_t).",

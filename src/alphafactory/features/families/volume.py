@@ -1,10 +1,16 @@
-"""Volume: OBV and A/D (TA-Lib) and their slopes, Chaikin oscillator, MFI, distance to rolling
-VWAP, log-volume z-score and relative volume, force index, price-volume correlation."""
+"""Volume: OBV and A/D (TA-Lib) as z-scores over a window and their slopes, Chaikin oscillator,
+MFI, distance to rolling VWAP, log-volume z-score and relative volume, force index,
+price-volume correlation.
+
+OBV and A/D are running sums from a symbol's first bar, so their level depends on where the
+history starts; only shift-invariant forms are features (a change over ``n`` bars, a z-score
+against the line's own last ``n`` values), which depend on the last ``n`` bars alone."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from alphafactory.features.convergence import ema_convergence, talib_convergence
 from alphafactory.features.families._common import Builder, div, log, ratio_minus_one
 from alphafactory.features.registry import FeatureContext, FeatureDef, talib_lookback
 from alphafactory.features.rolling import (
@@ -19,6 +25,7 @@ from alphafactory.features.talib_panel import apply_talib
 FAMILY = "volume"
 WINDOWS: tuple[int, ...] = (5, 10, 20, 60)
 HLCV = ("high", "low", "close", "volume")
+LINE_Z_WINDOW = 20  # bars of the OBV and A/D z-scores
 
 
 def _logv(ctx: FeatureContext) -> np.ndarray:
@@ -40,6 +47,12 @@ def _volume_z(ctx: FeatureContext, n: int) -> np.ndarray:
 def _flow_slope(ctx: FeatureContext, func: str, inputs: tuple[str, ...], n: int) -> np.ndarray:
     line = ctx.talib(func, inputs)[0]
     return div(line - shift(line, n), rolling_sum(ctx.fields["volume"], n))
+
+
+def _line_z(ctx: FeatureContext, func: str, inputs: tuple[str, ...], n: int) -> np.ndarray:
+    """z-score of a cumulative flow line against its own last ``n`` values (shift-invariant)."""
+    line = ctx.talib(func, inputs)[0]
+    return div(line - rolling_mean(line, n), rolling_std(line, n))
 
 
 def _force(ctx: FeatureContext, n: int) -> np.ndarray:
@@ -68,19 +81,24 @@ def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:
               lambda ctx, n=n: _flow_slope(ctx, "AD", HLCV, n), n=n)
         b.add(f"pv_corr_{n}", n, f"Correlation of log return and log volume over {n} bars.",
               lambda ctx, n=n: rolling_corr(ctx.logret, _logv(ctx), n), n=n)
-    b.add("obv", 0, "On-balance volume (TA-Lib OBV), cumulative from the symbol's first bar.",
-          lambda ctx: ctx.talib("OBV", ("close", "volume"))[0])
-    b.add("ad", 0, "Chaikin accumulation/distribution line (TA-Lib AD), cumulative.",
-          lambda ctx: ctx.talib("AD", HLCV)[0])
+    z = LINE_Z_WINDOW
+    b.add("obv", z - 1,
+          f"On-balance volume (TA-Lib OBV) as a z-score against its last {z} values.",
+          lambda ctx: _line_z(ctx, "OBV", ("close", "volume"), z), n=z)
+    b.add("ad", z - 1,
+          f"Chaikin A/D line (TA-Lib AD) as a z-score against its last {z} values.",
+          lambda ctx: _line_z(ctx, "AD", HLCV, z), n=z)
     adosc = {"fastperiod": 3, "slowperiod": 10}
     b.add("adosc_3_10", max(talib_lookback("ADOSC", **adosc), 9),
           "Chaikin oscillator ADOSC(3, 10) / mean volume of 10 bars.",
           lambda ctx: div(ctx.talib("ADOSC", HLCV, **adosc)[0],
-                          rolling_mean(ctx.fields["volume"], 10)), **adosc)
+                          rolling_mean(ctx.fields["volume"], 10)),
+          convergence=talib_convergence("ADOSC", **adosc), **adosc)
     for n in (2, 13):
         b.add(f"force_index_{n}", n,
               f"Force index: EMA({n}) of (C_t - C_t-1) V_t / EMA({n}) of C_t-1 V_t.",
-              lambda ctx, n=n: _force(ctx, n), n=n)
+              lambda ctx, n=n: _force(ctx, n), n=n,
+              convergence=ema_convergence(2.0 / (n + 1.0)))
     b.add("dollar_volume_20", 19, "ln(mean of C_t V_t over 20 bars).",
           lambda ctx: log(rolling_mean(ctx.fields["close"] * ctx.fields["volume"], 20)), n=20)
     return b.defs

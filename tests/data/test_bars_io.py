@@ -113,10 +113,10 @@ def test_csv_parquet_csv_round_trip_is_exact(tmp_path, sample):
 
 
 def test_csv_round_trip_panel_intraday_exact(tmp_path):
-    bars = synthetic_market(n_symbols=3, n_bars=40, freq="15min", seed=9).bars
+    bars = synthetic_market(n_symbols=3, n_bars=40, freq="15min", seed=9, calendar="XNYS").bars
     path = write_ohlcv_csv(bars, tmp_path / "p.csv")
     assert path.read_text().splitlines()[1].startswith("2010-01-04T14:45:00Z,S0,")
-    loaded = load_ohlcv_csv(path, asset_class="fx")
+    loaded = load_ohlcv_csv(path)
     pd.testing.assert_frame_equal(loaded, bars, check_freq=False)
     write_parquet(loaded, tmp_path / "p.parquet")
     again = write_ohlcv_csv(read_parquet(tmp_path / "p.parquet"), tmp_path / "q.csv")

@@ -146,7 +146,8 @@ class ValidationReport:
         stamp = rec.timestamp
         stamp = "" if pd.isna(stamp) else " " + pd.Timestamp(stamp).isoformat()
         symbol = rec.symbol
-        return f"{where}{stamp}{' ' + symbol if symbol else ''}"
+        text = f"{where}{stamp}{' ' + symbol if symbol else ''}"
+        return text.removeprefix("- ") if pd.isna(row) and stamp else text
 
 
 def validate_ohlcv(

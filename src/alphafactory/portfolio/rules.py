@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from alphafactory.errors import ConfigError
+from alphafactory.portfolio.entries import weights_from_thresholds
 from alphafactory.signals import (
     quantile_long_short,
     rebalance_every,
@@ -41,13 +42,23 @@ def _threshold(scores: pd.DataFrame, universe: Any, *, threshold: float = 0.0,
     return threshold_long_flat(scores, enter=threshold, universe=universe)
 
 
+def _hysteresis(scores: pd.DataFrame, universe: Any, *, enter: float = 1.0,
+                exit: float | None = None, long_only: bool = False, size: float | str = "equal",
+                **_: Any) -> pd.DataFrame:
+    if universe is not None:
+        mask = universe.reindex(index=scores.index, columns=scores.columns).fillna(False)
+        scores = scores.where(mask.to_numpy(dtype=bool))
+    return weights_from_thresholds(scores, enter=enter, exit=exit, long_only=long_only, size=size)
+
+
 RULES: dict[str, Callable[..., pd.DataFrame]] = {
     "topk": _topk,
     "quantile": _quantile,
     "proportional": _proportional,
     "threshold": _threshold,
+    "hysteresis": _hysteresis,
 }
-_PARAMS = {"k", "long_only", "quantiles", "max_weight", "threshold"}
+_PARAMS = {"k", "long_only", "quantiles", "max_weight", "threshold", "enter", "exit", "size"}
 
 
 def weights_from_scores(
@@ -64,18 +75,21 @@ def weights_from_scores(
     ----------
     scores : DataFrame
         ``T x N`` scores; NaN where a symbol has none.
-    rule : {"topk", "quantile", "proportional", "threshold"}
+    rule : {"topk", "quantile", "proportional", "threshold", "hysteresis"}
         ``topk``: equal weights on the ``k`` best (and ``k`` worst short unless ``long_only``);
         ``quantile``: long the top quantile, short the bottom; ``proportional``: weights
         proportional to demeaned scores, capped at ``max_weight``; ``threshold``: long-flat when
-        the score exceeds ``threshold``.
+        the score exceeds ``threshold``; ``hysteresis``: long above ``enter`` until below
+        ``exit``, short below ``-enter`` until above ``-exit`` unless ``long_only``, each
+        position ``size`` or equal weights (see
+        :func:`~alphafactory.portfolio.weights_from_thresholds`).
     universe : DataFrame of bool, optional
         Tradable cells.
     rebalance : int or str
         Every N bars, or a pandas period such as ``"W"``.
     **params
         The rule's parameters (``k``, ``long_only``, ``quantiles``, ``max_weight``,
-        ``threshold``); unknown names raise.
+        ``threshold``, ``enter``, ``exit``, ``size``); unknown names raise.
 
     Raises
     ------

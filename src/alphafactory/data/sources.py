@@ -164,6 +164,27 @@ class BarsSource:
         bars.attrs.update({"bars_source": self.to_config(), "validation": validation})
         return bars
 
+    def validate(self) -> list[Any]:
+        """Validation reports of the source without applying a policy (one per file).
+
+        Files and folders are checked file by file, rows named by file line; other sources
+        are loaded and their bars checked. Returns a list of
+        :class:`alphafactory.data.validation.ValidationReport`.
+        """
+        from alphafactory.data.files import bar_files, read_table
+        from alphafactory.data.validation import validate_ohlcv
+
+        if self.kind == "path":
+            path = Path(self.spec).expanduser()
+            if not path.exists():
+                raise SourceNotFoundError(
+                    f"bars source {self.spec!r}: no file or folder at {path}."
+                )
+            paths = bar_files(path) if path.is_dir() else [path]
+            return [read_table(p, self.read_options())[1] for p in paths]
+        bars = self.load()
+        return [validate_ohlcv(bars, calendar=self.calendar, source=self.spec)]
+
     def to_config(self) -> dict[str, Any]:
         """The TOML ``[data]`` section of this source (no None values; defaults left out)."""
         out: dict[str, Any] = {}

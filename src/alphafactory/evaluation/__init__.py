@@ -3,7 +3,18 @@
 Pure functions of pandas/numpy inputs, each documenting its formula.
 """
 
+from alphafactory.evaluation.benchmark import (
+    BenchmarkStats,
+    aligned_returns,
+    alpha,
+    benchmark_stats,
+    beta,
+    information_ratio,
+    tracking_error,
+)
 from alphafactory.evaluation.bootstrap import BootstrapCI, block_bootstrap_ci
+from alphafactory.evaluation.calendar_returns import monthly_returns, yearly_returns
+from alphafactory.evaluation.drawdowns import DRAWDOWN_COLUMNS, drawdown_table
 from alphafactory.evaluation.ic import ICSummary, ic_summary, icir, information_coefficient
 from alphafactory.evaluation.pbo import PBOResult, probability_of_backtest_overfitting
 from alphafactory.evaluation.performance import (
@@ -18,6 +29,7 @@ from alphafactory.evaluation.performance import (
     sortino_ratio,
 )
 from alphafactory.evaluation.periods import infer_periods_per_year
+from alphafactory.evaluation.rolling import rolling_sharpe
 from alphafactory.evaluation.sharpe_inference import (
     deflated_sharpe_ratio,
     expected_max_sharpe,
@@ -34,17 +46,24 @@ from alphafactory.evaluation.summary import summary
 from alphafactory.evaluation.turnover import turnover
 
 __all__ = [
+    "DRAWDOWN_COLUMNS",
+    "BenchmarkStats",
     "BootstrapCI",
     "Drawdown",
     "ICSummary",
     "PBOResult",
+    "aligned_returns",
+    "alpha",
     "annual_volatility",
+    "benchmark_stats",
+    "beta",
     "block_bootstrap_ci",
     "cagr",
     "calmar_ratio",
     "deflated_sharpe_ratio",
     "directional_accuracy",
     "drawdown_series",
+    "drawdown_table",
     "expected_max_sharpe",
     "forward_compounded",
     "hit_rate",
@@ -53,13 +72,18 @@ __all__ = [
     "icir",
     "infer_periods_per_year",
     "information_coefficient",
+    "information_ratio",
     "max_drawdown",
+    "monthly_returns",
     "probabilistic_sharpe_ratio",
     "probability_of_backtest_overfitting",
     "psr_from_moments",
     "quantile_returns",
+    "rolling_sharpe",
     "sharpe_ratio",
     "sortino_ratio",
     "summary",
+    "tracking_error",
     "turnover",
+    "yearly_returns",
 ]

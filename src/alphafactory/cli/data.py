@@ -1,13 +1,17 @@
-"""`alphafactory data ...` commands: download, validate, samples."""
+"""`alphafactory data ...` commands: download, validate, update, samples."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from alphafactory.cli._bars import add_bars_arguments, bars_source_from_args
 
 _EPILOG = """examples:
   alphafactory data download --asset-class equities --symbol AAPL --start 2015-01-01
   alphafactory data validate data/equities/AAPL.csv
+  alphafactory data validate my_csvs/ --date-format %m/%d/%Y
+  alphafactory data update my_csvs/ --from new_bars/ --date-format %m/%d/%Y
+  alphafactory data update yfinance:AAPL,MSFT
   alphafactory data samples
 """
 
@@ -44,16 +48,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     val = sub.add_parser(
         "validate",
-        help="check a CSV or Parquet file; exit 1 on errors",
-        epilog="example:\n  alphafactory data validate data/equities/AAPL.csv",
+        help="check a bars source (a file, a folder of per-symbol files, any SPEC); exit 1 on "
+        "errors",
+        epilog=(
+            "examples:\n  alphafactory data validate data/equities/AAPL.csv\n"
+            "  alphafactory data validate my_csvs/ --date-format %m/%d/%Y --calendar XNYS"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    val.add_argument("path", type=Path, help="OHLCV .csv or .parquet file")
-    val.add_argument("--asset-class", default="equities", choices=["equities", "crypto", "fx"])
-    val.add_argument("--calendar", default=None, help="24/7, weekdays or an exchange code")
+    add_bars_arguments(val, positional=True)
+    val.add_argument("--asset-class", default="equities", choices=["equities", "crypto", "fx"],
+                     help="picks the calendar when --calendar is not given")  # fmt: skip
     val.add_argument("--strict", action="store_true", help="also exit 1 on warnings")
     val.add_argument("--limit", type=int, default=40, help="issues printed at most (40)")
     val.set_defaults(func=_validate)
+
+    upd = sub.add_parser(
+        "update",
+        help="append new bars to a source's files: dedupe, revalidate, report",
+        epilog=(
+            "examples:\n  alphafactory data update yfinance:AAPL,MSFT\n"
+            "  alphafactory data update my_csvs/ --from new_bars/ --date-format %m/%d/%Y\n\n"
+            "New rows breaking a row rule are rejected and listed; a new bar with the key of a "
+            "stored one\nreplaces it when its values differ; when the merged bars have a new "
+            "validation error\nnothing is written. Files keep their header, date format and "
+            "zone; each is written\nto a temporary file first and renamed over the old one."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_bars_arguments(upd, positional=True)
+    upd.add_argument("--from", dest="new", default=None, metavar="SPEC",
+                     help="the new bars: a file, a folder of per-symbol files or any SPEC "
+                          "(default: download them, for yfinance sources)")  # fmt: skip
+    upd.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    upd.set_defaults(func=_update)
 
     samples = sub.add_parser(
         "samples",
@@ -89,27 +117,29 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from alphafactory.cli import CLIError
-    from alphafactory.data.parquet_io import read_parquet
-    from alphafactory.data.validation import validate_ohlcv
+    from alphafactory.data.calendars import calendar_name
 
-    path: Path = args.path
-    if not path.is_file():
-        raise CLIError(f"no file at {path}")
-    if path.suffix.lower() == ".parquet":
-        report = validate_ohlcv(
-            read_parquet(path),
-            asset_class=args.asset_class,
-            calendar=args.calendar,
-            source=str(path),
-        )
-    else:
-        from alphafactory.data.csv_io import validate_csv
-
-        report = validate_csv(path, asset_class=args.asset_class, calendar=args.calendar)
-    print(report.format(limit=args.limit))
-    failed = not report.ok or (args.strict and len(report.issues) > 0)
+    if args.calendar is None:
+        args.calendar = calendar_name(args.asset_class)
+    source = bars_source_from_args(args)
+    assert source is not None
+    failed = False
+    for report in source.validate():
+        print(report.format(limit=args.limit))
+        failed |= not report.ok or (args.strict and len(report.issues) > 0)
     return 1 if failed else 0
+
+
+def _update(args: argparse.Namespace) -> int:
+    from alphafactory.data.store import update_bars
+
+    source = bars_source_from_args(args)
+    assert source is not None
+    report = update_bars(source, args.new, dry_run=args.dry_run)
+    print(report.format())
+    for path in report.files:
+        print(f"{'would write' if report.dry_run else 'wrote'} {path}")
+    return 0
 
 
 def _samples(args: argparse.Namespace) -> int:

@@ -250,10 +250,9 @@ def _new_rows(
                                     calendar=src.calendar, source=new_src.spec)  # fmt: skip
             tables.append((table, report, "asset"))
         else:
-            options = BarsSource.from_config({**src.to_config(), "spec": new_src.spec})
-            path = Path(new_src.spec)
+            path = Path(new_src.spec).expanduser()
             for file in fs.bar_files(path) if path.is_dir() else [path]:
-                table, report = fs.read_table(file, options.read_options())
+                table, report = fs.read_table(file, src.read_options())
                 tables.append((table, report, file.stem))
     frames, rejected = [], []
     for table, report, name in tables:

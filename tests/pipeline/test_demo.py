@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pandas as pd
 import pytest
 
 from alphafactory.cli import main
-from alphafactory.pipeline import DatasetSettings, DemoConfig, rerun, run_demo
+from alphafactory.pipeline import demo_config, demo_text, parse_workflow, rerun, run_demo
 from alphafactory.pipeline.strategies import rank_average
 from alphafactory.runs import Run
 from alphafactory.signals import load_signals
 from alphafactory.signals.io import sidecar_path
-from alphafactory.training.experiment import WalkForwardSettings
 
-TINY = DemoConfig(
-    seed=1,
-    models=("lstm", "tcn"),
-    preset="ci",
-    datasets={
-        "synthetic": DatasetSettings(
-            source="synthetic",
-            n_symbols=8,
-            n_bars=330,
-            alpha_ic=0.1,
-            walk_forward=WalkForwardSettings(train=120, val=40, test=60, lookback=10),
-        )
-    },
+# The bundled demo, shrunk: one small synthetic dataset, two models, the CI preset.
+TINY = parse_workflow(
+    {
+        **demo_config(seed=1).to_mapping(),
+        "data": [{"name": "synthetic", "spec": "synthetic:n_symbols=8,n_bars=330,alpha_ic=0.1,"
+                  "seed=1", "walk_forward": {"train": 120, "val": 40, "test": 60,
+                                             "lookback": 10}}],
+        "models": {"names": ["lstm", "tcn"], "preset": "ci"},
+    }
 )
 
 
@@ -113,15 +107,22 @@ def test_rerun_changed_config_reports_differences(tiny_run, tmp_path):
 
 def test_demo_config_round_trip_and_unknown_key_raises():
     doc = TINY.to_mapping()
-    assert DemoConfig.from_mapping(doc) == TINY
+    assert parse_workflow(doc) == TINY
     with pytest.raises(ValueError, match="Unknown key"):
-        DemoConfig.from_mapping({**doc, "modles": ["lstm"]})
+        parse_workflow({**doc, "modles": ["lstm"]})
     bad = dict(doc)
-    bad["portfolio"] = {"quantiles": 5, "eta_": 1.0}
+    bad["portfolio"] = {"rule": "quantile", "eta_": 1.0}
     with pytest.raises(ValueError, match=r"\[portfolio\]"):
-        DemoConfig.from_mapping(bad)
-    with pytest.raises(ValueError, match="source"):
-        dataclasses.replace(TINY.datasets["synthetic"], source="nope")
+        parse_workflow(bad)
+
+
+def test_demo_is_the_bundled_workflow_file_and_print_config_shows_it(capsys):
+    config = demo_config()
+    assert config.job == "demo" and [d.name for d in config.data] == ["synthetic", "sample"]
+    assert config.models is not None and config.models.names == ("lstm", "tcn", "transformer")
+    assert main(["demo", "--print-config"]) == 0
+    printed = capsys.readouterr().out
+    assert printed == demo_text() and "[[data]]" in printed
 
 
 def test_rank_average_ranks_within_each_timestamp():

@@ -23,6 +23,7 @@ from alphafactory.errors import AlphaFactoryError
 # The explicit registry of command modules; order is the order of `alphafactory --help`.
 _COMMAND_MODULES: tuple[str, ...] = (
     "alphafactory.cli.demo",
+    "alphafactory.cli.run",
     "alphafactory.cli.data",
     "alphafactory.cli.features",
     "alphafactory.cli.train",

@@ -6,18 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-from alphafactory.pipeline.config import DemoConfig
-
-_DEMO_EPILOG = """example:
-  alphafactory demo                 # the whole pipeline on bundled data, offline, about a minute
+_DEMO_EPILOG = """examples:
+  alphafactory demo                   # the bundled demo workflow on bundled data, offline
   alphafactory demo --seed 3 --runs-dir /tmp/runs
+  alphafactory demo --print-config > my.toml && alphafactory run my.toml
 """
 
 _RERUN_EPILOG = """example:
   alphafactory rerun runs/20261123T101031Z-demo
-exit status 0 when every metric matches, 1 when one differs.
+Works on the run of any job (demo, run, train, backtest, execute). Exit status 0 when every
+metric and data fingerprint matches, 1 when one differs.
 """
 
 
@@ -25,20 +23,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
         "demo",
         help="run the end-to-end demo on bundled data (the job behind `make demo`)",
-        description="Bundled sample + planted-alpha synthetic panel -> features -> walk-forward "
-        "LSTM, TCN, Transformer -> rank-average ensemble -> signals -> backtest with "
-        "square-root costs at the next open -> book execution -> a run directory.",
+        description="The bundled workflow file demo.toml: bundled sample + planted-alpha "
+        "synthetic panel -> features -> walk-forward LSTM, TCN, Transformer -> rank-average "
+        "ensemble -> signals -> backtest with square-root costs at the next open -> book "
+        "execution -> a run directory.",
         epilog=_DEMO_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_argument("--seed", type=int, default=0, help="seed of every generator (default 0)")
+    demo.add_argument("--seed", type=int, default=None,
+                      help="seed of the models, bootstrap and book (default: the file's, 0)")
     demo.add_argument("--runs-dir", type=Path, default=None, help="runs root (default ./runs)")
-    demo.add_argument(
-        "--signals-dir",
-        type=Path,
-        default=Path("signals/signal_files"),
-        help="where signal files go (default signals/signal_files)",
-    )
+    demo.add_argument("--signals-dir", type=Path, default=None,
+                      help="where signal files go (default: the file's, signals/signal_files)")
+    demo.add_argument("--print-config", action="store_true",
+                      help="print the demo's workflow file and exit")
     demo.set_defaults(func=_demo)
 
     rerun = subparsers.add_parser(
@@ -47,14 +45,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=_RERUN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    rerun.add_argument("run_dir", type=Path, help="a run directory written by `alphafactory demo`")
+    rerun.add_argument("run_dir", type=Path, help="a run directory written by any job")
+    rerun.add_argument("--runs-dir", type=Path, default=None,
+                       help="where the new run goes (default: next to the original)")
     rerun.set_defaults(func=_rerun)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from alphafactory.pipeline.demo import run_demo
+    from alphafactory.pipeline.demo import demo_config, demo_text, run_demo
 
-    outcome = run_demo(DemoConfig(seed=args.seed), root=args.runs_dir, signal_dir=args.signals_dir)
+    if args.print_config:
+        print(demo_text(), end="")
+        return 0
+    outcome = run_demo(demo_config(seed=args.seed), root=args.runs_dir,
+                       signal_dir=args.signals_dir, log=_log)  # fmt: skip
+    print_outcome(outcome)
+    return 0
+
+
+def print_outcome(outcome: object) -> None:
+    """Print a workflow's summary table, signal files and run directory."""
+    from alphafactory.pipeline.report import format_summary
+    from alphafactory.pipeline.runner import WorkflowOutcome
+
+    assert isinstance(outcome, WorkflowOutcome)
     print()
     print(format_summary(outcome.summary))
     print()
@@ -63,17 +77,16 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"run directory: {outcome.run.path}")
     print(f"done in {outcome.seconds:.0f} s. Open the dashboard with:")
     print(f"  alphafactory dashboard {outcome.run.path}     (or: make dashboard)")
-    return 0
+
+
+def _log(line: str) -> None:
+    print(line, flush=True)
 
 
 def _rerun(args: argparse.Namespace) -> int:
-    from alphafactory.cli import CLIError
     from alphafactory.pipeline.rerun import rerun
 
-    try:
-        report = rerun(args.run_dir)
-    except (FileNotFoundError, ValueError) as exc:
-        raise CLIError(str(exc)) from exc
+    report = rerun(args.run_dir, root=args.runs_dir, log=_log)
     if report.ok:
         print(f"rerun {report.rerun.path}: every metric matches {report.original.path}")
         return 0
@@ -83,12 +96,3 @@ def _rerun(args: argparse.Namespace) -> int:
     for path, old, new in report.differences:
         print(f"  {path}: {old!r} -> {new!r}", file=sys.stderr)
     return 1
-
-
-def format_summary(summary: pd.DataFrame) -> str:
-    """The demo's terminal table: one row per dataset and strategy, numbers rounded."""
-    table = summary.copy()
-    for column in ("IC", "Rank IC", "Sharpe (net)", "DSR", "max DD"):
-        table[column] = table[column].map(lambda v: f"{v:.3f}")
-    table["IS (bps)"] = table["IS (bps)"].map(lambda v: "-" if pd.isna(v) else f"{v:.1f}")
-    return table.to_string(index=False)

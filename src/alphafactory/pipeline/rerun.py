@@ -1,7 +1,13 @@
-"""Reproduce a run from its directory and check that its metrics come out the same."""
+"""Reproduce a run from its directory and check that its metrics come out the same.
+
+Every job (``demo``, ``run``, ``train``, ``backtest``, ``execute``) writes its full workflow config
+to ``config.toml`` with its kind under ``job``; :func:`rerun` dispatches on that kind to the same
+library function the command called, then compares every metric and every data fingerprint.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tempfile
 from collections.abc import Callable, Mapping
@@ -9,12 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alphafactory.pipeline.config import DemoConfig
-from alphafactory.pipeline.demo import run_demo
+from alphafactory.errors import RunError
+from alphafactory.pipeline.runner import WorkflowOutcome, run_workflow
+from alphafactory.pipeline.steps import Log
+from alphafactory.pipeline.workflow import JOBS, WorkflowConfig, parse_workflow
 from alphafactory.runs import Run
 
 # Wall-clock figures differ between runs by nature; everything else must match.
 _VOLATILE_KEYS = frozenset({"seconds"})
+
+JobFunction = Callable[..., WorkflowOutcome]
+# Job kind -> the library function its command calls (all of them run a workflow config).
+JOB_FUNCTIONS: dict[str, JobFunction] = {job: run_workflow for job in JOBS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +48,14 @@ def rerun(
     root: str | Path | None = None,
     signal_dir: str | Path | None = None,
     rtol: float = 1e-9,
-    log: Callable[[str], None] = print,
+    log: Log = print,
 ) -> RerunReport:
     """Run the job of ``run_dir`` again from its ``config.toml`` and compare ``metrics.json``.
 
     Parameters
     ----------
     run_dir : path
-        A run directory written by the demo job.
+        A run directory written by any job.
     root : path, optional
         Where the new run goes; defaults to the original run's parent directory.
     signal_dir : path, optional
@@ -52,30 +64,49 @@ def rerun(
     rtol : float
         Relative tolerance per metric (torch on CPU is bit-reproducible; the tolerance only
         absorbs printing of floats through JSON).
+
+    Raises
+    ------
+    RunError
+        When the run has no metrics, no job kind, or its manifest seed differs from its config.
     """
     original = Run.open(run_dir)
     manifest = original.manifest or {}
     if not original.metrics:
-        raise ValueError(
-            f"{run_dir} has no metrics.json: there is nothing to compare a rerun with."
+        raise RunError(f"{run_dir} has no metrics.json: there is nothing to compare a rerun with.")
+    doc = original.config
+    job = doc.get("job")
+    if job not in JOB_FUNCTIONS:
+        raise RunError(
+            f"{original.path / 'config.toml'}: job {job!r} is not a job kind that reruns "
+            f"({sorted(JOB_FUNCTIONS)}); the run was written before workflow configs."
         )
-    config = DemoConfig.from_mapping(original.config)
+    config = _with_run_inputs(parse_workflow(doc, str(original.path / "config.toml")), original)
     if "seed" in manifest and int(manifest["seed"]) != config.seed:
-        raise ValueError(
+        raise RunError(
             f"{run_dir}: manifest seed {manifest['seed']} differs from the seed {config.seed} "
             "of config.toml."
         )
     root = Path(root) if root is not None else original.path.parent
     with tempfile.TemporaryDirectory(prefix="alphafactory-rerun-") as scratch:
-        outcome = run_demo(
-            config,
-            root=root,
-            name=f"rerun-{original.name}"[:80],
-            signal_dir=signal_dir or scratch,
-            log=log,
-        )
+        outcome = JOB_FUNCTIONS[job](
+            config, root=root, name=f"rerun-{original.name}"[:80],
+            signal_dir=signal_dir or scratch, log=log,
+        )  # fmt: skip
     differences = _compare(original.metrics, outcome.run.metrics or {}, rtol, "")
+    old_prints = manifest.get("data_fingerprints") or {}
+    new_prints = (outcome.run.manifest or {}).get("data_fingerprints") or {}
+    differences += _compare(old_prints, new_prints, rtol, "data_fingerprints")
     return RerunReport(original, outcome.run, differences)
+
+
+def _with_run_inputs(config: WorkflowConfig, run: Run) -> WorkflowConfig:
+    """Read a ``[signals] source`` from the run's own copy (the exact file the job read)."""
+    copy = run.path / "signals.csv"
+    if config.signals.source is None or not copy.is_file():
+        return config
+    signals = dataclasses.replace(config.signals, source=str(copy))
+    return dataclasses.replace(config, signals=signals)
 
 
 def _compare(old: Any, new: Any, rtol: float, path: str) -> list[tuple[str, Any, Any]]:

@@ -1,0 +1,261 @@
+"""Run a workflow: its declared steps, once per dataset, into one run directory.
+
+``run_workflow(config)`` checks the whole config first (feature names, cost model, weight rule),
+then per dataset: load -> validate -> features and labels -> models walk-forward (or a signal
+file's scores) -> ensemble -> signal export -> weights -> backtest -> book execution, and last
+the report step writes the run directory. Nothing is written to the runs root before every step
+has succeeded, and a failure while writing removes the half-written directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from alphafactory.pipeline.report import RunRecord, summary_table, write_run
+from alphafactory.pipeline.sections import ExecutionSection, WalkForwardSettings
+from alphafactory.pipeline.steps import (
+    Dataset,
+    Log,
+    Scores,
+    add_ensemble,
+    build_inputs,
+    export_dataset_signals,
+    feature_names,
+    load_dataset,
+    model_scores,
+    read_signal_scores,
+    signal_path,
+    validate_dataset,
+    walk_models,
+)
+from alphafactory.pipeline.strategies import (
+    cost_model,
+    run_backtest,
+    score_metrics,
+    strategy_metrics,
+    strategy_weights,
+)
+from alphafactory.pipeline.workflow import WorkflowConfig
+from alphafactory.runs import Run
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowOutcome:
+    """What a workflow produced: its run, the summary table and the exported signal files."""
+
+    run: Run
+    summary: pd.DataFrame
+    signal_files: dict[str, Path] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def check_config(
+    config: WorkflowConfig, signal_dir: str | Path | None = None
+) -> list[str] | None:
+    """Check what can be checked before any data is loaded; return the feature names.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown feature, family, cost model field or weight-rule parameter, or a signal
+        file that exists without ``[signals] overwrite``.
+    """
+    from alphafactory.errors import ConfigError
+    from alphafactory.portfolio import weights_from_scores
+
+    if config.models is not None and config.signals.export and not config.signals.overwrite:
+        for section in config.data:
+            target = signal_path(config.signals, section.name, signal_dir)
+            if target.exists():
+                raise ConfigError(f"[signals]: {target} exists; set overwrite = true or "
+                                  "choose another dir or file")  # fmt: skip
+
+    names = feature_names(config.features, config.selection) if config.models else None
+    if config.backtest is not None:
+        cost_model(config.backtest)
+        probe = pd.DataFrame([[1.0, 0.0, -1.0]], index=pd.DatetimeIndex(["2020-01-01"], tz="UTC"),
+                             columns=["A", "B", "C"])  # fmt: skip
+        weights_from_scores(probe, config.portfolio.rule, rebalance=config.portfolio.rebalance,
+                            **dict(config.portfolio.params))  # fmt: skip
+    return names
+
+
+def run_workflow(
+    config: WorkflowConfig,
+    *,
+    root: str | Path | None = None,
+    path: str | Path | None = None,
+    name: str | None = None,
+    signal_dir: str | Path | None = None,
+    log: Log = print,
+) -> WorkflowOutcome:
+    """Run every declared step of ``config`` and write one run directory.
+
+    Parameters
+    ----------
+    config : WorkflowConfig
+        The job (see :func:`alphafactory.pipeline.load_workflow`).
+    root : path, optional
+        Runs root (``$ALPHAFACTORY_RUNS`` or ``./runs`` when omitted).
+    path : path, optional
+        An exact, new run directory instead of ``<root>/<utc-time>-<name>``.
+    name : str, optional
+        The run's name; ``config.name`` by default.
+    signal_dir : path, optional
+        Replaces ``[signals] dir`` (where exported signal files go).
+    log : callable
+        Receives one line per step and per fold.
+    """
+    started = time.perf_counter()
+    features = check_config(config, signal_dir)
+    record = RunRecord()
+    signal_files: dict[str, Path] = {}
+    for section in config.data:
+        t0 = time.perf_counter()
+        data = load_dataset(section)
+        symbols = data.bars.index.get_level_values("symbol").nunique()
+        issues = validate_dataset(data, config.validation)
+        record.add_table("validation", issues)
+        record.fingerprints[data.name] = data.fingerprint
+        log(f"[{data.name}] {symbols} symbols, {len(data.bars)} bars "
+            f"({time.perf_counter() - t0:.1f} s), validation: {len(issues)} issue(s)")  # fmt: skip
+        scores = _scores(config, data, features, section.walk_forward, record, log)
+        if config.ensemble is not None:
+            scores = add_ensemble(scores, config.ensemble)
+        if config.models is not None and config.signals.export:
+            path_ = signal_path(config.signals, data.name, signal_dir)
+            signal_files[data.name] = export_dataset_signals(
+                scores, path_, _signal_metadata(config, data), overwrite=config.signals.overwrite
+            )
+            log(f"[{data.name}] signals: {signal_files[data.name]}")
+        _strategies(config, data, scores, record, log)
+    if config.signals.source is not None:
+        record.files["signals"] = Path(config.signals.source)
+    for dataset, file in signal_files.items():
+        record.files[dataset] = file
+    seconds = time.perf_counter() - started
+    run = write_run(config, record, root=root, path=path, name=name or config.name,
+                    seconds=seconds)  # fmt: skip
+    return WorkflowOutcome(run, summary_table(record.metrics), signal_files, seconds)
+
+
+def _scores(
+    config: WorkflowConfig,
+    data: Dataset,
+    features: list[str] | None,
+    walk: WalkForwardSettings | None,
+    record: RunRecord,
+    log: Log,
+) -> Scores:
+    """The features, labels and models steps, or the scores of ``[signals] source``."""
+    from alphafactory.labels import forward_returns
+
+    if config.models is None:
+        labels = forward_returns(data.bars, **dataclasses.asdict(config.labels))
+        scores = read_signal_scores(config.signals, data, labels)
+        log(f"[{data.name}] scores of {list(scores.scores)} from {config.signals.source}")
+        return scores
+    assert features is not None
+    t0 = time.perf_counter()
+    inputs = build_inputs(data.bars, features, config.labels)
+    log(f"[{data.name}] {inputs.features.shape[1]} features and {config.labels.horizon}-bar "
+        f"labels in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+    results = walk_models(inputs, config.models, walk or config.models.walk_forward,
+                          seed=config.seed, log=log, dataset=data.name)  # fmt: skip
+    record.add_walk_forward(data.name, results)
+    return model_scores(results, config.labels.horizon)
+
+
+def _strategies(
+    config: WorkflowConfig, data: Dataset, scores: Scores, record: RunRecord, log: Log
+) -> None:
+    """Weights, backtest, book execution and metrics of every strategy of one dataset."""
+    n_trials = len(scores.scores)
+    record.n_trials = max(record.n_trials, n_trials)
+    executed = _execution_target(config.execution, scores)
+    for strategy, strategy_scores in scores.scores.items():
+        key = f"{data.name}:{strategy}"
+        labels = scores.labels.reindex(strategy_scores.index)
+        if config.backtest is None:
+            record.metrics[key] = {**score_metrics(strategy_scores, labels), "n_trials": n_trials}
+            continue
+        weights = strategy_weights(strategy_scores, config.portfolio, config.risk, data.bars)
+        result = run_backtest(data.bars, weights, config.backtest)
+        record.metrics[key] = strategy_metrics(
+            strategy_scores, labels, result, n_trials=n_trials, seed=config.seed,
+            n_boot=config.report.n_boot,
+        )  # fmt: skip
+        record.add_backtest(key, result, tearsheet=config.report.tearsheets)
+        if strategy == executed:
+            assert config.execution is not None
+            _execute(config, data, key, strategy_scores, weights, record, log)
+    if scores.results and config.ensemble is not None:
+        ensemble = scores.scores[config.ensemble.name]
+        record.add_table("predictions", ensemble.to_frame("score").reset_index().assign(
+            model=f"{data.name}:{config.ensemble.name}", fold=-1,
+            label=scores.labels.reindex(ensemble.index).to_numpy(),
+        ))  # fmt: skip
+
+
+def _execution_target(section: ExecutionSection | None, scores: Scores) -> str | None:
+    from alphafactory.errors import ConfigError
+
+    if section is None:
+        return None
+    target = section.strategy or list(scores.scores)[-1]
+    if target not in scores.scores:
+        raise ConfigError(f"[execution] strategy {target!r} is not one of {list(scores.scores)}")
+    return target
+
+
+def _execute(
+    config: WorkflowConfig,
+    data: Dataset,
+    key: str,
+    scores: pd.Series,
+    weights: pd.DataFrame,
+    record: RunRecord,
+    log: Log,
+) -> None:
+    from alphafactory.pipeline.config import ExecutionSettings, PortfolioSettings
+    from alphafactory.pipeline.execution_step import execute_in_book
+
+    assert config.execution is not None and config.backtest is not None
+    t0 = time.perf_counter()
+    cost = cost_model(config.backtest)
+    portfolio = PortfolioSettings(cash=config.backtest.cash, eta=float(cost.eta),  # type: ignore[attr-defined]
+                                  half_spread_bps=float(cost.half_spread_bps))  # type: ignore[attr-defined]
+    section = config.execution
+    settings = ExecutionSettings(algo=section.algo, style=section.style, slices=section.slices,
+                                 horizon_seconds=section.horizon_seconds)  # fmt: skip
+    executed = execute_in_book(data.bars, weights, scores.unstack("symbol"), portfolio=portfolio,
+                               settings=settings, model=key, seed=config.seed)  # fmt: skip
+    record.metrics[key].update(shortfall_bps=executed.shortfall_bps,
+                               fill_ratio=executed.fill_ratio, n_parents=executed.n_parents)
+    for table, frame in executed.tables.items():
+        record.add_table(table, frame)
+    log(f"[{data.name}] book execution of {key.split(':', 1)[1]}: {executed.n_parents} parents, "
+        f"shortfall {executed.shortfall_bps:.1f} bps in {time.perf_counter() - t0:.1f} s")
+
+
+def _signal_metadata(config: WorkflowConfig, data: Dataset) -> dict[str, object]:
+    assert config.models is not None
+    model_config: dict[str, object] = {
+        "models": list(config.models.names),
+        "preset": config.models.preset,
+        "dataset": data.name,
+        "seed": config.seed,
+    }
+    if config.ensemble is not None:
+        model_config["ensemble"] = config.ensemble.method
+    return {
+        "model_config": model_config,
+        "data_fingerprint": data.fingerprint,
+        "description": f"Out-of-sample walk-forward scores on the {data.name} dataset "
+        f"({config.name}).",
+    }

@@ -1,0 +1,257 @@
+"""The sections of a workflow file: one frozen, keyword-only dataclass per TOML table.
+
+Each class is the typed form of one section; :mod:`alphafactory.pipeline.workflow` reads and
+writes them (unknown keys raise, naming the key and the file). Every key does something in
+:mod:`alphafactory.pipeline.steps`; the README documents them key by key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from alphafactory.errors import ConfigError
+from alphafactory.training.experiment import DEFAULT_FEATURES, LabelSettings, WalkForwardSettings
+
+__all__ = [
+    "BacktestSection",
+    "DataSection",
+    "EnsembleSection",
+    "ExecutionSection",
+    "FeaturesSection",
+    "LabelSettings",
+    "ModelsSection",
+    "PortfolioSection",
+    "ReportSection",
+    "RiskSection",
+    "SelectionSection",
+    "SignalsSection",
+    "ValidationSection",
+    "WalkForwardSettings",
+]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DataSection:
+    """One dataset: a name, its bars source, and optionally its own walk-forward geometry.
+
+    ``source`` is an :class:`alphafactory.data.BarsSource` (every other key of the TOML table is
+    one of its fields); ``walk_forward`` replaces ``[models.walk_forward]`` for this dataset.
+    """
+
+    name: str = "data"
+    source: Any
+    walk_forward: WalkForwardSettings | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ValidationSection:
+    """Validation of each dataset's bars before any feature is built.
+
+    ``asset_class`` (``equities | crypto | fx``) and ``calendar`` (``"24/7"``, ``"weekdays"`` or
+    an exchange_calendars code) choose the session calendar the gap checks use (default: the
+    source's own calendar, else equities / XNYS). ``fail_on`` is ``"never"`` (issues are written
+    to ``validation.parquet`` and the run goes on), ``"error"`` (stop before training when an
+    issue of severity ``error`` is found) or ``"warning"`` (stop on any issue).
+    """
+
+    asset_class: str = "equities"
+    calendar: str | None = None
+    fail_on: str = "never"
+
+    def __post_init__(self) -> None:
+        if self.fail_on not in ("never", "error", "warning"):
+            raise ConfigError(
+                f"fail_on must be 'never', 'error' or 'warning', got {self.fail_on!r}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FeaturesSection:
+    """Which registered features are built: ``names`` in order, then whole ``families``.
+
+    ``all = true`` builds every registered feature. With neither names nor families the default
+    set (:data:`alphafactory.training.experiment.DEFAULT_FEATURES`) is built.
+    """
+
+    names: tuple[str, ...] = ()
+    families: tuple[str, ...] = ()
+    all: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SelectionSection:
+    """Which of the built features enter the models: a static filter fixed before any data.
+
+    ``exclude`` drops features by name, ``exclude_families`` by family. Nothing here is fitted
+    on data, so it cannot see the future (fitted selection per fold is later work).
+    """
+
+    exclude: tuple[str, ...] = ()
+    exclude_families: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModelsSection:
+    """Models walked forward on every dataset, each out of sample only.
+
+    ``names`` are registered model names; ``preset`` the ``get_model`` preset; ``params`` per
+    model name its own settings (``[models.params.lstm] hidden_size = 16``); ``train`` the
+    ``TrainConfig`` overrides of the torch models; ``walk_forward`` the fold geometry (a dataset
+    may replace it); ``executor`` where folds run (``"processes"`` or a worker count; default
+    in-process; results are identical).
+    """
+
+    names: tuple[str, ...]
+    preset: str = "default"
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    train: Mapping[str, Any] = field(default_factory=dict)
+    walk_forward: WalkForwardSettings = field(default_factory=WalkForwardSettings)
+    executor: str | int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            raise ConfigError("names must list at least one model")
+        unknown = sorted(set(self.params) - set(self.names))
+        if unknown:
+            raise ConfigError(f"params names model(s) {unknown} that are not in names")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EnsembleSection:
+    """A combination of the models' scores fixed in advance (one more trial for the DSR).
+
+    ``method`` is ``"rank_average"`` (mean of per-timestamp percentile ranks); ``members`` the
+    models it averages (default: all); ``name`` its strategy name.
+    """
+
+    method: str = "rank_average"
+    members: tuple[str, ...] = ()
+    name: str = "ensemble"
+
+    def __post_init__(self) -> None:
+        if self.method != "rank_average":
+            raise ConfigError(f"method must be 'rank_average', got {self.method!r}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SignalsSection:
+    """Signal files: written from the models' scores, or read instead of training models.
+
+    Export: one file per dataset in ``dir``, named ``files[dataset]`` or else ``file`` with
+    ``{dataset}`` replaced (the suffix picks CSV or Parquet); an existing file is an error unless
+    ``overwrite = true``; ``export = false`` writes the signals only into the run. Input:
+    ``source`` is a signal file whose scores are the strategies (no ``[models]`` then);
+    ``models`` picks some of its models (default: all).
+    """
+
+    dir: str = "signals/signal_files"
+    file: str = "alpha_ml_signals_{dataset}.csv"
+    files: Mapping[str, str] = field(default_factory=dict)
+    export: bool = True
+    overwrite: bool = False
+    source: str | None = None
+    models: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PortfolioSection:
+    """Scores to target weights: a rule of :data:`alphafactory.portfolio.RULES` and its params.
+
+    ``rule`` names the rule, ``params`` its parameters (e.g. ``{quantiles = 5}``), ``rebalance``
+    keeps decisions every N bars or on the first bar of a period (``"W"``, ``"M"``); weights are
+    held in between. ``universe = "priced"`` masks symbols without a price at t.
+    """
+
+    rule: str = "quantile"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    rebalance: int | str = 1
+    universe: str = "scored"
+
+    def __post_init__(self) -> None:
+        if self.universe not in ("scored", "priced"):
+            raise ConfigError(f"universe must be 'scored' or 'priced', got {self.universe!r}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RiskSection:
+    """Caps applied to every decision's target weights after the portfolio rule.
+
+    ``max_weight`` clips each name to ``[-max_weight, max_weight]``; ``max_net`` scales the
+    larger leg down until ``|sum w| <= max_net``; ``max_gross`` then scales the whole row down
+    until ``sum |w| <= max_gross``. Each is off when absent.
+    """
+
+    max_weight: float | None = None
+    max_net: float | None = None
+    max_gross: float | None = None
+
+    def __post_init__(self) -> None:
+        for key in ("max_weight", "max_net", "max_gross"):
+            value = getattr(self, key)
+            if value is not None and not value >= 0:
+                raise ConfigError(f"{key} must be >= 0, got {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BacktestSection:
+    """The vectorized backtest of every strategy's weights (:func:`alphafactory.backtest.backtest`).
+
+    ``cost`` is a table with ``model`` (``sqrt | fixed | spread | none``) and that model's fields
+    (``SquareRootImpact``'s ``eta``, ``half_spread_bps``, ...; ``FixedBps``'s ``bps``;
+    ``SpreadImpact``'s ``impact``, ...; default square-root impact with ``eta = 1`` and a 2 bps
+    half spread); ``commission`` optionally adds a ``Commission`` (fields
+    ``per_share``, ``bps``, ``minimum``). ``execution`` is ``next_open | next_close | close``;
+    ``periods_per_year`` overrides the annualization inferred from the bars. Bars before the
+    first decision are cut, so the equity curve is out of sample only.
+    """
+
+    cost: Mapping[str, Any] = field(
+        default_factory=lambda: {"model": "sqrt", "eta": 1.0, "half_spread_bps": 2.0}
+    )
+    commission: Mapping[str, Any] = field(default_factory=dict)
+    execution: str = "next_open"
+    cash: float = 1e6
+    borrow_bps: float = 0.0
+    participation_cap: float | None = None
+    periods_per_year: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExecutionSection:
+    """Book execution of one strategy's rebalances through the C++ matching engine.
+
+    Every order of ``strategy``'s backtest (default: the ensemble, else the last model) becomes a
+    parent order split by ``algo`` (``twap | vwap``) into ``slices`` child orders over
+    ``horizon_seconds`` of simulated order flow, ``style`` ``passive | aggressive``. Needs the
+    square-root cost model in ``[backtest]`` (its costs are what the book's fills are compared
+    with).
+    """
+
+    strategy: str | None = None
+    algo: str = "twap"
+    style: str = "passive"
+    slices: int = 5
+    horizon_seconds: float = 300.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReportSection:
+    """What the report step computes beyond the tables.
+
+    ``n_boot`` block-bootstrap resamples behind each Sharpe ratio's 95% interval; ``tearsheets``
+    writes an HTML tearsheet per strategy into ``figures/``.
+    """
+
+    n_boot: int = 300
+    tearsheets: bool = False
+
+    def __post_init__(self) -> None:
+        if self.n_boot < 1:
+            raise ConfigError(f"n_boot must be >= 1, got {self.n_boot}")
+
+
+def default_features() -> FeaturesSection:
+    """The features section used when a workflow has none: the default feature set."""
+    return FeaturesSection(names=DEFAULT_FEATURES)

@@ -1,0 +1,267 @@
+"""The research steps of a workflow, from a dataset's bars to out-of-sample scores.
+
+Each step is a function with typed input and output; :mod:`alphafactory.pipeline.runner` calls
+them in order, once per dataset. The strategy steps (weights, backtest, book execution, metrics)
+are in :mod:`alphafactory.pipeline.strategies`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from alphafactory.errors import ConfigError, DataError
+from alphafactory.pipeline.sections import (
+    DataSection,
+    EnsembleSection,
+    FeaturesSection,
+    LabelSettings,
+    ModelsSection,
+    SelectionSection,
+    SignalsSection,
+    ValidationSection,
+    WalkForwardSettings,
+)
+from alphafactory.training.walk_forward import WalkForwardResult
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """The bars of one dataset, loaded and fingerprinted."""
+
+    name: str
+    bars: pd.DataFrame
+    fingerprint: str
+    calendar: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInputs:
+    """Causal features and the labels the models learn, indexed ``(timestamp, symbol)``."""
+
+    features: pd.DataFrame
+    labels: pd.Series
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Out-of-sample scores per strategy and the labels they are evaluated against."""
+
+    scores: dict[str, pd.Series]
+    labels: pd.Series
+    results: dict[str, WalkForwardResult]
+
+
+def load_dataset(section: DataSection) -> Dataset:
+    """Load a dataset's bars from its source and fingerprint them."""
+    from alphafactory.data import fingerprint
+
+    bars = section.source.load()
+    if "symbol" not in bars.index.names:  # one instrument: a panel of one symbol
+        symbol = getattr(section.source, "universe", None) or (section.name,)
+        bars = pd.concat({symbol[0]: bars}, names=["symbol"]).swaplevel().sort_index()
+    return Dataset(section.name, bars, fingerprint(bars), getattr(section.source, "calendar", None))
+
+
+def validate_dataset(data: Dataset, section: ValidationSection) -> pd.DataFrame:
+    """Return the validation issues of a dataset's bars; raise as ``fail_on`` says.
+
+    Raises
+    ------
+    DataError
+        When an issue at or above the ``fail_on`` severity is found.
+    """
+    from alphafactory.data import validate_ohlcv
+
+    calendar = section.calendar or data.calendar
+    report = validate_ohlcv(data.bars, asset_class=section.asset_class, calendar=calendar,
+                            source=data.name)  # fmt: skip
+    issues = report.issues.assign(dataset=data.name)
+    failing = {"never": (), "error": ("error",), "warning": ("error", "warning")}[section.fail_on]
+    bad = issues[issues["severity"].isin(failing)] if len(issues) else issues
+    if len(bad):
+        first = bad.iloc[0]
+        raise DataError(
+            f"[validation] fail_on={section.fail_on!r}: dataset {data.name!r} has {len(bad)} "
+            f"issue(s), first: {first['rule']} at {first['timestamp']} ({first['symbol']}): "
+            f"{first['detail']}"
+        )
+    return issues
+
+
+def feature_names(features: FeaturesSection, selection: SelectionSection | None) -> list[str]:
+    """Resolve ``[features]`` and ``[selection]`` to the ordered list of feature names.
+
+    Names come first in the order given, then every feature of each family in registry order;
+    ``all`` means every registered feature. ``[selection]`` then drops names and families.
+    """
+    from alphafactory.features import list_features
+
+    registry = list_features("default")
+    family_of = dict(zip(registry["name"], registry["family"], strict=True))
+    families = set(registry["family"])
+    for key, names, known in (("names", features.names, family_of),
+                              ("families", features.families, families)):  # fmt: skip
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(f"[features] {key}: unknown {unknown}; see `alphafactory "
+                              "features list`")  # fmt: skip
+    if features.all:
+        chosen = list(registry["name"])
+    elif features.names or features.families:
+        chosen = list(dict.fromkeys([
+            *features.names,
+            *(n for n in registry["name"] if family_of[n] in set(features.families)),
+        ]))  # fmt: skip
+    else:
+        from alphafactory.training.experiment import DEFAULT_FEATURES
+
+        chosen = list(DEFAULT_FEATURES)
+    if selection is not None:
+        unknown_families = sorted(set(selection.exclude_families) - families)
+        if unknown_families:
+            raise ConfigError(f"[selection] exclude_families: unknown {unknown_families}")
+        dropped = set(selection.exclude)
+        chosen = [n for n in chosen
+                  if n not in dropped and family_of[n] not in set(selection.exclude_families)]
+    if not chosen:
+        raise ConfigError("[features] and [selection] leave no feature to train on")
+    return chosen
+
+
+def build_inputs(bars: pd.DataFrame, names: list[str], labels: LabelSettings) -> ModelInputs:
+    """Build the causal feature panel and the forward-return labels of ``bars``."""
+    from alphafactory.features import build_features
+    from alphafactory.labels import forward_returns
+
+    return ModelInputs(
+        build_features(bars, names), forward_returns(bars, **dataclasses.asdict(labels))
+    )
+
+
+def model_config(models: ModelsSection, name: str) -> dict[str, Any]:
+    """``get_model`` keyword arguments of one model: preset, its params, torch train overrides."""
+    from alphafactory.models.registry import NEURAL_CONFIGS
+
+    config: dict[str, Any] = {"preset": models.preset, **dict(models.params.get(name, {}))}
+    if models.train and name in NEURAL_CONFIGS:
+        config["train"] = dict(models.train)
+    return config
+
+
+@contextlib.contextmanager
+def fold_progress(log: Log, prefix: str) -> Iterator[None]:
+    """Forward walk-forward's per-fold INFO lines to ``log`` (a line per fold, terminal or not)."""
+
+    class _Forward(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            log(f"{prefix} {record.getMessage()}")
+
+    logger = logging.getLogger("alphafactory.training.executors")
+    handler, level = _Forward(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def walk_models(
+    inputs: ModelInputs,
+    models: ModelsSection,
+    walk: WalkForwardSettings,
+    *,
+    seed: int,
+    log: Log,
+    dataset: str,
+) -> dict[str, WalkForwardResult]:
+    """Walk every model of ``[models]`` forward on the inputs; out-of-sample results by name."""
+    from alphafactory.training import walk_forward
+
+    results = {}
+    for name in models.names:
+        started = time.perf_counter()
+        with fold_progress(log, f"[{dataset}] {name}:"):
+            results[name] = walk_forward(
+                inputs.features, inputs.labels, model=name, splitter=walk.splitter(),
+                lookback=walk.lookback, config=model_config(models, name), seed=seed,
+                executor=models.executor,
+            )  # fmt: skip
+        log(f"[{dataset}] {name}: {len(results[name].folds)} folds in "
+            f"{time.perf_counter() - started:.1f} s")
+    return results
+
+
+def model_scores(results: Mapping[str, WalkForwardResult], horizon: int) -> Scores:
+    """Scores of each model and the labels they predict (those of the last model's rows)."""
+    scores = {name: r.predictions["score"] for name, r in results.items()}
+    labels = list(results.values())[-1].predictions["label"].copy()
+    labels.attrs["horizon"] = horizon
+    return Scores(scores, labels, dict(results))
+
+
+def add_ensemble(scores: Scores, section: EnsembleSection) -> Scores:
+    """Add the ensemble of ``section.members`` (default all) as one more strategy."""
+    from alphafactory.pipeline.strategies import rank_average
+
+    members = section.members or tuple(scores.scores)
+    unknown = [m for m in members if m not in scores.scores]
+    if unknown:
+        raise ConfigError(f"[ensemble] members {unknown} are not strategies of this workflow "
+                          f"({sorted(scores.scores)})")  # fmt: skip
+    if section.name in scores.scores:
+        raise ConfigError(f"[ensemble] name {section.name!r} is already a model's name")
+    combined = rank_average({m: scores.scores[m] for m in members})
+    labels = scores.labels.reindex(combined.index)
+    labels.attrs["horizon"] = scores.labels.attrs.get("horizon")
+    return Scores({**scores.scores, section.name: combined}, labels, scores.results)
+
+
+def read_signal_scores(section: SignalsSection, data: Dataset, labels: pd.Series) -> Scores:
+    """Scores of a signal file's models (``[signals] source``), checked against the bars."""
+    from alphafactory.signals import load_signals
+
+    assert section.source is not None
+    signals = load_signals(section.source, bars=data.bars)
+    present = list(dict.fromkeys(signals["model"]))
+    chosen = list(section.models) or present
+    missing = [m for m in chosen if m not in present]
+    if missing:
+        raise ConfigError(f"[signals] models {missing} are not in {section.source} ({present})")
+    scores = {}
+    for name in chosen:
+        rows = signals[signals["model"] == name]
+        scores[name] = rows.set_index(["timestamp", "symbol"])["score"].sort_index()
+    index = scores[chosen[-1]].index
+    aligned = labels.reindex(index)
+    aligned.attrs["horizon"] = labels.attrs.get("horizon")
+    return Scores(scores, aligned, {})
+
+
+def signal_path(section: SignalsSection, dataset: str, signal_dir: str | Path | None) -> Path:
+    """Where a dataset's signal file goes: ``files[dataset]`` or ``file``, under ``dir``."""
+    name = section.files.get(dataset) or section.file.replace("{dataset}", dataset)
+    return Path(signal_dir if signal_dir is not None else section.dir) / name
+
+
+def export_dataset_signals(
+    scores: Scores, path: Path, metadata: Mapping[str, Any], *, overwrite: bool
+) -> Path:
+    """Write every strategy's scores as one signal file (long, with a ``model`` column)."""
+    from alphafactory.signals import export_signals
+
+    frames = [s.rename("score").to_frame().assign(model=m) for m, s in scores.scores.items()]
+    long = pd.concat(frames).reset_index()
+    return export_signals(long, path, metadata=dict(metadata), overwrite=overwrite)

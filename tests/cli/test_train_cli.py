@@ -53,7 +53,9 @@ def test_train_cli_synthetic_writes_run_directory(tmp_path, capsys):
     assert set(metrics["models"]["lstm"]) >= {"ic", "rank_ic", "icir", "long_short_sharpe"}
     manifest = run.manifest
     assert manifest["seed"] == 3 and manifest["n_trials"] == 1
-    assert "synthetic" in manifest["data_fingerprints"]
+    assert manifest["data_fingerprints"]["bars"].startswith("sha256:")
+    assert manifest["data"]["spec"] == "synthetic:n_symbols=8,n_bars=360,alpha_ic=0.1,seed=0"
+    assert run.config["data"] == manifest["data"]
     assert pd.Timestamp(pred["timestamp"].min()) > pd.Timestamp(folds["val_end"].min())
 
 

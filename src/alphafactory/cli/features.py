@@ -7,12 +7,14 @@ import sys
 import time
 from pathlib import Path
 
+from alphafactory.cli._bars import add_bars_arguments, bars_source_from_args
+
 _EPILOG = """examples:
   alphafactory features list
   alphafactory features list --family volatility
-  alphafactory features build --sample us-equities-daily --out runs/features.parquet
-  alphafactory features build --csv data/equities/AAPL.csv --families returns,volatility \\
-      --out aapl_features.parquet
+  alphafactory features build --bars sample --out runs/features.parquet
+  alphafactory features build --bars my_csvs/ --date-format %m/%d/%Y --families returns \\
+      --out my_features.parquet
 """
 
 
@@ -32,13 +34,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compute features and write them to Parquet",
         epilog=(
             "example:\n"
-            "  alphafactory features build --sample us-equities-daily --out features.parquet"
+            "  alphafactory features build --bars sample --out features.parquet"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    source = build.add_mutually_exclusive_group(required=True)
-    source.add_argument("--sample", help="a bundled sample (see `alphafactory data samples`)")
-    source.add_argument("--csv", type=Path, help="an OHLCV CSV file (validated on read)")
+    add_bars_arguments(build, default="sample")
+    alias = build.add_mutually_exclusive_group()
+    alias.add_argument("--sample", help="alias of --bars sample:NAME")
+    alias.add_argument("--csv", type=Path, help="alias of --bars PATH")
     build.add_argument("--out", type=Path, required=True, help="destination .parquet file")
     build.add_argument(
         "--families",
@@ -75,17 +78,14 @@ def _build(args: argparse.Namespace) -> int:
 
     if args.out.suffix != ".parquet":
         raise CLIError(f"--out must be a .parquet file; got {args.out}.")
+    if args.sample:
+        args.bars = f"sample:{args.sample}"
+    elif args.csv:
+        args.bars = str(args.csv)
+    source = bars_source_from_args(args)
+    assert source is not None
+    bars = source.load()
     try:
-        if args.sample:
-            from alphafactory.data import load_sample
-
-            bars = load_sample(args.sample)
-        else:
-            from alphafactory.data import load_ohlcv_csv
-
-            if not args.csv.exists():
-                raise CLIError(f"No such CSV file: {args.csv}.")
-            bars = load_ohlcv_csv(args.csv)
         spec = FeatureSpec(
             families=_split(args.families) or None,
             include=_split(args.include),

@@ -6,19 +6,25 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import pandas as pd
+from alphafactory.cli._bars import add_bars_arguments, bars_source_from_args
 
+if TYPE_CHECKING:
+    from alphafactory.data.sources import BarsSource
     from alphafactory.training.experiment import ExperimentConfig
 
 _EPILOG = """examples:
-  alphafactory train --model lstm --config research/configs/lstm.toml --synthetic
-  alphafactory train --model ridge --config research/configs/ridge.toml --sample us-equities-daily
-  alphafactory train --model tcn --config my.toml --synthetic --out runs/my-tcn --executor 2
+  alphafactory train --bars sample --model ridge
+  alphafactory train --bars my_csvs/ --date-format %m/%d/%Y --model lstm
+  alphafactory train --bars synthetic:n_symbols=24,n_bars=1000,alpha_ic=0.1 --model tcn
+  alphafactory train --model lstm --config research/configs/synthetic.toml --synthetic
+  alphafactory train --model tcn --config my.toml --bars data/bars.parquet --out runs/my-tcn
 
-The config is TOML with sections [model], [train], [walk_forward], [features], [labels] and
-[synthetic] (see alphafactory.training.experiment); --model overrides [model] name.
-Writes config.toml, manifest.json, predictions.parquet, folds.parquet,
+Without --config the defaults of alphafactory.training.experiment apply (walk-forward 500 /
+120 / 250 bars, 9 price and volume features, next-open log returns). The optional config is
+TOML with sections [data] (a bars source, see `alphafactory data validate --help`), [model],
+[train], [walk_forward], [features], [labels] and [synthetic]; --model overrides [model] name,
+--bars and its options override [data]. The run's config.toml records the [data] source, so
+the run reruns from it. Writes config.toml, manifest.json, predictions.parquet, folds.parquet,
 training_curves.parquet and metrics.json.
 """
 
@@ -32,14 +38,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", default=None, help="registered model name (lstm, tcn, ...)")
-    parser.add_argument("--config", type=Path, required=True, help="experiment TOML file")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="experiment TOML file (optional; overrides the defaults)")
+    add_bars_arguments(parser, default=None)
     source = parser.add_mutually_exclusive_group()
+    source.add_argument("--sample", default=None, help="alias of --bars sample:NAME")
     source.add_argument(
-        "--sample", default=None, help="bundled sample (default: us-equities-daily)"
+        "--synthetic", action="store_true", help="alias of --bars synthetic:... from [synthetic]"
     )
-    source.add_argument(
-        "--synthetic", action="store_true", help="synthetic market from the [synthetic] section"
-    )
+
     parser.add_argument(
         "--out", type=Path, default=None, help="run directory to write (default: runs/<time>-…)"
     )
@@ -62,17 +69,22 @@ def _train(args: argparse.Namespace) -> int:
         prediction_table,
     )
 
-    if not args.config.is_file():
-        raise CLIError(f"no config file at {args.config}")
+    doc_in: dict[str, Any] = {}
+    if args.config is not None:
+        if not args.config.is_file():
+            raise CLIError(f"no config file at {args.config}")
+        doc_in = read_toml(args.config)
+    data_doc = doc_in.pop("data", None)
+    config = ExperimentConfig.from_mapping(doc_in, model=args.model)
+    source = _bars_source(args, config, data_doc)
+    bars = source.load()
     try:
-        config = ExperimentConfig.from_mapping(read_toml(args.config), model=args.model)
-        bars, source = _load_bars(args, config)
         executor = _executor(args.executor)
         result = run_experiment(bars, config, executor=executor)
     except (ValueError, KeyError) as exc:
         raise CLIError(str(exc)) from exc
     doc = config.to_mapping()
-    doc["data"] = source
+    doc["data"] = source.to_config()
     name = f"train-{config.model}"
     try:
         run = Run.create(name, doc, seed=config.seed, path=args.out)
@@ -83,10 +95,8 @@ def _train(args: argparse.Namespace) -> int:
     run.write_table("folds", fold_table(result))
     run.write_table("training_curves", curve_table(result))
     run.write_metrics({"models": {config.model: metrics}, "n_trials": 1})
-    extra = {"data": source, "model": config.model}
-    run.write_manifest(
-        data_fingerprints={source["name"]: fingerprint(bars)}, n_trials=1, extra=extra
-    )
+    extra = {"data": source.to_config(), "model": config.model}
+    run.write_manifest(data_fingerprints={"bars": fingerprint(bars)}, n_trials=1, extra=extra)
     print(f"{run.path}")
     print(
         f"{config.model}: {len(result.folds)} folds, IC {metrics['ic']:.4f} "
@@ -96,22 +106,25 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_bars(
-    args: argparse.Namespace, config: ExperimentConfig
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Return the bars the command trains on and a description of their source."""
+def _bars_source(
+    args: argparse.Namespace, config: ExperimentConfig, data_doc: Any
+) -> BarsSource:
+    """The bars source: --bars (or --sample / --synthetic) over the config's [data], else sample."""
+    from alphafactory.data.sources import BarsSource
+
     if args.synthetic:
-        from alphafactory.data import synthetic_market
-
         s = config.synthetic
-        market = synthetic_market(s.n_symbols, s.n_bars, seed=s.seed, alpha_ic=s.alpha_ic)
-        source = {"name": "synthetic", "n_symbols": s.n_symbols, "n_bars": s.n_bars,
-                  "alpha_ic": s.alpha_ic, "seed": s.seed}  # fmt: skip
-        return market.bars, source
-    from alphafactory.data import load_sample
-
-    name = args.sample or "us-equities-daily"
-    return load_sample(name), {"name": name, "source": "bundled"}
+        args.bars = (f"synthetic:n_symbols={s.n_symbols},n_bars={s.n_bars},"
+                     f"alpha_ic={s.alpha_ic},seed={s.seed}")  # fmt: skip
+    elif args.sample:
+        args.bars = f"sample:{args.sample}"
+    where = f"[data] of {args.config}"
+    base = BarsSource.from_config(data_doc, where=where) if data_doc is not None else None
+    if base is None and args.bars is None:
+        args.bars = "sample"
+    source = bars_source_from_args(args, base)
+    assert source is not None
+    return source
 
 
 def _executor(value: str | None) -> str | int | None:

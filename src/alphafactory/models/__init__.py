@@ -1,6 +1,13 @@
 """Models: LSTM, TCN, Transformer, the cross-sectional ranker, baselines, ensembles, registry,
 the one Trainer every torch model is fitted by, stored model artifacts and ``score``."""
 
+from alphafactory.models.artifact import (
+    FORMAT_VERSION,
+    LabelSpec,
+    ModelArtifact,
+    TrainingWindow,
+    load,
+)
 from alphafactory.models.base import AlphaEstimator, NotFittedError, clone
 from alphafactory.models.baselines import MLPAlpha, MLPConfig, RidgeAlpha
 from alphafactory.models.cross_sectional import (
@@ -14,6 +21,7 @@ from alphafactory.models.losses import LOSSES, get_loss
 from alphafactory.models.lstm import LSTMAlpha, LSTMConfig
 from alphafactory.models.neural import NeuralAlpha
 from alphafactory.models.registry import MODEL_NAMES, PRESETS, get_model
+from alphafactory.models.scoring import score
 from alphafactory.models.seeding import seed_everything
 from alphafactory.models.tcn import TCNAlpha, TCNConfig
 from alphafactory.models.time2vec import Time2Vec
@@ -22,6 +30,7 @@ from alphafactory.models.trainer import Trainer, resolve_device
 from alphafactory.models.transformer import TransformerAlpha, TransformerConfig
 
 __all__ = [
+    "FORMAT_VERSION",
     "LOSSES",
     "MODEL_NAMES",
     "PRESETS",
@@ -30,10 +39,12 @@ __all__ = [
     "CrossSectionalTransformer",
     "LSTMAlpha",
     "LSTMConfig",
+    "LabelSpec",
     "LightGBMAlpha",
     "MLPAlpha",
     "MLPConfig",
     "MeanEnsemble",
+    "ModelArtifact",
     "NeuralAlpha",
     "NotFittedError",
     "RankAverageEnsemble",
@@ -44,13 +55,16 @@ __all__ = [
     "Time2Vec",
     "TrainConfig",
     "Trainer",
+    "TrainingWindow",
     "TransformerAlpha",
     "TransformerConfig",
     "XGBoostAlpha",
     "clone",
     "get_loss",
     "get_model",
+    "load",
     "resolve_device",
+    "score",
     "seed_everything",
     "select_top_k",
 ]

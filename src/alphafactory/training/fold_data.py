@@ -8,6 +8,8 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from alphafactory.features.windows import PanelWindows
+
 
 class Normalizer(Protocol):
     """Anything fitted on a feature frame and applied to another (the features' convention)."""
@@ -87,6 +89,18 @@ def fold_cube(
         values, nan=0.0, posinf=0.0, neginf=0.0
     )
     return cube
+
+
+def block_windows(
+    panel: FoldData, cube: np.ndarray, positions: np.ndarray
+) -> tuple[PanelWindows, np.ndarray]:
+    """Windows of the samples at timestamp ``positions`` (labels attached), and their indices."""
+    member = np.zeros(len(panel.timestamps), dtype=bool)
+    member[positions] = True
+    samples = np.flatnonzero(member[panel.sample_time])
+    sym, time = panel.sample_symbol[samples], panel.sample_time[samples]
+    windows = PanelWindows(cube, sym, time, panel.lookback, panel.target[sym, time])
+    return windows, samples
 
 
 def mean_ic(scores: np.ndarray, labels: np.ndarray | None, groups: np.ndarray | None) -> float:

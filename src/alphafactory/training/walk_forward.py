@@ -3,24 +3,38 @@
 For each fold of a :class:`~alphafactory.training.WalkForward` splitter: the feature normalizer
 is fitted on the fold's training timestamps only, the model is trained on the training slice and
 early-stopped on the validation slice, and the test slice is predicted. The test predictions of
-all folds, concatenated, are the out-of-sample signal.
+all folds, concatenated, are the out-of-sample signal. With ``keep_models`` the fitted
+estimators are kept as :class:`~alphafactory.models.ModelArtifact` (``result.models``), which
+:func:`~alphafactory.models.score` applies to new bars exactly as the fold predicted its test block.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from alphafactory.features.windows import PanelWindows
 from alphafactory.training.executors import run_tasks
-from alphafactory.training.fold_data import FoldData, Normalizer, fold_cube, mean_ic, prepare_panel
+from alphafactory.training.fold_data import (
+    FoldData,
+    Normalizer,
+    block_windows,
+    fold_cube,
+    mean_ic,
+    prepare_panel,
+)
 from alphafactory.training.splits import WalkForward
+
+if TYPE_CHECKING:
+    from alphafactory.models.artifact import ModelArtifact
+
+KeepModels = Literal["none", "last", "all"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +54,10 @@ class WalkForwardResult:
         The splitter with its purge resolved.
     model : str
         The model's name (registry name or class name).
+    meta : dict
+        ``lookback``, ``horizon``, ``n_features``.
+    models : dict of int to ModelArtifact
+        Fold -> fitted model artifact, for the folds ``keep_models`` kept (empty by default).
     """
 
     predictions: pd.DataFrame
@@ -47,6 +65,7 @@ class WalkForwardResult:
     splitter: WalkForward
     model: str
     meta: dict[str, Any] = field(default_factory=dict)
+    models: dict[int, ModelArtifact] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +76,7 @@ class _FoldSpec:
     val: np.ndarray
     test: np.ndarray
     normalizer: Normalizer
+    keep: bool = False
 
 
 def walk_forward(
@@ -71,6 +91,8 @@ def walk_forward(
     seed: int = 0,
     executor: Any = None,
     normalizer: Normalizer | None = None,
+    keep_models: KeepModels = "none",
+    data_fingerprint: str | None = None,
 ) -> WalkForwardResult:
     """Train and predict fold by fold, out of sample.
 
@@ -104,13 +126,17 @@ def walk_forward(
         Copied and fitted per fold on the training timestamps only; default
         :class:`alphafactory.features.Standardizer` (per-feature mean and standard deviation of
         the training slice). Any normalizer of :mod:`alphafactory.features.normalize` fits.
+    keep_models : {"none", "last", "all"}
+        Keep the fitted estimators of no fold, the last fold or every fold in ``result.models``
+        as model artifacts (fitted models are large, so none by default).
+    data_fingerprint : str, optional
+        Fingerprint of the bars the features came from, recorded in kept artifacts.
 
     Returns
     -------
     WalkForwardResult
     """
     from alphafactory.features.normalize import Standardizer
-    from alphafactory.models import clone, get_model
 
     if horizon is None:
         horizon = labels.attrs.get("horizon")
@@ -118,26 +144,76 @@ def walk_forward(
             raise ValueError(
                 "The label horizon is unknown: pass horizon=... or labels with attrs['horizon']."
             )
+    if keep_models not in ("none", "last", "all"):
+        raise ValueError(f"keep_models must be 'none', 'last' or 'all', got {keep_models!r}.")
     splitter = splitter.with_horizon(int(horizon))
-    if isinstance(model, str):
-        name = model
-        estimator = get_model(model, **dict(config or {}))
-    else:
-        if config is not None:
-            raise ValueError("config applies to a model name; configure an estimator directly.")
-        estimator, name = model, type(model).__name__
+    estimator, name = resolve_model(model, config)
     panel = prepare_panel(features, labels, lookback)
     blocks = list(splitter.timestamp_blocks(len(panel.timestamps)))
     specs = []
     for k, (train, val, test) in enumerate(blocks):
-        fold_estimator = clone(estimator)
-        if "seed" in fold_estimator.get_params():
-            params = {**fold_estimator.get_params(), "seed": seed + k}
-            fold_estimator = type(fold_estimator)(**params)
+        fold_estimator = seeded_clone(estimator, seed + k)
         fold_normalizer = copy.deepcopy(normalizer) if normalizer is not None else Standardizer()
-        specs.append(_FoldSpec(k, fold_estimator, train, val, test, fold_normalizer))
+        keep = keep_models == "all" or (keep_models == "last" and k == len(blocks) - 1)
+        specs.append(_FoldSpec(k, fold_estimator, train, val, test, fold_normalizer, keep))
     outputs = run_tasks(run_fold, panel, specs, executor)
-    return _assemble(panel, splitter, name, outputs, lookback, int(horizon))
+    result = _assemble(panel, splitter, name, outputs, lookback, int(horizon))
+    models = {
+        o["fold"]: _fold_artifact(result, o, labels, data_fingerprint, seed)
+        for o in outputs
+        if "estimator" in o
+    }
+    return dataclasses.replace(result, models=models)
+
+
+def resolve_model(model: str | Any, config: Mapping[str, Any] | None) -> tuple[Any, str]:
+    """Return ``(unfitted estimator, name)`` for a registered name or an estimator."""
+    from alphafactory.models import get_model
+
+    if isinstance(model, str):
+        return get_model(model, **dict(config or {})), model
+    if config is not None:
+        raise ValueError("config applies to a model name; configure an estimator directly.")
+    return model, type(model).__name__
+
+
+def seeded_clone(estimator: Any, seed: int) -> Any:
+    """Return an unfitted clone of ``estimator`` fitted with ``seed`` (when it takes one)."""
+    from alphafactory.models import clone
+
+    fresh = clone(estimator)
+    if "seed" in fresh.get_params():
+        fresh = type(fresh)(**{**fresh.get_params(), "seed": seed})
+    return fresh
+
+
+def _fold_artifact(
+    result: WalkForwardResult,
+    output: dict[str, Any],
+    labels: pd.Series,
+    data_fingerprint: str | None,
+    seed: int,
+) -> ModelArtifact:
+    from alphafactory.models.artifact import TrainingWindow, make_artifact
+
+    k = output["fold"]
+    row = result.folds.loc[k]
+    window = TrainingWindow(
+        train_start=row["train_start"], train_end=row["train_end"],
+        val_start=_stamp(row["val_start"]), val_end=_stamp(row["val_end"]),
+    )  # fmt: skip
+    metrics = {f"{part}_ic": output["ic"].get(part, np.nan) for part in ("train", "val", "test")}
+    metrics["best_epoch"] = output["best_epoch"]
+    return make_artifact(
+        model=result.model, estimator=output["estimator"], normalizer=output["normalizer"],
+        features=output["feature_frame"], lookback=result.meta["lookback"],
+        label_attrs=labels.attrs, window=window, data_fingerprint=data_fingerprint,
+        metrics=metrics, fold=k, seed=seed + k,
+    )  # fmt: skip
+
+
+def _stamp(value: Any) -> pd.Timestamp | None:
+    return None if pd.isna(value) else pd.Timestamp(value)
 
 
 def run_fold(panel: FoldData, spec: _FoldSpec) -> dict[str, Any]:
@@ -146,47 +222,55 @@ def run_fold(panel: FoldData, spec: _FoldSpec) -> dict[str, Any]:
 
     with torch_threads(1):
         start = time.perf_counter()
-        cube = fold_cube(panel, spec.normalizer, spec.train, spec.test[-1] + 1)
-        sets = {
-            part: _windows(panel, cube, positions)
-            for part, positions in (("train", spec.train), ("val", spec.val), ("test", spec.test))
-        }
-        if len(sets["train"][0]) == 0 or len(sets["test"][0]) == 0:
+        out = fit_block(panel, spec.estimator, spec.normalizer, spec.train, spec.val, spec.test)
+        if out["n_samples"]["test"] == 0:
             raise ValueError(
-                f"Fold {spec.fold} has no usable training or test samples: check lookback "
-                "against the warm-up of the features and the block sizes."
+                f"Fold {spec.fold} has no usable test samples: check lookback against the "
+                "warm-up of the features and the block sizes."
             )
-        val_windows = sets["val"][0] if len(sets["val"][0]) else None
-        estimator = spec.estimator.fit(sets["train"][0], X_val=val_windows)
-        scores = {part: estimator.predict(w) for part, (w, _) in sets.items() if len(w)}
-        return {
-            "fold": spec.fold,
-            "test_samples": sets["test"][1],
-            "test_scores": scores["test"],
-            "ic": {
-                part: mean_ic(scores[part], sets[part][0].labels, sets[part][0].groups)
-                for part in scores
-            },
-            "best_epoch": getattr(estimator, "best_epoch_", None),
-            "history": getattr(estimator, "history_", []),
-            "fit_seconds": time.perf_counter() - start,
-        }
+        out.update(fold=spec.fold, fit_seconds=time.perf_counter() - start)
+        if not spec.keep:
+            del out["estimator"], out["normalizer"]
+        else:
+            out["feature_frame"] = panel.features.iloc[:0]  # names and dtypes only
+        return out
 
 
-def _windows(
-    panel: FoldData, cube: np.ndarray, positions: np.ndarray
-) -> tuple[PanelWindows, np.ndarray]:
-    member = np.zeros(len(panel.timestamps), dtype=bool)
-    member[positions] = True
-    samples = np.flatnonzero(member[panel.sample_time])
-    windows = PanelWindows(
-        cube,
-        panel.sample_symbol[samples],
-        panel.sample_time[samples],
-        panel.lookback,
-        panel.target[panel.sample_symbol[samples], panel.sample_time[samples]],
-    )
-    return windows, samples
+def fit_block(
+    panel: FoldData,
+    estimator: Any,
+    normalizer: Normalizer,
+    train: np.ndarray,
+    val: np.ndarray,
+    test: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Fit ``normalizer`` and ``estimator`` on the ``train`` timestamps (early stopping on
+    ``val``), predict ``test``; return the fitted pair, test scores and per-slice ICs."""
+    end = (test if test is not None and len(test) else val if len(val) else train)[-1] + 1
+    cube = fold_cube(panel, normalizer, train, end)
+    parts = (("train", train), ("val", val), ("test", test if test is not None else val[:0]))
+    sets = {part: block_windows(panel, cube, positions) for part, positions in parts}
+    if len(sets["train"][0]) == 0:
+        raise ValueError(
+            "No usable training sample: check lookback against the warm-up of the features and "
+            "the block sizes."
+        )
+    val_windows = sets["val"][0] if len(sets["val"][0]) else None
+    estimator = estimator.fit(sets["train"][0], X_val=val_windows)
+    scores = {part: estimator.predict(w) for part, (w, _) in sets.items() if len(w)}
+    return {
+        "estimator": estimator,
+        "normalizer": normalizer,
+        "test_samples": sets["test"][1],
+        "test_scores": scores.get("test", np.empty(0)),
+        "n_samples": {part: len(w) for part, (w, _) in sets.items()},
+        "ic": {
+            part: mean_ic(scores[part], sets[part][0].labels, sets[part][0].groups)
+            for part in scores
+        },
+        "best_epoch": getattr(estimator, "best_epoch_", None),
+        "history": getattr(estimator, "history_", []),
+    }
 
 
 def _assemble(

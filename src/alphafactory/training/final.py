@@ -1,0 +1,109 @@
+"""The final refit: one model on every labelled bar up to the end of the data, as an artifact.
+
+Walk-forward folds estimate how a model does out of sample; the model that is served is refitted
+once on all the labelled history, with the walk-forward's own rules: the validation slice for
+early stopping is the last ``splitter.val`` labelled timestamps, a purge of at least the label
+horizon separates it from the training slice (whose labels would otherwise reach into it), and
+the normalizer is fitted on the training timestamps only.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from alphafactory.training.fold_data import Normalizer, prepare_panel
+from alphafactory.training.splits import WalkForward
+from alphafactory.training.walk_forward import fit_block, resolve_model, seeded_clone
+
+if TYPE_CHECKING:
+    from alphafactory.models.artifact import ModelArtifact
+
+__all__ = ["final_blocks", "fit_final"]
+
+
+def final_blocks(
+    labelled: np.ndarray, n_timestamps: int, splitter: WalkForward
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(train, val)`` timestamp positions of the final refit.
+
+    ``labelled`` are the positions holding at least one sample; validation is the last
+    ``splitter.val`` timestamps up to the last labelled one, training everything before it less
+    the purge (the last labelled timestamp and all before it when ``val`` is 0).
+    """
+    if splitter.purge is None:
+        raise ValueError("final_blocks needs a splitter whose purge is set (with_horizon).")
+    if len(labelled) == 0:
+        raise ValueError("No labelled sample to fit the final model on.")
+    last = int(labelled.max())
+    val = np.arange(max(last - splitter.val + 1, 0), last + 1) if splitter.val else labelled[:0]
+    train_end = last + 1 - (len(val) + splitter.purge if splitter.val else 0)
+    if train_end < 1:
+        raise ValueError(
+            f"{n_timestamps} timestamps leave no training slice before a validation slice of "
+            f"{splitter.val} and a purge of {splitter.purge}."
+        )
+    return np.arange(0, train_end), val
+
+
+def fit_final(
+    features: pd.DataFrame,
+    labels: pd.Series,
+    *,
+    model: str | Any,
+    splitter: WalkForward,
+    horizon: int | None = None,
+    lookback: int = 20,
+    config: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    normalizer: Normalizer | None = None,
+    data_fingerprint: str | None = None,
+) -> ModelArtifact:
+    """Refit ``model`` on all labelled bars and return it as a model artifact.
+
+    Takes :func:`~alphafactory.training.walk_forward`'s arguments: ``splitter`` gives the
+    validation length and the purge (the training slice is every labelled timestamp before
+    them), the model is fitted with ``seed``, and ``normalizer`` (default ``Standardizer``) is
+    fitted on the training timestamps.
+
+    Returns
+    -------
+    ModelArtifact
+        ``fold`` None; ``metrics`` hold ``train_ic`` and ``val_ic`` (the validation slice drove
+        early stopping, so its IC is optimistic; the walk-forward's test ICs are the honest
+        estimate).
+    """
+    from alphafactory.features.normalize import Standardizer
+    from alphafactory.models.artifact import TrainingWindow, make_artifact
+    from alphafactory.models.seeding import torch_threads
+
+    if horizon is None:
+        horizon = labels.attrs.get("horizon")
+        if horizon is None:
+            raise ValueError(
+                "The label horizon is unknown: pass horizon=... or labels with attrs['horizon']."
+            )
+    splitter = splitter.with_horizon(int(horizon))
+    estimator, name = resolve_model(model, config)
+    panel = prepare_panel(features, labels, lookback)
+    train, val = final_blocks(np.unique(panel.sample_time), len(panel.timestamps), splitter)
+    fitted_normalizer = copy.deepcopy(normalizer) if normalizer is not None else Standardizer()
+    with torch_threads(1):
+        out = fit_block(panel, seeded_clone(estimator, seed), fitted_normalizer, train, val)
+    stamps = panel.timestamps
+    window = TrainingWindow(
+        train_start=stamps[train[0]], train_end=stamps[train[-1]],
+        val_start=stamps[val[0]] if len(val) else None,
+        val_end=stamps[val[-1]] if len(val) else None,
+    )  # fmt: skip
+    metrics = {f"{part}_ic": out["ic"].get(part, np.nan) for part in ("train", "val")}
+    metrics["best_epoch"] = out["best_epoch"]
+    return make_artifact(
+        model=name, estimator=out["estimator"], normalizer=out["normalizer"], features=features,
+        lookback=lookback, label_attrs=labels.attrs, window=window,
+        data_fingerprint=data_fingerprint, metrics=metrics, fold=None, seed=seed,
+    )  # fmt: skip

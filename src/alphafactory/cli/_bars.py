@@ -18,6 +18,10 @@ BARS_HELP = (
 )
 _OPTIONS = ("date_format", "tz", "columns", "calendar", "universe", "membership", "start", "end",
             "interval", "on_error")  # fmt: skip
+# The argparse destinations add_bars_arguments creates (to leave out of a run's flat config).
+BARS_DESTS: tuple[str, ...] = ("bars", "date_format", "tz", "columns", "calendar", "universe",
+                               "membership", "bars_start", "bars_end", "interval",
+                               "bars_on_error")  # fmt: skip
 
 
 def add_bars_arguments(

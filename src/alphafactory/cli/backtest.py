@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from alphafactory.cli._bars import BARS_DESTS, add_bars_arguments, bars_source_from_args
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -39,8 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments shared by ``backtest`` and ``execute``: data, signals, weighting, run."""
     parser.add_argument("--signals", type=Path, required=True, help="signal file (CSV/Parquet)")
-    parser.add_argument("--bars", default="sample",
-                        help="'sample' (bundled daily equities) or a bars CSV/Parquet file")
+    add_bars_arguments(parser, default=None)
     parser.add_argument("--model", default=None, help="model to trade when the file has several")
     parser.add_argument("--rule", choices=["topk", "quantile", "proportional", "threshold"],
                         default="topk", help="scores -> weights rule")
@@ -59,11 +60,11 @@ def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
 
 def strategy_weights(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Load bars and signals, and turn the scores into weights; returns (bars, scores, weights)."""
-    from alphafactory.data import load_bars, to_wide
+    from alphafactory.data import to_wide
     from alphafactory.portfolio import weights_from_scores
     from alphafactory.signals import load_signals, scores_wide, universe_from_prices
 
-    bars = load_bars(args.bars)
+    bars = strategy_bars(args)
     signals = load_signals(args.signals, bars=bars)
     scores = scores_wide(signals, model=args.model)
     close = to_wide(bars, "close")
@@ -78,15 +79,49 @@ def strategy_weights(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFra
     return bars, scores, weights
 
 
+def strategy_bars(args: argparse.Namespace) -> pd.DataFrame:
+    """The bars of a strategy command: ``--bars`` and its options, else the ``[data]`` source
+    recorded in the signal file's sidecar (a ``train`` run's config), else the bundled sample.
+    ``args.bars_source`` is set to the :class:`BarsSource` used."""
+    import json
+    import sys
+
+    from alphafactory.data import fingerprint
+    from alphafactory.data.sources import BarsSource
+    from alphafactory.signals import sidecar_path
+
+    side = sidecar_path(args.signals)
+    meta = json.loads(side.read_text()) if side.is_file() else {}
+    recorded = (meta.get("model_config") or {}).get("data")
+    base = None
+    if args.bars is None and isinstance(recorded, dict):
+        base = BarsSource.from_config(recorded, where=f"the [data] source recorded in {side}")
+    elif args.bars is None:
+        args.bars = "sample"
+    source = bars_source_from_args(args, base)
+    assert source is not None
+    args.bars_source = source
+    bars = source.load()
+    expected = meta.get("data_fingerprint")
+    if expected and expected != fingerprint(bars):
+        print(f"note: the bars of {source.spec!r} differ from those the signals were made from "
+              f"(fingerprint in {side.name}); updated data?", file=sys.stderr)  # fmt: skip
+    return bars
+
+
 def create_strategy_run(args: argparse.Namespace, name: str, bars: pd.DataFrame) -> Run:
     """Create the run directory of a ``backtest`` or ``execute`` command from its arguments."""
     from alphafactory.data import fingerprint
     from alphafactory.runs import Run
 
+    source = getattr(args, "bars_source", None) or bars_source_from_args(args)
+    skip = {"func", "bars_source", *BARS_DESTS}
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-              if k != "func" and v is not None}
+              if k not in skip and v is not None}
+    config["data"] = source.to_config()
     run = Run.create(name, config, seed=int(getattr(args, "seed", 0)), path=args.out)
-    run.write_manifest(data_fingerprints={"bars": fingerprint(bars)})
+    run.write_manifest(data_fingerprints={"bars": fingerprint(bars)},
+                       extra={"data": source.to_config()})
     run.copy_file(args.signals, "signals.csv")
     return run
 

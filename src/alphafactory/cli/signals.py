@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from alphafactory.cli._bars import add_bars_arguments, bars_source_from_args
+
 _EPILOG = """examples:
   alphafactory signals export --predictions runs/X/predictions.parquet --force
   alphafactory signals export --predictions runs/X-demo --models synthetic:lstm,synthetic:tcn
@@ -70,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("path", type=Path)
-    check.add_argument("--bars", default=None, help="'sample' or a bars CSV/Parquet file")
+    add_bars_arguments(check, default=None)
     check.add_argument("--no-sidecar", action="store_true", help="allow a missing sidecar")
     check.set_defaults(func=_check)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
@@ -120,10 +122,10 @@ def _export(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from alphafactory.cli import CLIError
-    from alphafactory.data import load_bars
     from alphafactory.signals import SignalFileError, load_signals
 
-    bars = load_bars(args.bars) if args.bars else None
+    source = bars_source_from_args(args)
+    bars = source.load() if source is not None else None
     try:
         signals = load_signals(args.path, bars=bars, require_sidecar=not args.no_sidecar)
     except (SignalFileError, FileNotFoundError) as exc:

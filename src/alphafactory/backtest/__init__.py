@@ -1,5 +1,7 @@
-"""Cost models, the vectorized target-weight backtest and its report."""
+"""Cost models, the vectorized target-weight backtest, its report and strategy comparison."""
 
+from alphafactory.backtest.benchmark import benchmark_returns, buy_and_hold
+from alphafactory.backtest.comparison import Comparison, compare, equity_to_returns
 from alphafactory.backtest.costs import (
     Commission,
     CompositeCost,
@@ -11,6 +13,8 @@ from alphafactory.backtest.costs import (
     evaluate_costs,
 )
 from alphafactory.backtest.market import Market, market_from
+from alphafactory.backtest.report import report_tables
+from alphafactory.backtest.report_tables import TearsheetTables, tearsheet_tables
 from alphafactory.backtest.result import BacktestResult
 from alphafactory.backtest.run_record import record_backtest
 from alphafactory.backtest.spread_impact import SpreadImpact, corwin_schultz_spread
@@ -20,6 +24,7 @@ from alphafactory.backtest.vectorized import backtest
 __all__ = [
     "BacktestResult",
     "Commission",
+    "Comparison",
     "CompositeCost",
     "CostBreakdown",
     "CostModel",
@@ -29,9 +34,16 @@ __all__ = [
     "NoCost",
     "SpreadImpact",
     "SquareRootImpact",
+    "TearsheetTables",
     "backtest",
+    "benchmark_returns",
+    "buy_and_hold",
+    "compare",
     "corwin_schultz_spread",
+    "equity_to_returns",
     "evaluate_costs",
     "market_from",
     "record_backtest",
+    "report_tables",
+    "tearsheet_tables",
 ]

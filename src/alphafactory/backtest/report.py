@@ -1,37 +1,53 @@
-"""Tearsheet of a backtest: a plotly figure and a standalone HTML page."""
+"""Tearsheet of a backtest: a plotly figure and a standalone HTML report.
+
+The report follows the layout users know from quantstats: headline metrics beside a benchmark
+(equal-weight buy-and-hold of the traded symbols by default, or given returns) with alpha, beta,
+tracking error and information ratio; the charts; monthly and yearly returns; the worst
+drawdowns. Every number comes from :mod:`alphafactory.evaluation`.
+"""
 
 from __future__ import annotations
 
-import html
+import calendar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from alphafactory.evaluation import drawdown_series
+from alphafactory.backtest.benchmark import benchmark_returns
+from alphafactory.backtest.html import figure_html, percent, table_html, write_page
+from alphafactory.backtest.report_tables import TearsheetTables, tearsheet_tables
+from alphafactory.evaluation import drawdown_series, rolling_sharpe
 
 if TYPE_CHECKING:
     from alphafactory.backtest.result import BacktestResult
 
 
-def tearsheet(result: BacktestResult, *, rolling_window: int = 63, title: str = "Backtest") -> (
-    go.Figure
-):
+def tearsheet(
+    result: BacktestResult,
+    *,
+    rolling_window: int = 63,
+    title: str = "Backtest",
+    benchmark: str | pd.Series | None = None,
+) -> go.Figure:
     """Four stacked panels sharing the time axis.
 
-    Equity (net, and gross of costs), drawdown (``equity / running max - 1``), rolling Sharpe
-    (``mean / std * sqrt(periods_per_year)`` of net returns over ``rolling_window`` bars) and
+    Equity (net, gross of costs, and the benchmark's wealth scaled to the initial cash when
+    given), drawdown (:func:`~alphafactory.evaluation.drawdown_series` of net returns), rolling
+    Sharpe (:func:`~alphafactory.evaluation.rolling_sharpe` over ``rolling_window`` bars) and
     exposure (gross and net, fractions of equity).
+
+    Parameters
+    ----------
+    benchmark : None, "equal_weight" or Series
+        See :func:`~alphafactory.backtest.benchmark.benchmark_returns`.
     """
     index = result.market.timestamps
-    equity = result.equity
     gross_equity = result.initial_cash * np.cumprod(1.0 + result.gross_returns.to_numpy())
-    drawdown = drawdown_series(result.returns)
-    returns = result.returns
-    rolling = returns.rolling(rolling_window, min_periods=rolling_window)
-    sharpe = rolling.mean() / rolling.std() * np.sqrt(result.periods_per_year)
+    sharpe = rolling_sharpe(result.returns, rolling_window, result.periods_per_year)
     exposure = result.exposure
     fig = make_subplots(
         rows=4,
@@ -43,16 +59,29 @@ def tearsheet(result: BacktestResult, *, rolling_window: int = 63, title: str = 
             "Equity", "Drawdown", f"Rolling Sharpe ({rolling_window} bars)", "Exposure"
         ),
     )
-    fig.add_trace(go.Scatter(x=index, y=equity, name="net equity"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=index, y=result.equity, name="net equity"), row=1, col=1)
     fig.add_trace(
         go.Scatter(x=index, y=gross_equity, name="gross of costs", line={"dash": "dot"}),
         row=1,
         col=1,
     )
+    bench = benchmark_returns(result, benchmark)
+    if bench is not None:
+        wealth = result.initial_cash * (1.0 + bench.fillna(0.0)).cumprod().where(bench.notna())
+        fig.add_trace(
+            go.Scatter(x=index, y=wealth, name=f"benchmark ({bench.name})",
+                       line={"color": "grey"}),
+            row=1,
+            col=1,
+        )
     fig.add_trace(
-        go.Scatter(x=index, y=drawdown, name="drawdown", fill="tozeroy"), row=2, col=1
+        go.Scatter(x=index, y=drawdown_series(result.returns), name="drawdown", fill="tozeroy"),
+        row=2,
+        col=1,
     )
-    fig.add_trace(go.Scatter(x=index, y=sharpe, name="rolling Sharpe"), row=3, col=1)
+    fig.add_trace(
+        go.Scatter(x=sharpe.index, y=sharpe, name="rolling Sharpe"), row=3, col=1
+    )
     fig.add_trace(go.Scatter(x=index, y=exposure["gross"], name="gross exposure"), row=4, col=1)
     fig.add_trace(go.Scatter(x=index, y=exposure["net"], name="net exposure"), row=4, col=1)
     fig.update_layout(title=title, height=900, template="plotly_white", hovermode="x unified")
@@ -60,25 +89,59 @@ def tearsheet(result: BacktestResult, *, rolling_window: int = 63, title: str = 
     return fig
 
 
-def write_html(result: BacktestResult, path: Path, **figure_options: Any) -> Path:
-    """Write the tearsheet plus a table of :meth:`BacktestResult.summary` to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure = result.figure(**figure_options)
-    rows = "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td>{_fmt(v)}</td></tr>"
-        for k, v in result.summary().items()
+def report_tables(
+    result: BacktestResult,
+    *,
+    benchmark: str | pd.Series | None = "equal_weight",
+    n_trials: int = 1,
+    top_drawdowns: int = 5,
+) -> TearsheetTables:
+    """The tables of a backtest's report (see :func:`tearsheet_tables`), net returns."""
+    return tearsheet_tables(
+        result.returns,
+        benchmark_returns(result, benchmark),
+        periods_per_year=result.periods_per_year,
+        n_trials=n_trials,
+        top_drawdowns=top_drawdowns,
     )
-    body = figure.to_html(full_html=False, include_plotlyjs=True)
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Backtest</title></head><body>"
-        f"<h1>Backtest ({html.escape(result.execution)})</h1>"
-        f"<table border='1' cellpadding='4'>{rows}</table>{body}</body></html>"
-    )
-    path.write_text(page)
-    return path
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return html.escape(str(value))
+def write_html(
+    result: BacktestResult,
+    path: Path,
+    *,
+    rolling_window: int = 63,
+    title: str = "Backtest",
+    benchmark: str | pd.Series | None = "equal_weight",
+    n_trials: int = 1,
+) -> Path:
+    """Write the report of a backtest to a standalone HTML file.
+
+    Sections: headline metrics (strategy and benchmark, relative metrics), the
+    :func:`tearsheet` figure, monthly returns (a heatmap table), yearly returns against the
+    benchmark, the five worst drawdowns, and the backtest's own totals
+    (:meth:`BacktestResult.summary`: costs, turnover, exposure).
+
+    Parameters
+    ----------
+    benchmark : None, "equal_weight" or Series
+        ``"equal_weight"`` (default) buys the backtest's symbols in equal value at the first
+        bar and holds them; a Series gives benchmark returns; None leaves the benchmark out.
+    n_trials : int
+        Configurations tried, for the deflated Sharpe ratio.
+    """
+    tables = report_tables(result, benchmark=benchmark, n_trials=n_trials)
+    figure = tearsheet(result, rolling_window=rolling_window, title=title, benchmark=benchmark)
+    monthly = tables.monthly.rename(columns=dict(enumerate(calendar.month_abbr)))
+    months = {str(name): percent for name in monthly.columns}
+    years = {c: percent for c in ("strategy", "benchmark", "excess")}
+    totals = result.summary(n_trials=n_trials).to_frame()
+    sections = [
+        ("Key metrics", table_html(tables.metrics, by_row=True)),
+        ("", figure_html(figure)),
+        ("Monthly returns", table_html(monthly, formats=months, heat=True)),
+        ("Yearly returns", table_html(tables.yearly, formats=years)),
+        ("Worst drawdowns", table_html(tables.drawdowns)),
+        ("All metrics", table_html(totals, by_row=True)),
+    ]
+    return write_page(path, f"{title} ({result.execution})", sections)

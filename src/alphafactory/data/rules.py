@@ -67,8 +67,17 @@ def row_rules(table: pd.DataFrame, unparsable: dict[str, np.ndarray]) -> list[pd
     for mask in unparsable.values():
         bad_parse |= mask
     if bad_parse.any():
+        texts = table.attrs.get("unparsable_text", {})
+        rows = table["row"].to_numpy()
+        fmt = table.attrs.get("date_format") or "ISO-8601 or epoch seconds/ms"
+
+        def cell(field: str, i: int) -> str:
+            got = texts.get(field, {}).get(int(rows[i])) if not pd.isna(rows[i]) else None
+            rule = f" (expected {fmt}; see date_format)" if field == "timestamp" else ""
+            return f"{field} {got!r}{rule}" if got is not None else field
+
         details = [
-            "cannot parse " + ", ".join(f for f, m in unparsable.items() if m[i])
+            "cannot parse " + ", ".join(cell(f, i) for f, m in unparsable.items() if m[i])
             for i in np.flatnonzero(bad_parse)
         ]
         out.append(issues_frame(table, bad_parse, "unparsable", "error", details))

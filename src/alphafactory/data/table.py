@@ -109,7 +109,21 @@ def to_table(
         unparsable["close"] = unparsable["close"] | unparsable.pop("adj_close")
         table = table.drop(columns="adj_close")
         table.attrs["adjustment"] = "adj_close: OHLC x adj_close/close, volume x close/adj_close"
+    table.attrs["unparsable_text"] = _bad_text(flat, table["row"].to_numpy(), unparsable)
+    table.attrs["date_format"] = date_format or ""
     return table, unparsable
+
+
+def _bad_text(
+    flat: pd.DataFrame, rows: np.ndarray, unparsable: dict[str, np.ndarray]
+) -> dict[str, dict[int, str]]:
+    """Per field, the raw text of its unparsable cells keyed by row name (for reports)."""
+    out: dict[str, dict[int, str]] = {}
+    for field, mask in unparsable.items():
+        if field in flat.columns and mask.any():
+            cells = flat[field].to_numpy()[mask]
+            out[field] = {int(r): str(v)[:40] for r, v in zip(rows[mask], cells, strict=True)}
+    return out
 
 
 def rename_columns(

@@ -44,6 +44,7 @@ from alphafactory.errors import DataError
 logger = logging.getLogger(__name__)
 POLICIES: tuple[str, ...] = ("raise", "drop", "repair")
 _ACTION_COLUMNS = ("row", "timestamp", "symbol", "action", "rule")
+_TABLE_ONLY_ATTRS = frozenset({"unparsable_text", "date_format"})  # for reports, not for Bars
 
 
 class DataValidationError(DataError):
@@ -280,7 +281,7 @@ def _to_bars(table: pd.DataFrame) -> pd.DataFrame:
     panel = table["symbol"].ne("").any()
     keys = list(INDEX_NAMES) if panel else ["timestamp"]
     bars = table.set_index(keys)[list(OHLCV_COLUMNS)].astype(np.float64).sort_index(kind="stable")
-    bars.attrs = dict(table.attrs)
+    bars.attrs = {k: v for k, v in table.attrs.items() if k not in _TABLE_ONLY_ATTRS}
     return bars
 
 

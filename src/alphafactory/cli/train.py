@@ -25,7 +25,8 @@ TOML with sections [data] (a bars source, see `alphafactory data validate --help
 [train], [walk_forward], [features], [labels] and [synthetic]; --model overrides [model] name,
 --bars and its options override [data]. The run's config.toml records the [data] source, so
 the run reruns from it. Writes config.toml, manifest.json, predictions.parquet, folds.parquet,
-training_curves.parquet and metrics.json.
+training_curves.parquet, metrics.json, model/ (the model refitted once on every labelled bar,
+a model artifact: alphafactory.models.load / score) and, with --keep-models, folds/<k>/.
 """
 
 
@@ -54,6 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--executor", default=None, help="'processes' or a worker count (default: in-process)"
     )
     parser.add_argument("--cost-bps", type=float, default=5.0, help="cost per unit traded (5)")
+    parser.add_argument("--keep-models", choices=("none", "last", "all"), default="none",
+                        help="also write the fold models to folds/<k>/ (default none)")
     parser.set_defaults(func=_train)
 
 
@@ -61,7 +64,7 @@ def _train(args: argparse.Namespace) -> int:
     from alphafactory.cli import CLIError
     from alphafactory.runs import Run, read_toml
     from alphafactory.runs.manifest import fingerprint
-    from alphafactory.training.experiment import ExperimentConfig, run_experiment
+    from alphafactory.training.experiment import ExperimentConfig, final_model, run_experiment
     from alphafactory.training.report import (
         curve_table,
         fold_table,
@@ -80,7 +83,8 @@ def _train(args: argparse.Namespace) -> int:
     bars = source.load()
     try:
         executor = _executor(args.executor)
-        result = run_experiment(bars, config, executor=executor)
+        result = run_experiment(bars, config, executor=executor, keep_models=args.keep_models)
+        final = final_model(bars, config)
     except (ValueError, KeyError) as exc:
         raise CLIError(str(exc)) from exc
     doc = config.to_mapping()
@@ -97,6 +101,9 @@ def _train(args: argparse.Namespace) -> int:
     run.write_metrics({"models": {config.model: metrics}, "n_trials": 1})
     extra = {"data": source.to_config(), "model": config.model}
     run.write_manifest(data_fingerprints={"bars": fingerprint(bars)}, n_trials=1, extra=extra)
+    final.save(run.path / "model")
+    for fold, artifact in result.models.items():
+        artifact.save(run.path / "folds" / str(fold))
     print(f"{run.path}")
     print(
         f"{config.model}: {len(result.folds)} folds, IC {metrics['ic']:.4f} "

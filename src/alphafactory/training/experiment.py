@@ -28,13 +28,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from alphafactory.config_io import check_keys, drop_none, from_section
 from alphafactory.training.splits import WalkForward
-from alphafactory.training.walk_forward import WalkForwardResult, walk_forward
+from alphafactory.training.walk_forward import KeepModels, WalkForwardResult, walk_forward
+
+if TYPE_CHECKING:
+    from alphafactory.models.artifact import ModelArtifact
 
 DEFAULT_FEATURES: tuple[str, ...] = (
     "ret_1",
@@ -178,12 +181,35 @@ def prepare_data(bars: pd.DataFrame, config: ExperimentConfig) -> tuple[pd.DataF
 
 
 def run_experiment(
-    bars: pd.DataFrame, config: ExperimentConfig, *, executor: Any = None
+    bars: pd.DataFrame,
+    config: ExperimentConfig,
+    *,
+    executor: Any = None,
+    keep_models: KeepModels = "none",
 ) -> WalkForwardResult:
-    """Build features and labels from ``bars`` and walk the model forward."""
+    """Build features and labels from ``bars`` and walk the model forward.
+
+    ``keep_models`` is walk_forward's (kept artifacts record the bars' fingerprint).
+    """
+    from alphafactory.data import fingerprint
+
     features, labels = prepare_data(bars, config)
     return walk_forward(
         features, labels, model=config.model, splitter=config.walk_forward.splitter(),
         lookback=config.walk_forward.lookback, config=config.model_config(), seed=config.seed,
-        executor=executor,
+        executor=executor, keep_models=keep_models,
+        data_fingerprint=fingerprint(bars) if keep_models != "none" else None,
+    )  # fmt: skip
+
+
+def final_model(bars: pd.DataFrame, config: ExperimentConfig) -> ModelArtifact:
+    """Refit the experiment's model once on every labelled bar (see :func:`fit_final`)."""
+    from alphafactory.data import fingerprint
+    from alphafactory.training.final import fit_final
+
+    features, labels = prepare_data(bars, config)
+    return fit_final(
+        features, labels, model=config.model, splitter=config.walk_forward.splitter(),
+        lookback=config.walk_forward.lookback, config=config.model_config(), seed=config.seed,
+        data_fingerprint=fingerprint(bars),
     )  # fmt: skip

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from alphafactory.backtest import FixedBps, backtest
-from alphafactory.backtest.lob import lob_backtest
 from alphafactory.data import synthetic_market, to_wide
 from alphafactory.signals import export_signals, load_signals, scores_wide, top_bottom_k
 
@@ -27,11 +26,3 @@ def test_planted_alpha_earns_through_file_and_backtest(tmp_path, planted):
     null = synthetic_market(n_symbols=20, n_bars=260, seed=4, alpha_ic=0.0)
     null_weights = top_bottom_k(to_wide(null.truth.dropna().to_frame(), "truth"), 5, 5)
     assert backtest(null.bars, null_weights, cash=1e6).summary()["sharpe"] < 3
-
-
-def test_lob_signal_line_reports_planted_ic(planted):
-    wide = to_wide(planted.truth.dropna().to_frame(), "truth")
-    weights = top_bottom_k(wide, 5, 5).iloc[-40::10].reindex(wide.index)
-    result = lob_backtest(planted.bars, weights, scores=wide, cash=1e5, horizon_seconds=60,
-                          n_slices=3)
-    assert result.attribution.loc["signal_rank_ic", "book"] == pytest.approx(0.19, abs=0.04)

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alphafactory.backtest import SquareRootImpact
-from alphafactory.execution.calibration import calibrate_square_root
+from alphafactory.execution import calibrate_square_root
 
 
 def test_calibrate_square_root_fits_order_one_eta_on_simulated_flow():
@@ -14,8 +13,8 @@ def test_calibrate_square_root_fits_order_one_eta_on_simulated_flow():
 
 
 def test_calibrated_model_is_usable_and_labelled():
-    model = SquareRootImpact.calibrate(participations=(0.05, 0.2), n_sessions=4, seed=1)
+    model = calibrate_square_root(participations=(0.05, 0.2), n_sessions=4, seed=1).cost_model()
     assert model.eta > 0
     assert "simulat" in model.calibration["note"]
-    again = SquareRootImpact.calibrate(participations=(0.05, 0.2), n_sessions=4, seed=1)
+    again = calibrate_square_root(participations=(0.05, 0.2), n_sessions=4, seed=1).cost_model()
     assert np.isclose(model.eta, again.eta)

@@ -20,8 +20,9 @@ class SquareRootImpact(CostModel):
     Cost fraction of notional for ``q`` shares at bar t:
     ``half_spread + eta * sigma * sqrt(|q| / ADV)``, with ``sigma`` the std of bar returns and ADV
     the mean bar volume, both over trailing windows that end before t. ``eta`` of order one is what
-    empirical studies of the square-root law report (e.g. Toth et al. 2011); :meth:`calibrate`
-    fits it to simulated book executions instead.
+    empirical studies of the square-root law report (e.g. Toth et al. 2011);
+    ``alphafactory.execution.calibrate_square_root(...).cost_model()`` fits it to simulated book
+    executions instead (this module never imports the execution layer).
 
     Parameters
     ----------
@@ -32,7 +33,7 @@ class SquareRootImpact(CostModel):
     vol_window, adv_window, spread_window : int
         Trailing windows in bars.
     calibration : dict
-        How ``eta`` was obtained when it came from :meth:`calibrate` (empty otherwise).
+        How ``eta`` was obtained when it came from a fit (empty otherwise).
     """
 
     eta: float = 1.0
@@ -57,37 +58,3 @@ class SquareRootImpact(CostModel):
             impact_coef=np.ascontiguousarray(np.nan_to_num(coef, nan=0.0, posinf=0.0)),
             impact_exponent=0.5,
         )
-
-    @classmethod
-    def calibrate(
-        cls,
-        *,
-        participations: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2),
-        seed: int = 0,
-        **simulation: Any,
-    ) -> SquareRootImpact:
-        """Fit ``eta`` from book simulations over a grid of order sizes.
-
-        Each parent order (a participation of the simulated daily volume) is executed against the
-        C++ matching engine with Poisson background flow; the measured impact (shortfall beyond
-        the half spread, as a fraction of price) is regressed on ``sigma * sqrt(q / V)`` through
-        the origin. The fitted eta describes the *simulated* order flow, not any real stock.
-
-        Parameters
-        ----------
-        participations : tuple of float
-            Parent sizes as fractions of the simulated session volume.
-        seed : int
-            Seed of the simulations.
-        **simulation
-            Passed to :func:`alphafactory.execution.calibrate_square_root` (e.g. ``n_sessions``).
-
-        Returns
-        -------
-        SquareRootImpact
-            With the fitted ``eta`` and ``calibration`` describing the fit.
-        """
-        from alphafactory.execution.calibration import calibrate_square_root
-
-        fit = calibrate_square_root(participations=participations, seed=seed, **simulation)
-        return cls(eta=fit.eta, half_spread_bps=0.0, calibration=fit.as_dict())

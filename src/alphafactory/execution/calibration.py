@@ -13,8 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alphafactory.backtest.square_root_impact import SquareRootImpact
 from alphafactory.execution.book import BookConfig
 from alphafactory.execution.executor import ParentOrder, execute_parent
+from alphafactory.execution.orders import Side
+from alphafactory.execution.simulated_venue import SimulatedVenue
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -23,7 +26,8 @@ class ImpactFit:
 
     ``eta`` solves ``impact = eta * sigma * sqrt(q / V)`` by least squares through the origin,
     with ``sigma`` the std of the mid's return over a horizon without our trading, ``V`` the
-    market volume over the horizon (lots) and ``impact`` the shortfall beyond the spread paid.
+    market volume over the horizon (shares) and ``impact`` the shortfall beyond the half spread
+    crossed (book walk plus the mid's move, averaged over buys and sells so drift cancels).
     """
 
     eta: float
@@ -42,6 +46,10 @@ class ImpactFit:
             "points": self.points.to_dict(orient="list"),
             "note": "fitted to simulated Poisson order flow; describes the simulation, not a stock",
         }
+
+    def cost_model(self) -> SquareRootImpact:
+        """A :class:`SquareRootImpact` with this ``eta`` and the fit recorded on it."""
+        return SquareRootImpact(eta=self.eta, half_spread_bps=0.0, calibration=self.as_dict())
 
 
 def calibrate_square_root(
@@ -72,23 +80,24 @@ def calibrate_square_root(
     if n_sessions < 2 or not participations:
         raise ValueError("need n_sessions >= 2 and at least one participation.")
     book = BookConfig(warmup_seconds=60.0) if book is None else book
-    baseline = [
-        execute_parent(ParentOrder(side=1, quantity=0, horizon_seconds=horizon_seconds,
-                                   n_slices=n_slices), book, seed=seed + s)
-        for s in range(n_sessions)
-    ]
+
+    def run(side: Side, lots: int, s: int):
+        parent = ParentOrder(symbol="SIM", side=side, quantity=lots * book.shares_per_lot,
+                             horizon_seconds=horizon_seconds, n_slices=n_slices, style=style)
+        return execute_parent(parent, SimulatedVenue({"SIM": book}, seed=seed + s))
+
+    baseline = [run(Side.BUY, 0, s) for s in range(n_sessions)]
     moves = np.array([r.final_mid / r.arrival_price - 1.0 for r in baseline])
     sigma = float(np.sqrt(np.mean(moves**2)))
-    volume = float(np.mean([r.market_volume for r in baseline]))
+    volume = float(np.mean([r.market_volume for r in baseline])) / book.shares_per_lot
     rows = []
     for p in participations:
         lots = max(1, round(p * volume))
         impacts = []
         for s in range(n_sessions):
-            parent = ParentOrder(side=1 if s % 2 == 0 else -1, quantity=lots,
-                                 horizon_seconds=horizon_seconds, n_slices=n_slices, style=style)
-            report = execute_parent(parent, book, seed=seed + s)
-            impacts.append(report.impact_bps * 1e-4)
+            report = run(Side.BUY if s % 2 == 0 else Side.SELL, lots, s)
+            bps = report.costs_bps()
+            impacts.append((bps["total_bps"] - bps["spread_bps"]) * 1e-4)
         rows.append((p, lots, sigma * np.sqrt(lots / volume), float(np.mean(impacts)), n_sessions))
     points = pd.DataFrame(rows, columns=["participation", "lots", "x", "impact", "n"])
     x, y = points["x"].to_numpy(), points["impact"].to_numpy()

@@ -1,48 +1,47 @@
-"""Execute a parent order as child orders against the simulated book and report the costs.
+"""Execute a parent order as child orders through a :class:`Venue` and report what it cost.
 
-Each slice of the horizon sends one child: ``style="passive"`` posts a LIMIT at the near touch
-(best bid for a buy) at the start of the slice and, at its end, cancels what is left and sends
-a MARKET order for it; ``style="aggressive"`` sends a MARKET order at the start of the slice. The
-background flow runs between the strategy's actions, so children meet (and move) a living book.
+Three separate parts: the schedule says how many shares each slice should trade (TWAP and VWAP
+fixed in advance, POV from the volume just seen: :mod:`alphafactory.execution.schedule`); the
+venue takes the children (:class:`SimulatedVenue`, :class:`BarVenue`, a broker); the venue's
+ledger says what happened, and :func:`alphafactory.execution.attribution.attribute` turns the
+fills into the shortfall and its parts.
 
-Costs, in bps of the arrival mid (the mid when the parent arrives), signed so that a cost is
-positive for buys and sells alike (``side`` = +1 buy, -1 sell):
-
-* shortfall   = side * (average fill - arrival) / arrival, on the filled quantity
-* spread      = side * (fill - mid when its child was sent) / arrival, averaged over fills
-* impact      = shortfall - spread (the mid's move from arrival to each child, ours and drift)
-* opportunity = side * (final mid - arrival) / arrival * unfilled fraction (cost of not trading)
-* total       = shortfall * fill ratio + opportunity (implementation shortfall of the whole parent)
+Each slice sends one child: ``style="passive"`` posts a LIMIT at the near touch (the best bid
+for a buy) at the start of the slice and, at its end, cancels what is left and sends a MARKET
+order for it; ``style="aggressive"`` sends a MARKET order at the start of the slice. The venue's
+clock advances between the strategy's actions, so children meet (and move) a living book.
 """
 
 from __future__ import annotations
 
-import time
+import math
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from alphafactory.engine import MatchingEngine
-from alphafactory.execution.book import NS, BookConfig
+from alphafactory.execution.attribution import CostAttribution, attribute
+from alphafactory.execution.orders import Fill, Order, OrderType, Quote, Side
 from alphafactory.execution.schedule import pov_child_quantity, twap_schedule, vwap_schedule
+from alphafactory.execution.venue import SimulatedClockVenue
 
-ACCOUNT = 1
-_FIRST_CHILD_ID = 1 << 20
+__all__ = ["ExecutionReport", "ParentOrder", "execute_parent", "execution_throughput"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ParentOrder:
-    """A parent order: ``quantity`` lots bought (``side=+1``) or sold (``-1``) over a horizon.
+    """A parent order: ``quantity`` shares of ``symbol`` bought or sold over a horizon.
 
     ``algo`` is ``"twap"``, ``"vwap"`` (needs ``profile``, one weight per slice) or ``"pov"``
     (``participation`` of the volume seen in the previous slice; the first slice uses the
-    TWAP size). ``horizon_seconds`` of simulated time are split into ``n_slices``.
+    TWAP size). ``horizon_seconds`` of venue time are split into ``n_slices``. The quantity is
+    traded in whole lots of the venue (:meth:`Venue.lot_size`).
     """
 
-    side: int
-    quantity: int
+    symbol: str
+    side: Side
+    quantity: float
     horizon_seconds: float = 600.0
     n_slices: int = 10
     algo: Literal["twap", "vwap", "pov"] = "twap"
@@ -51,9 +50,9 @@ class ParentOrder:
     style: Literal["passive", "aggressive"] = "passive"
 
     def __post_init__(self) -> None:
-        if self.side not in (1, -1):
-            raise ValueError(f"side must be +1 (buy) or -1 (sell), got {self.side}.")
-        if self.quantity < 0 or self.n_slices < 1 or self.horizon_seconds <= 0:
+        if not isinstance(self.side, Side):
+            raise ValueError(f"side must be Side.BUY or Side.SELL, got {self.side!r}.")
+        if not (self.quantity >= 0 and self.n_slices >= 1 and self.horizon_seconds > 0):
             raise ValueError("need quantity >= 0, n_slices >= 1 and horizon_seconds > 0.")
         if self.algo not in ("twap", "vwap", "pov"):
             raise ValueError(f"algo must be 'twap', 'vwap' or 'pov', got {self.algo!r}.")
@@ -65,190 +64,169 @@ class ParentOrder:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ExecutionReport:
-    """Fills and costs of one parent order (prices in currency, costs in bps of arrival)."""
+    """Fills and costs of one parent order (shares, currency; bps of the arrival notional)."""
 
     parent: ParentOrder
-    fills: pd.DataFrame  # ts (ns), slice, child_id, price, lots, liquidity ("maker"|"taker")
-    slices: pd.DataFrame  # slice, start (ns), planned, filled, market_volume
+    fills: pd.DataFrame  # ts, slice, client_order_id, price, quantity, liquidity, fee, mid,
+    #                      touch, mid_at_send (the mid when the fill's child was sent)
+    slices: pd.DataFrame  # slice, start, planned, filled, market_volume (shares)
     arrival_price: float
     final_mid: float
-    filled: int
+    final_touch: float | None  # where an unfilled rest is completed (the ask for a buy)
+    filled: float
     average_price: float
     n_child_orders: int
-    shortfall_bps: float
-    spread_bps: float
-    impact_bps: float
-    opportunity_bps: float
-    market_volume: int
+    attribution: CostAttribution
+    market_volume: float
 
     @property
     def fill_ratio(self) -> float:
-        """Filled lots / parent lots (1 for an empty parent)."""
+        """Filled shares / parent shares (1 for an empty parent)."""
         return self.filled / self.parent.quantity if self.parent.quantity else 1.0
 
     @property
+    def shortfall_bps(self) -> float:
+        """Shortfall of the filled part: side * (average fill - arrival) / arrival, in bps."""
+        if not self.filled:
+            return 0.0
+        return self.parent.side.value * (self.average_price / self.arrival_price - 1.0) * 1e4
+
+    @property
     def total_bps(self) -> float:
-        """Implementation shortfall of the whole parent: filled part plus opportunity cost."""
-        return self.shortfall_bps * self.fill_ratio + self.opportunity_bps
+        """Implementation shortfall of the whole parent (unfilled rest and fees included)."""
+        return self.costs_bps()["total_bps"]
+
+    def costs_bps(self) -> dict[str, float]:
+        """The attribution in bps of the arrival notional; the parts add up to the shortfall."""
+        return self.attribution.bps(self.arrival_price * self.parent.quantity)
 
     def summary(self) -> dict[str, float]:
         """The report's numbers as a flat dict."""
         return {
-            "quantity": float(self.parent.quantity),
-            "filled": float(self.filled),
-            "fill_ratio": self.fill_ratio,
-            "arrival_price": self.arrival_price,
-            "average_price": self.average_price,
-            "shortfall_bps": self.shortfall_bps,
-            "spread_bps": self.spread_bps,
-            "impact_bps": self.impact_bps,
-            "opportunity_bps": self.opportunity_bps,
-            "total_bps": self.total_bps,
-            "child_orders": float(self.n_child_orders),
-            "participation": self.filled / max(self.market_volume, 1),
-        }
+            "quantity": float(self.parent.quantity), "filled": self.filled,
+            "fill_ratio": self.fill_ratio, "arrival_price": self.arrival_price,
+            "average_price": self.average_price, "filled_shortfall_bps": self.shortfall_bps,
+            **self.costs_bps(), "child_orders": float(self.n_child_orders),
+            "participation": self.filled / max(self.market_volume, 1e-12),
+        }  # fmt: skip
 
 
-def execute_parent(parent: ParentOrder, book: BookConfig | None = None, *, seed: int = 0) -> (
+def execute_parent(parent: ParentOrder, venue: SimulatedClockVenue, *, tag: str = "p") -> (
     ExecutionReport
 ):
-    """Run ``parent`` against a fresh simulated book (seeded: same inputs, same report)."""
-    book = BookConfig() if book is None else book
-    engine, flow = book.open(seed)
-    start = flow.now
-    arrival = _mid(engine)
-    slice_ns = int(parent.horizon_seconds * NS / parent.n_slices)
-    plan = _plan(parent)
-    fills: list[tuple[int, int, int, int, int, bool, float]] = []
-    rows = []
-    child_id = _FIRST_CHILD_ID
-    remaining = parent.quantity
-    last_volume = 0
-    n_children = 0
-    side = "B" if parent.side > 0 else "S"
+    """Run ``parent`` through ``venue`` from its current time; child ids are ``tag-k``."""
+    lot = venue.lot_size(parent.symbol)
+    lots = round(parent.quantity / lot)
+    if not math.isclose(lots * lot, parent.quantity, rel_tol=1e-9, abs_tol=1e-12):
+        raise ValueError(f"parent quantity {parent.quantity} is not a whole number of lots of "
+                         f"{lot} shares at this venue.")
+    start, first_fill = venue.now(), len(venue.fills())
+    arrival_quote = venue.quote(parent.symbol)
+    arrival = _mid(arrival_quote)
+    step = pd.Timedelta(int(parent.horizon_seconds * 1e9 / parent.n_slices), unit="ns")
+    plan = (vwap_schedule(lots, np.asarray(parent.profile)) if parent.algo == "vwap"
+            else twap_schedule(lots, parent.n_slices))
+    children: list[str] = []
+    slices, child_slice, sent_mid = [], {}, {}
+    remaining, last_volume = lots, 0.0
+
+    def send(k: int, want: int, type_: OrderType, price: float | None = None) -> float:
+        client_id = f"{tag}-{len(children) + 1}"
+        children.append(client_id)
+        child_slice[client_id] = k
+        sent_mid[client_id] = venue.quote(parent.symbol).mid
+        ack = venue.submit(Order(symbol=parent.symbol, side=parent.side, quantity=want * lot,
+                                 client_order_id=client_id, type=type_, limit_price=price))
+        return ack.filled_quantity
+
     for k in range(parent.n_slices):
-        begin, end = start + k * slice_ns, start + (k + 1) * slice_ns
+        begin, end = start + k * step, start + (k + 1) * step
         if parent.algo == "pov":
-            want = plan[0] if k == 0 else pov_child_quantity(
-                parent.participation, last_volume, remaining
-            )
+            want = int(plan[0]) if k == 0 else pov_child_quantity(
+                parent.participation, round(last_volume / lot), remaining)
         else:
             want = int(min(remaining, plan[k]))
-        filled_here = 0
-        posted_mid = _mid(engine)
+        volume_before = venue.quote(parent.symbol).volume
+        filled_here = 0.0
+        resting = None
         if want > 0:
-            mid = posted_mid
-            child_id += 1
-            n_children += 1
-            if parent.style == "passive":
-                touch = engine.best_bid() if parent.side > 0 else engine.best_ask()
-                touch = arrival if touch is None else touch
-                trades, _ = engine.submit(child_id, side, want, touch, account=ACCOUNT, ts=begin)
-                filled_here += _collect(trades, fills, k, child_id, mid)
+            quote = venue.quote(parent.symbol)
+            near = quote.bid if parent.side == Side.BUY else quote.ask
+            if parent.style == "passive" and near is not None:
+                filled_here += send(k, want, OrderType.LIMIT, near)
+                resting = children[-1]
             else:
-                trades, _ = engine.submit(
-                    child_id, side, want, type="MARKET", account=ACCOUNT, ts=begin
-                )
-                filled_here += _collect(trades, fills, k, child_id, mid)
-        step = flow.drive(engine, until=end)
-        ours = _ours(step.trades)
-        filled_here += _collect(step.trades[ours], fills, k, child_id, posted_mid)
-        volume = int(step.trades["qty"].sum())
-        if want > 0 and parent.style == "passive" and filled_here < want:
-            engine.cancel(child_id, ts=end)
-            mid = _mid(engine)
-            child_id += 1
-            n_children += 1
-            trades, _ = engine.submit(
-                child_id, side, want - filled_here, type="MARKET", account=ACCOUNT, ts=end
-            )
-            filled_here += _collect(trades, fills, k, child_id, mid)
-        remaining -= filled_here
+                filled_here += send(k, want, OrderType.MARKET)
+        venue.advance(end)
+        if resting is not None:
+            filled_here = sum(f.quantity for f in venue.fills(first_fill)
+                              if f.client_order_id == resting)
+            left = round(want - filled_here / lot)
+            if left > 0:
+                venue.cancel(resting)
+                filled_here += send(k, left, OrderType.MARKET)
+        volume = venue.quote(parent.symbol).volume - volume_before
+        remaining -= round(filled_here / lot)
         last_volume = volume
-        rows.append((k, begin, int(plan[k]) if parent.algo != "pov" else want, filled_here,
-                     volume))
-    return _report(parent, engine, fills, rows, arrival, n_children)
+        slices.append((k, begin, (int(plan[k]) if parent.algo != "pov" else want) * lot,
+                       filled_here, volume))
+    return _report(parent, venue, venue.fills(first_fill), children, (child_slice, sent_mid),
+                   slices, arrival)
 
 
-def execution_throughput(*, seed: int = 0, n_parents: int = 20) -> tuple[float, int]:
-    """Child orders per second of wall time for passive TWAP parents (flow simulation included).
-
-    Returns ``(child_orders_per_second, n_child_orders)``.
-    """
-    parent = ParentOrder(side=1, quantity=200, horizon_seconds=300.0, n_slices=20)
-    book = BookConfig(warmup_seconds=30.0)
-    started = time.perf_counter()
-    children = sum(execute_parent(parent, book, seed=seed + k).n_child_orders
-                   for k in range(n_parents))
-    return children / (time.perf_counter() - started), children
-
-
-def _plan(parent: ParentOrder) -> np.ndarray:
-    if parent.algo == "vwap":
-        return vwap_schedule(parent.quantity, np.asarray(parent.profile))
-    return twap_schedule(parent.quantity, parent.n_slices)
-
-
-def _mid(engine: MatchingEngine) -> float:
-    mid = engine.mid()
+def _mid(quote: Quote) -> float:
+    mid = quote.mid
     if mid is None:
-        bid, ask = engine.best_bid(), engine.best_ask()
-        mid = bid if ask is None else ask
-    if mid is None:
-        raise RuntimeError("the simulated book is empty on both sides; increase its depth.")
+        raise RuntimeError(f"the venue has no price for {quote.symbol}: empty book, no trades.")
     return float(mid)
 
 
-def _ours(trades: np.ndarray) -> np.ndarray:
-    return (trades["taker_account"] == ACCOUNT) | (trades["maker_account"] == ACCOUNT)
-
-
-def _collect(trades, fills, k, child_id, mid) -> int:
-    """Append our fills; ``mid`` is the mid when their child was sent."""
-    if len(trades) == 0:
-        return 0
-    ours = trades[_ours(trades)]
-    for trade in ours:
-        maker = int(trade["maker_account"]) == ACCOUNT
-        fills.append((int(trade["ts"]), k, child_id, int(trade["price"]), int(trade["qty"]),
-                      maker, mid))
-    return int(ours["qty"].sum())
-
-
-def _report(parent, engine, fills, rows, arrival, n_children) -> ExecutionReport:
-    tick = engine.tick_size()
-    frame = pd.DataFrame(
-        fills, columns=["ts", "slice", "child_id", "price", "lots", "maker", "mid_at_send"]
-    )
-    frame["price"] = frame["price"] * tick
-    frame["liquidity"] = np.where(frame["maker"], "maker", "taker")
-    frame = frame.drop(columns="maker")
-    slices = pd.DataFrame(rows, columns=["slice", "start", "planned", "filled", "market_volume"])
-    filled = int(frame["lots"].sum())
-    final_mid = _mid(engine)
-    side = parent.side
-    if filled:
-        average = float((frame["price"] * frame["lots"]).sum() / filled)
-        shortfall = side * (average - arrival) / arrival * 1e4
-        spread = float(
-            (side * (frame["price"] - frame["mid_at_send"]) * frame["lots"]).sum()
-            / filled / arrival * 1e4
-        )
-    else:
-        average, shortfall, spread = float("nan"), 0.0, 0.0
-    unfilled = 1.0 - filled / parent.quantity if parent.quantity else 0.0
+def _report(parent, venue, all_fills, children, per_child, slices, arrival) -> ExecutionReport:
+    child_slice, sent_mid = per_child
+    ours = set(children)
+    fills: list[Fill] = [f for f in all_fills if f.client_order_id in ours]
+    frame = pd.DataFrame({
+        "ts": [f.ts for f in fills], "slice": [child_slice[f.client_order_id] for f in fills],
+        "client_order_id": [f.client_order_id for f in fills],
+        "price": np.array([f.price for f in fills], dtype=np.float64),
+        "quantity": np.array([f.quantity for f in fills], dtype=np.float64),
+        "liquidity": [f.liquidity.value for f in fills],
+        "fee": np.array([f.fee for f in fills], dtype=np.float64),
+        "mid": np.array([f.mid for f in fills], dtype=np.float64),
+        "touch": np.array([f.touch for f in fills], dtype=np.float64),
+        "mid_at_send": np.array([sent_mid[f.client_order_id] or np.nan for f in fills],
+                                dtype=np.float64),
+    })  # fmt: skip
+    table = pd.DataFrame(slices, columns=["slice", "start", "planned", "filled",
+                                          "market_volume"])
+    filled = float(frame["quantity"].sum())
+    final = venue.quote(parent.symbol)
+    final_mid = _mid(final)
+    final_touch = final.touch(parent.side)
+    average = float((frame["price"] * frame["quantity"]).sum() / filled) if filled else math.nan
+    attribution = attribute(side=parent.side, quantity=parent.quantity, arrival_mid=arrival,
+                            fills=fills, final_mid=final_mid, final_touch=final_touch)
     return ExecutionReport(
-        parent=parent,
-        fills=frame,
-        slices=slices,
-        arrival_price=arrival,
-        final_mid=final_mid,
-        filled=filled,
-        average_price=average,
-        n_child_orders=n_children,
-        shortfall_bps=float(shortfall),
-        spread_bps=spread,
-        impact_bps=float(shortfall - spread),
-        opportunity_bps=float(side * (final_mid - arrival) / arrival * 1e4 * unfilled),
-        market_volume=int(slices["market_volume"].sum()),
+        parent=parent, fills=frame, slices=table, arrival_price=arrival, final_mid=final_mid,
+        final_touch=final_touch, filled=filled, average_price=average, n_child_orders=len(children),
+        attribution=attribution, market_volume=float(table["market_volume"].sum()),
+    )  # fmt: skip
+
+
+def execution_throughput(*, seed: int = 0, n_parents: int = 20) -> tuple[float, int]:
+    """Child orders per second of wall time for passive TWAP parents through a
+    :class:`SimulatedVenue` (background flow included). Returns ``(rate, n_child_orders)``."""
+    import time
+
+    from alphafactory.execution.book import BookConfig
+    from alphafactory.execution.simulated_venue import SimulatedVenue
+
+    book = BookConfig(warmup_seconds=30.0)
+    parent = ParentOrder(symbol="X", side=Side.BUY, quantity=200 * book.shares_per_lot,
+                         horizon_seconds=300.0, n_slices=20)
+    started = time.perf_counter()
+    children = sum(
+        execute_parent(parent, SimulatedVenue({"X": book}, seed=seed + k)).n_child_orders
+        for k in range(n_parents)
     )
+    return children / (time.perf_counter() - started), children

@@ -9,6 +9,7 @@ import pandas as pd
 
 from alphafactory.execution.book import NS, BookConfig
 from alphafactory.execution.executor import ParentOrder, execute_parent
+from alphafactory.execution.simulated_venue import SimulatedVenue
 
 _COMPONENTS = ("gross_pnl", "spread", "impact", "opportunity", "fees", "net_pnl")
 
@@ -34,10 +35,14 @@ def shortfall_table(parents: pd.DataFrame, model: str | None = None) -> pd.DataF
 
 
 def cost_attribution_table(attribution: pd.DataFrame, model: str | None = None) -> pd.DataFrame:
-    """``execution/cost_attribution`` rows (book execution; costs negative) from a LOB backtest."""
+    """``execution/cost_attribution`` rows (book execution; costs negative) from a LOB backtest.
+
+    ``gross_pnl`` is the book's gross (the bars' PnL less timing), so the rows add up to
+    ``net_pnl``.
+    """
     book = attribution["book"]
     values = [book["gross_pnl"], -book["spread_cost"], -book["impact_cost"],
-              -book["unfilled_cost"], 0.0, book["net_pnl"]]  # fmt: skip
+              -book["opportunity_cost"], -book["fees"], book["net_pnl"]]  # fmt: skip
     table = pd.DataFrame({"component": list(_COMPONENTS), "value": values})
     return table.assign(model=model) if model is not None else table
 
@@ -50,12 +55,12 @@ def replay_parent(
     Parameters
     ----------
     parents : DataFrame
-        The ``parents`` table of :func:`alphafactory.backtest.lob.lob_backtest` (it records each
+        The ``parents`` table of :func:`alphafactory.execution.lob_backtest` (it records each
         parent's seed and simulated book).
     row : int
         Position of the parent in that table.
     parent : ParentOrder
-        The parent as executed (side and lots come from the table).
+        The parent as executed (its symbol, side and shares as in the table).
 
     Returns
     -------
@@ -70,18 +75,18 @@ def replay_parent(
         shares_per_lot=float(record["shares_per_lot"]),
     )  # fmt: skip
     seed = int(record["seed"])
-    report = execute_parent(parent, book, seed=seed)
     stamp = pd.Timestamp(record["timestamp"])
+    arrival = stamp + pd.Timedelta(int(book.warmup_seconds * NS), unit="ns")
+    venue = SimulatedVenue({parent.symbol: book}, seed=seed, start=arrival)
+    report = execute_parent(parent, venue)
     fills = pd.DataFrame({
-        "timestamp": stamp + pd.to_timedelta(report.fills["ts"].to_numpy(), unit="ns"),
+        "timestamp": pd.DatetimeIndex(report.fills["ts"]),
         "symbol": record["symbol"], "parent_id": row, "side": "B" if parent.side > 0 else "S",
-        "price": report.fills["price"].to_numpy(),
-        "qty": report.fills["lots"].to_numpy() * book.shares_per_lot,
+        "price": report.fills["price"].to_numpy(), "qty": report.fills["quantity"].to_numpy(),
         "mid": report.fills["mid_at_send"].to_numpy(),
     })  # fmt: skip
     engine, _ = book.open(seed)
     depth = engine.depth(levels=levels)
-    arrival = stamp + pd.Timedelta(int(book.warmup_seconds * NS), unit="ns")
     depth = depth.assign(timestamp=arrival, symbol=record["symbol"],
                          qty=depth["qty"] * book.shares_per_lot)  # fmt: skip
     return fills, depth[["timestamp", "symbol", "side", "level", "price", "qty"]]

@@ -1,4 +1,5 @@
-"""The demo's book execution: a strategy's rebalances as child orders in the C++ book."""
+"""The demo's book execution: a strategy's rebalances as child orders in a SimulatedVenue (the
+C++ book with Poisson background flow, one book per parent)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.backtest import SquareRootImpact
-from alphafactory.backtest.lob import lob_backtest
-from alphafactory.execution import ParentOrder
+from alphafactory.execution import ParentOrder, Side, lob_backtest
 from alphafactory.execution.run_tables import cost_attribution_table, replay_parent, shortfall_table
 from alphafactory.pipeline.config import ExecutionSettings, PortfolioSettings
 
@@ -60,7 +60,8 @@ def execute_in_book(
     largest = int(np.argmax(notional))
     record = parents.iloc[largest]
     parent = ParentOrder(
-        side=1 if record["shares"] > 0 else -1, quantity=int(record["lots"]),
+        symbol=str(record["symbol"]), side=Side.BUY if record["shares"] > 0 else Side.SELL,
+        quantity=int(record["lots"]) * float(record["shares_per_lot"]),
         horizon_seconds=settings.horizon_seconds, n_slices=settings.slices, algo=settings.algo,
         style=settings.style,
         profile=(1.0,) * settings.slices if settings.algo == "vwap" else None,

@@ -11,7 +11,8 @@ from alphafactory.runs import RUNS_ROOT_ENV, list_runs
 
 PAGES_DIR = APP_PATH.parent / "pages"
 # page -> plotly charts it draws on the sample run
-PAGES = {"overview": 3, "signals": 4, "models": 3, "execution": 4, "data": 1, "runs": 0}
+PAGES = {"overview": 3, "signals": 4, "compare": 1, "models": 3, "execution": 4, "data": 1,
+         "runs": 0}
 TIMEOUT_S = 30
 
 
@@ -145,3 +146,20 @@ def test_pages_on_a_two_dataset_run_filter_by_the_sidebar_dataset(tmp_path, monk
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Signals · b"
     assert at.selectbox[0].options == ["lstm"]
+
+
+def test_compare_page_tables_every_strategy_and_takes_a_benchmark(sample_env):
+    at = _page("compare").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table.index) == ["lstm", "tcn", "transformer", "ensemble"]
+    assert {"sharpe", "max_drawdown", "deflated_sharpe"} <= set(table.columns)
+    assert "alpha" not in table.columns
+    at.selectbox[0].select("ensemble").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table.index) == ["lstm", "tcn", "transformer"]
+    assert {"alpha", "beta", "information_ratio"} <= set(table.columns)
+    at.multiselect[0].set_value(["tcn"]).run()
+    assert not at.exception and list(at.dataframe[0].value.index) == ["tcn"]
+    assert _charts(at) == 1

@@ -33,7 +33,7 @@ demean = true
 """
 
 # page -> charts drawn from what `train` writes (predictions, folds, training curves, metrics)
-EXPECTED = {"overview": 1, "signals": 4, "models": 1, "execution": 0, "data": 0}
+EXPECTED = {"overview": 1, "signals": 4, "compare": 0, "models": 1, "execution": 0, "data": 0}
 
 
 @pytest.fixture(scope="module")

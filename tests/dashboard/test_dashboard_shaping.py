@@ -9,6 +9,7 @@ import pytest
 
 from alphafactory.dashboard import charts, shaping
 from alphafactory.dashboard.ui import format_metric
+from alphafactory.evaluation import deflated_sharpe_ratio, sharpe_ratio
 from alphafactory.runs import Run, list_runs
 
 
@@ -194,3 +195,21 @@ def test_equity_in_dataset_drops_other_dates():
                        "b:lstm": [np.nan, np.nan, 1.0, 0.9]}, index=ts)
     a = shaping.equity_in_dataset(eq, "a")
     assert list(a.columns) == ["lstm"] and len(a) == 2
+
+
+def test_strategy_comparison_from_equity_curves():
+    index = pd.bdate_range("2024-01-01", periods=60, tz="UTC", name="timestamp")
+    rng = np.random.default_rng(4)
+    a = pd.Series(rng.normal(0.001, 0.01, 60), index=index)
+    b = pd.Series(rng.normal(0.0, 0.01, 60), index=index)
+    equity = pd.DataFrame({"a": (1 + a).cumprod(), "b": (1 + b).cumprod(), "empty": np.nan})
+    comparison = shaping.strategy_comparison(equity, n_trials=4)
+    assert list(comparison.table.index) == ["a", "b"]
+    assert comparison.table.loc["a", "sharpe"] == pytest.approx(sharpe_ratio(a))
+    assert comparison.table.loc["b", "deflated_sharpe"] == pytest.approx(
+        deflated_sharpe_ratio(b, 4))
+    relative = shaping.strategy_comparison(equity, benchmark="b")
+    assert list(relative.table.index) == ["a"]
+    assert relative.table.loc["a", "tracking_error"] > 0
+    with pytest.raises(ValueError, match="no strategy"):
+        shaping.strategy_comparison(equity[["empty"]])

@@ -15,6 +15,7 @@ navigation = st.navigation([
     st.Page(_PAGES / "overview.py", title="Overview", icon=":material/monitoring:",
             default=True),
     st.Page(_PAGES / "signals.py", title="Signals", icon=":material/grid_on:"),
+    st.Page(_PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page(_PAGES / "models.py", title="Models", icon=":material/model_training:"),
     st.Page(_PAGES / "execution.py", title="Execution", icon=":material/candlestick_chart:"),
     st.Page(_PAGES / "data.py", title="Data", icon=":material/fact_check:"),

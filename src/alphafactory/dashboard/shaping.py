@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alphafactory.backtest import Comparison, compare, equity_to_returns
 from alphafactory.evaluation import information_coefficient
 from alphafactory.runs import Run
 
@@ -41,6 +42,7 @@ __all__ = [
     "run_level_metrics",
     "runs_overview",
     "score_matrix",
+    "strategy_comparison",
     "validation_summary",
 ]
 
@@ -140,6 +142,25 @@ def drawdown(equity: pd.DataFrame) -> pd.DataFrame:
     """Return the drawdown of each equity column: ``equity / running_max - 1`` (<= 0)."""
     eq = equity_frame(equity)
     return eq / eq.cummax() - 1.0
+
+
+def strategy_comparison(
+    equity: pd.DataFrame, *, n_trials: int | None = None, benchmark: str | None = None
+) -> Comparison:
+    """Compare a run's strategies from their equity curves (net, starting at 1.0).
+
+    Per-bar returns come from :func:`alphafactory.backtest.equity_to_returns`; a strategy with
+    fewer than two returns is left out. ``benchmark`` names a column to measure the others
+    against (alpha, beta, tracking error, information ratio); ``n_trials`` defaults to the
+    number of strategies (see :func:`alphafactory.backtest.compare`).
+    """
+    returns = equity_to_returns(equity_frame(equity))
+    series = {str(c): returns[c].dropna() for c in returns.columns}
+    series = {name: r for name, r in series.items() if len(r) >= 2}
+    bench = series.pop(benchmark) if benchmark is not None and benchmark in series else None
+    if not series:
+        raise ValueError("no strategy with at least two equity values to compare.")
+    return compare(series, benchmark=bench, n_trials=n_trials)
 
 
 def metrics_table(metrics: Mapping[str, Any] | None) -> pd.DataFrame:

@@ -42,7 +42,7 @@ def test_execute_command_prints_attribution(tmp_path, momentum_signals, capsys):
     ])
     assert status == 0
     printed = capsys.readouterr().out
-    assert "impact_cost" in printed and "unfilled_cost" in printed
+    assert "impact_cost" in printed and "opportunity_cost" in printed
     attribution = pd.read_parquet(out / "execution" / "cost_attribution.parquet")
     assert attribution["component"].tolist()[0] == "gross_pnl"
     assert (out / "execution" / "shortfall.parquet").exists()

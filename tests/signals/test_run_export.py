@@ -106,3 +106,12 @@ def test_cli_export_plain_file_drops_answers(tmp_path, capsys):
     assert loaded.attrs["metadata"]["data_fingerprint"] == "sha256:z"
     assert main(["signals", "check", str(out)]) == 0
     assert "8 rows" in capsys.readouterr().out
+
+
+def test_cli_export_plain_file_unknown_models_rejected(tmp_path, capsys):
+    preds = tmp_path / "preds.parquet"
+    _predictions(["m1"]).to_parquet(preds)
+    argv = ["signals", "export", "--predictions", str(preds), "--out", str(tmp_path / "s.csv")]
+    assert main([*argv, "--models", "m9"]) == 2
+    assert "--models: ['m9'] not in" in capsys.readouterr().err
+    assert not (tmp_path / "s.csv").exists()

@@ -109,7 +109,15 @@ def _export(args: argparse.Namespace) -> int:
             raise CLIError(f"{source} is a directory but not a run (no manifest.json)")
         suffix = source.suffix.lower()
         frame = pd.read_parquet(source) if suffix in {".parquet", ".pq"} else pd.read_csv(source)
-        if models is not None and "model" in frame.columns:
+        if models is not None:
+            if "model" not in frame.columns:
+                raise CLIError(f"--models: {source} has no model column to select from")
+            known = set(frame["model"].astype(str))
+            if set(models) - known:
+                raise CLIError(
+                    f"--models: {sorted(set(models) - known)} not in {source} (it holds "
+                    f"{sorted(known)})"
+                )
             frame = frame[frame["model"].astype(str).isin(models)]
         metadata = {"data_fingerprint": args.data_fingerprint}
         path = export_signals(

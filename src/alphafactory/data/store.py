@@ -93,7 +93,8 @@ class UpdateReport:
             stamps = pd.DatetimeIndex(group["timestamp"])
             lines.append(f"  {symbol}: +{len(group)} bars {stamps.min()} .. {stamps.max()}")
         for rec in self.rejected.head(limit).itertuples(index=False):
-            lines.append(f"  rejected {rec.source} row {rec.row} {rec.symbol}: {rec.rule}: "
+            label = "line" if Path(str(rec.source)).suffix.lower() in fs.CSV_SUFFIXES else "row"
+            lines.append(f"  rejected {rec.source} {label} {rec.row} {rec.symbol}: {rec.rule}: "
                          f"{rec.detail}")  # fmt: skip
         if len(self.rejected) > limit:
             lines.append(f"  ... and {len(self.rejected) - limit} more rejected")

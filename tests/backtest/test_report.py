@@ -6,6 +6,7 @@ import pytest
 
 from alphafactory.backtest import FixedBps, backtest, buy_and_hold, report_tables
 from alphafactory.backtest.report import tearsheet
+from alphafactory.backtest.report_tables import BENCHMARK_METRICS, HEADLINE_METRICS
 from alphafactory.evaluation import drawdown_table, monthly_returns, sharpe_ratio
 
 
@@ -60,6 +61,8 @@ def test_report_tables_use_evaluation_and_benchmark_against_itself(long_backtest
     tables = report_tables(result, benchmark=result.returns)
     metrics = tables.metrics
     assert list(metrics.columns) == ["strategy", "benchmark"]
+    assert list(metrics.index) == [*HEADLINE_METRICS, *BENCHMARK_METRICS]
+    assert metrics.loc[list(BENCHMARK_METRICS), "benchmark"].isna().all()
     assert metrics.loc["sharpe", "strategy"] == pytest.approx(
         sharpe_ratio(result.returns, result.periods_per_year)
     )

@@ -98,7 +98,8 @@ def tearsheet_tables(
         bench = summary(benchmark, periods_per_year=ppy)["value"]
         columns["benchmark"] = bench.reindex(list(HEADLINE_METRICS))
         yearly["benchmark"] = yearly_returns(benchmark)
-    metrics = pd.DataFrame(columns).astype(np.float64)
+    order = [*HEADLINE_METRICS, *(BENCHMARK_METRICS if benchmark is not None else ())]
+    metrics = pd.DataFrame(columns).reindex(order).astype(np.float64)
     metrics.index.name = "metric"
     yearly_table = pd.DataFrame(yearly)
     if benchmark is not None:

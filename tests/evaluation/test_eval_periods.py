@@ -69,3 +69,28 @@ def test_infer_periods_hourly_bars_with_short_last_bar_count_seven():
 def test_infer_periods_synthetic_intraday_market_matches_its_session():
     bars = synthetic_market(2, 200, freq="30min").bars
     assert infer_periods_per_year(bars.index) == 252.0 * 13
+
+
+@pytest.mark.parametrize(
+    ("freq", "calendar", "expected"),
+    [
+        ("15min", "XNYS", 26 * 252),
+        ("1min", "XNYS", 390 * 252),
+        ("1h", "XNYS", 7 * 252),
+        ("1h", "24/7", 24 * 365),
+        ("1D", "24/7", 365),
+        ("1D", "XNYS", 252),
+    ],
+)
+def test_infer_periods_from_calendar_is_sessions_times_bars_per_session(freq, calendar, expected):
+    n = {"15min": 26 * 30, "1min": 390 * 3, "1h": 24 * 20, "1D": 300}[freq]
+    bars = synthetic_market(2, n, freq=freq, calendar=calendar, start="2024-06-20").bars
+    assert infer_periods_per_year(bars.index, calendar=calendar) == float(expected)
+
+
+def test_infer_periods_calendar_ignores_early_closes_and_missing_bars():
+    # Thanksgiving week 2024: a holiday and a 13:00 close, and a few bars missing
+    bars = synthetic_market(2, 26 * 6, freq="15min", calendar="XNYS", start="2024-11-25").bars
+    stamps = bars.index.get_level_values("timestamp").unique()
+    thinned = stamps.delete([3, 4, 40, 41, 42])
+    assert infer_periods_per_year(thinned, calendar="XNYS") == 26.0 * 252

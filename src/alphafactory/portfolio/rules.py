@@ -6,6 +6,7 @@ returns target weights of the same shape; ``universe`` masks symbols without a p
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -22,29 +23,30 @@ from alphafactory.signals import (
 )
 
 
-def _topk(scores: pd.DataFrame, universe: Any, *, k: int = 1, long_only: bool = False,
-          **_: Any) -> pd.DataFrame:
+def _topk(
+    scores: pd.DataFrame, universe: Any, *, k: int = 1, long_only: bool = False
+) -> pd.DataFrame:
     return top_bottom_k(scores, k, 0 if long_only else k, universe=universe)
 
 
 def _quantile(scores: pd.DataFrame, universe: Any, *, quantiles: int = 5,
-              long_only: bool = False, **_: Any) -> pd.DataFrame:
+              long_only: bool = False) -> pd.DataFrame:
     return quantile_long_short(scores, quantiles, long_only=long_only, universe=universe)
 
 
-def _proportional(scores: pd.DataFrame, universe: Any, *, max_weight: float | None = None,
-                  **_: Any) -> pd.DataFrame:
+def _proportional(
+    scores: pd.DataFrame, universe: Any, *, max_weight: float | None = None
+) -> pd.DataFrame:
     return score_proportional(scores, max_weight=max_weight, universe=universe)
 
 
-def _threshold(scores: pd.DataFrame, universe: Any, *, threshold: float = 0.0,
-               **_: Any) -> pd.DataFrame:
+def _threshold(scores: pd.DataFrame, universe: Any, *, threshold: float = 0.0) -> pd.DataFrame:
     return threshold_long_flat(scores, enter=threshold, universe=universe)
 
 
 def _hysteresis(scores: pd.DataFrame, universe: Any, *, enter: float = 1.0,
                 exit: float | None = None, long_only: bool = False, size: float | str = "equal",
-                **_: Any) -> pd.DataFrame:
+                ) -> pd.DataFrame:
     if universe is not None:
         mask = universe.reindex(index=scores.index, columns=scores.columns).fillna(False)
         scores = scores.where(mask.to_numpy(dtype=bool))
@@ -58,7 +60,12 @@ RULES: dict[str, Callable[..., pd.DataFrame]] = {
     "threshold": _threshold,
     "hysteresis": _hysteresis,
 }
-_PARAMS = {"k", "long_only", "quantiles", "max_weight", "threshold", "enter", "exit", "size"}
+
+
+def rule_parameters(rule: str) -> tuple[str, ...]:
+    """The parameter names a registered rule accepts."""
+    signature = inspect.signature(RULES[rule])
+    return tuple(n for n, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY)
 
 
 def weights_from_scores(
@@ -88,8 +95,10 @@ def weights_from_scores(
     rebalance : int or str
         Every N bars, or a pandas period such as ``"W"``.
     **params
-        The rule's parameters (``k``, ``long_only``, ``quantiles``, ``max_weight``,
-        ``threshold``, ``enter``, ``exit``, ``size``); unknown names raise.
+        The rule's own parameters (``topk``: ``k, long_only``; ``quantile``: ``quantiles,
+        long_only``; ``proportional``: ``max_weight``; ``threshold``: ``threshold``;
+        ``hysteresis``: ``enter, exit, long_only, size``); any other name raises, including a
+        parameter of another rule.
 
     Raises
     ------
@@ -98,10 +107,11 @@ def weights_from_scores(
     """
     if rule not in RULES:
         raise ConfigError(f"rule: unknown rule {rule!r}; valid rules are {sorted(RULES)}")
-    unknown = sorted(set(params) - _PARAMS)
+    valid = rule_parameters(rule)
+    unknown = sorted(set(params) - set(valid))
     if unknown:
         raise ConfigError(
-            f"rule {rule!r}: unknown parameter(s) {unknown}; valid: {sorted(_PARAMS)}"
+            f"rule {rule!r}: unknown parameter(s) {unknown}; rule {rule!r} takes {sorted(valid)}"
         )
     weights = RULES[rule](scores, universe, **params)
     return rebalance_every(weights, rebalance)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 import traceback
 from collections.abc import Sequence
@@ -64,9 +65,25 @@ def _one_line(exc: BaseException) -> str:
     return text
 
 
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send the library's progress lines (``alphafactory.*`` loggers) to stderr, one per line.
+
+    Long steps (a walk-forward fold, a workflow step) log at INFO, so progress shows also when
+    stderr is not a terminal (a CI log, a cron job), where no progress bar is drawn.
+    """
+    logger = logging.getLogger("alphafactory")
+    if not any(getattr(h, "_alphafactory_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._alphafactory_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(logging.DEBUG if args.debug else logging.INFO)
     if not hasattr(args, "func"):
         parser.print_help()
         return 2

@@ -36,11 +36,13 @@ def own(tmp_path, market):
 
 
 def one_line_error(capsys) -> str:
+    """The command's error: one line, the last on stderr (progress lines may precede it)."""
     err = capsys.readouterr().err
     assert "Traceback" not in err
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("alphafactory: error: "), err
-    return lines[0]
+    errors = [line for line in lines if line.startswith("alphafactory: error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], err
+    return errors[0]
 
 
 def test_bars_arguments_build_the_source():
@@ -135,6 +137,7 @@ def test_cli_train_config_data_section_and_bars_override(own, tmp_path, capsys):
                  "--out", str(tmp_path / "r2")]) == 0  # fmt: skip
     assert Run.open(tmp_path / "r2").config["data"]["universe"] == ["S2", "S3", "S4"]
     config.write_text(config.read_text().replace("date_format", "datefmt"))
+    capsys.readouterr()
     assert main(["train", "--config", str(config), "--model", "ridge"]) == 2
     assert "Unknown key(s) ['datefmt'] in [data] of" in one_line_error(capsys)
 

@@ -10,6 +10,7 @@ a :class:`FeatureSpec` selects families, windows and names.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -224,4 +225,10 @@ def list_features(spec: str | FeatureSpec | Sequence[str] = "default") -> pd.Dat
 
 def talib_lookback(func: str, **params: Any) -> int:
     """TA-Lib's own lookback (bars before its first output) for ``func`` with ``params``."""
-    return int(abstract.Function(func, **params).lookback)
+    return _talib_lookback(func, tuple(sorted(params.items())))
+
+
+@functools.cache
+def _talib_lookback(func: str, params: tuple[tuple[str, Any], ...]) -> int:
+    # Building TA-Lib's abstract Function costs ~0.1 ms; the registry asks ~100 times per build.
+    return int(abstract.Function(func, **dict(params)).lookback)

@@ -18,6 +18,7 @@ a missing file or a corrupt one raises :class:`~alphafactory.errors.ModelError` 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import platform
@@ -136,7 +137,7 @@ class ModelArtifact:
 
     def feature_defs(self) -> list[FeatureDef]:
         """Registry definitions of :attr:`features`; raise when one is unknown or changed."""
-        registry = {d.name: d for d in feature_defs()}
+        registry = _registry()
         out = []
         for name in self.features:
             if name not in registry:
@@ -263,13 +264,19 @@ def load(path: str | Path) -> ModelArtifact:
         raise ModelError(f"{doc_path}: corrupt artifact document ({exc!r}).") from exc
 
 
+@functools.cache
+def _registry() -> dict[str, FeatureDef]:
+    """The default feature registry by name (definitions are code: built once per process)."""
+    return {d.name: d for d in feature_defs()}
+
+
 def warmup_bars(features: Sequence[str], lookback: int, normalizer: Any = None) -> int:
     """Bars of history needed to score the latest bar exactly as from the whole history.
 
     ``lookback`` plus the longest ``warmup + convergence`` of the registered ``features`` plus,
     for a rolling normalizer, its window less one.
     """
-    registry = {d.name: d for d in feature_defs()}
+    registry = _registry()
     history = max((registry[n].history for n in features if n in registry), default=0)
     window = getattr(normalizer, "window", None)
     extra = int(window) - 1 if isinstance(window, int) else 0
@@ -311,7 +318,7 @@ def make_artifact(
         dtype = dtypes.pop() if len(dtypes) == 1 else "float64"
     else:
         names, dtype = tuple(features), "float32"
-    registry = {d.name: d for d in feature_defs()}
+    registry = _registry()
     params = {n: dict(registry[n].params) if n in registry else None for n in names}
     return ModelArtifact(
         model=model,

@@ -20,6 +20,7 @@ from alphafactory.features.build import build_features
 from alphafactory.features.window_frames import frame_cube
 from alphafactory.features.windows import PanelWindows
 from alphafactory.models.artifact import ModelArtifact, load
+from alphafactory.models.seeding import torch_threads
 
 __all__ = ["score"]
 
@@ -61,8 +62,13 @@ def score(
     if not isinstance(artifact, ModelArtifact):
         artifact = load(artifact)
     defs = artifact.feature_defs()
-    level = bars.index.get_level_values(0)
-    stamps = pd.DatetimeIndex(level.unique()).sort_values()
+    level = pd.DatetimeIndex(bars.index.get_level_values(0))
+    ordered = level.is_monotonic_increasing  # the bars contract; anything else still works
+    if ordered:
+        change = np.flatnonzero(np.diff(level.asi8)) + 1
+        stamps = level[np.concatenate([[0], change])] if len(level) else level
+    else:
+        stamps = pd.DatetimeIndex(level.unique()).sort_values()
     if len(stamps) == 0:
         raise ModelError("score() got no bars.")
     first = 0
@@ -81,7 +87,19 @@ def score(
                 f"score(at=...) asked for {len(missing)} timestamp(s) the bars do not hold, "
                 f"first {missing[0]}."
             )
-    tail = bars[(level >= stamps[first]) & (level <= wanted[-1])]
+    tail = bars
+    if first > 0 or wanted[-1] < stamps[-1]:
+        if ordered:
+            lo, hi = level.searchsorted(stamps[first]), level.searchsorted(wanted[-1], "right")
+            tail = bars.iloc[lo:hi]
+        else:
+            tail = bars[(level >= stamps[first]) & (level <= wanted[-1])]
+    symbol_dtype = None
+    if isinstance(tail.index, pd.MultiIndex) and tail.index.levels[1].dtype != object:
+        # Plain Python strings index several times faster than pandas' Arrow strings.
+        symbol_dtype = tail.index.levels[1].dtype
+        tail = tail.copy(deep=False)
+        tail.index = tail.index.set_levels(tail.index.levels[1].astype(object), level=1)
     dtype = np.dtype(artifact.feature_dtype).type
     frame = build_features(tail, [d.name for d in defs], dtype=dtype)
     times = frame.index.get_level_values(0)
@@ -94,7 +112,12 @@ def score(
     else:  # a rolling normalizer needs the rows before the windows too
         normalized = artifact.normalizer.transform(frame)[keep]
         frame = frame[keep]
-    return _predict(artifact, frame, normalized, wanted)
+    scores = _predict(artifact, frame, normalized, wanted)
+    if symbol_dtype is not None:
+        scores.index = scores.index.set_levels(
+            scores.index.levels[1].astype(symbol_dtype), level=1
+        )
+    return scores
 
 
 def _predict(
@@ -127,5 +150,9 @@ def _predict(
     if len(t_pos) == 0:
         return pd.Series(np.empty(0), index=index, name="score", dtype=np.float64)
     windows = PanelWindows(cube, s_pos, t_pos, lookback)
-    scores = np.asarray(artifact.estimator.predict(windows), dtype=np.float64)
+    # One torch thread, as in every walk-forward fold: the same float operations in the same
+    # order (so the scores are walk-forward's bit for bit), and a small model's forward is
+    # faster without thread hand-offs.
+    with torch_threads(1):
+        scores = np.asarray(artifact.estimator.predict(windows), dtype=np.float64)
     return pd.Series(scores, index=index, name="score")

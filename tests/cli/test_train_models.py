@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
+import pandas as pd
 
 from alphafactory.cli import main
 from alphafactory.data import fingerprint, synthetic_market
@@ -55,3 +58,24 @@ def test_train_without_keep_models_writes_only_the_final_model(tmp_path):
     out = tmp_path / "run"
     assert main(["train", "--config", str(config), "--synthetic", "--out", str(out)]) == 0
     assert (out / "model" / "artifact.json").is_file() and not (out / "folds").exists()
+
+
+def test_score_command_prints_and_writes_the_models_scores(tmp_path, capsys):
+    config = tmp_path / "exp.toml"
+    config.write_text(CONFIG)
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(config), "--synthetic", "--out", str(out)]) == 0
+    capsys.readouterr()
+    spec = "synthetic:n_symbols=8,n_bars=360,alpha_ic=0.1,seed=0"
+    assert main(["score", "--model", str(out / "model"), "--bars", spec]) == 0
+    printed = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(printed.columns) == ["timestamp", "symbol", "score"] and len(printed) == 8
+    bars = synthetic_market(8, 360, seed=0, alpha_ic=0.1).bars
+    np.testing.assert_allclose(printed["score"], score(out / "model", bars).to_numpy())
+    day = str(bars.index.get_level_values(0).unique()[-5].date())
+    dest = tmp_path / "scores.parquet"
+    assert main(["score", "--model", str(out / "model"), "--bars", spec, "--at", day,
+                 "--out", str(dest)]) == 0  # fmt: skip
+    assert len(pd.read_parquet(dest)) == 8
+    assert main(["score", "--model", str(tmp_path / "none"), "--bars", spec]) == 2
+    assert "no model artifact here" in capsys.readouterr().err

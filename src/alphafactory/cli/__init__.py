@@ -28,6 +28,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "alphafactory.cli.data",
     "alphafactory.cli.features",
     "alphafactory.cli.train",
+    "alphafactory.cli.score",
     "alphafactory.cli.dashboard",
     "alphafactory.cli.simulate",
     "alphafactory.cli.signals",

@@ -81,6 +81,8 @@ def score(
         raise ValueError(f"at must be 'last', 'all' or timestamps; got {at!r}.")
     else:
         wanted = pd.DatetimeIndex(at).unique().sort_values()
+        if wanted.tz is None and stamps.tz is not None:  # "2024-05-01" means UTC like the bars
+            wanted = wanted.tz_localize(stamps.tz)
         missing = wanted.difference(stamps)
         if len(missing):
             raise ModelError(

@@ -30,6 +30,7 @@ policy of files and downloads (``raise | drop | repair``). Loaded bars are alway
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,6 +208,7 @@ class BarsSource:
         check_keys(doc, {f.name for f in dataclasses.fields(cls)}, where)
         if "spec" not in doc:
             raise ConfigError(f"{where} needs spec = 'sample' | 'synthetic:...' | PATH | ...")
+        doc = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in doc.items()}
         for key, value in doc.items():
             if key not in ("columns", "universe") and not isinstance(value, str):
                 raise ConfigError(

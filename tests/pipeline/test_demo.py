@@ -41,14 +41,14 @@ def test_demo_tiny_config_writes_complete_run(tiny_run):
                   "execution/book"):  # fmt: skip
         assert run.has_table(table), table
     metrics = run.metrics["models"]
-    assert set(metrics) == {"synthetic:lstm", "synthetic:tcn", "synthetic:ensemble"}
+    assert set(metrics) == {"lstm", "tcn", "ensemble"}
     for values in metrics.values():
         assert -1.0 <= values["ic"] <= 1.0
         assert values["sharpe"]["low"] <= values["sharpe"]["high"]
         assert values["n_trials"] == 3
-    ensemble = metrics["synthetic:ensemble"]
+    ensemble = metrics["ensemble"]
     assert ensemble["n_parents"] > 0 and 0.0 < ensemble["fill_ratio"] <= 1.0
-    assert "shortfall_bps" not in metrics["synthetic:lstm"]  # only the ensemble is executed
+    assert "shortfall_bps" not in metrics["lstm"]  # only the ensemble is executed
     manifest = run.manifest
     assert manifest["seed"] == 1 and manifest["n_trials"] == 3
     assert manifest["data_fingerprints"]["synthetic"].startswith("sha256:")
@@ -59,8 +59,8 @@ def test_demo_predictions_are_out_of_sample_only(tiny_run):
     outcome, _ = tiny_run
     predictions = outcome.run.read_table("predictions")
     folds = outcome.run.read_table("folds")
-    lstm = predictions[predictions["model"] == "synthetic:lstm"]
-    first_test = pd.Timestamp(folds.loc[folds["model"] == "synthetic:lstm", "test_start"].min())
+    lstm = predictions[predictions["model"] == "lstm"]
+    first_test = pd.Timestamp(folds.loc[folds["model"] == "lstm", "test_start"].min())
     assert pd.to_datetime(lstm["timestamp"]).min() >= first_test
 
 
@@ -102,7 +102,7 @@ def test_rerun_changed_config_reports_differences(tiny_run, tmp_path):
     (changed.path / "metrics.json").write_text((outcome.run.path / "metrics.json").read_text())
     report = rerun(changed.path, log=lambda _: None)
     assert not report.ok
-    assert any(path.startswith("models.synthetic:") for path, _, _ in report.differences)
+    assert any(path.startswith("models.") for path, _, _ in report.differences)
 
 
 def test_demo_config_round_trip_and_unknown_key_raises():

@@ -55,14 +55,14 @@ def test_csv_folder_daily_runs_to_a_backtest_and_reruns(tmp_path):
                  {"train": 350, "val": 60, "test": 120, "lookback": 10})  # fmt: skip
     outcome = run_workflow(parse_workflow(doc), root=tmp_path / "runs", **QUIET)
     run = outcome.run
-    assert set(run.metrics["models"]) == {"mine:ridge", "mine:lstm", "mine:ensemble"}
+    assert set(run.metrics["models"]) == {"ridge", "lstm", "ensemble"}
     assert run.manifest["data_fingerprints"]["mine"].startswith("sha256:")
     equity = run.read_table("equity")
     assert set(equity.columns) == set(run.metrics["models"]) and equity.notna().all().all()
     trades = run.read_table("trades")
     assert set(trades["symbol"]) <= set(bars.index.get_level_values("symbol"))
     # [risk] max_weight = 0.25: no position above a quarter of the book
-    ensemble = trades[trades["model"] == "mine:ensemble"]
+    ensemble = trades[trades["model"] == "ensemble"]
     positions = ensemble.pivot_table(index="timestamp", columns="symbol", values="qty",
                                      aggfunc="sum").fillna(0).cumsum()  # fmt: skip
     prices = bars["close"].unstack("symbol").reindex(positions.index)
@@ -120,8 +120,8 @@ def test_yfinance_daily_downloads_once_caches_and_reruns(tmp_path, recorded_yfin
     assert sorted(calls) == sorted(symbols)
     assert all((tmp_path / "data" / "equities" / f"{s}.csv").is_file() for s in symbols)
     metrics = outcome.run.metrics["models"]
-    assert set(metrics) == {"us-tech:ridge", "us-tech:tcn", "us-tech:ensemble"}
-    assert metrics["us-tech:ensemble"]["periods_per_year"] == 252
+    assert set(metrics) == {"ridge", "tcn", "ensemble"}
+    assert metrics["ensemble"]["periods_per_year"] == 252
     report = rerun(outcome.run.path, **QUIET)  # from the cache: no second download
     assert report.ok, report.differences
     assert len(calls) == len(symbols)
@@ -143,8 +143,8 @@ def test_intraday_15min_annualizes_with_26_bars_a_session(tmp_path):
     outcome = run_workflow(parse_workflow(doc), root=tmp_path / "runs", **QUIET)
     run = outcome.run
     metrics = run.metrics["models"]
-    assert set(metrics) == {"synthetic-15min:ridge", "synthetic-15min:lstm",
-                            "synthetic-15min:ensemble"}  # fmt: skip
+    assert set(metrics) == {"ridge", "lstm",
+                            "ensemble"}  # fmt: skip
     assert {m["periods_per_year"] for m in metrics.values()} == {26 * 252}
     stamps = pd.DatetimeIndex(run.read_table("equity").index)
     local = stamps.tz_convert("America/New_York")

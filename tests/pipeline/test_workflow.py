@@ -162,11 +162,11 @@ def test_cost_model_from_backtest_section_and_bad_keys():
 
 def test_workflow_run_writes_metrics_equity_trades_and_reruns(tiny_run):
     run = tiny_run.run
-    metrics = run.metrics["models"]["syn:ridge"]
+    metrics = run.metrics["models"]["ridge"]
     assert {"ic", "rank_ic", "sharpe", "deflated_sharpe", "periods_per_year"} <= set(metrics)
     assert run.manifest["job"] == "run" and run.manifest["data_fingerprints"]["syn"]
     equity = run.read_table("equity")
-    assert list(equity.columns) == ["syn:ridge"] and equity.iloc[0, 0] == pytest.approx(1.0)
+    assert list(equity.columns) == ["ridge"] and equity.iloc[0, 0] == pytest.approx(1.0)
     trades = run.read_table("trades")
     assert {"qty", "price", "notional", "cost", "model"} <= set(trades.columns)
     assert (trades["cost"] > 0).all()  # 5 bps on every trade
@@ -177,7 +177,7 @@ def test_workflow_run_writes_metrics_equity_trades_and_reruns(tiny_run):
 def test_workflow_without_backtest_reports_score_metrics_only(tmp_path):
     text = TINY[: TINY.index("[portfolio]")]
     outcome = run_workflow(load_workflow(write(tmp_path, text)), root=tmp_path / "runs", **QUIET)
-    metrics = outcome.run.metrics["models"]["syn:ridge"]
+    metrics = outcome.run.metrics["models"]["ridge"]
     assert "sharpe" not in metrics and metrics["n_trials"] == 1
     assert "ICIR" in outcome.summary.columns and not outcome.run.has_table("equity")
 
@@ -198,7 +198,7 @@ def test_backtest_job_reads_a_signal_file_and_reruns_from_the_copy(tmp_path):
     outcome = run_workflow(load_workflow(write(tmp_path, text, "bt.toml")),
                            root=tmp_path / "runs", **QUIET)  # fmt: skip
     run = outcome.run
-    assert set(run.metrics["models"]) == {"syn:ridge"} and run.metrics["models"]["syn:ridge"]["ic"]
+    assert set(run.metrics["models"]) == {"ridge"} and run.metrics["models"]["ridge"]["ic"]
     assert (run.path / "signals.csv").is_file()
     signal_file.unlink()  # the rerun reads the run's own copy
     report = rerun(run.path, **QUIET)
@@ -250,3 +250,35 @@ def test_cli_run_check_and_bad_file_exit_codes(tmp_path, capsys):
     assert main(["run", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "rebal" in err and "bad.toml" in err
+
+
+def test_several_datasets_prefix_strategies_and_take_their_own_folds(tmp_path):
+    text = TINY.replace("[data]\n", "[[data]]\n").replace(
+        "[features]",
+        '[[data]]\nname = "syn2"\nspec = "synthetic:n_symbols=5,n_bars=280,alpha_ic=0.0,seed=9"\n'
+        "walk_forward = { train = 100, val = 30, test = 40, lookback = 5 }\n\n[features]",
+    )
+    outcome = run_workflow(load_workflow(write(tmp_path, text)), root=tmp_path / "runs", **QUIET)
+    run = outcome.run
+    assert set(run.metrics["models"]) == {"syn:ridge", "syn2:ridge"}
+    assert set(run.manifest["data_fingerprints"]) == {"syn", "syn2"}
+    folds = run.read_table("folds")
+    n_folds = folds.groupby("model")["test_start"].count()
+    assert n_folds["syn:ridge"] == 2 and n_folds["syn2:ridge"] >= 3  # syn2's own geometry
+    assert list(outcome.summary["dataset"]) == ["syn", "syn2"]
+    assert (run.path / "signals_syn.csv").exists() is False  # export = false: no copies
+
+
+def test_exported_signals_record_their_data_source_for_later_backtests(tmp_path):
+    text = TINY.replace("export = false", f'dir = "{tmp_path / "sig"}"')
+    outcome = run_workflow(load_workflow(write(tmp_path, text)), root=tmp_path / "runs", **QUIET)
+    import json
+
+    from alphafactory.signals import sidecar_path
+
+    sidecar = json.loads(sidecar_path(outcome.signal_files["syn"]).read_text())
+    assert sidecar["model_config"]["data"] == {
+        "spec": "synthetic:n_symbols=6,n_bars=300,alpha_ic=0.2,seed=4"
+    }
+    assert sidecar["data_fingerprint"] == outcome.run.manifest["data_fingerprints"]["syn"]
+    assert (outcome.run.path / "signals.csv").is_file()

@@ -34,6 +34,11 @@ class RunRecord:
     tearsheets: dict[str, BacktestResult] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     n_trials: int = 0
+    several: bool = False
+
+    def key(self, dataset: str, strategy: str) -> str:
+        """A strategy's name in the run: ``dataset:strategy`` with several datasets, else as is."""
+        return f"{dataset}:{strategy}" if self.several else strategy
 
     def add_table(self, name: str, frame: pd.DataFrame) -> None:
         """Append rows to table ``name`` (written as one Parquet file)."""
@@ -47,7 +52,7 @@ class RunRecord:
             for table, frame in (("predictions", prediction_table(result)),
                                  ("folds", fold_table(result)),
                                  ("training_curves", curve_table(result))):  # fmt: skip
-                self.add_table(table, frame.assign(model=f"{dataset}:{model}"))
+                self.add_table(table, frame.assign(model=self.key(dataset, model)))
 
     def add_backtest(self, key: str, result: BacktestResult, *, tearsheet: bool) -> None:
         """Add a strategy's equity curve (starting at 1) and its trades (the runs contract)."""
@@ -106,14 +111,15 @@ def _copy_signals(run: Run, files: Mapping[str, Path]) -> None:
             run.copy_file(sidecar, sidecar_path(copy).name)
 
 
-def summary_table(metrics: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def summary_table(metrics: Mapping[str, Mapping[str, Any]], dataset: str = "") -> pd.DataFrame:
     """One row per strategy: IC, Rank IC, net Sharpe (95% CI), DSR, max drawdown, shortfall.
 
-    Runs without a backtest have only the IC columns.
+    Keys are ``dataset:strategy``, or a strategy of ``dataset``. Runs without a backtest have
+    only the IC columns.
     """
     rows = []
     for key, m in metrics.items():
-        dataset, strategy = key.split(":", 1)
+        dataset, strategy = key.split(":", 1) if ":" in key else (dataset, key)
         row: dict[str, Any] = {"dataset": dataset, "strategy": strategy, "IC": m["ic"],
                                "Rank IC": m["rank_ic"]}  # fmt: skip
         sharpe = m.get("sharpe")

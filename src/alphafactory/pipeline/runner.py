@@ -113,7 +113,7 @@ def run_workflow(
     """
     started = time.perf_counter()
     features = check_config(config, signal_dir)
-    record = RunRecord()
+    record = RunRecord(several=len(config.data) > 1)
     signal_files: dict[str, Path] = {}
     for section in config.data:
         t0 = time.perf_counter()
@@ -141,7 +141,8 @@ def run_workflow(
     seconds = time.perf_counter() - started
     run = write_run(config, record, root=root, path=path, name=name or config.name,
                     seconds=seconds)  # fmt: skip
-    return WorkflowOutcome(run, summary_table(record.metrics), signal_files, seconds)
+    summary = summary_table(record.metrics, config.data[0].name)
+    return WorkflowOutcome(run, summary, signal_files, seconds)
 
 
 def _scores(
@@ -179,7 +180,7 @@ def _strategies(
     record.n_trials = max(record.n_trials, n_trials)
     executed = _execution_target(config.execution, scores)
     for strategy, strategy_scores in scores.scores.items():
-        key = f"{data.name}:{strategy}"
+        key = record.key(data.name, strategy)
         labels = scores.labels.reindex(strategy_scores.index)
         if config.backtest is None:
             record.metrics[key] = {**score_metrics(strategy_scores, labels), "n_trials": n_trials}
@@ -197,7 +198,7 @@ def _strategies(
     if scores.results and config.ensemble is not None:
         ensemble = scores.scores[config.ensemble.name]
         record.add_table("predictions", ensemble.to_frame("score").reset_index().assign(
-            model=f"{data.name}:{config.ensemble.name}", fold=-1,
+            model=record.key(data.name, config.ensemble.name), fold=-1,
             label=scores.labels.reindex(ensemble.index).to_numpy(),
         ))  # fmt: skip
 
@@ -239,7 +240,7 @@ def _execute(
                                fill_ratio=executed.fill_ratio, n_parents=executed.n_parents)
     for table, frame in executed.tables.items():
         record.add_table(table, frame)
-    log(f"[{data.name}] book execution of {key.split(':', 1)[1]}: {executed.n_parents} parents, "
+    log(f"[{data.name}] book execution of {key.split(':')[-1]}: {executed.n_parents} parents, "
         f"shortfall {executed.shortfall_bps:.1f} bps in {time.perf_counter() - t0:.1f} s")
 
 
@@ -250,6 +251,7 @@ def _signal_metadata(config: WorkflowConfig, data: Dataset) -> dict[str, object]
         "preset": config.models.preset,
         "dataset": data.name,
         "seed": config.seed,
+        "data": data.source_config,
     }
     if config.ensemble is not None:
         model_config["ensemble"] = config.ensemble.method

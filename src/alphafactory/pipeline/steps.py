@@ -43,6 +43,7 @@ class Dataset:
     bars: pd.DataFrame
     fingerprint: str
     calendar: str | None
+    source_config: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +68,8 @@ def load_dataset(section: DataSection) -> Dataset:
     from alphafactory.data import fingerprint
 
     bars = section.source.load()
-    if "symbol" not in bars.index.names:  # one instrument: a panel of one symbol
-        symbol = getattr(section.source, "universe", None) or (section.name,)
-        bars = pd.concat({symbol[0]: bars}, names=["symbol"]).swaplevel().sort_index()
-    return Dataset(section.name, bars, fingerprint(bars), getattr(section.source, "calendar", None))
+    return Dataset(section.name, bars, fingerprint(bars), section.source.calendar,
+                   section.source.to_config())  # fmt: skip
 
 
 def validate_dataset(data: Dataset, section: ValidationSection) -> pd.DataFrame:

@@ -110,7 +110,7 @@ def _download(args: argparse.Namespace) -> int:
         )
     except (DownloadError, DataValidationError) as exc:
         raise CLIError(str(exc)) from exc
-    path = csv_path(args.symbol, args.asset_class, args.data_dir)
+    path = csv_path(args.symbol, args.asset_class, args.data_dir, args.interval)
     stamps = bars.index
     print(f"{path}: {len(bars)} bars, {stamps.min().date()} to {stamps.max().date()}")
     return 0

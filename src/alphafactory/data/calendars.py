@@ -114,7 +114,14 @@ def bar_stamps(
     step = pd.Timedelta(step)
     if not pd.Timedelta(0) < step < pd.Timedelta(days=1):
         raise ValueError(f"intraday bar length must lie strictly within (0, 1 day); got {step}.")
-    first, last = _day(start), _day(end)
+    return _bar_stamps(name, _day(start), _day(end), step)
+
+
+@functools.lru_cache(maxsize=64)
+def _bar_stamps(
+    name: str, first: pd.Timestamp, last: pd.Timestamp, step: pd.Timedelta
+) -> pd.DatetimeIndex:
+    """:func:`bar_stamps` on normalized dates (cached: symbols of a panel share their range)."""
     if name in ("24/7", "weekdays"):
         days = sessions(name, first, last)
         per_day = -(-pd.Timedelta(days=1) // step)

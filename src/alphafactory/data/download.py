@@ -1,4 +1,4 @@
-"""Download OHLCV bars through yfinance into ``data/<asset_class>/<SYMBOL>.csv``.
+"""Download OHLCV bars through yfinance into ``data/<asset_class>/[<interval>/]<SYMBOL>.csv``.
 
 Prices are split- and dividend-adjusted by yfinance (``auto_adjust=True``); the convention,
 ticker, interval and time of download are written to a JSON sidecar next to the CSV and put in

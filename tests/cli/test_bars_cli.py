@@ -112,6 +112,9 @@ def test_cli_train_own_folder_without_config_then_signals_then_backtest(own, tmp
     assert run.config["data"] == {"spec": str(own), "date_format": "%m/%d/%Y"}
     bars = BarsSource.from_config(run.config["data"]).load()
     assert run.manifest["data_fingerprints"]["bars"] == fingerprint(bars)
+    assert main(["train", "--config", "runs/train/config.toml", "--out", "runs/again"]) == 0
+    again = Run.open(tmp_path / "runs" / "again")
+    assert again.metrics == run.metrics and again.config == run.config
     assert main(["signals", "export", "--predictions", "runs/train", "--out", "sig.csv"]) == 0
     assert main(["signals", "check", "sig.csv", "--bars", str(own), "--date-format",
                  "%m/%d/%Y"]) == 0  # fmt: skip

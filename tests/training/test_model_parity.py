@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -86,7 +88,20 @@ def test_keep_models_last_keeps_only_the_last_fold(market):
     assert artifact.window.train_end == row["train_end"] and artifact.fold == 2
     assert artifact.data_fingerprint == "sha256:abc" and artifact.seed == 2
     assert artifact.metrics["test_ic"] == pytest.approx(row["test_ic"])
-    assert (artifact.label.horizon, artifact.label.entry, artifact.label.kind) == (1, "close", "simple")
+    label = artifact.label
+    assert (label.horizon, label.entry, label.kind) == (1, "close", "simple")
     assert walk_forward(features, labels, model="ridge", splitter=SPLIT).models == {}
     with pytest.raises(ValueError, match="keep_models"):
         walk_forward(features, labels, model="ridge", splitter=SPLIT, keep_models="best")
+
+
+def test_kept_models_travel_between_processes(market):
+    """A fold's fitted model pickles (what a worker process sends back) and scores the same."""
+    bars = market[0]
+    result = _result("lstm", market)
+    artifact = result.models[2]
+    moved = pickle.loads(pickle.dumps(artifact))
+    pred = result.predictions[result.predictions["fold"] == 2]
+    got = score(moved, bars, at=pred.index.get_level_values("timestamp").unique())
+    np.testing.assert_array_equal(got.to_numpy(), pred["score"].to_numpy())
+    assert moved.estimator.trainer_.history == artifact.estimator.history_

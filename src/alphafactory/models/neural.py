@@ -96,10 +96,15 @@ class NeuralAlpha(AlphaEstimator):
         return self.trainer_.predict(self.module_, windows)
 
     def __getstate__(self) -> dict[str, Any]:
-        # Fitted modules travel to and from worker processes on CPU.
+        # Fitted modules travel to and from worker processes on CPU; the trainer travels without
+        # its optimisation state (optimizer, schedule closure, RNG), which predict does not use.
         state = dict(vars(self))
         if "module_" in state:
             state["module_"] = copy.deepcopy(state["module_"]).cpu()
+        if "trainer_" in state:
+            trainer = Trainer(self.trainer_.config, seed=self.trainer_.seed)
+            trainer.history, trainer.best_epoch = self.trainer_.history, self.trainer_.best_epoch
+            state["trainer_"] = trainer
         return state
 
 

@@ -1,8 +1,10 @@
 """Reproduce a run from its directory and check that its metrics come out the same.
 
-Every job (``demo``, ``run``, ``train``, ``backtest``, ``execute``) writes its full workflow config
-to ``config.toml`` with its kind under ``job``; :func:`rerun` dispatches on that kind to the same
-library function the command called, then compares every metric and every data fingerprint.
+Every job (``demo``, ``run``, ``train``, ``backtest``, ``execute``) writes its full typed config to
+``config.toml`` with its kind under ``job``; :func:`rerun` dispatches on that kind (see
+:data:`JOB_KINDS`) to the same library function the command called, on the run's own copies of
+its inputs where it has them (the signal file), then compares every metric and every data
+fingerprint.
 """
 
 from __future__ import annotations
@@ -16,17 +18,79 @@ from pathlib import Path
 from typing import Any
 
 from alphafactory.errors import RunError
-from alphafactory.pipeline.runner import WorkflowOutcome, run_workflow
+from alphafactory.pipeline.runner import run_workflow
 from alphafactory.pipeline.steps import Log
-from alphafactory.pipeline.workflow import JOBS, WorkflowConfig, parse_workflow
+from alphafactory.pipeline.workflow import WorkflowConfig, parse_workflow
 from alphafactory.runs import Run
 
 # Wall-clock figures differ between runs by nature; everything else must match.
 _VOLATILE_KEYS = frozenset({"seconds"})
 
-JobFunction = Callable[..., WorkflowOutcome]
-# Job kind -> the library function its command calls (all of them run a workflow config).
-JOB_FUNCTIONS: dict[str, JobFunction] = {job: run_workflow for job in JOBS}
+
+@dataclass(frozen=True, slots=True)
+class JobKind:
+    """How one kind of job reruns: parse its config, point it at the run's inputs, run it."""
+
+    parse: Callable[[Mapping[str, Any], str], Any]
+    run: Callable[..., Run]
+    seed: Callable[[Any], int]
+    inputs: Callable[[Any, Run], Any] = lambda config, _run: config
+
+
+def _run_workflow(config: WorkflowConfig, **kwargs: Any) -> Run:
+    return run_workflow(config, **kwargs).run
+
+
+def _train(config: Any, *, signal_dir: Any, **kwargs: Any) -> Run:
+    from alphafactory.pipeline.train_job import train_job
+
+    return train_job(config, **kwargs).run
+
+
+def _strategy(config: Any, *, signal_dir: Any, **kwargs: Any) -> Run:
+    from alphafactory.pipeline.strategy_job import ExecuteJob, backtest_job, execute_job
+
+    job = execute_job if isinstance(config, ExecuteJob) else backtest_job
+    run = job(config, **kwargs).run
+    assert run is not None
+    return run
+
+
+def _parse_train(doc: Mapping[str, Any], where: str) -> Any:
+    from alphafactory.pipeline.train_job import TrainJob
+
+    return TrainJob.from_mapping(doc, where)
+
+
+def _parse_strategy(doc: Mapping[str, Any], where: str) -> Any:
+    from alphafactory.pipeline.strategy_job import job_from_mapping
+
+    return job_from_mapping(doc, where)
+
+
+def _with_run_inputs(config: WorkflowConfig, run: Run) -> WorkflowConfig:
+    """Read a ``[signals] source`` from the run's own copy (the exact file the job read)."""
+    copy = run.path / "signals.csv"
+    if config.signals.source is None or not copy.is_file():
+        return config
+    signals = dataclasses.replace(config.signals, source=str(copy))
+    return dataclasses.replace(config, signals=signals)
+
+
+def _signals_copy(config: Any, run: Run) -> Any:
+    """A strategy job reads the run's own copy of its signal file (the exact file it traded)."""
+    copy = run.path / "signals.csv"
+    return dataclasses.replace(config, signals=str(copy)) if copy.is_file() else config
+
+
+# Job kind (``job`` in config.toml) -> how it reruns: the library function its command calls.
+JOB_KINDS: dict[str, JobKind] = {
+    **{kind: JobKind(parse_workflow, _run_workflow, lambda c: c.seed, _with_run_inputs)
+       for kind in ("run", "demo")},
+    "train": JobKind(_parse_train, _train, lambda c: c.experiment.seed),
+    "backtest": JobKind(_parse_strategy, _strategy, lambda c: 0, _signals_copy),
+    "execute": JobKind(_parse_strategy, _strategy, lambda c: c.seed, _signals_copy),
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,37 +140,28 @@ def rerun(
         raise RunError(f"{run_dir} has no metrics.json: there is nothing to compare a rerun with.")
     doc = original.config
     job = doc.get("job")
-    if job not in JOB_FUNCTIONS:
+    if job not in JOB_KINDS:
         raise RunError(
             f"{original.path / 'config.toml'}: job {job!r} is not a job kind that reruns "
-            f"({sorted(JOB_FUNCTIONS)}); the run was written before workflow configs."
+            f"({sorted(JOB_KINDS)}); the run was written before jobs recorded their kind."
         )
-    config = _with_run_inputs(parse_workflow(doc, str(original.path / "config.toml")), original)
-    if "seed" in manifest and int(manifest["seed"]) != config.seed:
+    kind = JOB_KINDS[job]
+    config = kind.inputs(kind.parse(doc, str(original.path / "config.toml")), original)
+    seed = kind.seed(config)
+    if "seed" in manifest and int(manifest["seed"]) != seed:
         raise RunError(
-            f"{run_dir}: manifest seed {manifest['seed']} differs from the seed {config.seed} "
+            f"{run_dir}: manifest seed {manifest['seed']} differs from the seed {seed} "
             "of config.toml."
         )
     root = Path(root) if root is not None else original.path.parent
     with tempfile.TemporaryDirectory(prefix="alphafactory-rerun-") as scratch:
-        outcome = JOB_FUNCTIONS[job](
-            config, root=root, name=f"rerun-{original.name}"[:80],
-            signal_dir=signal_dir or scratch, log=log,
-        )  # fmt: skip
-    differences = _compare(original.metrics, outcome.run.metrics or {}, rtol, "")
+        new = kind.run(config, root=root, name=f"rerun-{original.name}"[:80],
+                       signal_dir=signal_dir or scratch, log=log)  # fmt: skip
+    differences = _compare(original.metrics, new.metrics or {}, rtol, "")
     old_prints = manifest.get("data_fingerprints") or {}
-    new_prints = (outcome.run.manifest or {}).get("data_fingerprints") or {}
+    new_prints = (new.manifest or {}).get("data_fingerprints") or {}
     differences += _compare(old_prints, new_prints, rtol, "data_fingerprints")
-    return RerunReport(original, outcome.run, differences)
-
-
-def _with_run_inputs(config: WorkflowConfig, run: Run) -> WorkflowConfig:
-    """Read a ``[signals] source`` from the run's own copy (the exact file the job read)."""
-    copy = run.path / "signals.csv"
-    if config.signals.source is None or not copy.is_file():
-        return config
-    signals = dataclasses.replace(config.signals, source=str(copy))
-    return dataclasses.replace(config, signals=signals)
+    return RerunReport(original, new, differences)
 
 
 def _compare(old: Any, new: Any, rtol: float, path: str) -> list[tuple[str, Any, Any]]:

@@ -112,7 +112,7 @@ def _is_tuple(annotation: str) -> bool:
     return annotation.startswith("tuple[")
 
 
-def _check_value(value: Any, annotation: str, key: str, where: str) -> Any:
+def check_value(value: Any, annotation: str, key: str, where: str) -> Any:
     """Check a TOML value against a field annotation; return it in the field's type."""
     kinds = {part.strip() for part in annotation.split("|")}
     if value is None:
@@ -160,7 +160,7 @@ def parse_dataclass(
         if sub is not None:
             kwargs[key] = parse_dataclass(sub, value, _inner(where, key))
         else:
-            kwargs[key] = _check_value(value, str(fields[key].type), key, where)
+            kwargs[key] = check_value(value, str(fields[key].type), key, where)
     try:
         return cls(**kwargs)
     except TypeError as exc:  # a required key is missing
@@ -266,7 +266,7 @@ def parse_workflow(doc: Mapping[str, Any], source: str = "the workflow") -> Work
     kwargs: dict[str, Any] = {}
     for key, annotation in (("job", "str"), ("name", "str"), ("seed", "int")):
         if key in doc:
-            kwargs[key] = _check_value(doc[key], annotation, key, source)
+            kwargs[key] = check_value(doc[key], annotation, key, source)
     if "data" not in doc:
         raise ConfigError(f"{source} has no [data] section")
     for name, section in SECTIONS.items():

@@ -28,7 +28,8 @@ void run_backtest(const Array& exec_price, const Array& mark_price, const Array&
                   bool carry_unfilled, const Array& half_spread, const Array& impact_coef,
                   double impact_exponent, double commission_per_share, double commission_bps,
                   double commission_min, double borrow_per_bar, double initial_cash,
-                  bool whole_shares, bool column_major, Array& shares_out, Array& ledger_out) {
+                  bool whole_shares, double max_leverage, bool column_major, Array& shares_out,
+                  Array& ledger_out) {
   backtest::BacktestInputs in;
   in.n_bars = exec_price.shape(0);
   in.n_assets = exec_price.shape(1);
@@ -49,6 +50,7 @@ void run_backtest(const Array& exec_price, const Array& mark_price, const Array&
   in.borrow_per_bar = borrow_per_bar;
   in.initial_cash = initial_cash;
   in.whole_shares = whole_shares;
+  in.max_leverage = max_leverage;
   in.column_major = column_major;
   // Guard against memory corruption from a wrongly sized output (a programming error).
   if (exec_price.ndim() != 2 || shares_out.size() != cells ||
@@ -71,12 +73,27 @@ void bind_backtest(py::module_& m) {
         py::arg("carry_unfilled"), py::arg("half_spread"), py::arg("impact_coef"),
         py::arg("impact_exponent"), py::arg("commission_per_share"), py::arg("commission_bps"),
         py::arg("commission_min"), py::arg("borrow_per_bar"), py::arg("initial_cash"),
-        py::arg("whole_shares"), py::arg("column_major"), py::arg("shares_out").noconvert(),
-        py::arg("ledger_out").noconvert(),
+        py::arg("whole_shares"), py::arg("max_leverage"), py::arg("column_major"),
+        py::arg("shares_out").noconvert(), py::arg("ledger_out").noconvert(),
         "Target-weight backtest loop over [T, N] float64 arrays, all C- or all F-contiguous "
         "(column_major); writes shares_out "
-        "[T, N] and ledger_out [10, T] (cash, equity, spread, impact, commission, borrow, "
-        "traded notional, min price, max price, max |weight| read). Inputs are trusted.");
+        "[T, N] and ledger_out [BACKTEST_LEDGER_ROWS['rows'], T] (cash, equity, spread, impact, "
+        "commission, borrow, traded notional, notional the leverage limit cut, min price, max "
+        "price, max |weight| read). Inputs are trusted.");
+  py::dict rows;
+  rows["cash"] = static_cast<int>(backtest::kCash);
+  rows["equity"] = static_cast<int>(backtest::kEquity);
+  rows["spread"] = static_cast<int>(backtest::kSpreadCost);
+  rows["impact"] = static_cast<int>(backtest::kImpactCost);
+  rows["commission"] = static_cast<int>(backtest::kCommissionCost);
+  rows["borrow"] = static_cast<int>(backtest::kBorrowCost);
+  rows["traded_notional"] = static_cast<int>(backtest::kTradedNotional);
+  rows["limited_notional"] = static_cast<int>(backtest::kLimitedNotional);
+  rows["min_price"] = static_cast<int>(backtest::kMinPrice);
+  rows["max_price"] = static_cast<int>(backtest::kMaxPrice);
+  rows["max_abs_weight"] = static_cast<int>(backtest::kMaxAbsWeight);
+  rows["rows"] = static_cast<int>(backtest::kLedgerRows);
+  m.attr("BACKTEST_LEDGER_ROWS") = rows;
 }
 
 }  // namespace alphafactory::bindings

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 namespace alphafactory::backtest {
@@ -48,27 +49,246 @@ double impact_power(double abs_q, double exponent) {
   return std::pow(abs_q, exponent);
 }
 
-// One pass over the assets per bar: trade at the execution price, mark at the close, and sum the
-// holdings at the next bar's execution prices, which is the value the next rebalance sizes from.
+// Costs of one order, by term.
+struct OrderCost {
+  double spread = 0.0, impact = 0.0, commission = 0.0;
+  double total() const { return spread + impact + commission; }
+};
+
+// The cost terms in force, fixed for a run.
+struct Costs {
+  const CostParameters& c;
+  bool has_spread, has_impact, has_commission;
+
+  explicit Costs(const CostParameters& params)
+      : c(params),
+        has_spread(params.half_spread.values != nullptr),
+        has_impact(params.impact_coef.values != nullptr),
+        has_commission(params.commission_per_share != 0.0 || params.commission_bps != 0.0 ||
+                       params.commission_min != 0.0) {}
+
+  // Cost of an order of a > 0 shares at price px in one cell.
+  OrderCost of(std::int64_t cell, double a, double px) const {
+    OrderCost cost;
+    const double notional = a * px;
+    if (has_spread) cost.spread = notional * c.half_spread.at(cell);
+    if (has_impact) {
+      cost.impact = notional * c.impact_coef.at(cell) * impact_power(a, c.impact_exponent);
+    }
+    if (has_commission) {
+      cost.commission = std::max(c.commission_min, c.commission_per_share * a +
+                                                       c.commission_bps * 1e-4 * notional);
+    }
+    return cost;
+  }
+};
+
+// The largest size a in [0, wanted] of an order whose slack after it is >= bound, for an order
+// whose first `reducible` shares close an opposite position (the slack rises with a up to
+// `reducible`, as long as a share costs less than its price, and falls beyond it). The slack
+// after a shares is slack - leverage * cost(a) - (change of gross exposure).
+double affordable_shares(const Costs& costs, std::int64_t cell, double px, double wanted,
+                         double reducible, double slack, double bound, double leverage,
+                         bool whole) {
+  auto after = [&](double a) {
+    const double gross_change = a <= reducible ? -a * px : (a - 2.0 * reducible) * px;
+    return slack - leverage * costs.of(cell, a, px).total() - gross_change;
+  };
+  if (after(wanted) >= bound) return wanted;
+  const double lo = reducible;
+  if (lo >= wanted) return 0.0;  // a closing order that cannot pay its own costs
+  const double lo_slack = lo > 0.0 ? after(lo) : slack - leverage * costs.c.commission_min;
+  if (lo_slack < bound) return 0.0;
+  double a = lo;
+  if (!costs.has_impact) {
+    // Piecewise linear: solve after(a) = bound on the commission's linear branch, else on its
+    // minimum.
+    const double half = costs.has_spread ? costs.c.half_spread.at(cell) : 0.0;
+    const double room = slack - bound + 2.0 * reducible * px;
+    const double rate =
+        costs.c.commission_per_share + costs.c.commission_bps * 1e-4 * px;  // per share
+    const double on_minimum =
+        (room - leverage * costs.c.commission_min) / (px + leverage * px * half);
+    if (rate > 0.0) {
+      const double on_rate = room / (px + leverage * (px * half + rate));
+      a = on_rate >= costs.c.commission_min / rate ? on_rate : on_minimum;
+    } else {
+      a = on_minimum;
+    }
+  } else {
+    // after() falls monotonically on [lo, wanted]: bisect to the last representable size.
+    double hi = wanted;
+    for (int k = 0; k < 200; ++k) {
+      const double mid = a + 0.5 * (hi - a);
+      if (mid <= a || mid >= hi) break;
+      (after(mid) >= bound ? a : hi) = mid;
+    }
+  }
+  a = std::min(std::max(a, lo), wanted);
+  if (!whole) return a;
+  a = std::floor(a);
+  if (a >= 1.0 && after(a) < bound) a -= 1.0;  // a root computed a hair above an integer
+  return a;
+}
+
+// Sums of one bar's marking pass.
+struct BarMarks {
+  double holdings = 0.0;       // positions at the close (last price where none)
+  double short_value = 0.0;    // |short positions| at the close, for borrow
+  double next_holdings = 0.0;  // positions at the next bar's execution prices: its value V
+  double gross_now = 0.0;      // |positions| at this bar's execution prices (last where none)
+  Range prices;
+};
+
+// Mark one asset holding `held` shares after bar s's orders.
+template <class Layout, bool kSamePrices>
+inline void mark_asset(const double* exec_price, const double* mark_price, Layout at,
+                       std::int64_t s, std::int64_t i, double px, double held, bool has_next,
+                       double& last, BarMarks& m) {
+  double price = std::isnan(px) ? last : px;
+  m.gross_now += std::fabs(held * price);
+  m.prices.see(px);
+  if constexpr (!kSamePrices) {
+    const double close = mark_price[at(s, i)];
+    m.prices.see(close);
+    if (!std::isnan(close)) price = close;
+  }
+  last = price;
+  const double position_value = held * price;
+  m.holdings += position_value;
+  m.short_value -= std::min(position_value, 0.0);
+  if (has_next) {
+    const double next_px = exec_price[at(s + 1, i)];
+    m.next_holdings += held * (std::isnan(next_px) ? price : next_px);
+  }
+}
+
+// What the orders of one bar booked.
+struct Booked {
+  double cash_paid = 0.0, spread = 0.0, impact = 0.0, commission = 0.0, notional = 0.0;
+  double limited = 0.0;  // notional the leverage limit cut
+};
+
+// The orders of bar s (order[i] shares for the symbols in ordered[0, n_ordered), from
+// before[i] shares), which do not all fit the leverage limit, executed in sequence instead:
+// those that do not lower the slack first, in full, then the others by ascending order value,
+// each shrunk to what the slack allows. Only the largest orders by value can be shrunk, so only
+// those are sorted: a heap yields them until the rest surely fit. `slack` is the slack before
+// trading. Writes the executed orders to `order` and the holdings after them to `shares`.
+template <class Layout>
+Booked ration_orders(const BacktestInputs& in, Layout at, const Costs& costs, std::int64_t s,
+                     const std::vector<std::int64_t>& ordered, std::int64_t n_ordered,
+                     std::vector<double>& order, const std::vector<double>& before,
+                     std::vector<double>& shares, double slack,
+                     std::vector<std::pair<double, std::int64_t>>& rising) {
+  const double leverage = in.max_leverage;
+  Booked booked;
+  auto drain = [&](std::int64_t i, double q, const OrderCost& cost) {
+    const double px = in.exec_price[at(s, i)];
+    return leverage * cost.total() + (std::fabs(before[i] + q) - std::fabs(before[i])) * px;
+  };
+  auto book = [&](std::int64_t i, double q, const OrderCost& cost) {
+    const double px = in.exec_price[at(s, i)];
+    booked.spread += cost.spread;
+    booked.impact += cost.impact;
+    booked.commission += cost.commission;
+    booked.notional += std::fabs(q) * px;
+    booked.cash_paid += q * px + cost.total();
+    slack -= drain(i, q, cost);
+    shares[i] = before[i] + q;
+  };
+  auto cost_of = [&](std::int64_t i, double q) {
+    return costs.of(at(s, i), std::fabs(q), in.exec_price[at(s, i)]);
+  };
+  rising.clear();
+  double rising_drain = 0.0;
+  for (std::int64_t k = 0; k < n_ordered; ++k) {
+    const std::int64_t i = ordered[k];
+    const OrderCost cost = cost_of(i, order[i]);
+    const double d = drain(i, order[i], cost);
+    if (d <= 0.0) {
+      book(i, order[i], cost);
+    } else {
+      rising.emplace_back(order[i] * in.exec_price[at(s, i)], i);
+      rising_drain += d;
+    }
+  }
+  // In ascending order value, the smaller orders whose drains sum to at most the slack left
+  // all fit: pop the largest until the popped drains cover the excess, plus one against
+  // rounding at the boundary.
+  const double excess = rising_drain - slack;
+  std::make_heap(rising.begin(), rising.end());
+  auto first_popped = rising.end();
+  double popped = 0.0;
+  bool spare = true;
+  while (first_popped != rising.begin() && (popped <= excess || spare)) {
+    if (popped > excess) spare = false;
+    std::pop_heap(rising.begin(), first_popped);
+    --first_popped;
+    const std::int64_t i = first_popped->second;
+    popped += drain(i, order[i], cost_of(i, order[i]));
+  }
+  for (auto it = rising.begin(); it != first_popped; ++it) {
+    const std::int64_t i = it->second;
+    book(i, order[i], cost_of(i, order[i]));
+  }
+  for (auto it = first_popped; it != rising.end(); ++it) {  // ascending order value
+    const std::int64_t i = it->second;
+    const std::int64_t cell = at(s, i);
+    double q = order[i];
+    OrderCost cost = cost_of(i, q);
+    const double bound = std::min(slack, 0.0);
+    if (slack - drain(i, q, cost) < bound) {
+      const double px = in.exec_price[cell];
+      const double wanted = std::fabs(q);
+      const double reducible = before[i] * q < 0.0 ? std::fabs(before[i]) : 0.0;
+      const double a = affordable_shares(costs, cell, px, wanted, reducible, slack, bound,
+                                         leverage, in.whole_shares);
+      booked.limited += (wanted - a) * px;
+      q = std::copysign(a, q);
+      order[i] = q;
+      if (q != 0.0) cost = cost_of(i, q);
+    }
+    if (q != 0.0) {
+      book(i, q, cost);
+    } else {
+      shares[i] = before[i];
+    }
+  }
+  return booked;
+}
+
+// Per bar, one pass over the assets: size every order from the value before trading and book
+// it, then mark the asset. When the orders together would break the leverage limit (rare below
+// full gross), they are executed in sequence instead (ration_orders) and the bar marked again.
 // kSamePrices: execution and mark prices are one array (execution at the close).
 template <class Layout, bool kSamePrices>
 void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
   const std::int64_t T = in.n_bars;
   const std::int64_t N = in.n_assets;
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double* const exec_price = in.exec_price;
+  const double* const mark_price = in.mark_price;
+  const double* const targets = in.targets;
   const bool capped = in.participation_cap > 0.0 && in.volume != nullptr;
-  const CostParameters& c = in.costs;
-  const bool has_spread = c.half_spread.values != nullptr;
-  const bool has_impact = c.impact_coef.values != nullptr;
-  const bool has_commission =
-      c.commission_per_share != 0.0 || c.commission_bps != 0.0 || c.commission_min != 0.0;
+  const bool whole = in.whole_shares;
+  const Costs costs(in.costs);
+  const double leverage = in.max_leverage;
+  const bool flat = !capped && !costs.has_impact && !costs.has_commission && !whole &&
+                    !in.costs.half_spread.per_cell;
+  const double flat_spread = costs.has_spread ? in.costs.half_spread.values[0] : 0.0;
 
-  const bool flat = !capped && !has_impact && !has_commission && !in.whole_shares &&
-                    !c.half_spread.per_cell;
-  const double flat_spread = has_spread ? c.half_spread.values[0] : 0.0;
   std::vector<double> shares(static_cast<std::size_t>(N), 0.0);
   std::vector<double> last(static_cast<std::size_t>(N), 0.0);  // 0 until a price is seen
   std::vector<double> pending(static_cast<std::size_t>(N), nan);
+  std::vector<double> order(static_cast<std::size_t>(N), 0.0);   // shares ordered this bar
+  std::vector<double> before(static_cast<std::size_t>(N), 0.0);  // shares before the order
+  std::vector<std::int64_t> ordered(static_cast<std::size_t>(N), 0);  // symbols with an order
+  std::vector<std::pair<double, std::int64_t>> rising;
+  double* const held_now = shares.data();
+  double* const order_of = order.data();
+  double* const before_of = before.data();
+  std::int64_t* const ordered_at = ordered.data();
   std::int64_t n_pending = 0;
   double cash = in.initial_cash;
   double value = cash;  // portfolio value at this bar's execution prices, before trading
@@ -78,7 +298,7 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
     const std::int64_t r = s - in.lag;
     bool decision = false;
     if (r >= 0 && r < T) {
-      for (std::int64_t i = 0; i < N && !decision; ++i) decision = !std::isnan(in.targets[at(r, i)]);
+      for (std::int64_t i = 0; i < N && !decision; ++i) decision = !std::isnan(targets[at(r, i)]);
     }
     const bool trading = decision || n_pending > 0;
     if (decision) {
@@ -87,144 +307,142 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
     }
     const bool has_next = s + 1 < T;
     double spread_cost = 0.0, impact_cost = 0.0, commission_cost = 0.0, notional_sum = 0.0;
-    double holdings = 0.0, next_holdings = 0.0, borrow_cost = 0.0;
-    Range prices;
-    double max_abs_weight = 0.0;
+    double trade_value = 0.0, limited_notional = 0.0, max_abs_weight = 0.0;
+    std::int64_t n_ordered = 0;
+    BarMarks m;
+    double* const shares_row = out.shares + s * N;
 
     if (decision && flat) {
       // Fast path for the common case (a decision row, a flat cost per notional, no per-order
       // state): the same arithmetic with the spread summed once per bar.
-      double trade_value = 0.0;
       for (std::int64_t i = 0; i < N; ++i) {
         const std::int64_t cell = at(s, i);
         if (Layout::kStrided && s + kPrefetchBars < T) {
-          prefetch(in.exec_price + at(s + kPrefetchBars, i));
-          prefetch(in.targets + at(r + kPrefetchBars, i));
+          prefetch(exec_price + at(s + kPrefetchBars, i));
+          prefetch(targets + at(r + kPrefetchBars, i));
+          if constexpr (!kSamePrices) prefetch(mark_price + at(s + kPrefetchBars, i));
         }
-        const double px = in.exec_price[cell];
-        double held = shares[i];
+        const double px = exec_price[cell];
+        double held = held_now[i];
         if (!std::isnan(px)) {
-          const double target = in.targets[at(r, i)];
+          const double target = targets[at(r, i)];
           const double w = std::isnan(target) ? 0.0 : target;
           max_abs_weight = std::fabs(w) > max_abs_weight ? std::fabs(w) : max_abs_weight;
           const double q = w * value / px - held;
           trade_value += q * px;
           notional_sum += std::fabs(q) * px;
+          order_of[i] = q;
+          before_of[i] = held;
+          ordered_at[n_ordered] = i;
+          n_ordered += q != 0.0;
           held += q;
-          shares[i] = held;
+          held_now[i] = held;
         }
-        double price = std::isnan(px) ? last[i] : px;
-        prices.see(px);
-        if constexpr (!kSamePrices) {
-          const double mark = in.mark_price[cell];
-          prices.see(mark);
-          if (!std::isnan(mark)) price = mark;
-        }
-        last[i] = price;
-        const double position_value = held * price;
-        holdings += position_value;
-        borrow_cost -= std::min(position_value, 0.0);
-        out.shares[s * N + i] = held;
-        if (has_next) {
-          const double next_px = in.exec_price[at(s + 1, i)];
-          next_holdings += held * (std::isnan(next_px) ? price : next_px);
-        }
+        mark_asset<Layout, kSamePrices>(exec_price, mark_price, at, s, i, px, held, has_next,
+                                        last[i], m);
+        shares_row[i] = held;
       }
       spread_cost = notional_sum * flat_spread;
-      cash -= trade_value + spread_cost;
     } else {
-    for (std::int64_t i = 0; i < N; ++i) {
-      const std::int64_t cell = at(s, i);
-      const double px = in.exec_price[cell];
-      double held = shares[i];
-      if (trading && !std::isnan(px)) {
-        double w = nan;
-        if (decision) {
-          const double target = in.targets[at(r, i)];
-          w = std::isnan(target) ? 0.0 : target;
-          max_abs_weight = std::fabs(w) > max_abs_weight ? std::fabs(w) : max_abs_weight;
-        } else if (!std::isnan(pending[i])) {
-          w = pending[i];
-          pending[i] = nan;
-          --n_pending;
-        }
-        if (!std::isnan(w)) {
-          double goal = w * value / px;
-          if (in.whole_shares) goal = std::trunc(goal);
-          double q = goal - held;
-          if (capped) {
-            const double vol = in.volume[cell];
-            const double limit = std::isnan(vol) ? 0.0 : in.participation_cap * vol;
-            if (std::fabs(q) > limit) {
-              q = std::copysign(in.whole_shares ? std::floor(limit) : limit, q);
-              if (in.carry_unfilled) {
-                pending[i] = w;
-                ++n_pending;
+      for (std::int64_t i = 0; i < N; ++i) {
+        const std::int64_t cell = at(s, i);
+        const double px = exec_price[cell];
+        double held = held_now[i];
+        if (trading && !std::isnan(px)) {
+          double w = nan;
+          if (decision) {
+            const double target = targets[at(r, i)];
+            w = std::isnan(target) ? 0.0 : target;
+            max_abs_weight = std::fabs(w) > max_abs_weight ? std::fabs(w) : max_abs_weight;
+          } else if (!std::isnan(pending[i])) {
+            w = pending[i];
+            pending[i] = nan;
+            --n_pending;
+          }
+          if (!std::isnan(w)) {
+            double goal = w * value / px;
+            if (whole) goal = std::trunc(goal);
+            double q = goal - held;
+            if (capped) {
+              const double vol = in.volume[cell];
+              const double limit = std::isnan(vol) ? 0.0 : in.participation_cap * vol;
+              if (std::fabs(q) > limit) {
+                q = std::copysign(whole ? std::floor(limit) : limit, q);
+                if (in.carry_unfilled) {
+                  pending[i] = w;
+                  ++n_pending;
+                }
               }
             }
+            if (q != 0.0) {
+              const OrderCost cost = costs.of(cell, std::fabs(q), px);
+              spread_cost += cost.spread;
+              impact_cost += cost.impact;
+              commission_cost += cost.commission;
+              trade_value += q * px;
+              notional_sum += std::fabs(q) * px;
+              order_of[i] = q;
+              before_of[i] = held;
+              ordered_at[n_ordered++] = i;
+              held += q;
+              held_now[i] = held;
+            }
           }
-          if (q != 0.0) {
-            const double abs_q = std::fabs(q);
-            const double notional = abs_q * px;
-            double cost = 0.0;
-            if (has_spread) {
-              const double sc = notional * c.half_spread.at(cell);
-              spread_cost += sc;
-              cost += sc;
-            }
-            if (has_impact) {
-              const double ic =
-                  notional * c.impact_coef.at(cell) * impact_power(abs_q, c.impact_exponent);
-              impact_cost += ic;
-              cost += ic;
-            }
-            if (has_commission) {
-              const double cc = std::max(
-                  c.commission_min,
-                  c.commission_per_share * abs_q + c.commission_bps * 1e-4 * notional);
-              commission_cost += cc;
-              cost += cc;
-            }
-            notional_sum += notional;
-            cash -= q * px + cost;
-            held += q;
-            shares[i] = held;
-          }
+        } else if (trading && !decision && !std::isnan(pending[i])) {
+          pending[i] = nan;  // a carried order of an untradable symbol is dropped
+          --n_pending;
         }
-      } else if (!decision && !std::isnan(pending[i])) {
-        pending[i] = nan;  // a carried order of an untradable symbol is dropped
-        --n_pending;
-      }
-      double price = last[i];
-      if (!std::isnan(px)) price = px;
-      const double mark = in.mark_price[cell];
-      prices.see(px);
-      prices.see(mark);
-      if (!std::isnan(mark)) price = mark;
-      last[i] = price;
-      const double position_value = held * price;
-      holdings += position_value;
-      if (position_value < 0.0) borrow_cost -= position_value;
-      out.shares[s * N + i] = held;
-      if (has_next) {
-        const double next_px = in.exec_price[at(s + 1, i)];
-        next_holdings += held * (std::isnan(next_px) ? price : next_px);
+        mark_asset<Layout, kSamePrices>(exec_price, mark_price, at, s, i, px, held, has_next,
+                                        last[i], m);
+        shares_row[i] = held;
       }
     }
+
+    if (n_ordered > 0) {
+      const double paid = spread_cost + impact_cost + commission_cost;
+      if (leverage * (value - paid) - m.gross_now >= 0.0) {
+        // Every order fits: the slack only falls while orders that raise exposure execute, and
+        // it ends >= 0, so the order of execution changes nothing.
+        cash -= trade_value + paid;
+      } else {
+        double gross_before = m.gross_now;
+        for (std::int64_t k = 0; k < n_ordered; ++k) {
+          const std::int64_t i = ordered_at[k];
+          const double px = exec_price[at(s, i)];
+          gross_before -= (std::fabs(before_of[i] + order_of[i]) - std::fabs(before_of[i])) * px;
+        }
+        const Booked booked = ration_orders(in, at, costs, s, ordered, n_ordered, order, before,
+                                            shares, leverage * value - gross_before, rising);
+        cash -= booked.cash_paid;
+        spread_cost = booked.spread;
+        impact_cost = booked.impact;
+        commission_cost = booked.commission;
+        notional_sum = booked.notional;
+        limited_notional = booked.limited;
+        BarMarks again;
+        for (std::int64_t i = 0; i < N; ++i) {
+          mark_asset<Layout, kSamePrices>(exec_price, mark_price, at, s, i,
+                                          exec_price[at(s, i)], held_now[i], has_next, last[i],
+                                          again);
+          shares_row[i] = held_now[i];
+        }
+        m = again;
+      }
     }
-    borrow_cost *= in.borrow_per_bar;
+    const double borrow_cost = m.short_value * in.borrow_per_bar;
     cash -= borrow_cost;
-    value = cash + next_holdings;
+    value = cash + m.next_holdings;
 
     ledger[kCash * T + s] = cash;
-    ledger[kEquity * T + s] = cash + holdings;
+    ledger[kEquity * T + s] = cash + m.holdings;
     ledger[kSpreadCost * T + s] = spread_cost;
     ledger[kImpactCost * T + s] = impact_cost;
     ledger[kCommissionCost * T + s] = commission_cost;
     ledger[kBorrowCost * T + s] = borrow_cost;
     ledger[kTradedNotional * T + s] = notional_sum;
-    ledger[kMinPrice * T + s] = prices.lo;
-    ledger[kMaxPrice * T + s] = prices.hi;
+    ledger[kLimitedNotional * T + s] = limited_notional;
+    ledger[kMinPrice * T + s] = m.prices.lo;
+    ledger[kMaxPrice * T + s] = m.prices.hi;
     ledger[kMaxAbsWeight * T + s] = max_abs_weight;
   }
 }

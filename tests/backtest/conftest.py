@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import brentq
 
 
 def reference_backtest(
@@ -27,8 +28,13 @@ def reference_backtest(
     cap=None,
     carry=True,
     whole=False,
+    max_leverage=1.0,
 ):
     """Straightforward loops over bars and symbols, written from the documented convention.
+
+    Every rebalance is processed order by order (orders that do not lower the slack first, then
+    the others by ascending order value), shrinking an order with a root finder where the slack
+    ``max_leverage * equity - gross`` would fall below ``min(slack, 0)``.
 
     Returns (equity list, cash list, shares list of lists, total cost list).
     """
@@ -36,6 +42,18 @@ def reference_backtest(
 
     def cell(param, t, i):
         return param[t][i] if isinstance(param, (list, np.ndarray)) else param
+
+    def order_cost(t, i, a, price):
+        if a == 0.0:
+            return 0.0
+        notional = a * price
+        cost = notional * cell(half_spread, t, i)
+        coef = cell(impact_coef, t, i)
+        if coef:
+            cost += notional * coef * a**impact_exponent
+        if per_share or commission_bps or commission_min:
+            cost += max(commission_min, per_share * a + commission_bps * 1e-4 * notional)
+        return cost
 
     holdings = [0.0] * n_assets
     last = [None] * n_assets
@@ -46,6 +64,7 @@ def reference_backtest(
             if not math.isnan(exec_price[t][i]):
                 last[i] = exec_price[t][i]
         value = cash + sum(h * p for h, p in zip(holdings, last, strict=True) if h != 0.0)
+        gross = sum(abs(h) * p for h, p in zip(holdings, last, strict=True) if h != 0.0)
         row = t - lag
         decision = row >= 0 and any(not math.isnan(w) for w in weights[row])
         orders = {}
@@ -54,7 +73,7 @@ def reference_backtest(
             orders = {i: (0.0 if math.isnan(w) else w) for i, w in enumerate(weights[row])}
         elif pending:
             orders, pending = pending, {}
-        bar_cost = 0.0
+        wanted = {}
         for i, w in orders.items():
             price = exec_price[t][i]
             if math.isnan(price):
@@ -70,15 +89,35 @@ def reference_backtest(
                     q = math.copysign(math.floor(limit) if whole else limit, q)
                     if carry:
                         pending[i] = w
-            if q == 0.0:
-                continue
-            notional = abs(q) * price
-            cost = notional * cell(half_spread, t, i)
-            coef = cell(impact_coef, t, i)
-            if coef:
-                cost += notional * coef * abs(q) ** impact_exponent
-            if per_share or commission_bps or commission_min:
-                cost += max(commission_min, per_share * abs(q) + commission_bps * 1e-4 * notional)
+            if q != 0.0:
+                wanted[i] = q
+
+        def slack_after(i, q, slack, t=t):
+            price = exec_price[t][i]
+            exposure = (abs(holdings[i] + q) - abs(holdings[i])) * price
+            return slack - max_leverage * order_cost(t, i, abs(q), price) - exposure
+
+        slack = max_leverage * value - gross
+        freeing = [i for i, q in wanted.items() if slack_after(i, q, 0.0) >= 0.0]
+        rising = sorted(
+            (i for i in wanted if i not in freeing),
+            key=lambda i: (wanted[i] * exec_price[t][i], i),
+        )
+        bar_cost = 0.0
+        for i in freeing + rising:
+            q = wanted[i]
+            floor = min(slack, 0.0)
+            if slack_after(i, q, slack) < floor:
+                q = _largest_affordable(
+                    lambda a, i=i, q=q, s=slack: slack_after(i, math.copysign(a, q), s),
+                    abs(q), abs(holdings[i]) if holdings[i] * q < 0 else 0.0, floor, whole,
+                )
+                q = math.copysign(q, wanted[i])
+                if q == 0.0:
+                    continue
+            price = exec_price[t][i]
+            cost = order_cost(t, i, abs(q), price)
+            slack = slack_after(i, q, slack)
             cash -= q * price + cost
             holdings[i] += q
             bar_cost += cost
@@ -96,6 +135,24 @@ def reference_backtest(
         shares_out.append(list(holdings))
         cost_out.append(bar_cost)
     return equity_out, cash_out, shares_out, cost_out
+
+
+def _largest_affordable(after, wanted, reducible, floor, whole):
+    """Largest a in [0, wanted] with after(a) >= floor; after() rises up to `reducible`, then falls.
+
+    Found with Brent's method on the falling part (the compiled loop uses closed forms).
+    """
+    start = reducible if reducible > 0 else 1e-300  # just above 0: an order pays its minimum fee
+    if reducible >= wanted or after(start) < floor:
+        return 0.0
+    a = brentq(lambda x: after(x) - floor, start, wanted, xtol=1e-14, rtol=4 * np.finfo(float).eps)
+    while after(a) < floor:  # Brent's root may sit a hair past the boundary
+        a = float(np.nextafter(a, 0.0))
+    if whole:
+        a = float(math.floor(a))
+        while a > 0 and after(a) < floor:
+            a -= 1.0
+    return a
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ class _Cells(CostModel):
         return self.params
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     n_bars=st.integers(1, 12),
@@ -32,11 +32,14 @@ class _Cells(CostModel):
     cap=st.sampled_from([None, 0.05, 0.5]),
     carry=st.booleans(),
     whole=st.booleans(),
-    exponent=st.sampled_from([0.5, 1.0]),
+    exponent=st.sampled_from([None, 0.5, 1.0]),
+    minimum=st.sampled_from([0.0, 0.1, 40.0]),
+    leverage=st.sampled_from([1.0, 1.5, 4.0]),
 )
 def test_backtest_matches_reference_on_random_inputs(
-    seed, n_bars, n_assets, execution, cap, carry, whole, exponent
+    seed, n_bars, n_assets, execution, cap, carry, whole, exponent, minimum, leverage
 ):
+    """exponent None: no impact (the limit's closed form); else impact (its bisection)."""
     rng = np.random.default_rng(seed)
     close = 20 + 80 * rng.random((n_bars, n_assets))
     open_ = close * (1 + rng.normal(0, 0.01, close.shape))
@@ -53,24 +56,27 @@ def test_backtest_matches_reference_on_random_inputs(
                     low=None, volume=volume)
     params = CostParameters(
         half_spread=rng.uniform(0, 1e-3, close.shape),
-        impact_coef=rng.uniform(0, 1e-4, close.shape),
-        impact_exponent=exponent,
+        impact_coef=rng.uniform(0, 1e-4, close.shape) if exponent else 0.0,
+        impact_exponent=exponent or 1.0,
         commission_per_share=0.001,
         commission_bps=0.5,
-        commission_min=0.1,
+        commission_min=minimum,
     )
     result = backtest(
         market, pd.DataFrame(weights, index=index, columns=symbols), cost=_Cells(params),
         execution=execution, cash=1e5, borrow_bps=30, participation_cap=cap,
-        unfilled="carry" if carry else "drop", whole_shares=whole, periods_per_year=252,
+        unfilled="carry" if carry else "drop", whole_shares=whole, max_leverage=leverage,
+        periods_per_year=252,
     )
     exec_price = open_ if execution == "next_open" else close
     eq, cash, shares, costs = reference_backtest(
         exec_price.tolist(), close.tolist(), weights.tolist(),
         lag=0 if execution == "close" else 1, cash=1e5,
         half_spread=params.half_spread, impact_coef=params.impact_coef,
-        impact_exponent=exponent, per_share=0.001, commission_bps=0.5, commission_min=0.1,
+        impact_exponent=exponent or 1.0, per_share=0.001, commission_bps=0.5,
+        commission_min=minimum,
         borrow_per_bar=30e-4 / 252, volume=volume.tolist(), cap=cap, carry=carry, whole=whole,
+        max_leverage=leverage,
     )
     np.testing.assert_allclose(result.equity.to_numpy(), eq, rtol=1e-9, atol=1e-7)
     np.testing.assert_allclose(result.cash.to_numpy(), cash, rtol=1e-9, atol=1e-7)

@@ -28,14 +28,20 @@ def _one_asset(prices, weights):
 def test_hand_case_one_asset_fixed_bps_next_close():
     prices, weights = _one_asset([100, 110, 99, 120], [1.0, np.nan, 0.5, np.nan])
     result = backtest(prices, weights, execution="next_close", cost=FixedBps(10), cash=1000)
-    # bar 1: buy 1000/110 shares, pay 1.0 cost -> cash -1; bar 3: value -1 + 120 * 1000/110.
-    shares = 1000 / 110
-    value3 = -1 + 120 * shares
+    # bar 1: 1000/110 shares would leave cash -1 after the 10 bps; the buy is shrunk to what
+    # cash pays with its cost: a * 110 * 1.001 = 1000. bar 3: value 120 a, sell half.
+    shares = 1000 / (110 * 1.001)
+    value3 = 120 * shares
     sell = shares - 0.5 * value3 / 120
-    cash3 = -1 + sell * 120 - sell * 120 * 1e-3
-    expected = [1000, 110 * shares - 1, 99 * shares - 1, cash3 + 120 * (shares - sell)]
+    cash3 = sell * 120 - sell * 120 * 1e-3
+    expected = [1000, 110 * shares, 99 * shares, cash3 + 120 * (shares - sell)]
     assert result.equity.to_numpy() == pytest.approx(expected, rel=1e-12)
-    assert result.costs["spread"].sum() == pytest.approx(1.0 + sell * 120e-3, rel=1e-12)
+    assert result.positions["A"].to_numpy() == pytest.approx(
+        [0, shares, shares, shares - sell], rel=1e-12
+    )
+    assert result.cash.iloc[1] == pytest.approx(0.0, abs=1e-9)
+    assert result.costs["spread"].sum() == pytest.approx((110 * shares + sell * 120) * 1e-3)
+    assert result.limited_notional.iloc[1] == pytest.approx((1000 / 110 - shares) * 110)
     assert len(result.trades) == 2
 
 
@@ -55,11 +61,12 @@ def test_zero_cost_equals_frictionless_formula():
     w = rng.uniform(-0.5, 0.8, (50, 3))
     weights = pd.DataFrame(w, index=index, columns=list("ABC"))
     returns = prices[1:] / prices[:-1] - 1
-    # "close": weights w[t] are held over (t, t+1]; "next_close": over (t+1, t+2].
-    same_bar = backtest(px, weights, execution="close", cash=1.0)
+    # "close": weights w[t] are held over (t, t+1]; "next_close": over (t+1, t+2]. Gross weight
+    # reaches 2.4: leverage allowed, so that no order is shrunk.
+    same_bar = backtest(px, weights, execution="close", cash=1.0, max_leverage=5)
     growth = np.concatenate([[1.0], np.cumprod(1 + (w[:-1] * returns).sum(axis=1))])
     np.testing.assert_allclose(same_bar.equity.to_numpy(), growth, rtol=1e-12)
-    lagged = backtest(px, weights, execution="next_close", cash=1.0)
+    lagged = backtest(px, weights, execution="next_close", cash=1.0, max_leverage=5)
     growth = np.concatenate([[1.0, 1.0], np.cumprod(1 + (w[:-2] * returns[1:]).sum(axis=1))])
     np.testing.assert_allclose(lagged.equity.to_numpy(), growth, rtol=1e-12)
 

@@ -11,8 +11,16 @@
 //      (a NaN weight in a decision row is 0; truncated toward zero with whole_shares), the order is
 //      target - shares, capped at participation_cap * volume[s, i] (the capped weight is retried
 //      next bar when carry_unfilled), and cash pays price * q plus its costs.
-//   3. last[i] <- mark_price[s, i] where finite; shorts pay borrow_per_bar * |shares| * last.
-//   4. equity[s] = cash + sum_i shares[i] * last[i].
+//   3. Leverage limit, at the execution prices: with equity E = cash + sum_i shares[i] * last[i]
+//      and gross exposure G = sum_i |shares[i]| * last[i], no order may leave the slack
+//      S = max_leverage * E - G negative (or, when prices already pushed it below 0, lower it).
+//      Orders that do not lower S (sells of longs, covers of shorts) execute first, in full; then
+//      the others in ascending order value q * price (vectorbt's call_seq="auto"), each shrunk
+//      to the largest size the slack allows (whole shares rounded down; 0 if none). With
+//      max_leverage = 1 cash after costs is never negative. When every order fits, the order
+//      of execution does not matter and none is sorted.
+//   4. last[i] <- mark_price[s, i] where finite; shorts pay borrow_per_bar * |shares| * last.
+//   5. equity[s] = cash + sum_i shares[i] * last[i].
 // Costs of an order of q shares at price p (notional n = |q| p):
 //   spread     = n * half_spread[s, i]
 //   impact     = n * impact_coef[s, i] * |q| ^ impact_exponent
@@ -54,6 +62,7 @@ struct BacktestInputs {
   double borrow_per_bar = 0.0;         // fraction of short market value charged per bar
   double initial_cash = 0.0;
   bool whole_shares = false;
+  double max_leverage = 1.0;           // gross exposure / equity allowed to orders (> 0)
   // Layout of every [n_bars * n_assets] input array: row-major (cell (s, i) at
   // s * n_assets + i) or column-major (at i * n_bars + s, a pandas frame's natural layout, read
   // without a copy). The shares output is always row-major.
@@ -69,11 +78,12 @@ enum LedgerRow : std::int64_t {
   kCommissionCost = 4,
   kBorrowCost = 5,
   kTradedNotional = 6,
+  kLimitedNotional = 7,  // notional of the order parts the leverage limit did not execute
   // What the loop read, for the facade to reject bad input after the fact without extra passes:
-  kMinPrice = 7,        // smallest non-NaN execution or mark price of bar s (+inf if none)
-  kMaxPrice = 8,        // largest non-NaN execution or mark price of bar s (-inf if none)
-  kMaxAbsWeight = 9,    // largest |weight| read at bar s (0 if none)
-  kLedgerRows = 10,
+  kMinPrice = 8,        // smallest non-NaN execution or mark price of bar s (+inf if none)
+  kMaxPrice = 9,        // largest non-NaN execution or mark price of bar s (-inf if none)
+  kMaxAbsWeight = 10,   // largest |weight| read at bar s (0 if none)
+  kLedgerRows = 11,
 };
 
 struct BacktestOutputs {

@@ -10,13 +10,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from alphafactory import _engine
 from alphafactory.backtest.costs import CostModel, CostParameters
 from alphafactory.backtest.market import Market
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-_CASH, _EQUITY, _SPREAD, _IMPACT, _COMMISSION, _BORROW, _NOTIONAL = range(7)
+#: Row of each ledger series in the compiled loop's output (one source of truth: backtest.hpp).
+LEDGER_ROWS: dict[str, int] = dict(_engine.BACKTEST_LEDGER_ROWS)
+_CASH, _EQUITY = LEDGER_ROWS["cash"], LEDGER_ROWS["equity"]
+_NOTIONAL, _LIMITED = LEDGER_ROWS["traded_notional"], LEDGER_ROWS["limited_notional"]
+_COST_NAMES = ("spread", "impact", "commission", "borrow")
+_COSTS = [LEDGER_ROWS[name] for name in _COST_NAMES]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,7 +34,9 @@ class BacktestResult:
     shares_array : ndarray
         ``[T, N]`` shares held after each bar.
     ledger : ndarray
-        ``[7, T]``: cash, equity, spread, impact, commission and borrow costs, traded notional.
+        ``[LEDGER_ROWS["rows"], T]``: one series per row named in :data:`LEDGER_ROWS` (cash,
+        equity, spread, impact, commission and borrow costs, traded notional, notional cut by
+        the leverage limit, and the input ranges the loop read).
     """
 
     market: Market
@@ -68,17 +76,21 @@ class BacktestResult:
         """Returns before costs: the bar's costs (spread, impact, commission, borrow) added back."""
         equity = self.ledger[_EQUITY]
         previous = np.concatenate([[self.initial_cash], equity[:-1]])
-        costs = self.ledger[_SPREAD : _BORROW + 1].sum(axis=0)
+        costs = self.ledger[_COSTS].sum(axis=0)
         gross = (equity + costs) / previous - 1.0
         return pd.Series(gross, index=self.market.timestamps, name="gross_returns")
 
     @cached_property
     def costs(self) -> pd.DataFrame:
         """Costs paid per bar, currency: columns spread, impact, commission, borrow."""
-        names = ["spread", "impact", "commission", "borrow"]
         return pd.DataFrame(
-            self.ledger[_SPREAD : _BORROW + 1].T, index=self.market.timestamps, columns=names
+            self.ledger[_COSTS].T, index=self.market.timestamps, columns=list(_COST_NAMES)
         )
+
+    @cached_property
+    def limited_notional(self) -> pd.Series:
+        """Notional per bar of the order parts the leverage limit did not execute, currency."""
+        return self._series(_LIMITED, "limited_notional")
 
     @cached_property
     def positions(self) -> pd.DataFrame:
@@ -148,8 +160,9 @@ class BacktestResult:
         ``max_drawdown``, ``total_return``, ...), then: ``final_equity``, ``gross_total_return``,
         ``traded_notional``, the costs paid (currency: ``spread_cost``, ``impact_cost``,
         ``commission_cost``, ``borrow_cost``; ``cost_bps_of_traded`` is spread + impact +
-        commission per traded notional), ``mean_turnover`` (one-sided, traded notional /
-        previous equity) and ``mean_gross_exposure``.
+        commission per traded notional), ``limited_notional`` (what the leverage limit cut),
+        ``mean_turnover`` (one-sided, traded notional / previous equity) and
+        ``mean_gross_exposure``.
 
         Returns
         -------
@@ -170,6 +183,7 @@ class BacktestResult:
             "traded_notional": traded,
             **{f"{kind}_cost": float(value) for kind, value in totals.items()},
             "cost_bps_of_traded": trading / traded * 1e4 if traded > 0 else 0.0,
+            "limited_notional": float(self.ledger[_LIMITED].sum()),
             "mean_turnover": float(self.turnover.mean()),
             "mean_gross_exposure": float(self.exposure["gross"].mean()),
         }

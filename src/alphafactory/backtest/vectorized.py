@@ -10,8 +10,21 @@ Accounting convention (the one of the common target-percent backtesters)
 * At each rebalance the portfolio value V is taken at the execution prices before trading
   (last known price for a symbol that has none); every order is sized from that same V to
   reach ``w * V / price`` shares (fractional by default, truncated toward zero with
-  ``whole_shares``). Costs are paid from cash. Cash goes negative only as the weights' leverage
-  implies (gross long weight above 1, plus costs).
+  ``whole_shares``). Costs are paid from cash.
+* Cash: orders are sized so that cash after costs is never negative, unless leverage is allowed
+  with ``max_leverage``. The rule, at the execution prices: gross exposure (long plus short
+  market value) may not exceed ``max_leverage`` times equity (cash plus positions, after the
+  costs paid so far). A short sale credits its proceeds to cash but counts in the gross
+  exposure, so with ``max_leverage=1`` (the default) long plus short value stays within equity
+  and cash stays >= 0 (``cash >= 2 * short value``); ``max_leverage=2`` allows, e.g., 200% long
+  on 100% borrowed cash, or 100/100 long-short. Within a rebalance, orders that do not add
+  exposure (sells of longs, covers of shorts) execute first and in full, freeing room; then the
+  others in ascending order value, as vectorbt's ``call_seq="auto"`` does, each shrunk to the
+  largest size that fits with its costs (whole shares rounded down; dropped when none fits). A
+  shrunk order is not retried (only the part beyond ``participation_cap`` is). Positions that
+  prices push beyond the limit are not cut (no margin call), but no order adds exposure then.
+  ``result.limited_notional`` is the notional the limit cut. No interest is charged on
+  borrowed cash.
 * A symbol without a price at the execution bar (before listing, after delisting, a gap) is not
   traded; its position is valued at its last price.
 * Short positions pay ``borrow_bps`` a year, charged each bar on their market value at the close
@@ -31,7 +44,7 @@ import pandas as pd
 from alphafactory import _engine
 from alphafactory.backtest.costs import CostModel, FixedBps
 from alphafactory.backtest.market import Market, market_from
-from alphafactory.backtest.result import BacktestResult
+from alphafactory.backtest.result import LEDGER_ROWS, BacktestResult
 from alphafactory.evaluation import infer_periods_per_year
 
 Execution = Literal["next_open", "next_close", "close"]
@@ -49,6 +62,7 @@ def backtest(
     participation_cap: float | None = None,
     unfilled: Literal["carry", "drop"] = "carry",
     whole_shares: bool = False,
+    max_leverage: float = 1.0,
     periods_per_year: float | None = None,
 ) -> BacktestResult:
     """Backtest target weights on bars or prices.
@@ -76,6 +90,10 @@ def backtest(
         What happens to the part of an order beyond the cap.
     whole_shares : bool
         Trade whole shares (targets truncated toward zero) instead of fractional shares.
+    max_leverage : float
+        Largest gross exposure (long plus short market value) an order may leave, as a multiple
+        of equity; 1 (default) keeps cash after costs >= 0. Orders beyond it are shrunk (see the
+        module docstring).
     periods_per_year : float, optional
         Bars per year for borrow and annualized metrics; inferred from the index if None.
 
@@ -93,6 +111,10 @@ def backtest(
         raise ValueError(f"cash must be a positive amount, got {cash}.")
     if borrow_bps < 0:
         raise ValueError(f"borrow_bps must be >= 0, got {borrow_bps}.")
+    if not (np.isfinite(max_leverage) and max_leverage > 0):
+        raise ValueError(
+            f"max_leverage must be a positive finite multiple of equity, got {max_leverage}."
+        )
     exec_price = (
         market.require("open", 'execution="next_open"')
         if execution == "next_open"
@@ -114,7 +136,7 @@ def backtest(
     # A pandas frame's values are column-major: the loop reads them in place, without a copy.
     order = "F" if exec_price.flags.f_contiguous else "C"
     shares = np.empty((n_bars, n_assets), dtype=np.float64)  # row-major whatever the inputs
-    ledger = np.empty((10, n_bars), dtype=np.float64)
+    ledger = np.empty((LEDGER_ROWS["rows"], n_bars), dtype=np.float64)
     _engine.run_backtest(
         exec_price=_in_order(exec_price, order),
         mark_price=_in_order(market.close, order),
@@ -132,6 +154,7 @@ def backtest(
         borrow_per_bar=borrow_bps * 1e-4 / ppy,
         initial_cash=float(cash),
         whole_shares=bool(whole_shares),
+        max_leverage=float(max_leverage),
         column_major=order == "F",
         shares_out=shares,
         ledger_out=ledger,
@@ -186,13 +209,16 @@ def _reject_bad_input(
 ) -> None:
     """Raise when the loop read a non-positive or infinite price or an infinite weight.
 
-    The loop records, per bar, the range of prices and the largest |weight| it read (rows 7-9 of
-    the ledger), so valid input costs no extra pass; only a failure searches for the cell.
+    The loop records, per bar, the range of prices and the largest |weight| it read (ledger rows
+    min_price, max_price, max_abs_weight), so valid input costs no extra pass; only a failure
+    searches for the cell.
     """
-    if ledger[7].min() <= 0 or np.isinf(ledger[8].max()):
+    if ledger[LEDGER_ROWS["min_price"]].min() <= 0 or np.isinf(
+        ledger[LEDGER_ROWS["max_price"]].max()
+    ):
         _check_prices(exec_price, "execution")
         _check_prices(close, "close")
-    if np.isinf(ledger[9].max()):
+    if np.isinf(ledger[LEDGER_ROWS["max_abs_weight"]].max()):
         t, i = np.argwhere(np.isinf(targets))[0]
         raise ValueError(
             f"weights must be finite (NaN = no decision); cell (bar {t}, symbol {i}) is "

@@ -221,3 +221,14 @@ def test_source_validate_reports_each_file_of_a_folder(tmp_path, market):
     assert [r.ok for r in reports] == [True, True, True, False]
     assert set(reports[3].errors["row"]) == {5}
     assert "nonpositive_price" in set(reports[3].errors["rule"])
+
+
+def test_source_quoted_fields_count_as_one_and_bad_numbers_show_their_text(tmp_path):
+    text = ('Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9.5,10.5,"1000"\n'
+            '2024-01-03,10.5,10.8,10.1,10.2,"1,200"\n')  # fmt: skip
+    (tmp_path / "q.csv").write_text(text)
+    report = BarsSource.parse(str(tmp_path / "q.csv")).validate()[0]
+    assert report.errors[["row", "rule", "detail"]].values.tolist() == [
+        [3, "unparsable", "cannot parse volume '1,200'"]]  # fmt: skip
+    bars = load_bars(str(tmp_path / "q.csv"), on_error="drop")
+    assert bars["volume"].tolist() == [1000.0]

@@ -9,6 +9,7 @@ round-trip form, so CSV -> Parquet -> CSV reproduces the file byte for byte.
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Mapping
 from pathlib import Path
@@ -166,7 +167,11 @@ def _read_text_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
     body = lines.iloc[1:]
     body = body[body.str.strip().str.len() > 0]
     numbers = body.index.to_numpy() + 1  # 1-based file line numbers
-    good = (body.str.count(",") == len(header) - 1).to_numpy()
+    fields = body.str.count(",").to_numpy() + 1
+    quoted = body.str.contains('"', regex=False).to_numpy()
+    if quoted.any():  # a quoted field may hold commas: count fields as the CSV reader does
+        fields[quoted] = [len(row) for row in csv.reader(body[quoted].tolist())]
+    good = fields == len(header)
     text = "\n".join([str(lines.iloc[0]), *body[good].tolist()])
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     return frame, numbers[good], numbers[~good], header

@@ -25,10 +25,10 @@ import numpy as np
 import torch
 
 from alphafactory.models import get_model
+from alphafactory.models.batching import Batcher, forward, is_cross_sectional
+from alphafactory.models.losses import get_loss
+from alphafactory.models.seeding import seed_everything
 from alphafactory.training import PanelWindows, Trainer
-from alphafactory.training.batching import Batcher, forward, is_cross_sectional
-from alphafactory.training.losses import get_loss
-from alphafactory.training.seeding import seed_everything
 
 TORCH_MODELS = ("mlp", "lstm", "tcn", "transformer", "cs_transformer")
 
@@ -111,7 +111,7 @@ from alphafactory.features import build_features
 from alphafactory.labels import forward_returns
 from alphafactory.training import WalkForward, walk_forward
 from alphafactory.training.experiment import DEFAULT_FEATURES
-import alphafactory.models, alphafactory.training.trainer, torch  # imports outside the measure
+import alphafactory.models, alphafactory.models.trainer, torch  # imports outside the measure
 
 def status(key):
     for line in open("/proc/self/status"):

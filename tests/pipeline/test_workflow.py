@@ -194,7 +194,6 @@ def test_backtest_job_reads_a_signal_file_and_reruns_from_the_copy(tmp_path):
         params = {{ k = 1 }}
         [backtest]
         """)
-    text = 'job = "backtest"\n' + text
     outcome = run_workflow(load_workflow(write(tmp_path, text, "bt.toml")),
                            root=tmp_path / "runs", **QUIET)  # fmt: skip
     run = outcome.run
@@ -236,9 +235,11 @@ def test_validation_fail_on_stops_before_training(tmp_path):
 def test_cli_run_prints_a_line_per_step_and_fold_and_the_table(tmp_path, capsys):
     path = write(tmp_path, TINY)
     assert main(["run", str(path), "--runs-dir", str(tmp_path / "runs")]) == 0
-    out = capsys.readouterr().out
-    assert "[syn] 6 symbols" in out and "fold 1/" in out and "ridge" in out
-    assert "run directory:" in out
+    captured = capsys.readouterr()
+    progress = captured.err  # progress lines go to stderr, terminal or not
+    assert "[syn] 6 symbols" in progress and "fold 1/2 done" in progress
+    assert "[syn] ridge: 2 folds" in progress
+    assert "ridge" in captured.out and "run directory:" in captured.out
 
 
 def test_cli_run_check_and_bad_file_exit_codes(tmp_path, capsys):

@@ -58,7 +58,7 @@ def _demo(args: argparse.Namespace) -> int:
         print(demo_text(), end="")
         return 0
     outcome = run_demo(demo_config(seed=args.seed), root=args.runs_dir,
-                       signal_dir=args.signals_dir, log=_log)  # fmt: skip
+                       signal_dir=args.signals_dir)  # fmt: skip
     print_outcome(outcome)
     return 0
 
@@ -79,14 +79,10 @@ def print_outcome(outcome: object) -> None:
     print(f"  alphafactory dashboard {outcome.run.path}     (or: make dashboard)")
 
 
-def _log(line: str) -> None:
-    print(line, flush=True)
-
-
 def _rerun(args: argparse.Namespace) -> int:
     from alphafactory.pipeline.rerun import rerun
 
-    report = rerun(args.run_dir, root=args.runs_dir, log=_log)
+    report = rerun(args.run_dir, root=args.runs_dir)
     if report.ok:
         print(f"rerun {report.rerun.path}: every metric matches {report.original.path}")
         return 0

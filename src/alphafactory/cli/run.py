@@ -52,7 +52,6 @@ def _run(args: argparse.Namespace) -> int:
         datasets = ", ".join(d.name for d in config.data)
         print(f"{args.workflow}: ok ({config.job} job, datasets {datasets})")
         return 0
-    outcome = run_workflow(config, root=args.runs_dir, path=args.out, signal_dir=args.signals_dir,
-                           log=lambda line: print(line, flush=True))  # fmt: skip
+    outcome = run_workflow(config, root=args.runs_dir, path=args.out, signal_dir=args.signals_dir)
     print_outcome(outcome)
     return 0

@@ -14,7 +14,7 @@ import dataclasses
 from pathlib import Path
 
 from alphafactory.pipeline.runner import WorkflowOutcome, run_workflow
-from alphafactory.pipeline.steps import Log
+from alphafactory.pipeline.steps import Log, log_info
 from alphafactory.pipeline.workflow import WorkflowConfig, bundled_workflow, bundled_workflow_text
 
 DEMO_WORKFLOW = "demo"
@@ -38,7 +38,7 @@ def run_demo(
     root: str | Path | None = None,
     signal_dir: str | Path | None = None,
     name: str | None = None,
-    log: Log = print,
+    log: Log = log_info,
 ) -> WorkflowOutcome:
     """Run the demo workflow (or ``config``) and write its run directory.
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from alphafactory.errors import RunError
 from alphafactory.pipeline.runner import run_workflow
-from alphafactory.pipeline.steps import Log
+from alphafactory.pipeline.steps import Log, log_info
 from alphafactory.pipeline.workflow import WorkflowConfig, parse_workflow
 from alphafactory.runs import Run
 
@@ -112,7 +112,7 @@ def rerun(
     root: str | Path | None = None,
     signal_dir: str | Path | None = None,
     rtol: float = 1e-9,
-    log: Log = print,
+    log: Log = log_info,
 ) -> RerunReport:
     """Run the job of ``run_dir`` again from its ``config.toml`` and compare ``metrics.json``.
 

@@ -27,6 +27,7 @@ from alphafactory.pipeline.steps import (
     export_dataset_signals,
     feature_names,
     load_dataset,
+    log_info,
     model_scores,
     read_signal_scores,
     signal_path,
@@ -92,7 +93,7 @@ def run_workflow(
     path: str | Path | None = None,
     name: str | None = None,
     signal_dir: str | Path | None = None,
-    log: Log = print,
+    log: Log = log_info,
 ) -> WorkflowOutcome:
     """Run every declared step of ``config`` and write one run directory.
 

@@ -33,6 +33,16 @@ from alphafactory.pipeline.sections import (
 from alphafactory.training.walk_forward import WalkForwardResult
 
 Log = Callable[[str], None]
+_LOGGER = logging.getLogger("alphafactory.pipeline")
+
+
+def log_info(line: str) -> None:
+    """The default progress sink: one INFO line on the ``alphafactory.pipeline`` logger.
+
+    The CLI shows ``alphafactory.*`` INFO lines on stderr (terminal or not); walk-forward's
+    per-fold lines go through logging already, so only a custom sink gets them forwarded.
+    """
+    _LOGGER.info(line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +170,13 @@ def model_config(models: ModelsSection, name: str) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def fold_progress(log: Log, prefix: str) -> Iterator[None]:
-    """Forward walk-forward's per-fold INFO lines to ``log`` (a line per fold, terminal or not)."""
+    """Forward walk-forward's per-fold INFO lines to a custom ``log`` (a line per fold).
+
+    With the default sink (:func:`log_info`) they already reach the same handlers.
+    """
+    if log is log_info:
+        yield
+        return
 
     class _Forward(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
@@ -192,7 +208,7 @@ def walk_models(
     results = {}
     for name in models.names:
         started = time.perf_counter()
-        with fold_progress(log, f"[{dataset}] {name}:"):
+        with fold_progress(log, f"[{dataset}] {name}:"):  # a line per fold
             results[name] = walk_forward(
                 inputs.features, inputs.labels, model=name, splitter=walk.splitter(),
                 lookback=walk.lookback, config=model_config(models, name), seed=seed,

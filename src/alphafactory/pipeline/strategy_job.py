@@ -20,7 +20,7 @@ import pandas as pd
 
 from alphafactory.config_io import check_keys
 from alphafactory.errors import ConfigError
-from alphafactory.pipeline.steps import Log
+from alphafactory.pipeline.steps import Log, log_info
 from alphafactory.pipeline.workflow import check_value
 from alphafactory.runs import Run
 
@@ -205,7 +205,7 @@ def backtest_job(
     path: str | Path | None = None,
     name: str | None = None,
     write: bool = True,
-    log: Log = print,
+    log: Log = log_info,
 ) -> StrategyOutcome:
     """Backtest the job's signals and write the run (``equity``, ``trades``, metrics, tearsheet)."""
     from alphafactory.backtest import FixedBps, SpreadImpact, SquareRootImpact, backtest
@@ -229,7 +229,7 @@ def execute_job(
     path: str | Path | None = None,
     name: str | None = None,
     write: bool = True,
-    log: Log = print,
+    log: Log = log_info,
 ) -> StrategyOutcome:
     """Execute the job's orders through the simulated book and write the run.
 

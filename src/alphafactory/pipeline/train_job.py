@@ -16,7 +16,7 @@ from typing import Any
 
 from alphafactory.config_io import check_keys
 from alphafactory.errors import ConfigError
-from alphafactory.pipeline.steps import Log, fold_progress
+from alphafactory.pipeline.steps import Log, fold_progress, log_info
 from alphafactory.runs import Run
 from alphafactory.training.experiment import ExperimentConfig
 
@@ -111,7 +111,7 @@ def train_job(
     path: str | Path | None = None,
     name: str | None = None,
     executor: Any = None,
-    log: Log = print,
+    log: Log = log_info,
 ) -> TrainOutcome:
     """Walk the job's model forward, refit it once on every labelled bar, and write the run.
 

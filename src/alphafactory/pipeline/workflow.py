@@ -1,8 +1,8 @@
 """A workflow file: the typed config of one job, from bars to report, read from TOML.
 
-Top-level keys ``job`` (what kind of job wrote or runs it: ``run``, ``demo``, ``train``,
-``backtest``, ``execute``), ``name`` (the run's name) and ``seed``, then one table per section
-of :data:`SECTIONS`, in the order the steps run. ``[data]`` is one table or an array of tables
+Top-level keys ``job`` (``run``, or ``demo`` for the bundled demo; ``alphafactory rerun``
+dispatches on it), ``name`` (the run's name) and ``seed``, then one table per section of
+:data:`SECTIONS`, in the order the steps run. ``[data]`` is one table or an array of tables
 (``[[data]]``, each with a ``name``): every later step runs once per dataset. Unknown sections
 and keys, and values of the wrong type, raise :class:`~alphafactory.errors.ConfigError` naming
 the key and the file.
@@ -41,7 +41,8 @@ from alphafactory.pipeline.sections import (
     default_features,
 )
 
-JOBS: tuple[str, ...] = ("run", "demo", "train", "backtest", "execute")
+# The job kinds a workflow file runs as (train, backtest and execute have their own configs).
+JOBS: tuple[str, ...] = ("run", "demo")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -104,8 +104,8 @@ class ModelArtifact:
     versions : mapping
         Python and package versions at fit time.
     metrics : mapping
-        Metrics of the fold the model came from (``train_ic``, ``val_ic``, ``test_ic``; the
-        final refit has no test slice).
+        Metrics of the fold the model came from (``train_ic``, ``val_ic``, ``test_ic``,
+        ``best_epoch``; the final refit has no test slice); None where undefined.
     fold : int or None
         Walk-forward fold, None for the final refit.
     seed : int
@@ -336,7 +336,7 @@ def make_artifact(
         window=window,
         data_fingerprint=data_fingerprint,
         versions=_versions(),
-        metrics={k: None if v is None else float(v) for k, v in metrics.items()},
+        metrics={k: None if v is None or pd.isna(v) else float(v) for k, v in metrics.items()},
         fold=fold,
         seed=int(seed),
         warmup_bars=warmup_bars(names, lookback, normalizer),

@@ -283,3 +283,15 @@ def test_exported_signals_record_their_data_source_for_later_backtests(tmp_path)
     }
     assert sidecar["data_fingerprint"] == outcome.run.manifest["data_fingerprints"]["syn"]
     assert (outcome.run.path / "signals.csv").is_file()
+
+
+def test_rule_parameters_cost_fields_and_features_are_checked_when_the_file_is_read(tmp_path):
+    bad_param = TINY.replace("quantiles = 3", "quantile = 3")
+    with pytest.raises(ConfigError, match=r"wf\.toml.*\[portfolio\].*quantile"):
+        load_workflow(write(tmp_path, bad_param))
+    bad_cost = TINY.replace("bps = 5.0", "bp = 5.0")
+    with pytest.raises(ConfigError, match=r"wf\.toml.*\[backtest\] cost.*bp"):
+        load_workflow(write(tmp_path, bad_cost))
+    bad_feature = TINY.replace('"cs_z_ret_5"', '"cs_z_ret_55"')
+    with pytest.raises(ConfigError, match=r"wf\.toml.*\[features\].*cs_z_ret_55"):
+        load_workflow(write(tmp_path, bad_feature))

@@ -25,7 +25,6 @@ from alphafactory.pipeline.steps import (
     add_ensemble,
     build_inputs,
     export_dataset_signals,
-    feature_names,
     load_dataset,
     log_info,
     model_scores,
@@ -67,7 +66,7 @@ def check_config(
         file that exists without ``[signals] overwrite``.
     """
     from alphafactory.errors import ConfigError
-    from alphafactory.portfolio import weights_from_scores
+    from alphafactory.pipeline.workflow import check_references
 
     if config.models is not None and config.signals.export and not config.signals.overwrite:
         for section in config.data:
@@ -75,15 +74,7 @@ def check_config(
             if target.exists():
                 raise ConfigError(f"[signals]: {target} exists; set overwrite = true or "
                                   "choose another dir or file")  # fmt: skip
-
-    names = feature_names(config.features, config.selection) if config.models else None
-    if config.backtest is not None:
-        cost_model(config.backtest)
-        probe = pd.DataFrame([[1.0, 0.0, -1.0]], index=pd.DatetimeIndex(["2020-01-01"], tz="UTC"),
-                             columns=["A", "B", "C"])  # fmt: skip
-        weights_from_scores(probe, config.portfolio.rule, rebalance=config.portfolio.rebalance,
-                            **dict(config.portfolio.params))  # fmt: skip
-    return names
+    return check_references(config)
 
 
 def run_workflow(

@@ -208,6 +208,7 @@ def walk_models(
     results = {}
     for name in models.names:
         started = time.perf_counter()
+        log(f"[{dataset}] {name}: walk-forward ...")
         with fold_progress(log, f"[{dataset}] {name}:"):  # a line per fold
             results[name] = walk_forward(
                 inputs.features, inputs.labels, model=name, splitter=walk.splitter(),

@@ -274,9 +274,42 @@ def parse_workflow(doc: Mapping[str, Any], source: str = "the workflow") -> Work
         if name in doc:
             kwargs[name] = section.parse(doc[name], f"[{name}] of {source}")
     try:
-        return WorkflowConfig(**kwargs)
+        config = WorkflowConfig(**kwargs)
+        check_references(config)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    return config
+
+
+def check_references(config: WorkflowConfig) -> list[str] | None:
+    """Check the names a config refers to; return the feature names its models train on.
+
+    Feature names and families, the cost model and its fields, the weight rule and its
+    parameters are checked here, before any data is loaded.
+
+    Raises
+    ------
+    ConfigError
+        Naming the section and the key.
+    """
+    import pandas as pd
+
+    from alphafactory.pipeline.steps import feature_names
+    from alphafactory.pipeline.strategies import cost_model
+    from alphafactory.portfolio import weights_from_scores
+
+    names = feature_names(config.features, config.selection) if config.models else None
+    if config.backtest is not None:
+        cost_model(config.backtest)
+        probe = pd.DataFrame([[1.0, 0.0, -1.0]], columns=["A", "B", "C"],
+                             index=pd.DatetimeIndex(["2020-01-01"], tz="UTC"))  # fmt: skip
+        try:
+            weights_from_scores(probe, config.portfolio.rule,
+                                rebalance=config.portfolio.rebalance,
+                                **dict(config.portfolio.params))  # fmt: skip
+        except ConfigError as exc:
+            raise ConfigError(f"[portfolio] {exc}") from None
+    return names
 
 
 def load_workflow(path: str | Path) -> WorkflowConfig:

@@ -202,7 +202,11 @@ class ModelArtifact:
             if path.exists():
                 old = path.parent / f".{path.name}.old-{uuid.uuid4().hex}"
                 os.replace(path, old)
-                os.replace(tmp, path)
+                try:
+                    os.replace(tmp, path)
+                except OSError:
+                    os.replace(old, path)  # put the previous artifact back
+                    raise
                 shutil.rmtree(old)
             else:
                 os.replace(tmp, path)

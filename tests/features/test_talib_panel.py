@@ -6,7 +6,7 @@ import pytest
 import talib
 
 from alphafactory.features import apply_talib, atr, bbands, macd, obv, rsi
-from alphafactory.features._panel import load_panel
+from alphafactory.data.wide import load_panel
 
 
 @pytest.fixture

@@ -6,13 +6,14 @@ error that names the first offending row. Conversion happens once, at the facade
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 import numpy as np
 
 from alphafactory import _engine
 
-__all__ = ["decimals_of", "from_steps", "to_steps"]
+__all__ = ["decimals_of", "from_steps", "to_step", "to_steps"]
 
 _REL_TOL = 1e-9
 
@@ -65,6 +66,20 @@ def to_steps(values: np.ndarray, step: float, *, what: str = "price", limit: int
             f"(nearest: {float(steps[row] * step)!r})"
         )
     return steps.astype(np.int64)
+
+
+def to_step(value: float, step: float, *, what: str = "price") -> int:
+    """One value in units as an int multiple of ``step``: :func:`to_steps` for a scalar, with
+    the same tolerance and range, without numpy (the per-order path)."""
+    limit = _engine.MAX_QTY if what == "qty" else _engine.MAX_PRICE
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    n = round(value / step)
+    if abs(n) > limit:
+        raise ValueError(f"{what} {value!r} is out of range (at most {limit} steps of {step})")
+    if abs(value - n * step) > _REL_TOL * abs(value):
+        raise ValueError(f"{what} {value!r} is not a multiple of {step} (nearest: {n * step!r})")
+    return int(n)
 
 
 def decimals_of(step: float) -> int:

@@ -244,6 +244,12 @@ class MatchingEngine:
             return None
         return float(from_steps(np.array([ticks]), self.tick_size(instrument))[0])
 
+    def best_ticks(self, instrument: int = 0) -> tuple[int | None, int | None]:
+        """Best bid and best ask in ticks (batch units), None for an empty side."""
+        bid, ask = self._core.best_bid(instrument), self._core.best_ask(instrument)
+        return (None if bid == _engine.NO_PRICE else int(bid),
+                None if ask == _engine.NO_PRICE else int(ask))
+
     def best_bid(self, instrument: int = 0) -> float | None:
         """Best bid in price units, None when the side is empty."""
         return self._price(self._core.best_bid(instrument), instrument)

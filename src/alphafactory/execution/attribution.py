@@ -2,21 +2,24 @@
 
 For a parent of ``Q`` shares on side ``s`` (+1 buy, -1 sell) arriving at mid ``A``, with fills
 ``(q_j, p_j)``, fees ``f_j`` and, for taker fills, the venue's quote just before the fill (mid
-``m_j`` and touch ``t_j``, the ask for a buy), and ``U`` shares left unfilled when the horizon
-ends at mid ``F`` and touch ``T`` (completed there, across the spread), in currency:
+``m_j`` and touch ``t_j``, the ask for a buy), child orders ``o`` that moved the mid by ``dm_o``
+when they arrived with ``R_o`` shares of the parent still to trade after them, and ``U`` shares
+left unfilled when the horizon ends at mid ``F`` and touch ``T`` (completed there, across the
+spread), in currency:
 
     total       = sum_j s (p_j - A) q_j + s (T - A) U + sum_j f_j   (implementation shortfall)
-    spread      = sum_taker s (t_j - m_j) q_j        crossing the spread             >= 0
-    impact      = sum_taker s (p_j - t_j) q_j        walking the book past the touch >= 0
-    opportunity = s (T - F) U                        completing the rest late         >= 0
-    fees        = sum_j f_j                                                           >= 0
+    spread      = sum_taker s (t_j - m_j) q_j        crossing the spread               >= 0
+    impact      = sum_taker s (p_j - t_j) q_j        walking the book past the touch,  >= 0
+                + sum_o max(0, s dm_o) R_o           and moving the mid for the rest
+    opportunity = s (T - F) U                        completing the rest late           >= 0
+    fees        = sum_j f_j                                                             >= 0
     timing      = total - spread - impact - opportunity - fees
 
-``timing`` is the only signed term: the mid's own move between arrival and each fill (drift,
-and the part of our earlier children's impact still in the price) and the half spread that
-resting orders earned. It is the market's, not a cost, so a book backtest reports it in gross
-PnL: ``gross - spread - impact - opportunity - fees = net`` with ``gross`` the PnL at the bars'
-prices minus ``timing``.
+``timing`` is the only signed term: the mid's own move between arrival and each fill (drift and
+adverse selection), the book's recovery from our moves (impact is charged undecayed) and the
+half spread that resting orders earned. It is the market's, not a cost of trading, so a book
+backtest reports it in gross PnL: ``gross - spread - impact - opportunity - fees = net`` with
+``gross`` the PnL at the bars' prices minus ``timing``.
 """
 
 from __future__ import annotations
@@ -60,8 +63,15 @@ def attribute(
     fills: Sequence[Fill],
     final_mid: float,
     final_touch: float | None,
+    own_impact: float = 0.0,
 ) -> CostAttribution:
-    """Attribute the shortfall of a parent of ``quantity`` shares from its ``fills``."""
+    """Attribute the shortfall of a parent of ``quantity`` shares from its ``fills``.
+
+    ``own_impact`` is ``sum_o max(0, s dm_o) R_o`` in currency, measured by the executor from the
+    venue's quotes around each child's submit (0 where nothing was measured).
+    """
+    if not own_impact >= 0:
+        raise ValueError(f"own_impact must be >= 0 (a cost), got {own_impact}.")
     s = side.value
     filled = sum(f.quantity for f in fills)
     unfilled = quantity - filled
@@ -69,7 +79,7 @@ def attribute(
     completion = final_mid if final_touch is None or not math.isfinite(final_touch) else (
         final_touch)
     fees = sum(f.fee for f in fills)
-    spread = impact = 0.0
+    spread, impact = 0.0, float(own_impact)
     for f in fills:
         if f.liquidity == Liquidity.TAKER and math.isfinite(f.mid) and math.isfinite(f.touch):
             spread += s * (f.touch - f.mid) * f.quantity

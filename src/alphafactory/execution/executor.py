@@ -120,25 +120,14 @@ def execute_parent(parent: ParentOrder, venue: SimulatedClockVenue, *, tag: str 
     if not math.isclose(lots * lot, parent.quantity, rel_tol=1e-9, abs_tol=1e-12):
         raise ValueError(f"parent quantity {parent.quantity} is not a whole number of lots of "
                          f"{lot} shares at this venue.")
-    start, first_fill = venue.now(), len(venue.fills())
-    arrival_quote = venue.quote(parent.symbol)
-    arrival = _mid(arrival_quote)
+    start = venue.now()
+    children = _Children(parent, venue, tag)
+    arrival = _mid(venue.quote(parent.symbol))
     step = pd.Timedelta(int(parent.horizon_seconds * 1e9 / parent.n_slices), unit="ns")
     plan = (vwap_schedule(lots, np.asarray(parent.profile)) if parent.algo == "vwap"
             else twap_schedule(lots, parent.n_slices))
-    children: list[str] = []
-    slices, child_slice, sent_mid = [], {}, {}
+    slices = []
     remaining, last_volume = lots, 0.0
-
-    def send(k: int, want: int, type_: OrderType, price: float | None = None) -> float:
-        client_id = f"{tag}-{len(children) + 1}"
-        children.append(client_id)
-        child_slice[client_id] = k
-        sent_mid[client_id] = venue.quote(parent.symbol).mid
-        ack = venue.submit(Order(symbol=parent.symbol, side=parent.side, quantity=want * lot,
-                                 client_order_id=client_id, type=type_, limit_price=price))
-        return ack.filled_quantity
-
     for k in range(parent.n_slices):
         begin, end = start + k * step, start + (k + 1) * step
         if parent.algo == "pov":
@@ -147,31 +136,76 @@ def execute_parent(parent: ParentOrder, venue: SimulatedClockVenue, *, tag: str 
         else:
             want = int(min(remaining, plan[k]))
         volume_before = venue.quote(parent.symbol).volume
-        filled_here = 0.0
+        traded_before = children.traded
         resting = None
         if want > 0:
             quote = venue.quote(parent.symbol)
             near = quote.bid if parent.side == Side.BUY else quote.ask
             if parent.style == "passive" and near is not None:
-                filled_here += send(k, want, OrderType.LIMIT, near)
-                resting = children[-1]
+                resting = children.send(k, want * lot, OrderType.LIMIT, near)
             else:
-                filled_here += send(k, want, OrderType.MARKET)
+                children.send(k, want * lot, OrderType.MARKET)
         venue.advance(end)
+        children.collect()
         if resting is not None:
-            filled_here = sum(f.quantity for f in venue.fills(first_fill)
-                              if f.client_order_id == resting)
-            left = round(want - filled_here / lot)
+            left = round(want - children.filled[resting] / lot)
             if left > 0:
                 venue.cancel(resting)
-                filled_here += send(k, left, OrderType.MARKET)
+                children.send(k, left * lot, OrderType.MARKET)
+        filled_here = children.traded - traded_before
         volume = venue.quote(parent.symbol).volume - volume_before
         remaining -= round(filled_here / lot)
         last_volume = volume
         slices.append((k, begin, (int(plan[k]) if parent.algo != "pov" else want) * lot,
                        filled_here, volume))
-    return _report(parent, venue, venue.fills(first_fill), children, (child_slice, sent_mid),
-                   slices, arrival)
+    return _report(parent, venue, children, slices, arrival)
+
+
+class _Children:
+    """The child orders of one parent: what was sent, what filled, and the mid moves they
+    caused (the venue's quote right before and right after each submit)."""
+
+    def __init__(self, parent: ParentOrder, venue: SimulatedClockVenue, tag: str) -> None:
+        self.parent, self.venue, self.tag = parent, venue, tag
+        self.cursor = len(venue.fills())
+        self.first_fill = self.cursor
+        self.slice: dict[str, int] = {}
+        self.sent_mid: dict[str, float | None] = {}
+        self.filled: dict[str, float] = {}
+        self.traded = 0.0
+        self.own_impact = 0.0  # currency: sum of max(0, s * mid jump) * shares still to trade
+
+    def send(self, k: int, quantity: float, type_: OrderType, price: float | None = None) -> str:
+        client_id = f"{self.tag}-{len(self.slice) + 1}"
+        self.slice[client_id], self.filled[client_id] = k, 0.0
+        before = self.venue.quote(self.parent.symbol)
+        self.sent_mid[client_id] = before.mid
+        self.venue.submit(Order(symbol=self.parent.symbol, side=self.parent.side,
+                                quantity=quantity, client_order_id=client_id, type=type_,
+                                limit_price=price))
+        self.collect()
+        after = self.venue.quote(self.parent.symbol)
+        jump = self.parent.side.value * (_mid_or_last(after) - _mid_or_last(before))
+        rest = max(self.parent.quantity - self.traded, 0.0)
+        self.own_impact += max(jump, 0.0) * rest
+        return client_id
+
+    def collect(self) -> None:
+        """Book the venue's new fills of these children."""
+        for fill in self.venue.fills(since=self.cursor):
+            if fill.client_order_id in self.filled:
+                self.filled[fill.client_order_id] += fill.quantity
+                self.traded += fill.quantity
+            self.cursor = fill.sequence
+
+
+def _mid_or_last(quote: Quote) -> float:
+    """The mid, with the last price standing in for a side our order emptied."""
+    bid = quote.bid if quote.bid is not None else quote.last
+    ask = quote.ask if quote.ask is not None else quote.last
+    if bid is None or ask is None:
+        return _mid(quote)
+    return (bid + ask) / 2
 
 
 def _mid(quote: Quote) -> float:
@@ -181,16 +215,17 @@ def _mid(quote: Quote) -> float:
     return float(mid)
 
 
-def _report(parent, venue, all_fills, children, per_child, slices, arrival) -> ExecutionReport:
-    child_slice, sent_mid = per_child
-    ours = set(children)
-    fills: list[Fill] = [f for f in all_fills if f.client_order_id in ours]
+def _report(parent, venue, children: _Children, slices, arrival) -> ExecutionReport:
+    child_slice, sent_mid = children.slice, children.sent_mid
+    fills: list[Fill] = [f for f in venue.fills(children.first_fill)
+                         if f.client_order_id in child_slice]
     frame = pd.DataFrame({
-        "ts": [f.ts for f in fills], "slice": [child_slice[f.client_order_id] for f in fills],
-        "client_order_id": [f.client_order_id for f in fills],
+        "ts": pd.to_datetime(np.array([f.ts.value for f in fills], dtype=np.int64), utc=True),
+        "slice": [child_slice[f.client_order_id] for f in fills],
+        "client_order_id": np.array([f.client_order_id for f in fills], dtype=object),
         "price": np.array([f.price for f in fills], dtype=np.float64),
         "quantity": np.array([f.quantity for f in fills], dtype=np.float64),
-        "liquidity": [f.liquidity.value for f in fills],
+        "liquidity": np.array([f.liquidity.value for f in fills], dtype=object),
         "fee": np.array([f.fee for f in fills], dtype=np.float64),
         "mid": np.array([f.mid for f in fills], dtype=np.float64),
         "touch": np.array([f.touch for f in fills], dtype=np.float64),
@@ -205,11 +240,13 @@ def _report(parent, venue, all_fills, children, per_child, slices, arrival) -> E
     final_touch = final.touch(parent.side)
     average = float((frame["price"] * frame["quantity"]).sum() / filled) if filled else math.nan
     attribution = attribute(side=parent.side, quantity=parent.quantity, arrival_mid=arrival,
-                            fills=fills, final_mid=final_mid, final_touch=final_touch)
+                            fills=fills, final_mid=final_mid, final_touch=final_touch,
+                            own_impact=children.own_impact)
     return ExecutionReport(
         parent=parent, fills=frame, slices=table, arrival_price=arrival, final_mid=final_mid,
-        final_touch=final_touch, filled=filled, average_price=average, n_child_orders=len(children),
-        attribution=attribution, market_volume=float(table["market_volume"].sum()),
+        final_touch=final_touch, filled=filled, average_price=average,
+        n_child_orders=len(child_slice), attribution=attribution,
+        market_volume=float(table["market_volume"].sum()),
     )  # fmt: skip
 
 

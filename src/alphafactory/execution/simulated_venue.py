@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.engine import ORDER_DTYPE, EventType, MatchingEngine, OrderType, Reason
-from alphafactory.engine.convert import decimals_of, to_steps
+from alphafactory.engine.convert import decimals_of, to_step
 from alphafactory.execution.book import BookConfig
 from alphafactory.execution.ledger import Ledger, OrderRecord
 from alphafactory.execution.orders import (
@@ -48,11 +48,17 @@ class _Book:
     flow: object
     last: float | None = None
     volume: float = 0.0
+    decimals: int = 0
 
-    def price(self, ticks: int) -> float:
-        """Ticks to currency, rounded like the engine's quotes (a fill at the touch equals it)."""
-        return float(np.round(int(ticks) * self.config.tick_size,
-                              decimals_of(self.config.tick_size)))
+    def price(self, ticks: int | None) -> float | None:
+        """Ticks to currency, rounded to the tick's decimals (the engine's own conversion)."""
+        return None if ticks is None else round(int(ticks) * self.config.tick_size, self.decimals)
+
+    def ticks(self, price: float) -> int:
+        return to_step(price, self.config.tick_size)
+
+    def lots(self, shares: float) -> int:
+        return to_step(shares, self.config.shares_per_lot, what="qty")
 
 
 class SimulatedVenue:
@@ -95,13 +101,15 @@ class SimulatedVenue:
         self._ns = 0
         for k, (symbol, config) in enumerate(books.items()):
             engine, flow = config.open(seed + k)
-            self._books[symbol] = _Book(config, engine, flow)
+            decimals = decimals_of(config.tick_size)
+            self._books[symbol] = _Book(config, engine, flow, decimals=decimals)
             self._ns = max(self._ns, flow.now)
         for book in self._books.values():  # one clock: every flow at the latest warm-up end
             if book.flow.now < self._ns:
                 self._drive(book, self._ns)
         self._origin = self._ns
         self._start = pd.Timestamp(start)
+        self._now = self._start
         self._leverage = leverage
         self._fee = fee_bps * 1e-4
         self._ledger = Ledger(cash)
@@ -110,7 +118,7 @@ class SimulatedVenue:
 
     # ---- clock ----------------------------------------------------------------------------
     def now(self) -> pd.Timestamp:
-        return self._start + pd.Timedelta(self._ns - self._origin, unit="ns")
+        return self._now
 
     def advance(self, until: pd.Timestamp) -> None:
         """Run every book's background flow until ``until``; resting orders fill here."""
@@ -123,6 +131,7 @@ class SimulatedVenue:
             for trade in ours:
                 self._maker_fill(symbol, book, trade)
         self._ns = target
+        self._now = self._start + pd.Timedelta(target - self._origin, unit="ns")
 
     def _drive(self, book: _Book, until: int):
         step = book.flow.drive(book.engine, until=until)
@@ -149,13 +158,13 @@ class SimulatedVenue:
         quote = self.quote(order.symbol)
         rec = np.zeros(1, dtype=ORDER_DTYPE)
         rec["ts"], rec["order_id"], rec["account"] = self._ns, engine_id, ACCOUNT
-        rec["side"], rec["qty"] = int(order.side), self._lots(order.quantity, book)
+        rec["side"], rec["qty"] = int(order.side), book.lots(order.quantity)
         if order.type == VenueOrderType.MARKET:
             rec["type"] = int(OrderType.MARKET)
         else:
             rec["type"] = int(OrderType.IOC if order.time_in_force == TimeInForce.IOC
                               else OrderType.LIMIT)
-            rec["price"] = self._ticks(order.limit_price, book)
+            rec["price"] = book.ticks(order.limit_price)
         trades, events = book.engine.process(rec)
         record = self._ledger.open(order, venue_id, self.now())
         self._by_engine_id[engine_id] = order.client_order_id
@@ -192,9 +201,9 @@ class SimulatedVenue:
         if refusal is not None:
             return dataclasses.replace(record.ack(self.now()), reason=f"replace refused: {refusal}")
         quote = self.quote(order.symbol)
-        open_lots = self._lots(new.quantity, book) - self._lots(record.filled, book)
+        open_lots = book.lots(new.quantity) - book.lots(record.filled)
         result = book.engine.process(_modify(self._ns, int(record.venue_order_id), open_lots,
-                                             self._ticks(new.limit_price, book)))
+                                             book.ticks(new.limit_price)))
         record.order = new
         trades, events = result
         self._fills_of(new, book, trades, quote)
@@ -221,8 +230,9 @@ class SimulatedVenue:
 
     def quote(self, symbol: str) -> Quote:
         book = self._book(symbol)
-        return Quote(symbol=symbol, bid=book.engine.best_bid(), ask=book.engine.best_ask(),
-                     last=book.last, volume=book.volume, ts=self.now())
+        bid, ask = book.engine.best_ticks()
+        return Quote(symbol=symbol, bid=book.price(bid), ask=book.price(ask), last=book.last,
+                     volume=book.volume, ts=self._now)
 
     def lot_size(self, symbol: str) -> float:
         return self._book(symbol).config.shares_per_lot
@@ -243,11 +253,11 @@ class SimulatedVenue:
         if book is None:
             return f"unknown symbol {order.symbol!r}"
         try:
-            self._lots(order.quantity, book)
+            book.lots(order.quantity)
             if order.limit_price is not None:
-                self._ticks(order.limit_price, book)
+                book.ticks(order.limit_price)
         except ValueError as exc:
-            return str(exc).partition(": ")[2] or str(exc)
+            return str(exc)
         if check_money and self._leverage is not None:
             quote = self.quote(order.symbol)
             price = order.limit_price or quote.touch(order.side) or quote.mid or 0.0
@@ -257,13 +267,6 @@ class SimulatedVenue:
                         f"{power:,.2f}")
         return None
 
-    @staticmethod
-    def _lots(shares: float, book: _Book) -> int:
-        return int(to_steps(np.array([shares]), book.config.shares_per_lot, what="qty")[0])
-
-    @staticmethod
-    def _ticks(price: float, book: _Book) -> int:
-        return int(to_steps(np.array([price]), book.config.tick_size)[0])
 
     def _fills_of(self, order: Order, book: _Book, trades: np.ndarray, quote: Quote) -> None:
         for trade in trades:

@@ -20,6 +20,7 @@ from alphafactory.execution import (
     Side,
     SimulatedClockVenue,
     SimulatedVenue,
+    TimeInForce,
     Venue,
 )
 
@@ -210,3 +211,36 @@ def test_bar_venue_limit_fills_when_the_bar_reaches_it(venue_bars):
     venue.advance(venue.now() + pd.Timedelta(days=1))
     (fill,) = venue.fills()
     assert fill.price == limit and fill.liquidity.value == "maker"
+
+
+def test_simulated_venue_refusals_are_values_that_change_nothing(venue_bars):
+    venue = SimulatedVenue({"AAA": BookConfig(warmup_seconds=30.0)}, seed=1, cash=1_000.0,
+                           leverage=1.0)
+    before = (venue.account(), venue.quote("AAA"), venue.fills(), venue.open_orders())
+    bid = venue.quote("AAA").bid
+    off_tick = venue.submit(Order(symbol="AAA", side=Side.BUY, quantity=1.0, client_order_id="a",
+                                  type=OrderType.LIMIT, limit_price=bid + 0.003))
+    assert off_tick.status == OrderStatus.REJECTED and "not a multiple of 0.01" in off_tick.reason
+    odd = venue.submit(Order(symbol="AAA", side=Side.BUY, quantity=1.5, client_order_id="b"))
+    assert odd.status == OrderStatus.REJECTED and "qty 1.5" in odd.reason
+    rich = venue.submit(Order(symbol="AAA", side=Side.BUY, quantity=50.0, client_order_id="c"))
+    assert rich.status == OrderStatus.REJECTED and "buying power" in rich.reason
+    assert (venue.account(), venue.quote("AAA"), venue.fills(), venue.open_orders()) == before
+
+
+def test_simulated_venue_ioc_expires_and_replace_below_filled_is_refused(venue_bars):
+    venue, _ = simulated(venue_bars)
+    quote = venue.quote("AAA")
+    ioc = venue.submit(Order(symbol="AAA", side=Side.BUY, quantity=1.0, client_order_id="i",
+                             type=OrderType.LIMIT, limit_price=quote.bid,
+                             time_in_force=TimeInForce.IOC))
+    assert ioc.status == OrderStatus.EXPIRED and "immediate-or-cancel" in ioc.reason
+    depth = venue._books["AAA"].engine.depth(levels=1)
+    at_ask = float(depth.loc[depth["side"] == "ask", "qty"].iloc[0])
+    venue.submit(Order(symbol="AAA", side=Side.BUY, quantity=at_ask + 2, client_order_id="p",
+                       type=OrderType.LIMIT, limit_price=quote.ask))
+    refused = venue.replace("p", quantity=at_ask)
+    assert refused.order.quantity == at_ask + 2 and "replace refused" in refused.reason
+    market = venue.submit(Order(symbol="AAA", side=Side.SELL, quantity=1.0, client_order_id="m"))
+    assert venue.replace("m", limit_price=1.0).reason == "only an open LIMIT order can be replaced"
+    assert market.status == OrderStatus.FILLED

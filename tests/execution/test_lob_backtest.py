@@ -57,6 +57,12 @@ def test_lob_backtest_attribution_adds_up(bars):
     assert len(result.parents) == len(result.frictionless.trades)
     assert (result.parents["fill_ratio"] > 0).all()
     assert np.isfinite(result.attribution.to_numpy()).all()
+    assert "same half spread" in result.note and "SquareRootImpact" in result.note
+    whole, _ = result.shortfall_bps()  # the IS and the attribution: the same fills
+    parents = result.parents
+    costs = result.attribution.loc[["spread_cost", "impact_cost", "opportunity_cost", "fees"],
+                                   "book"].sum() + result.attribution.loc["timing_in_gross", "book"]
+    assert whole * 1e-4 * parents["notional"].sum() == pytest.approx(costs, rel=1e-9)
 
 
 @settings(max_examples=6, deadline=None)

@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _execute(args: argparse.Namespace) -> int:
-    import numpy as np
+    import textwrap
 
     from alphafactory.backtest import SquareRootImpact
     from alphafactory.cli.backtest import strategy_weights, write_backtest_run
@@ -51,21 +51,13 @@ def _execute(args: argparse.Namespace) -> int:
         participation=args.participation, half_spread_bps=args.half_spread_bps, seed=args.seed,
     )  # fmt: skip
     print(result.attribution.to_string(float_format=lambda v: f"{v:,.2f}"))
-    spread = ("Corwin-Schultz estimate per bar" if args.half_spread_bps is None
-              else f"{args.half_spread_bps:g} bps")
-    print(f"like with like: both columns trade the same shares at the same bar prices with the "
-          f"same half spread ({spread}; one tick of each simulated book). Impact: vectorized = "
-          f"{args.eta:g} * sigma * sqrt(q / ADV); book = walking the book past the touch. "
-          f"Costs are >= 0; the book's gross is the bars' PnL less timing (the mid's own move "
-          f"while executing and passive fills' earned half spread).")
+    print(textwrap.fill(result.note, 100))
     parents = result.parents
     if len(parents):
-        notional = parents["notional"].to_numpy()
+        whole, filled = result.shortfall_bps()
         print(f"{len(parents)} parents, mean fill ratio {parents['fill_ratio'].mean():.3f}, "
-              f"implementation shortfall {np.average(parents['total_bps'], weights=notional):.2f}"
-              f" bps of arrival notional (filled part "
-              f"{np.average(parents['shortfall_bps'], weights=notional):.2f} bps), "
-              f"notional-weighted, from the same fills as the attribution")
+              f"implementation shortfall {whole:.2f} bps of arrival notional (filled part "
+              f"{filled:.2f} bps), notional-weighted, from the same fills as the attribution")
     if not args.no_run:
         path = write_backtest_run(args, "execute", bars, result.vectorized, {"algo": args.algo})
         run = Run.open(path)

@@ -52,6 +52,16 @@ class LobBacktestResult:
     parents: pd.DataFrame
     vectorized: BacktestResult
     frictionless: BacktestResult
+    note: str  # what the two columns hold, in words, for printouts
+
+    def shortfall_bps(self) -> tuple[float, float]:
+        """Notional-weighted implementation shortfall over parents, in bps of arrival: whole
+        parents (unfilled rest and fees included) and their filled parts."""
+        if not len(self.parents):
+            return float("nan"), float("nan")
+        weights = self.parents["notional"].to_numpy()
+        return (float(np.average(self.parents["total_bps"], weights=weights)),
+                float(np.average(self.parents["shortfall_bps"], weights=weights)))
 
 
 def lob_backtest(
@@ -145,7 +155,22 @@ def lob_backtest(
     model_costs = cost.cost(market, _wide(trades, market, "shares"), _wide(trades, market, "price"))
     attribution = _attribution(free, model_costs, parents, scores, weights, market, cash)
     return LobBacktestResult(
-        attribution=attribution, parents=parents, vectorized=vectorized, frictionless=free
+        attribution=attribution, parents=parents, vectorized=vectorized, frictionless=free,
+        note=_note(cost, half_spread_bps),
+    )
+
+
+def _note(cost: CostModel, half_spread_bps: float | None) -> str:
+    spread = ("the cost model's per cell" if half_spread_bps is None
+              else f"{half_spread_bps:g} bps where the cost model has none")
+    return (
+        "Like with like: both columns trade the same shares (the frictionless path, costs not "
+        f"compounded) at the same bar prices, with the same half spread ({spread}; one tick of "
+        f"each simulated book). Vectorized: {cost!r} on those trades. Book: spread = crossing "
+        "to the touch, impact = walking the book past it and the mid moves our children caused "
+        "for the rest of the parent. Every cost is >= 0; the book's gross is the bars' PnL less "
+        "timing (the mid's own move while executing, the book's recovery, and the half spread "
+        "resting children earned)."
     )
 
 

@@ -20,6 +20,12 @@ Contract (checked for every implementation by ``tests/execution/test_venue_contr
 - Money adds up: ``account().cash`` is the starting cash minus the signed notional of every
   fill and its fee; ``equity`` is cash plus positions marked at the mid.
 - ``now()`` is the venue's clock; a simulated venue moves it only in ``advance(until)``.
+
+For a broker adapter: its statuses map onto :class:`OrderStatus` (pending_new -> SUBMITTED,
+pending_cancel -> CANCEL_REQUESTED, canceled -> CANCELLED, ...); ``cancel`` may answer
+CANCEL_REQUESTED and the final state arrives later through ``open_orders`` and ``fills``; the
+stream thread assigns fill sequence numbers in arrival order; ``lot_size`` is 1 (or the
+fractional step) and ``quote`` reads the latest quote the stream delivered.
 """
 
 from __future__ import annotations

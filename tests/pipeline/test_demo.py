@@ -125,6 +125,13 @@ def test_demo_is_the_bundled_workflow_file_and_print_config_shows_it(capsys):
     assert printed == demo_text() and "[[data]]" in printed
 
 
+def test_printed_demo_config_is_a_workflow_file_run_accepts(tmp_path, capsys):
+    path = tmp_path / "demo.toml"
+    path.write_text(demo_text())
+    assert main(["run", str(path), "--check"]) == 0
+    assert "ok (demo job, datasets synthetic, sample)" in capsys.readouterr().out
+
+
 def test_rank_average_ranks_within_each_timestamp():
     index = pd.MultiIndex.from_product(
         [pd.to_datetime(["2020-01-01", "2020-01-02"], utc=True), ["A", "B", "C"]],

@@ -295,3 +295,16 @@ def test_rule_parameters_cost_fields_and_features_are_checked_when_the_file_is_r
     bad_feature = TINY.replace('"cs_z_ret_5"', '"cs_z_ret_55"')
     with pytest.raises(ConfigError, match=r"wf\.toml.*\[features\].*cs_z_ret_55"):
         load_workflow(write(tmp_path, bad_feature))
+
+
+def test_bad_run_name_or_used_out_directory_fail_before_any_work(tmp_path):
+    lines: list[str] = []
+    bad = load_workflow(write(tmp_path, TINY.replace('name = "tiny"', 'name = "my run"')))
+    with pytest.raises(ConfigError, match="run name"):
+        run_workflow(bad, root=tmp_path / "runs", log=lines.append)
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "x").write_text("mine")
+    with pytest.raises(ConfigError, match="not empty"):
+        run_workflow(load_workflow(write(tmp_path, TINY)), path=used, log=lines.append)
+    assert lines == [] and (used / "x").read_text() == "mine"

@@ -48,7 +48,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         config = dataclasses.replace(config, seed=args.seed)
     if args.check:
-        check_config(config, args.signals_dir)
+        check_config(config, args.signals_dir, path=args.out)
         datasets = ", ".join(d.name for d in config.data)
         print(f"{args.workflow}: ok ({config.job} job, datasets {datasets})")
         return 0

@@ -55,18 +55,33 @@ class WorkflowOutcome:
 
 
 def check_config(
-    config: WorkflowConfig, signal_dir: str | Path | None = None
+    config: WorkflowConfig,
+    signal_dir: str | Path | None = None,
+    *,
+    path: str | Path | None = None,
+    name: str | None = None,
 ) -> list[str] | None:
     """Check what can be checked before any data is loaded; return the feature names.
 
     Raises
     ------
     ConfigError
-        For an unknown feature, family, cost model field or weight-rule parameter, or a signal
-        file that exists without ``[signals] overwrite``.
+        For an unknown feature, family, cost model field or weight-rule parameter, a signal
+        file that exists without ``[signals] overwrite``, a run name the runs root cannot hold,
+        or a run directory ``path`` that is not new or empty.
     """
+    import re
+
     from alphafactory.errors import ConfigError
     from alphafactory.pipeline.workflow import check_references
+
+    name = name or config.name
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$", name):
+        raise ConfigError(f"name {name!r}: a run name is 1-80 letters, digits, '_', '.', '-'")
+    if path is not None and Path(path).exists() and (
+        not Path(path).is_dir() or any(Path(path).iterdir())
+    ):
+        raise ConfigError(f"run directory {path} already exists and is not empty")
 
     if config.models is not None and config.signals.export and not config.signals.overwrite:
         for section in config.data:
@@ -104,7 +119,7 @@ def run_workflow(
         Receives one line per step and per fold.
     """
     started = time.perf_counter()
-    features = check_config(config, signal_dir)
+    features = check_config(config, signal_dir, path=path, name=name)
     record = RunRecord(several=len(config.data) > 1)
     signal_files: dict[str, Path] = {}
     for section in config.data:

@@ -8,8 +8,9 @@ and keys, and values of the wrong type, raise :class:`~alphafactory.errors.Confi
 the key and the file.
 
 A section is a frozen dataclass of :mod:`alphafactory.pipeline.sections`; adding one (the
-factory's ``[search]``, the monitor's ``[monitor]``) is a field of :class:`WorkflowConfig` and an
-entry of :data:`SECTIONS`.
+factory's ``[search]``, the monitor's ``[monitor]``) is its dataclass, a field of
+:class:`WorkflowConfig` and one entry ``dataclass_section("search", SearchSection)`` of
+:data:`SECTIONS`; its step goes into :func:`alphafactory.pipeline.runner.run_workflow`.
 """
 
 from __future__ import annotations
@@ -194,13 +195,10 @@ def _inner(where: str, key: str) -> str:
     return f"{inner}{sep}{rest}"
 
 
-def _simple(cls: type, nested: Mapping[str, type] | None = None) -> Section:
-    name = cls.__name__
-    return Section(
-        name,
-        lambda doc, where: parse_dataclass(cls, doc, where, nested),
-        dump_dataclass,
-    )
+def dataclass_section(name: str, cls: type, nested: Mapping[str, type] | None = None) -> Section:
+    """A section that is one frozen dataclass (sub-tables of ``nested`` fields included)."""
+    return Section(name, lambda doc, where: parse_dataclass(cls, doc, where, nested),
+                   dump_dataclass)
 
 
 def _parse_data(doc: Any, where: str) -> tuple[DataSection, ...]:
@@ -243,20 +241,18 @@ SECTIONS: dict[str, Section] = {
     s.name: s
     for s in (
         Section("data", _parse_data, _dump_data),
-        dataclasses.replace(_simple(ValidationSection), name="validation"),
-        dataclasses.replace(_simple(FeaturesSection), name="features"),
-        dataclasses.replace(_simple(LabelSettings), name="labels"),
-        dataclasses.replace(
-            _simple(ModelsSection, {"walk_forward": WalkForwardSettings}), name="models"
-        ),
-        dataclasses.replace(_simple(SelectionSection), name="selection"),
-        dataclasses.replace(_simple(EnsembleSection), name="ensemble"),
-        dataclasses.replace(_simple(SignalsSection), name="signals"),
-        dataclasses.replace(_simple(PortfolioSection), name="portfolio"),
-        dataclasses.replace(_simple(RiskSection), name="risk"),
-        dataclasses.replace(_simple(BacktestSection), name="backtest"),
-        dataclasses.replace(_simple(ExecutionSection), name="execution"),
-        dataclasses.replace(_simple(ReportSection), name="report"),
+        dataclass_section("validation", ValidationSection),
+        dataclass_section("features", FeaturesSection),
+        dataclass_section("labels", LabelSettings),
+        dataclass_section("models", ModelsSection, {"walk_forward": WalkForwardSettings}),
+        dataclass_section("selection", SelectionSection),
+        dataclass_section("ensemble", EnsembleSection),
+        dataclass_section("signals", SignalsSection),
+        dataclass_section("portfolio", PortfolioSection),
+        dataclass_section("risk", RiskSection),
+        dataclass_section("backtest", BacktestSection),
+        dataclass_section("execution", ExecutionSection),
+        dataclass_section("report", ReportSection),
     )
 }
 

@@ -133,3 +133,18 @@ def test_rerun_of_a_run_without_job_kind_is_a_one_line_error(tmp_path):
     run.write_metrics({"models": {"lstm": {"ic": 0.1}}})
     with pytest.raises(RunError, match="job None"):
         rerun(run.path, **QUIET)
+
+
+def test_recorded_source_of_a_workflow_run_export(tmp_path):
+    from alphafactory.pipeline import parse_workflow, run_workflow
+    from alphafactory.signals.run_export import export_run_signals
+
+    config = parse_workflow({
+        "name": "wf", "data": {"name": "mine", "spec": SPEC},
+        "features": {"names": ["ret_1", "ret_5"]},
+        "models": {"names": ["ridge"], "walk_forward": EXPERIMENT["walk_forward"]},
+        "signals": {"export": False},
+    })  # fmt: skip
+    run = run_workflow(config, root=tmp_path / "runs", **QUIET).run
+    signals = export_run_signals(run, tmp_path / "s.csv")
+    assert recorded_source(signals) == BarsSource(spec=SPEC)

@@ -141,10 +141,11 @@ def job_from_mapping(doc: Mapping[str, Any], where: str) -> StrategyJob:
 
 
 def recorded_source(signals: str | Path) -> Any:
-    """The ``[data]`` source recorded in a signal file's sidecar (a run's config), or None.
+    """The bars source recorded in a signal file's sidecar (its run's config), or None.
 
     A workflow's sidecar records ``model_config.data`` as a bars source table; a ``train``
-    run's config has the same ``[data]`` table.
+    run's config has the same ``[data]`` table; a workflow run's config (exported with
+    ``signals export``) has ``[[data]]`` tables with a ``name``, usable when there is one.
     """
     from alphafactory.data.sources import BarsSource
     from alphafactory.signals import sidecar_path
@@ -152,9 +153,12 @@ def recorded_source(signals: str | Path) -> Any:
     side = sidecar_path(signals)
     meta = json.loads(side.read_text()) if side.is_file() else {}
     recorded = (meta.get("model_config") or {}).get("data")
+    if isinstance(recorded, list) and len(recorded) == 1:
+        recorded = recorded[0]
     if not isinstance(recorded, Mapping):
         return None
-    return BarsSource.from_config(recorded, where=f"the [data] source recorded in {side}")
+    table = {k: v for k, v in recorded.items() if k not in ("name", "walk_forward")}
+    return BarsSource.from_config(table, where=f"the [data] source recorded in {side}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,12 +202,17 @@ class SimulatedVenue:
             return dataclasses.replace(record.ack(self.now()), reason=f"replace refused: {refusal}")
         quote = self.quote(order.symbol)
         open_lots = book.lots(new.quantity) - book.lots(record.filled)
-        result = book.engine.process(_modify(self._ns, int(record.venue_order_id), open_lots,
-                                             book.ticks(new.limit_price)))
+        engine_id = int(record.venue_order_id)
+        trades, events = book.engine.process(_modify(self._ns, engine_id, open_lots,
+                                                     book.ticks(new.limit_price)))
+        mine = events[events["order_id"] == engine_id]
+        rejected = mine[mine["event"] == int(EventType.REJECTED)]
+        if len(rejected):  # the engine kept the order as it was
+            why = _words(Reason(int(rejected[0]["reason"])))
+            return dataclasses.replace(record.ack(self.now()), reason=f"replace refused: {why}")
         record.order = new
-        trades, events = result
         self._fills_of(new, book, trades, quote)
-        self._settle(record, events, int(record.venue_order_id), book)
+        self._settle(record, events, engine_id, book)
         return record.ack(self.now())
 
     def open_orders(self) -> tuple[Ack, ...]:

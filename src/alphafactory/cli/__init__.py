@@ -29,6 +29,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "alphafactory.cli.features",
     "alphafactory.cli.train",
     "alphafactory.cli.score",
+    "alphafactory.cli.serve",
     "alphafactory.cli.dashboard",
     "alphafactory.cli.simulate",
     "alphafactory.cli.signals",

@@ -1,0 +1,95 @@
+"""Run the app with uvicorn on a feed built from a bars source (``alphafactory serve``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import pandas as pd
+
+from alphafactory.data import BarsSource
+from alphafactory.errors import ConfigError
+from alphafactory.feeds import BarFeed, ReplayConfig, ReplayFeed, YFinanceConfig, YFinancePollFeed
+from alphafactory.models import load
+from alphafactory.serve.cache import open_cache
+from alphafactory.serve.config import ServeConfig
+
+__all__ = ["FeedSettings", "open_feed", "run_server"]
+
+log = logging.getLogger(__name__)
+FEED_KINDS = ("replay", "yfinance")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FeedSettings:
+    """Which feed delivers new bars.
+
+    Attributes
+    ----------
+    kind : {"replay", "yfinance"}
+        ``replay`` (default, offline): the bars source replayed; ``yfinance``: a
+        ``yfinance:SYM,...`` source polled.
+    bars_per_second : float
+        Replay speed (0 = as fast as scored).
+    replay_bars : int
+        Timestamps replayed at the end of the data set; the rest is history.
+    loop : bool
+        Replay again from the start after the end.
+    poll_seconds : float
+        yfinance poll period.
+    """
+
+    kind: str = "replay"
+    bars_per_second: float = 1.0
+    replay_bars: int = 250
+    loop: bool = False
+    poll_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in FEED_KINDS:
+            raise ConfigError(f"feed must be one of {list(FEED_KINDS)}; got {self.kind!r}.")
+        if self.replay_bars < 1:
+            raise ConfigError(f"replay_bars must be >= 1; got {self.replay_bars}.")
+
+
+def open_feed(source: BarsSource, settings: FeedSettings, warmup_bars: int) -> BarFeed:
+    """The feed ``settings`` name over ``source``, with at least ``warmup_bars`` of history."""
+    if settings.kind == "yfinance":
+        if source.kind != "yfinance":
+            raise ConfigError(
+                f"--feed yfinance needs --bars yfinance:SYM,...; got {source.spec!r}."
+            )
+        start = source.start or (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=800)).strftime(
+            "%Y-%m-%d")
+        return YFinancePollFeed(YFinanceConfig(
+            symbols=source.symbols(), start=start, interval=source.interval or "1d",
+            poll_seconds=settings.poll_seconds, calendar=source.calendar or "XNYS"))
+    bars = source.load()
+    n = len(bars.index.get_level_values(0).unique())
+    history = n - settings.replay_bars
+    if history < warmup_bars:
+        raise ConfigError(
+            f"bars source {source.spec!r} has {n} timestamps: replaying {settings.replay_bars} "
+            f"leaves {max(history, 0)} of history, fewer than the model's warmup_bars "
+            f"({warmup_bars}); lower --replay-bars or give more bars."
+        )
+    return ReplayFeed(bars, ReplayConfig(start=-settings.replay_bars,
+                                         bars_per_second=settings.bars_per_second,
+                                         loop=settings.loop))  # fmt: skip
+
+
+def run_server(config: ServeConfig, source: BarsSource, feed: FeedSettings, *, port: int = 8000,
+               cache: str | None = None, log_level: str = "info") -> None:  # fmt: skip
+    """Load the feed and serve until interrupted (uvicorn on ``config.host:port``)."""
+    import uvicorn
+
+    from alphafactory.serve.app import create_app
+
+    warmup = load(config.artifact).warmup_bars
+    if config.challenger is not None:
+        warmup = max(warmup, load(config.challenger).warmup_bars)
+    app = create_app(config, open_feed(source, feed, warmup), open_cache(cache))
+    server = uvicorn.Server(uvicorn.Config(
+        app, host=config.host, port=port, log_level=log_level, ws_max_size=1 << 20,
+        server_header=False, proxy_headers=False))  # fmt: skip
+    server.run()

@@ -1,79 +1,109 @@
-"""Named score-to-weight rules: one registry shared by the CLI, workflow files and the demo.
+"""The registry of portfolio rules: one name per rule, shared by the CLI, workflow files and code.
 
-Each rule takes a wide ``T x N`` frame of scores (row t is the decision at the close of t) and
-returns target weights of the same shape; ``universe`` masks symbols without a price.
+:data:`RULES` maps a name to a :class:`~alphafactory.portfolio.base.PortfolioRule` class (an
+explicit table, never an import path in a string). :func:`build_rule` makes a rule from its name
+and a mapping of parameters (a workflow file's ``[portfolio] params``): unknown names and keys
+raise :class:`~alphafactory.errors.ConfigError`; a nested ``base`` or ``fallback`` is itself a
+rule table (``{rule = "topk", k = 3}``) and ``limits`` a :class:`Limits` table.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from alphafactory.errors import ConfigError
-from alphafactory.portfolio.entries import weights_from_thresholds
-from alphafactory.signals import (
-    quantile_long_short,
-    rebalance_every,
-    score_proportional,
-    threshold_long_flat,
-    top_bottom_k,
-)
+from alphafactory.portfolio.base import PortfolioRule, PortfolioState
+from alphafactory.portfolio.kelly import FractionalKelly
+from alphafactory.portfolio.limits import Limits
+from alphafactory.portfolio.optimizers import OPTIMIZERS
+from alphafactory.portfolio.scaling import OptimalF, VolTarget
+from alphafactory.portfolio.score_rules import Hysteresis, Proportional, Quantile, Threshold, TopK
+from alphafactory.portfolio.sizing import EqualWeight, InverseVolatility, RiskParity
+from alphafactory.portfolio.topk_exposure import TopKExposure
+from alphafactory.signals import rebalance_every
 
-
-def _topk(
-    scores: pd.DataFrame, universe: Any, *, k: int = 1, long_only: bool = False
-) -> pd.DataFrame:
-    return top_bottom_k(scores, k, 0 if long_only else k, universe=universe)
-
-
-def _quantile(scores: pd.DataFrame, universe: Any, *, quantiles: int = 5,
-              long_only: bool = False) -> pd.DataFrame:
-    return quantile_long_short(scores, quantiles, long_only=long_only, universe=universe)
-
-
-def _proportional(
-    scores: pd.DataFrame, universe: Any, *, max_weight: float | None = None
-) -> pd.DataFrame:
-    return score_proportional(scores, max_weight=max_weight, universe=universe)
-
-
-def _threshold(scores: pd.DataFrame, universe: Any, *, threshold: float = 0.0) -> pd.DataFrame:
-    return threshold_long_flat(scores, enter=threshold, universe=universe)
-
-
-def _hysteresis(scores: pd.DataFrame, universe: Any, *, enter: float = 1.0,
-                exit: float | None = None, long_only: bool = False, size: float | str = "equal",
-                ) -> pd.DataFrame:
-    if universe is not None:
-        mask = universe.reindex(index=scores.index, columns=scores.columns).fillna(False)
-        scores = scores.where(mask.to_numpy(dtype=bool))
-    return weights_from_thresholds(scores, enter=enter, exit=exit, long_only=long_only, size=size)
-
-
-RULES: dict[str, Callable[..., pd.DataFrame]] = {
-    "topk": _topk,
-    "quantile": _quantile,
-    "proportional": _proportional,
-    "threshold": _threshold,
-    "hysteresis": _hysteresis,
-}
+_RULE_CLASSES: tuple[type[PortfolioRule], ...] = (
+    TopK, Quantile, Proportional, Threshold, Hysteresis, TopKExposure, EqualWeight,
+    InverseVolatility, RiskParity, FractionalKelly, VolTarget, OptimalF, *OPTIMIZERS,
+)  # fmt: skip
+RULES: dict[str, type[PortfolioRule]] = {cls.name: cls for cls in _RULE_CLASSES}
+_NESTED_RULES = frozenset({"base", "fallback"})
 
 
 def rule_parameters(rule: str) -> tuple[str, ...]:
-    """The parameter names a registered rule accepts."""
-    signature = inspect.signature(RULES[rule])
-    return tuple(n for n, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY)
+    """The parameter names a registered rule accepts, in declaration order."""
+    return tuple(f.name for f in dataclasses.fields(_rule_class(rule)))  # type: ignore[arg-type]
+
+
+def rule_defaults(rule: str) -> dict[str, Any]:
+    """Each parameter of a registered rule with its default (a nested rule or limits as objects)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(_rule_class(rule)):  # type: ignore[arg-type]
+        if f.default is not dataclasses.MISSING:
+            value = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()
+        else:
+            value = None
+        out[f.name] = value
+    return out
+
+
+def describe_rules() -> pd.DataFrame:
+    """One row per registered rule: ``family``, ``name``, ``parameters`` (``key=default``) and
+    ``summary`` (the first line of its docstring); what ``alphafactory portfolio list`` prints."""
+    rows = []
+    for name, cls in RULES.items():
+        params = ", ".join(f"{k}={_show(v)}" for k, v in rule_defaults(name).items())
+        summary = (cls.__doc__ or "").strip().splitlines()[0]
+        rows.append({"family": cls.family, "name": name, "parameters": params, "summary": summary})
+    return pd.DataFrame(rows, columns=["family", "name", "parameters", "summary"])
+
+
+def build_rule(rule: str, params: Mapping[str, Any] | None = None) -> PortfolioRule:
+    """Make a registered rule from its name and parameters.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown rule or parameter, or a value the rule refuses; the message names the rule.
+    """
+    cls = _rule_class(rule)
+    params = dict(params or {})
+    valid = rule_parameters(rule)
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ConfigError(
+            f"rule {rule!r}: unknown parameter(s) {unknown}; rule {rule!r} takes {sorted(valid)}"
+        )
+    for key in _NESTED_RULES & set(params):
+        params[key] = _nested_rule(rule, key, params[key])
+    if "limits" in params and isinstance(params["limits"], Mapping):
+        try:
+            params["limits"] = Limits(**params["limits"])
+        except TypeError as exc:
+            names = [f.name for f in dataclasses.fields(Limits)]
+            raise ConfigError(f"rule {rule!r}: limits: {exc}; limits take {names}") from None
+        except ValueError as exc:
+            raise ConfigError(f"rule {rule!r}: {exc}") from None
+    try:
+        return cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"rule {rule!r}: {exc}") from None
 
 
 def weights_from_scores(
     scores: pd.DataFrame,
-    rule: str = "topk",
+    rule: str | PortfolioRule = "topk",
     *,
     universe: pd.DataFrame | None = None,
     rebalance: int | str = 1,
+    prices: pd.DataFrame | None = None,
+    state: PortfolioState | None = None,
     **params: Any,
 ) -> pd.DataFrame:
     """Turn wide scores into target weights with a named rule, held between rebalances.
@@ -82,36 +112,71 @@ def weights_from_scores(
     ----------
     scores : DataFrame
         ``T x N`` scores; NaN where a symbol has none.
-    rule : {"topk", "quantile", "proportional", "threshold", "hysteresis"}
-        ``topk``: equal weights on the ``k`` best (and ``k`` worst short unless ``long_only``);
-        ``quantile``: long the top quantile, short the bottom; ``proportional``: weights
-        proportional to demeaned scores, capped at ``max_weight``; ``threshold``: long-flat when
-        the score exceeds ``threshold``; ``hysteresis``: long above ``enter`` until below
-        ``exit``, short below ``-enter`` until above ``-exit`` unless ``long_only``, each
-        position ``size`` or equal weights (see
-        :func:`~alphafactory.portfolio.weights_from_thresholds`).
+    rule : str or PortfolioRule
+        A name of :data:`RULES` (see ``alphafactory portfolio list``), or a rule object.
     universe : DataFrame of bool, optional
-        Tradable cells.
+        Tradable cells; other scores are set to NaN before the rule sees them.
     rebalance : int or str
-        Every N bars, or a pandas period such as ``"W"``.
+        Every N bars, or a pandas period such as ``"W"`` (see
+        :func:`~alphafactory.signals.rebalance_every`). A rule that decides row by row
+        (optimizers) is handed only the rebalance rows; a vectorized rule's output is thinned.
+    prices : DataFrame, optional
+        Wide closes, rows up to each score row (needed by sizing rules and optimizers).
+    state : PortfolioState, optional
+        The book before the first row (held weights, equity); default flat with equity 1.
     **params
-        The rule's own parameters (``topk``: ``k, long_only``; ``quantile``: ``quantiles,
-        long_only``; ``proportional``: ``max_weight``; ``threshold``: ``threshold``;
-        ``hysteresis``: ``enter, exit, long_only, size``); any other name raises, including a
-        parameter of another rule.
+        The rule's own parameters (``alphafactory portfolio list`` prints them); any other name
+        raises, including a parameter of another rule.
+
+    Returns
+    -------
+    DataFrame
+        ``T x N`` target weights; NaN rows hold the previous decision.
 
     Raises
     ------
     ConfigError
         For an unknown rule or parameter.
     """
+    if isinstance(rule, PortfolioRule):
+        if params:
+            raise ConfigError(f"rule {rule.name!r} is already built; pass no parameters with it.")
+        built = rule
+    else:
+        built = build_rule(rule, params)
+    if universe is not None:
+        mask = universe.reindex(index=scores.index, columns=scores.columns).fillna(False)
+        scores = scores.where(mask.to_numpy(dtype=bool))
+    if built.row_by_row:
+        scores = rebalance_every(scores, rebalance)
+    return rebalance_every(built.weights(scores, prices, state), rebalance)
+
+
+def _show(value: Any) -> str:
+    """A default as printed: a nested rule or limits as ``{...}`` of the fields that are set."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        shown = [f"rule={value.name!r}"] if isinstance(value, PortfolioRule) else []
+        for f in dataclasses.fields(value):
+            field_value = getattr(value, f.name)
+            if field_value != f.default or isinstance(value, PortfolioRule):
+                shown.append(f"{f.name}={_show(field_value)}")
+        return "{" + ", ".join(shown) + "}"
+    return repr(value)
+
+
+def _rule_class(rule: str) -> type[PortfolioRule]:
     if rule not in RULES:
         raise ConfigError(f"rule: unknown rule {rule!r}; valid rules are {sorted(RULES)}")
-    valid = rule_parameters(rule)
-    unknown = sorted(set(params) - set(valid))
-    if unknown:
-        raise ConfigError(
-            f"rule {rule!r}: unknown parameter(s) {unknown}; rule {rule!r} takes {sorted(valid)}"
-        )
-    weights = RULES[rule](scores, universe, **params)
-    return rebalance_every(weights, rebalance)
+    return RULES[rule]
+
+
+def _nested_rule(owner: str, key: str, spec: Any) -> PortfolioRule:
+    if isinstance(spec, PortfolioRule):
+        return spec
+    if isinstance(spec, str):
+        return build_rule(spec)
+    if isinstance(spec, Mapping) and isinstance(spec.get("rule"), str):
+        rest = {k: v for k, v in spec.items() if k != "rule"}
+        return build_rule(spec["rule"], rest)
+    raise ConfigError(f"rule {owner!r}: {key} must be a rule name or a table with rule = NAME "
+                      f"and its parameters, got {spec!r}")  # fmt: skip

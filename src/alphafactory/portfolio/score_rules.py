@@ -1,0 +1,104 @@
+"""Rules on scores alone (vectorized over the panel): top/bottom K, quantiles, proportional,
+threshold and hysteresis. Each wraps a low-level function of :mod:`alphafactory.signals.weights`
+or :mod:`alphafactory.portfolio.entries`; none needs prices or state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pandas as pd
+
+from alphafactory.portfolio.base import PortfolioRule, PortfolioState, check_scores
+from alphafactory.portfolio.entries import weights_from_thresholds
+from alphafactory.signals import (
+    quantile_long_short,
+    score_proportional,
+    threshold_long_flat,
+    top_bottom_k,
+)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TopK(PortfolioRule):
+    """Equal weights on the ``k`` best scores, and ``-`` on the ``k`` worst unless ``long_only``.
+
+    Long-short rows are dollar neutral with legs of 1/2 (``w = ±1 / (2k)``); long only ``1/k``.
+    """
+
+    name: ClassVar[str] = "topk"
+    k: int = 1
+    long_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError(f"topk: k must be >= 1, got {self.k}.")
+
+    def weights(self, scores: pd.DataFrame, prices: pd.DataFrame | None = None,
+                state: PortfolioState | None = None) -> pd.DataFrame:  # fmt: skip
+        check_scores(scores)
+        return top_bottom_k(scores, self.k, 0 if self.long_only else self.k)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Quantile(PortfolioRule):
+    """Long the top of ``quantiles`` percentile buckets, short the bottom unless ``long_only``."""
+
+    name: ClassVar[str] = "quantile"
+    quantiles: int = 5
+    long_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.quantiles < 2:
+            raise ValueError(f"quantile: quantiles must be >= 2, got {self.quantiles}.")
+
+    def weights(self, scores: pd.DataFrame, prices: pd.DataFrame | None = None,
+                state: PortfolioState | None = None) -> pd.DataFrame:  # fmt: skip
+        check_scores(scores)
+        return quantile_long_short(scores, self.quantiles, long_only=self.long_only)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Proportional(PortfolioRule):
+    """Weights proportional to demeaned scores, ``sum |w| = 1``, each ``|w| <= max_weight``."""
+
+    name: ClassVar[str] = "proportional"
+    max_weight: float | None = None
+
+    def weights(self, scores: pd.DataFrame, prices: pd.DataFrame | None = None,
+                state: PortfolioState | None = None) -> pd.DataFrame:  # fmt: skip
+        check_scores(scores)
+        return score_proportional(scores, max_weight=self.max_weight)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Threshold(PortfolioRule):
+    """Long-flat: equal weights (summing to 1) on the names whose score exceeds ``threshold``."""
+
+    name: ClassVar[str] = "threshold"
+    threshold: float = 0.0
+
+    def weights(self, scores: pd.DataFrame, prices: pd.DataFrame | None = None,
+                state: PortfolioState | None = None) -> pd.DataFrame:  # fmt: skip
+        check_scores(scores)
+        return threshold_long_flat(scores, enter=self.threshold)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Hysteresis(PortfolioRule):
+    """Long above ``enter`` until below ``exit``; short below ``-enter`` until above ``-exit``.
+
+    See :func:`~alphafactory.portfolio.weights_from_thresholds`; ``size`` is each position's
+    absolute weight or ``"equal"`` (``1 / n`` over the ``n`` open positions).
+    """
+
+    name: ClassVar[str] = "hysteresis"
+    enter: float = 1.0
+    exit: float | None = None
+    long_only: bool = False
+    size: float | str = "equal"
+
+    def weights(self, scores: pd.DataFrame, prices: pd.DataFrame | None = None,
+                state: PortfolioState | None = None) -> pd.DataFrame:  # fmt: skip
+        return weights_from_thresholds(scores, enter=self.enter, exit=self.exit,
+                                       long_only=self.long_only, size=self.size)  # fmt: skip

@@ -16,6 +16,7 @@ from alphafactory.backtest.market import Market, market_from
 from alphafactory.backtest.report import report_tables
 from alphafactory.backtest.report_tables import TearsheetTables, tearsheet_tables
 from alphafactory.backtest.result import BacktestResult
+from alphafactory.backtest.risk_managed import RiskManagedResult, risk_managed_backtest
 from alphafactory.backtest.run_record import record_backtest
 from alphafactory.backtest.spread_impact import SpreadImpact, corwin_schultz_spread
 from alphafactory.backtest.square_root_impact import SquareRootImpact
@@ -32,6 +33,7 @@ __all__ = [
     "FixedBps",
     "Market",
     "NoCost",
+    "RiskManagedResult",
     "SpreadImpact",
     "SquareRootImpact",
     "TearsheetTables",
@@ -45,5 +47,6 @@ __all__ = [
     "market_from",
     "record_backtest",
     "report_tables",
+    "risk_managed_backtest",
     "tearsheet_tables",
 ]

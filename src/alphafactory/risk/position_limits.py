@@ -1,0 +1,138 @@
+"""Limits on single positions and groups: max weight, max group weight, max open positions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from alphafactory.risk.limit import (
+    Action,
+    Breach,
+    Reset,
+    RiskContext,
+    RiskLimit,
+    check_common,
+    check_positive,
+    within,
+)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MaxPositionWeight(RiskLimit):
+    """``|w_i| <= max_weight`` for every position; a breach clips each offending weight.
+
+    Parameters
+    ----------
+    max_weight : float
+        Largest absolute weight of one position, fraction of equity (0.10 = 10%).
+    """
+
+    name: ClassVar[str] = "max_position_weight"
+    max_weight: float = 0.10
+    action: Action = "scale"
+    reset: Reset = "next_session"
+
+    def __post_init__(self) -> None:
+        check_positive(self, "max_weight")
+        check_common(self)
+
+    def check(self, weights: np.ndarray, context: RiskContext) -> Breach | None:
+        largest = float(np.max(np.abs(weights), initial=0.0))
+        if within(largest, self.max_weight):
+            return None
+        over = [s for s, w in zip(context.symbols, weights, strict=True)
+                if abs(w) > self.max_weight]
+        return Breach(
+            measure=largest,
+            threshold=self.max_weight,
+            weights=np.clip(weights, -self.max_weight, self.max_weight),
+            reason=f"|weight| {largest:.4g} > {self.max_weight:.4g} ({', '.join(over[:5])})",
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MaxGroupWeight(RiskLimit):
+    """``sum_{i in g} |w_i| <= max_weight`` for every group ``g`` (a sector, a country).
+
+    A breach scales the members of each offending group by ``max_weight / sum |w_i|``.
+
+    Parameters
+    ----------
+    groups : mapping of str to str
+        Symbol -> group. Symbols not in the map belong to no group (this limit ignores them).
+    max_weight : float
+        Largest gross weight of one group, fraction of equity.
+    """
+
+    name: ClassVar[str] = "max_group_weight"
+    groups: Mapping[str, str] = field(default_factory=dict)
+    max_weight: float = 0.30
+    action: Action = "scale"
+    reset: Reset = "next_session"
+
+    def __post_init__(self) -> None:
+        check_positive(self, "max_weight")
+        check_common(self)
+        if not isinstance(self.groups, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.groups.items()
+        ):
+            raise ValueError("MaxGroupWeight groups must map symbol names to group names.")
+        object.__setattr__(self, "groups", dict(self.groups))
+
+    def check(self, weights: np.ndarray, context: RiskContext) -> Breach | None:
+        labels = np.array([self.groups.get(s, "") for s in context.symbols], dtype=object)
+        factor = np.ones_like(weights)
+        worst, over = 0.0, []
+        for group in sorted(set(labels) - {""}):
+            member = labels == group
+            gross = float(np.abs(weights[member]).sum())
+            if not within(gross, self.max_weight):
+                factor[member] = self.max_weight / gross
+                worst = max(worst, gross)
+                over.append(f"{group} {gross:.4g}")
+        if not over:
+            return None
+        return Breach(
+            measure=worst,
+            threshold=self.max_weight,
+            weights=weights * factor,
+            reason=f"group gross weight > {self.max_weight:.4g}: {', '.join(over)}",
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MaxPositions(RiskLimit):
+    """At most ``max_positions`` non-zero weights; a breach keeps the largest ``|w|``.
+
+    Ties keep the symbol that comes first; the dropped weights are not redistributed.
+    """
+
+    name: ClassVar[str] = "max_positions"
+    max_positions: int = 10
+    action: Action = "scale"
+    reset: Reset = "next_session"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_positions, bool) or not isinstance(self.max_positions, int) or (
+            self.max_positions < 1
+        ):
+            raise ValueError(f"MaxPositions max_positions must be an int >= 1, got "
+                             f"{self.max_positions!r}.")
+        check_common(self)
+
+    def check(self, weights: np.ndarray, context: RiskContext) -> Breach | None:
+        held = int(np.count_nonzero(weights))
+        if held <= self.max_positions:
+            return None
+        keep = np.argsort(-np.abs(weights), kind="stable")[: self.max_positions]
+        out = np.zeros_like(weights)
+        out[keep] = weights[keep]
+        return Breach(
+            measure=float(held),
+            threshold=float(self.max_positions),
+            weights=out,
+            reason=f"{held} positions > {self.max_positions}; kept the largest",
+        )

@@ -30,6 +30,7 @@ class ManualFeed(BarFeed):
         stamps = history.index.get_level_values(0)
         self._last: pd.Timestamp | None = stamps.max() if len(stamps) else None
         self._pushed_at = time.monotonic()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def interval(self) -> pd.Timedelta:
@@ -39,7 +40,7 @@ class ManualFeed(BarFeed):
         return self._history
 
     def push(self, bars: pd.DataFrame, received_at: float | None = None) -> BarEvent:
-        """Queue the bars of one new timestamp (call from the event loop's thread).
+        """Queue the bars of one new timestamp (from any thread).
 
         Raises
         ------
@@ -55,14 +56,26 @@ class ManualFeed(BarFeed):
         self._pushed_at = time.monotonic()
         event = BarEvent(timestamp=stamps[0], bars=bars,
                          received_at=time.time() if received_at is None else received_at)
-        self._queue.put_nowait(event)
+        self._put(event)
         return event
+
+    def _put(self, event: BarEvent | None) -> None:
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is not None and running is not loop:
+            loop.call_soon_threadsafe(self._queue.put_nowait, event)
+        else:
+            self._queue.put_nowait(event)
 
     def finish(self) -> None:
         """End the feed: :meth:`next_event` returns None once the queued bars are taken."""
-        self._queue.put_nowait(None)
+        self._put(None)
 
     async def next_event(self) -> BarEvent | None:
+        self._loop = asyncio.get_running_loop()
         return await self._queue.get()
 
     def lag(self, last: pd.Timestamp | None) -> float:

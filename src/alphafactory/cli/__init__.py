@@ -33,6 +33,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "alphafactory.cli.dashboard",
     "alphafactory.cli.simulate",
     "alphafactory.cli.signals",
+    "alphafactory.cli.portfolio",
     "alphafactory.cli.backtest",
     "alphafactory.cli.execute",
 )

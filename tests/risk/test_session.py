@@ -63,3 +63,8 @@ def test_breaker_with_scale_action_scales_proposals_until_reset():
     assert np.allclose(session.decide(np.array([0.3, 0.3]), _ctx(1)), [0.3, 0.3])
     assert list(interventions_frame(session.interventions)["action"]) == [
         "scale", "scale", "reset"]
+
+
+def test_session_of_is_the_utc_day_whatever_the_index_unit():
+    index = pd.date_range("2024-01-02 14:00", periods=3, freq="D", tz="UTC").as_unit("us")
+    assert list(session_of(index)) == [session_of(t) for t in index] == [19724, 19725, 19726]

@@ -168,17 +168,19 @@ class _Walk:
             self.checked[b] = self.risk.check(np.nan_to_num(self.proposals[b]), self.context(b))
         return self.checked[b]
 
-    def fill_rest(self, start: int) -> None:
+    def fill_rest(self, state: RiskSession, start: int) -> None:
         """Targets from ``start`` on when nothing is active and nothing can trip: the checks."""
         rows = np.flatnonzero(self.decision[start:]) + start
         for b in rows:
-            self.targets[b] = self.check(int(b))[0]
+            checked, records, _ = self.check(int(b))
+            self.targets[b] = checked
+            state.interventions.extend(records)
 
     def run(self, state: RiskSession, start: int, equity: np.ndarray | None) -> int | None:
         """Fill targets from bar ``start``; with ``equity``, stop at a trip and return its bar."""
         for b in range(start, len(self.timestamps)):
             if equity is None and self.can_skip and self.pending is None and state.idle:
-                self.fill_rest(b)  # a tentative walk: nothing can change the checked proposals
+                self.fill_rest(state, b)  # nothing active, nothing halts: the checks
                 return None
             ts, session = self.timestamps[b], self.sessions[b]
             row, self.pending = self.pending, None

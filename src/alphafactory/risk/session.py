@@ -181,7 +181,7 @@ def session_of(timestamp: pd.Timestamp | pd.DatetimeIndex) -> int | np.ndarray:
     A DatetimeIndex gives an int64 array, a Timestamp an int.
     """
     if isinstance(timestamp, pd.DatetimeIndex):
-        return timestamp.normalize().asi8 // _DAY_NS
+        return timestamp.normalize().as_unit("ns").asi8 // _DAY_NS
     return int(pd.Timestamp(timestamp).normalize().value // _DAY_NS)
 
 

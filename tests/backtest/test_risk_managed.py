@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alphafactory.backtest import FixedBps, backtest, risk_managed_backtest
+from alphafactory.backtest import FixedBps, backtest, report_tables, risk_managed_backtest
 from alphafactory.risk import (
+    METHODS,
     DailyLossLimit,
     IntradayLossLimit,
     MaxDrawdownStop,
@@ -201,3 +202,20 @@ def test_decisions_are_causal_the_future_does_not_move_the_past():
     early = base.interventions["timestamp"] <= cut
     pd.testing.assert_frame_equal(moved.interventions[moved.interventions["timestamp"] <= cut],
                                   base.interventions[early])
+
+
+def test_report_has_a_var_backtest_section_with_every_method(tmp_path):
+    rng = np.random.default_rng(2)
+    index = pd.date_range("2015-01-01", periods=700, freq="B", tz="UTC", name="timestamp")
+    close = pd.DataFrame(100 * np.cumprod(1 + 0.01 * rng.standard_normal((700, 2)), axis=0),
+                         index=index, columns=["A", "B"])
+    result = backtest(_bars(close, close * 0), pd.DataFrame(0.5, index=index[:1],
+                                                            columns=["A", "B"]))
+    tables = report_tables(result)
+    assert set(tables.var.index) == set(METHODS) and len(tables.var) == 10
+    assert (tables.var["n_obs"] == 700 - 250).all()
+    page = result.to_html(tmp_path / "report.html").read_text()
+    assert "VaR backtest" in page and "cornish_fisher" in page
+    short = report_tables(backtest(_bars(close.iloc[:100], close.iloc[:100] * 0),
+                                   pd.DataFrame(0.5, index=index[:1], columns=["A", "B"])))
+    assert short.var.empty

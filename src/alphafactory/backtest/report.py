@@ -119,7 +119,9 @@ def write_html(
 
     Sections: headline metrics (strategy and benchmark, relative metrics), the
     :func:`tearsheet` figure, monthly returns (a heatmap table), yearly returns against the
-    benchmark, the five worst drawdowns, and the backtest's own totals
+    benchmark, the five worst drawdowns, the VaR backtest of the net returns (every method at
+    95% and 99%, Kupiec and Christoffersen at 5%; left out for short backtests), and the
+    backtest's own totals
     (:meth:`BacktestResult.summary`: costs, turnover, exposure).
 
     Parameters
@@ -142,6 +144,15 @@ def write_html(
         ("Monthly returns", table_html(monthly, formats=months, heat=True)),
         ("Yearly returns", table_html(tables.yearly, formats=years)),
         ("Worst drawdowns", table_html(tables.drawdowns)),
+        *_var_section(tables),
         ("All metrics", table_html(totals, by_row=True)),
     ]
     return write_page(path, f"{title} ({result.execution})", sections)
+
+
+def _var_section(tables: TearsheetTables) -> list[tuple[str, str]]:
+    if tables.var.empty:
+        return []
+    rates = {"level": percent, "expected_rate": percent, "exception_rate": percent}
+    heading = "VaR backtest (one bar ahead; Kupiec and Christoffersen tests at 5%)"
+    return [(heading, table_html(tables.var, formats=rates))]

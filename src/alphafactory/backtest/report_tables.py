@@ -6,7 +6,7 @@ this module only assembles them for one return series and an optional benchmark.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,13 @@ from alphafactory.evaluation import (
     monthly_returns,
     summary,
     yearly_returns,
+)
+from alphafactory.risk import var_backtest
+
+#: Columns of the VaR backtest table of a tearsheet (see :func:`alphafactory.risk.var_backtest`).
+VAR_COLUMNS: tuple[str, ...] = (
+    "level", "n_obs", "exceptions", "expected_rate", "exception_rate",
+    "kupiec_p", "kupiec_pass", "christoffersen_p", "christoffersen_pass",
 )
 
 #: Metrics of a tearsheet, in display order (rows of :func:`alphafactory.evaluation.summary`).
@@ -54,12 +61,17 @@ class TearsheetTables:
         (strategy minus benchmark).
     drawdowns : DataFrame
         The worst drawdown episodes (see :func:`~alphafactory.evaluation.drawdown_table`).
+    var : DataFrame
+        The one-bar VaR forecasts of every method at 95% and 99% on the strategy's returns,
+        backtested (index ``method``, :data:`VAR_COLUMNS`; empty when the returns are shorter
+        than the window plus 20 bars).
     """
 
     metrics: pd.DataFrame
     monthly: pd.DataFrame
     yearly: pd.DataFrame
     drawdowns: pd.DataFrame
+    var: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def tearsheet_tables(
@@ -69,6 +81,7 @@ def tearsheet_tables(
     periods_per_year: float | None = None,
     n_trials: int = 1,
     top_drawdowns: int = 5,
+    var_window: int = 250,
 ) -> TearsheetTables:
     """Compute the tables of a tearsheet for per-period net returns.
 
@@ -86,6 +99,8 @@ def tearsheet_tables(
         Configurations tried (for the deflated Sharpe ratio).
     top_drawdowns : int
         How many drawdown episodes to list.
+    var_window : int
+        Trailing bars of each VaR forecast.
     """
     strategy = summary(returns, periods_per_year=periods_per_year, n_trials=n_trials)["value"]
     ppy = float(strategy["periods_per_year"])
@@ -110,4 +125,13 @@ def tearsheet_tables(
         monthly=monthly_returns(returns),
         yearly=yearly_table,
         drawdowns=drawdown_table(returns, top=top_drawdowns),
+        var=var_table(returns, window=var_window),
     )
+
+
+def var_table(returns: pd.Series, *, window: int = 250) -> pd.DataFrame:
+    """:func:`alphafactory.risk.var_backtest` of ``returns`` at 95% and 99%, for a report."""
+    if returns.notna().sum() < window + 20:
+        return pd.DataFrame(columns=list(VAR_COLUMNS), index=pd.Index([], name="method"))
+    table = var_backtest(returns, levels=(0.95, 0.99), window=window)
+    return table.reset_index("level")[list(VAR_COLUMNS)]

@@ -40,8 +40,14 @@ class PortfolioState:
         means a flat book.
     equity : float
         Value of the book in currency (> 0): what converts currency amounts (target exposure,
-        minimum trade value) into weights. Within one call the rules move it with their own
-        book's close-to-close returns (costs not counted).
+        minimum trade value) into weights. Within one call, the rules that use it move it with
+        their own book's close-to-close returns (costs not counted); a caller that knows the
+        real equity (the trading loop) decides one row at a time with the live state.
+
+    Notes
+    -----
+    Trailing returns are not part of the state: they come from ``prices`` (rows <= t), which a
+    one-bar caller passes as the trailing window of closes with a one-row ``scores``.
     """
 
     weights: pd.Series | None = None

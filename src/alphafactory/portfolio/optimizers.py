@@ -16,11 +16,16 @@ information coefficient measured on the validation slice.
   ``mu_i`` as above, each with Idzorek confidence ``c = tau / (tau + 1 - ic^2)`` (a view with
   error variance ``(1 - ic^2) sigma_i^2`` against a prior of ``tau sigma_i^2``), then mean-variance.
 
-Weights are long only and sum to 1, each at most ``max_weight``. ``transaction_costs`` (per unit
-of weight traded, in per-bar return units) and ``max_turnover`` enter the MeanRisk problems with
-the previous decision as ``previous_weights``; HRP ignores them. A solve that fails, is
-infeasible or gives non-finite weights is logged on the ``alphafactory.portfolio`` logger and
-the ``fallback`` rule decides that row instead; a failed solve never aborts a rebalance.
+Weights are long only and sum to 1, each in ``[min_weight, max_weight]``. ``transaction_costs``
+``c`` is the turnover penalty: the objective's expected return becomes
+``mu'w - c * sum_i |w_i - w_prev,i|`` with the previous decision as ``w_prev`` (``c`` in per-bar
+return units: a cost per unit traded spread over the bars a book is held), and ``max_turnover``
+bounds ``sum_i |w_i - w_prev,i|``; both apply to the MeanRisk problems (mean-variance, minimum
+variance and CVaR, maximum diversification, Black-Litterman); HRP has no objective to put them in.
+
+A solve that fails, is infeasible or gives non-finite weights is logged on the
+``alphafactory.portfolio`` logger and the ``fallback`` rule decides that row instead; a failed
+solve never aborts a rebalance.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ the rule's :class:`~alphafactory.portfolio.limits.Limits`:
 * ``risk_parity``: equal risk contributions ``m_i (Sigma m)_i = m_j (Sigma m)_j`` among the
   chosen names, ``Sigma`` the Ledoit-Wolf covariance of their sign-adjusted returns over the
   last ``window`` bars (solved per decision by cyclical coordinate descent, Griveau-Billion,
-  Richard and Roncalli 2013).
+  Richard and Roncalli 2013). Long only the contributions are exactly equal; long-short, the
+  two legs are then scaled to ``gross / 2`` each (dollar neutral), which moves risk between them.
 """
 
 from __future__ import annotations

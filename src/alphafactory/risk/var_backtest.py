@@ -117,6 +117,9 @@ def var_backtest(
         ``christoffersen_pass``, ``cc_stat``, ``cc_p`` (conditional coverage, chi2(2)),
         ``cc_pass``.
     """
+    if returns.notna().sum() < window + 2:
+        raise ValueError(f"a VaR backtest with a {window}-bar window needs at least {window + 2} "
+                         f"returns, got {int(returns.notna().sum())}.")
     rows = []
     for method in methods:
         for level in levels:

@@ -13,6 +13,10 @@ namespace {
 // ahead hides the memory latency the hardware prefetcher cannot predict.
 constexpr std::int64_t kPrefetchBars = 32;
 
+// Less than this much currency of an order the leverage limit shrinks is not traded: what is
+// left of the slack after an order shrunk to fit it exactly is rounding noise.
+constexpr double kDust = 1e-9;
+
 inline void prefetch(const double* address) {
 #if defined(__GNUC__) || defined(__clang__)
   __builtin_prefetch(address);
@@ -125,10 +129,11 @@ double affordable_shares(const Costs& costs, std::int64_t cell, double px, doubl
     }
   }
   a = std::min(std::max(a, lo), wanted);
-  if (!whole) return a;
-  a = std::floor(a);
-  if (a >= 1.0 && after(a) < bound) a -= 1.0;  // a root computed a hair above an integer
-  return a;
+  if (whole) {
+    a = std::floor(a);
+    if (a >= 1.0 && after(a) < bound) a -= 1.0;  // a root computed a hair above an integer
+  }
+  return a * px >= kDust ? a : 0.0;
 }
 
 // Sums of one bar's marking pass.
@@ -136,7 +141,6 @@ struct BarMarks {
   double holdings = 0.0;       // positions at the close (last price where none)
   double short_value = 0.0;    // |short positions| at the close, for borrow
   double next_holdings = 0.0;  // positions at the next bar's execution prices: its value V
-  double gross_now = 0.0;      // |positions| at this bar's execution prices (last where none)
   Range prices;
 };
 
@@ -146,7 +150,6 @@ inline void mark_asset(const double* exec_price, const double* mark_price, Layou
                        std::int64_t s, std::int64_t i, double px, double held, bool has_next,
                        double& last, BarMarks& m) {
   double price = std::isnan(px) ? last : px;
-  m.gross_now += std::fabs(held * price);
   m.prices.see(px);
   if constexpr (!kSamePrices) {
     const double close = mark_price[at(s, i)];
@@ -163,104 +166,139 @@ inline void mark_asset(const double* exec_price, const double* mark_price, Layou
   }
 }
 
-// What the orders of one bar booked.
+// The totals one bar's orders book.
 struct Booked {
-  double cash_paid = 0.0, spread = 0.0, impact = 0.0, commission = 0.0, notional = 0.0;
-  double limited = 0.0;  // notional the leverage limit cut
+  double trade_value = 0.0;  // sum of q * price
+  double spread = 0.0, impact = 0.0, commission = 0.0, notional = 0.0;
+  double limited = 0.0;      // notional the leverage limit cut
 };
 
-// The orders of bar s (order[i] shares for the symbols in ordered[0, n_ordered), from
-// before[i] shares), which do not all fit the leverage limit, executed in sequence instead:
-// those that do not lower the slack first, in full, then the others by ascending order value,
-// each shrunk to what the slack allows. Only the largest orders by value can be shrunk, so only
-// those are sorted: a heap yields them until the rest surely fit. `slack` is the slack before
-// trading. Writes the executed orders to `order` and the holdings after them to `shares`.
+// The orders of bar s (order[i] shares from before[i] shares; 0 = no order), booked in full into `booked`, `marks` and the holdings, but together leaving the
+// slack at `slack` < 0. The limit executes them in sequence instead: those that do not lower the
+// slack first, in full, then the others by ascending order value, each shrunk to what the slack
+// then allows. Only the last, largest orders can be shrunk: those whose drains cover the excess
+// (plus one, against rounding) are revisited, from the slack before them; what they do not
+// execute is taken back out of the books.
 template <class Layout>
-Booked ration_orders(const BacktestInputs& in, Layout at, const Costs& costs, std::int64_t s,
-                     const std::vector<std::int64_t>& ordered, std::int64_t n_ordered,
-                     std::vector<double>& order, const std::vector<double>& before,
-                     std::vector<double>& shares, double slack,
-                     std::vector<std::pair<double, std::int64_t>>& rising) {
+void ration_orders(const BacktestInputs& in, Layout at, const Costs& costs, std::int64_t s,
+                   double slack, const double* order, const double* before, const double* last,
+                   double* held_now, double* shares_row, Booked& booked, BarMarks& marks,
+                   std::vector<std::pair<double, std::int64_t>>& rising) {
   const double leverage = in.max_leverage;
-  Booked booked;
-  auto drain = [&](std::int64_t i, double q, const OrderCost& cost) {
-    const double px = in.exec_price[at(s, i)];
+  auto drain = [&](std::int64_t i, double q, double px, const OrderCost& cost) {
     return leverage * cost.total() + (std::fabs(before[i] + q) - std::fabs(before[i])) * px;
   };
-  auto book = [&](std::int64_t i, double q, const OrderCost& cost) {
-    const double px = in.exec_price[at(s, i)];
-    booked.spread += cost.spread;
-    booked.impact += cost.impact;
-    booked.commission += cost.commission;
-    booked.notional += std::fabs(q) * px;
-    booked.cash_paid += q * px + cost.total();
-    slack -= drain(i, q, cost);
-    shares[i] = before[i] + q;
-  };
-  auto cost_of = [&](std::int64_t i, double q) {
-    return costs.of(at(s, i), std::fabs(q), in.exec_price[at(s, i)]);
-  };
-  rising.clear();
-  double rising_drain = 0.0;
-  for (std::int64_t k = 0; k < n_ordered; ++k) {
-    const std::int64_t i = ordered[k];
-    const OrderCost cost = cost_of(i, order[i]);
-    const double d = drain(i, order[i], cost);
-    if (d <= 0.0) {
-      book(i, order[i], cost);
+  // The largest orders that lower the slack, by descending value, until their drains exceed
+  // the excess -slack, plus one: usually one or two, kept while scanning; a heap otherwise.
+  constexpr int kTop = 4;
+  std::pair<double, std::int64_t> top[kTop];
+  double top_drain[kTop];
+  int n_top = 0;
+  std::int64_t n_rising = 0;
+  for (std::int64_t i = 0; i < in.n_assets; ++i) {
+    if (order[i] == 0.0) continue;
+    const std::int64_t cell = at(s, i);
+    const double px = in.exec_price[cell];
+    const double q = order[i];
+    const std::pair<double, std::int64_t> item(q * px, i);
+    const double exposure = (std::fabs(before[i] + q) - std::fabs(before[i])) * px;
+    double d = 0.0;
+    if (exposure > 0.0) {  // drains whatever it costs: its cost only matters in the top
+      ++n_rising;
+      if (n_top == kTop && !(top[kTop - 1] < item)) continue;
+      d = drain(i, q, px, costs.of(cell, std::fabs(q), px));
     } else {
-      rising.emplace_back(order[i] * in.exec_price[at(s, i)], i);
-      rising_drain += d;
+      d = drain(i, q, px, costs.of(cell, std::fabs(q), px));
+      if (d <= 0.0) continue;
+      ++n_rising;
+      if (n_top == kTop && !(top[kTop - 1] < item)) continue;
     }
+    int j = n_top < kTop ? n_top++ : kTop - 1;
+    for (; j > 0 && top[j - 1] < item; --j) {
+      top[j] = top[j - 1];
+      top_drain[j] = top_drain[j - 1];
+    }
+    top[j] = item;
+    top_drain[j] = d;
   }
-  // In ascending order value, the smaller orders whose drains sum to at most the slack left
-  // all fit: pop the largest until the popped drains cover the excess, plus one against
-  // rounding at the boundary.
-  const double excess = rising_drain - slack;
-  std::make_heap(rising.begin(), rising.end());
-  auto first_popped = rising.end();
+  int n_popped = 0;
   double popped = 0.0;
-  bool spare = true;
-  while (first_popped != rising.begin() && (popped <= excess || spare)) {
-    if (popped > excess) spare = false;
-    std::pop_heap(rising.begin(), first_popped);
-    --first_popped;
-    const std::int64_t i = first_popped->second;
-    popped += drain(i, order[i], cost_of(i, order[i]));
+  while (n_popped < n_top && popped <= -slack) popped += top_drain[n_popped++];
+  rising.clear();
+  if (popped > -slack || n_popped == n_rising) {
+    if (n_popped < n_top) popped += top_drain[n_popped++];  // the spare
+    rising.assign(top, top + n_popped);
+    std::reverse(rising.begin(), rising.end());
+  } else {
+    for (std::int64_t i = 0; i < in.n_assets; ++i) {
+      if (order[i] == 0.0) continue;
+      const std::int64_t cell = at(s, i);
+      const double px = in.exec_price[cell];
+      if (drain(i, order[i], px, costs.of(cell, std::fabs(order[i]), px)) > 0.0) {
+        rising.emplace_back(order[i] * px, i);
+      }
+    }
+    std::make_heap(rising.begin(), rising.end());
+    auto first_popped = rising.end();
+    popped = 0.0;
+    bool spare = true;
+    while (first_popped != rising.begin() && (popped <= -slack || spare)) {
+      if (popped > -slack) spare = false;
+      std::pop_heap(rising.begin(), first_popped);
+      --first_popped;
+      const std::int64_t i = first_popped->second;
+      const std::int64_t cell = at(s, i);
+      const double px = in.exec_price[cell];
+      popped += drain(i, order[i], px, costs.of(cell, std::fabs(order[i]), px));
+    }
+    rising.erase(rising.begin(), first_popped);
   }
-  for (auto it = rising.begin(); it != first_popped; ++it) {
-    const std::int64_t i = it->second;
-    book(i, order[i], cost_of(i, order[i]));
-  }
-  for (auto it = first_popped; it != rising.end(); ++it) {  // ascending order value
+  slack += popped;  // before the first of them
+  for (auto it = rising.begin(); it != rising.end(); ++it) {  // ascending order value
     const std::int64_t i = it->second;
     const std::int64_t cell = at(s, i);
-    double q = order[i];
-    OrderCost cost = cost_of(i, q);
+    const double px = in.exec_price[cell];
+    const double q = order[i];
+    const OrderCost full = costs.of(cell, std::fabs(q), px);
+    const double d = drain(i, q, px, full);
     const double bound = std::min(slack, 0.0);
-    if (slack - drain(i, q, cost) < bound) {
-      const double px = in.exec_price[cell];
-      const double wanted = std::fabs(q);
-      const double reducible = before[i] * q < 0.0 ? std::fabs(before[i]) : 0.0;
-      const double a = affordable_shares(costs, cell, px, wanted, reducible, slack, bound,
-                                         leverage, in.whole_shares);
-      booked.limited += (wanted - a) * px;
-      q = std::copysign(a, q);
-      order[i] = q;
-      if (q != 0.0) cost = cost_of(i, q);
+    if (slack - d >= bound) {
+      slack -= d;
+      continue;
     }
-    if (q != 0.0) {
-      book(i, q, cost);
-    } else {
-      shares[i] = before[i];
+    const double wanted = std::fabs(q);
+    const double reducible = before[i] * q < 0.0 ? std::fabs(before[i]) : 0.0;
+    const double a = affordable_shares(costs, cell, px, wanted, reducible, slack, bound, leverage,
+                                       in.whole_shares);
+    const double executed = std::copysign(a, q);
+    OrderCost cost;
+    if (a > 0.0) {
+      cost = costs.of(cell, a, px);
+      slack -= drain(i, executed, px, cost);
     }
+    booked.trade_value -= (q - executed) * px;
+    booked.spread -= full.spread - cost.spread;
+    booked.impact -= full.impact - cost.impact;
+    booked.commission -= full.commission - cost.commission;
+    booked.notional -= (wanted - a) * px;
+    booked.limited += (wanted - a) * px;
+    const double held_full = before[i] + q;
+    const double held = before[i] + executed;
+    const double price = last[i];  // this bar's mark
+    marks.holdings += (held - held_full) * price;
+    marks.short_value += std::min(held_full * price, 0.0) - std::min(held * price, 0.0);
+    if (s + 1 < in.n_bars) {
+      const double next_px = in.exec_price[at(s + 1, i)];
+      marks.next_holdings += (held - held_full) * (std::isnan(next_px) ? price : next_px);
+    }
+    held_now[i] = held;
+    shares_row[i] = held;
   }
-  return booked;
 }
 
-// Per bar, one pass over the assets: size every order from the value before trading and book
-// it, then mark the asset. When the orders together would break the leverage limit (rare below
-// full gross), they are executed in sequence instead (ration_orders) and the bar marked again.
+// Per bar, one pass over the assets: size every order from the value before trading, book it in
+// full, and mark the asset. When the orders together break the leverage limit (rare below full
+// gross), ration_orders takes back what the limit does not execute.
 // kSamePrices: execution and mark prices are one array (execution at the close).
 template <class Layout, bool kSamePrices>
 void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
@@ -283,12 +321,10 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
   std::vector<double> pending(static_cast<std::size_t>(N), nan);
   std::vector<double> order(static_cast<std::size_t>(N), 0.0);   // shares ordered this bar
   std::vector<double> before(static_cast<std::size_t>(N), 0.0);  // shares before the order
-  std::vector<std::int64_t> ordered(static_cast<std::size_t>(N), 0);  // symbols with an order
   std::vector<std::pair<double, std::int64_t>> rising;
   double* const held_now = shares.data();
   double* const order_of = order.data();
   double* const before_of = before.data();
-  std::int64_t* const ordered_at = ordered.data();
   std::int64_t n_pending = 0;
   double cash = in.initial_cash;
   double value = cash;  // portfolio value at this bar's execution prices, before trading
@@ -308,11 +344,12 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
     const bool has_next = s + 1 < T;
     double spread_cost = 0.0, impact_cost = 0.0, commission_cost = 0.0, notional_sum = 0.0;
     double trade_value = 0.0, limited_notional = 0.0, max_abs_weight = 0.0;
-    std::int64_t n_ordered = 0;
+    double gross_now = 0.0;  // gross exposure after the orders, at the execution prices
     BarMarks m;
     double* const shares_row = out.shares + s * N;
 
     if (decision && flat) {
+      double gross_weight = 0.0;
       // Fast path for the common case (a decision row, a flat cost per notional, no per-order
       // state): the same arithmetic with the spread summed once per bar.
       for (std::int64_t i = 0; i < N; ++i) {
@@ -328,26 +365,30 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
           const double target = targets[at(r, i)];
           const double w = std::isnan(target) ? 0.0 : target;
           max_abs_weight = std::fabs(w) > max_abs_weight ? std::fabs(w) : max_abs_weight;
+          gross_weight += std::fabs(w);  // |held after| * px = |w| * V
           const double q = w * value / px - held;
           trade_value += q * px;
           notional_sum += std::fabs(q) * px;
           order_of[i] = q;
           before_of[i] = held;
-          ordered_at[n_ordered] = i;
-          n_ordered += q != 0.0;
           held += q;
           held_now[i] = held;
+        } else {
+          order_of[i] = 0.0;
+          gross_now += std::fabs(held * last[i]);
         }
         mark_asset<Layout, kSamePrices>(exec_price, mark_price, at, s, i, px, held, has_next,
                                         last[i], m);
         shares_row[i] = held;
       }
       spread_cost = notional_sum * flat_spread;
+      gross_now += gross_weight * value;
     } else {
       for (std::int64_t i = 0; i < N; ++i) {
         const std::int64_t cell = at(s, i);
         const double px = exec_price[cell];
         double held = held_now[i];
+        double q = 0.0;
         if (trading && !std::isnan(px)) {
           double w = nan;
           if (decision) {
@@ -362,7 +403,7 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
           if (!std::isnan(w)) {
             double goal = w * value / px;
             if (whole) goal = std::trunc(goal);
-            double q = goal - held;
+            q = goal - held;
             if (capped) {
               const double vol = in.volume[cell];
               const double limit = std::isnan(vol) ? 0.0 : in.participation_cap * vol;
@@ -381,9 +422,7 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
               commission_cost += cost.commission;
               trade_value += q * px;
               notional_sum += std::fabs(q) * px;
-              order_of[i] = q;
               before_of[i] = held;
-              ordered_at[n_ordered++] = i;
               held += q;
               held_now[i] = held;
             }
@@ -392,42 +431,33 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
           pending[i] = nan;  // a carried order of an untradable symbol is dropped
           --n_pending;
         }
+        order_of[i] = q;
+        gross_now += std::fabs(held * (std::isnan(px) ? last[i] : px));
         mark_asset<Layout, kSamePrices>(exec_price, mark_price, at, s, i, px, held, has_next,
                                         last[i], m);
         shares_row[i] = held;
       }
     }
 
-    if (n_ordered > 0) {
-      const double paid = spread_cost + impact_cost + commission_cost;
-      if (leverage * (value - paid) - m.gross_now >= 0.0) {
-        // Every order fits: the slack only falls while orders that raise exposure execute, and
-        // it ends >= 0, so the order of execution changes nothing.
-        cash -= trade_value + paid;
-      } else {
-        double gross_before = m.gross_now;
-        for (std::int64_t k = 0; k < n_ordered; ++k) {
-          const std::int64_t i = ordered_at[k];
-          const double px = exec_price[at(s, i)];
-          gross_before -= (std::fabs(before_of[i] + order_of[i]) - std::fabs(before_of[i])) * px;
-        }
-        const Booked booked = ration_orders(in, at, costs, s, ordered, n_ordered, order, before,
-                                            shares, leverage * value - gross_before, rising);
-        cash -= booked.cash_paid;
+    if (notional_sum > 0.0) {
+      const double slack = leverage * (value - spread_cost - impact_cost - commission_cost) -
+                           gross_now;
+      if (slack < 0.0) {
+        // The orders do not all fit (when they do, the slack only falls while orders that raise
+        // exposure execute and ends >= 0, so their order changes nothing).
+        Booked booked{trade_value, spread_cost, impact_cost, commission_cost, notional_sum, 0.0};
+        BarMarks marks = m;
+        ration_orders(in, at, costs, s, slack, order_of, before_of, last.data(), held_now,
+                      shares_row, booked, marks, rising);
+        trade_value = booked.trade_value;
         spread_cost = booked.spread;
         impact_cost = booked.impact;
         commission_cost = booked.commission;
         notional_sum = booked.notional;
         limited_notional = booked.limited;
-        BarMarks again;
-        for (std::int64_t i = 0; i < N; ++i) {
-          mark_asset<Layout, kSamePrices>(exec_price, mark_price, at, s, i,
-                                          exec_price[at(s, i)], held_now[i], has_next, last[i],
-                                          again);
-          shares_row[i] = held_now[i];
-        }
-        m = again;
+        m = marks;
       }
+      cash -= trade_value + spread_cost + impact_cost + commission_cost;
     }
     const double borrow_cost = m.short_value * in.borrow_per_bar;
     cash -= borrow_cost;

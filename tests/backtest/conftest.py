@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import brentq
 
 
 def reference_backtest(
@@ -111,6 +110,7 @@ def reference_backtest(
                 q = _largest_affordable(
                     lambda a, i=i, q=q, s=slack: slack_after(i, math.copysign(a, q), s),
                     abs(q), abs(holdings[i]) if holdings[i] * q < 0 else 0.0, floor, whole,
+                    exec_price[t][i],
                 )
                 q = math.copysign(q, wanted[i])
                 if q == 0.0:
@@ -137,22 +137,30 @@ def reference_backtest(
     return equity_out, cash_out, shares_out, cost_out
 
 
-def _largest_affordable(after, wanted, reducible, floor, whole):
+def _largest_affordable(after, wanted, reducible, floor, whole, price):
     """Largest a in [0, wanted] with after(a) >= floor; after() rises up to `reducible`, then falls.
 
-    Found with Brent's method on the falling part (the compiled loop uses closed forms).
+    Found by bisection on the falling part (the compiled loop uses closed forms where the costs
+    are piecewise linear). Less than 1e-9 currency units of an order is none.
     """
-    start = reducible if reducible > 0 else 1e-300  # just above 0: an order pays its minimum fee
-    if reducible >= wanted or after(start) < floor:
+    lo = reducible if reducible > 0 else 1e-300  # just above 0: an order pays its minimum fee
+    if reducible >= wanted or after(lo) < floor:
         return 0.0
-    a = brentq(lambda x: after(x) - floor, start, wanted, xtol=1e-14, rtol=4 * np.finfo(float).eps)
-    while after(a) < floor:  # Brent's root may sit a hair past the boundary
-        a = float(np.nextafter(a, 0.0))
+    hi = wanted
+    for _ in range(2000):
+        mid = lo + (hi - lo) / 2
+        if not lo < mid < hi:
+            break
+        if after(mid) >= floor:
+            lo = mid
+        else:
+            hi = mid
+    a = lo
     if whole:
         a = float(math.floor(a))
         while a > 0 and after(a) < floor:
             a -= 1.0
-    return a
+    return a if a * price >= 1e-9 else 0.0
 
 
 @pytest.fixture

@@ -105,8 +105,10 @@ class Subscriber:
         asyncio.get_running_loop().create_task(self._close(reason))
 
     async def _close(self, reason: str) -> None:
+        # The close frame waits behind what the client has not read: it arrives when the client
+        # reads again, or the server's ping timeout ends the connection first.
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.ws.close(code=SLOW_CLIENT_CODE, reason=reason), 1.0)
+            await asyncio.wait_for(self.ws.close(code=SLOW_CLIENT_CODE, reason=reason), 120.0)
 
     async def stop(self) -> None:
         """The client left: stop the writer."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -105,3 +106,33 @@ def test_optimizer_k_restricts_the_universe_to_the_best_scores(panel):
     w = build_rule("min_variance", {"window": WINDOW, "k": 3}).weights(scores.iloc[[T]], prices)
     chosen = set(scores.iloc[T].nlargest(3).index)
     assert set(w.columns[w.iloc[0] > 1e-9]) <= chosen
+
+
+class _Fake:
+    """A stand-in estimator: warns like skfolio on an inaccurate solve, returns given weights."""
+
+    def __init__(self, weights, warn):
+        self.weights, self.warn = weights, warn
+
+    def fit(self, x):
+        if self.warn:
+            warnings.warn("Solution may be inaccurate.", UserWarning, stacklevel=2)
+        self.weights_ = np.full(x.shape[1], self.weights)
+        return self
+
+
+@pytest.mark.parametrize(("weight", "warn", "kept"), [(0.125, True, True), (0.5, False, False)])
+def test_solver_output_is_kept_only_when_feasible(weight, warn, kept, panel, caplog, monkeypatch):
+    scores, prices = panel
+    from alphafactory.portfolio.optimizers import MinVariance
+
+    monkeypatch.setattr(MinVariance, "estimator", lambda self, *a: _Fake(weight, warn))
+    rule = build_rule("min_variance", {"window": WINDOW, "fallback": {"rule": "topk", "k": 1,
+                                                                       "long_only": True}})
+    with caplog.at_level(logging.WARNING, logger="alphafactory.portfolio"):
+        w = rule.weights(scores.iloc[[T]], prices).iloc[0]
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    if kept:  # inaccurate but feasible (8 x 0.125 = 1): kept, the warning logged, not raised
+        assert (w == 0.125).all() and "solver warning, weights kept" in messages
+    else:  # 8 x 0.5 = 4 misses the budget: the fallback decides
+        assert w[scores.iloc[T].idxmax()] == 1.0 and "miss the constraints by 3" in messages

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import warnings
 from abc import abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -44,6 +45,7 @@ from alphafactory.portfolio.base import DecisionRule, PortfolioRule, PortfolioSt
 from alphafactory.portfolio.sizing import EqualWeight
 
 logger = logging.getLogger("alphafactory.portfolio")
+_FEASIBLE = 1e-4  # tolerance on the budget and the bounds of a returned solution
 
 
 def _default_fallback() -> PortfolioRule:
@@ -110,10 +112,13 @@ class SkfolioOptimizer(DecisionRule):
         x = np.nan_to_num(returns[:, chosen])
         frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(chosen.size)])
         try:
-            model = self.estimator(scores[chosen], x, previous[chosen]).fit(frame)
-            weights = np.asarray(model.weights_, dtype=np.float64)
-            if weights.shape != (chosen.size,) or not np.isfinite(weights).all():
-                raise ValueError("the solver returned no finite weights")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                model = self.estimator(scores[chosen], x, previous[chosen]).fit(frame)
+            weights = self.checked(np.asarray(model.weights_, dtype=np.float64), chosen.size)
+            for warning in caught:
+                logger.warning("%s: solver warning, weights kept (feasible to %g): %s",
+                               self.name, _FEASIBLE, warning.message)  # fmt: skip
         except (SkfolioError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
             logger.warning("%s: solve failed (%s: %s); fallback %s decides this rebalance",
                            self.name, type(exc).__name__, " ".join(str(exc).split())[:200],
@@ -121,6 +126,20 @@ class SkfolioOptimizer(DecisionRule):
             return self.fallback_weights(scores, returns, previous, equity)
         out[chosen] = weights
         return out
+
+    def checked(self, weights: np.ndarray, n: int) -> np.ndarray:
+        """Return the solver's weights if they are finite and feasible to ``_FEASIBLE``.
+
+        Feasible: ``sum w = 1`` and ``min_weight <= w_i <= max_weight`` (a solution the solver
+        called inaccurate is kept when it passes). Raises ValueError otherwise.
+        """
+        if weights.shape != (n,) or not np.isfinite(weights).all():
+            raise ValueError("the solver returned no finite weights")
+        off = max(abs(weights.sum() - 1.0), float(np.max(self.min_weight - weights, initial=0.0)),
+                  float(np.max(weights - self.max_weight, initial=0.0)))  # fmt: skip
+        if off > _FEASIBLE:
+            raise ValueError(f"the solver's weights miss the constraints by {off:.2g}")
+        return weights
 
     def universe(self, scores: np.ndarray, returns: np.ndarray) -> np.ndarray:
         """Column numbers of the names this decision optimizes over."""

@@ -107,7 +107,12 @@ def risk_managed_backtest(
         "whole_shares": whole_shares, "max_leverage": max_leverage,
         "periods_per_year": periods_per_year,
     }
-    walk = _Walk(market, _proposals(weights, market), risk, manual_resets,
+    proposals = _proposals(weights, market)
+    if not risk.limits:  # risk off: the plain backtest
+        result = backtest(market, market.frame(proposals), **options)  # type: ignore[arg-type]
+        return RiskManagedResult(result=result, targets=market.frame(proposals),
+                                 interventions=interventions_frame(()), compiled_runs=1)
+    walk = _Walk(market, proposals, risk, manual_resets,
                  lag=0 if execution == "close" else 1, cash=cash)
     state, pos, runs = RiskSession(risk, cash), 0, 0
     while True:
@@ -143,8 +148,8 @@ class _Walk:
         self.decision = ~np.isnan(proposals).all(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             close = market.close
-            self.returns = np.vstack([np.full((1, close.shape[1]), np.nan),
-                                      close[1:] / close[:-1] - 1.0])
+            returns = np.vstack([np.zeros((1, close.shape[1])), close[1:] / close[:-1] - 1.0])
+        self.returns = np.where(np.isfinite(returns), returns, 0.0)
         self.lookback = risk.lookback
         self.manual = np.zeros(len(self.timestamps), dtype=bool)
         for stamp in manual_resets:
@@ -165,22 +170,25 @@ class _Walk:
     def check(self, b: int) -> tuple[np.ndarray, list[Intervention], RiskLimit | None]:
         """The limits' verdict on decision row b (path-independent, so computed once)."""
         if b not in self.checked:
-            self.checked[b] = self.risk.check(np.nan_to_num(self.proposals[b]), self.context(b))
+            self.checked[b] = self.risk.check(self.proposals[b], self.context(b))
         return self.checked[b]
 
-    def fill_rest(self, state: RiskSession, start: int) -> None:
-        """Targets from ``start`` on when nothing is active and nothing can trip: the checks."""
+    def fill_rest(self, state: RiskSession, start: int, *, record: bool) -> None:
+        """Targets from ``start`` on when nothing is active and nothing halts: the checks."""
         rows = np.flatnonzero(self.decision[start:]) + start
-        for b in rows:
-            checked, records, _ = self.check(int(b))
-            self.targets[b] = checked
-            state.interventions.extend(records)
+        if not len(rows):
+            return
+        verdicts = [self.check(int(b)) for b in rows]
+        self.targets[rows] = np.stack([v[0] for v in verdicts])
+        if record:
+            for _, records, _ in verdicts:
+                state.interventions.extend(records)
 
     def run(self, state: RiskSession, start: int, equity: np.ndarray | None) -> int | None:
         """Fill targets from bar ``start``; with ``equity``, stop at a trip and return its bar."""
         for b in range(start, len(self.timestamps)):
             if equity is None and self.can_skip and self.pending is None and state.idle:
-                self.fill_rest(state, b)  # nothing active, nothing halts: the checks
+                self.fill_rest(state, b, record=not self.risk.breakers)
                 return None
             ts, session = self.timestamps[b], self.sessions[b]
             row, self.pending = self.pending, None

@@ -43,7 +43,7 @@ class RiskContext:
         The proposal's symbols, in order.
     returns : ndarray
         ``[W, N]`` close-to-close returns of the symbols up to and including ``timestamp``
-        (fewer rows at the start of the data; NaN where a symbol had no price).
+        (fewer rows at the start of the data; 0 where a symbol had no price at either close).
     session : int
         The bar's session key (:func:`~alphafactory.risk.session_of`).
     """
@@ -95,7 +95,8 @@ class _Configured(ABC):
 
     def parameters(self) -> dict[str, Any]:
         """The config as plain values (what a workflow file's table holds)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        return {f.name: getattr(self, f.name) for f in fields if f.init}
 
 
 class RiskLimit(_Configured):

@@ -83,6 +83,12 @@ def interventions_frame(items: Iterable[Intervention]) -> pd.DataFrame:
     return frame
 
 
+def _finite(weights: np.ndarray) -> np.ndarray:
+    """``weights`` as float64 with NaN as 0 (no copy when there is none)."""
+    w = np.asarray(weights, dtype=np.float64)
+    return np.where(np.isnan(w), 0.0, w) if np.isnan(w).any() else w
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RiskManager:
     """Limits applied to every proposed rebalance and circuit breakers on the equity path.
@@ -145,7 +151,7 @@ class RiskManager:
             The weights within every limit, the interventions, and the limit that asked for a
             halt (then the weights are zeros), or None.
         """
-        w = np.nan_to_num(np.asarray(weights, dtype=np.float64))
+        w = _finite(weights)
         records: list[Intervention] = []
         for limit in self.proposal_limits:
             breach = limit.check(w, context)

@@ -216,7 +216,10 @@ def proposal_var(
     The scenarios are ``window_returns @ weights`` (``[W, N] @ [N]``, NaN returns as 0): the
     returns the proposed book would have had (historical simulation of the current book).
     """
-    scenarios = np.nan_to_num(np.asarray(window_returns, dtype=np.float64)) @ np.asarray(weights)
+    x = np.asarray(window_returns, dtype=np.float64)
+    if np.isnan(x).any():
+        x = np.where(np.isnan(x), 0.0, x)
+    scenarios = x @ np.asarray(weights, dtype=np.float64)
     var, cvar = window_var_cvar(scenarios, method=method, level=level, lam=lam)
     return float(var), float(cvar)
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 import numpy as np
 
 from alphafactory.risk.limit import (
+    TOLERANCE,
     Action,
     Breach,
     Reset,
@@ -43,13 +44,13 @@ class MaxPositionWeight(RiskLimit):
         largest = float(np.max(np.abs(weights), initial=0.0))
         if within(largest, self.max_weight):
             return None
-        over = [s for s, w in zip(context.symbols, weights, strict=True)
-                if abs(w) > self.max_weight]
+        flagged = np.flatnonzero(np.abs(weights) > self.max_weight)
+        over = [context.symbols[i] for i in flagged[:5]] + (["..."] if len(flagged) > 5 else [])
         return Breach(
             measure=largest,
             threshold=self.max_weight,
             weights=np.clip(weights, -self.max_weight, self.max_weight),
-            reason=f"|weight| {largest:.4g} > {self.max_weight:.4g} ({', '.join(over[:5])})",
+            reason=f"|weight| {largest:.4g} > {self.max_weight:.4g} ({', '.join(over)})",
         )
 
 
@@ -72,6 +73,8 @@ class MaxGroupWeight(RiskLimit):
     max_weight: float = 0.30
     action: Action = "scale"
     reset: Reset = "next_session"
+    _codes: dict[tuple[str, ...], tuple[tuple[str, ...], np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_positive(self, "max_weight")
@@ -83,24 +86,34 @@ class MaxGroupWeight(RiskLimit):
         object.__setattr__(self, "groups", dict(self.groups))
 
     def check(self, weights: np.ndarray, context: RiskContext) -> Breach | None:
-        labels = np.array([self.groups.get(s, "") for s in context.symbols], dtype=object)
-        factor = np.ones_like(weights)
-        worst, over = 0.0, []
-        for group in sorted(set(labels) - {""}):
-            member = labels == group
-            gross = float(np.abs(weights[member]).sum())
-            if not within(gross, self.max_weight):
-                factor[member] = self.max_weight / gross
-                worst = max(worst, gross)
-                over.append(f"{group} {gross:.4g}")
-        if not over:
+        if context.symbols not in self._codes:  # a cache of the symbol -> group index
+            self._codes.clear()
+            self._codes[context.symbols] = _group_codes(self.groups, context.symbols)
+        names, codes = self._codes[context.symbols]
+        member = codes >= 0
+        gross = np.bincount(codes[member], weights=np.abs(weights[member]),
+                            minlength=len(names))
+        over = gross > self.max_weight * (1.0 + TOLERANCE)
+        if not over.any():
             return None
+        scale = np.where(over, self.max_weight / np.where(over, gross, 1.0), 1.0)
+        factor = np.where(member, scale[np.maximum(codes, 0)], 1.0)
+        listed = ", ".join(f"{names[g]} {gross[g]:.4g}" for g in np.flatnonzero(over))
         return Breach(
-            measure=worst,
+            measure=float(gross.max()),
             threshold=self.max_weight,
             weights=weights * factor,
-            reason=f"group gross weight > {self.max_weight:.4g}: {', '.join(over)}",
+            reason=f"group gross weight > {self.max_weight:.4g}: {listed}",
         )
+
+
+def _group_codes(mapping: Mapping[str, str], symbols: tuple[str, ...]
+                 ) -> tuple[tuple[str, ...], np.ndarray]:
+    """Group names, and each symbol's group index (-1: in no group)."""
+    names = tuple(sorted(set(mapping.values())))
+    index = {name: k for k, name in enumerate(names)}
+    codes = np.array([index[mapping[s]] if s in mapping else -1 for s in symbols], dtype=np.intp)
+    return names, codes
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

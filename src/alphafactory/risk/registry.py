@@ -54,6 +54,7 @@ def describe_limits() -> pd.DataFrame:
         defaults = {
             f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())
             for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.init
         }
         rows.append({
             "name": name,

@@ -102,7 +102,8 @@ class RiskSession:
         ``checked`` is ``manager.check(proposal, context)`` when the caller has it already (the
         limits do not depend on the equity path, so a backtest computes it once per decision).
         """
-        self.last_proposal = np.nan_to_num(np.asarray(proposal, dtype=np.float64))
+        proposal = np.asarray(proposal, dtype=np.float64)
+        self.last_proposal = np.where(np.isnan(proposal), 0.0, proposal)
         if self.halt is not None:
             self.target = np.zeros_like(self.last_proposal)
             return self.target

@@ -84,13 +84,17 @@ class OptimalF(PortfolioRule):
 
     def weights(self, scores: pd.DataFrame, prices: pd.DataFrame | None = None,
                 state: PortfolioState | None = None) -> pd.DataFrame:  # fmt: skip
-        returns, rows = aligned_returns(scores, prices, self.name)
+        aligned_returns(scores, prices, self.name)
         base = self.base.weights(scores, prices, state)
         book = base.to_numpy(dtype=np.float64)
         held = pd.DataFrame(book).ffill().fillna(0.0).to_numpy()
-        # The book's return over score row t: weights held since row t-1 times the returns.
+        px = prices.reindex(columns=scores.columns).ffill().reindex(index=scores.index)
+        px = px.to_numpy(dtype=np.float64)
+        # The book's return from score row t-1 to t: the weights held since t-1 times the
+        # symbols' price changes over the same rows.
         step = np.zeros(len(book))
-        step[1:] = (held[:-1] * np.nan_to_num(returns[rows[1:]])).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            step[1:] = (held[:-1] * np.nan_to_num(px[1:] / px[:-1] - 1.0)).sum(axis=1)
         scale = self.scales(step)
         out = book * scale[:, None]
         return self.limits.apply(pd.DataFrame(out, index=base.index, columns=base.columns),

@@ -63,6 +63,7 @@ class TopKExposure(PortfolioRule):
                 state: PortfolioState | None = None) -> pd.DataFrame:  # fmt: skip
         state = state or PortfolioState()
         values = check_scores(scores)
+        decisions = np.flatnonzero(np.isfinite(values).any(axis=1))
         if self.mask is not None:
             passes = self.mask.reindex(index=scores.index, columns=scores.columns)
             values[~passes.fillna(False).to_numpy(dtype=bool)] = np.nan
@@ -73,7 +74,7 @@ class TopKExposure(PortfolioRule):
             px = px.to_numpy(dtype=np.float64)
         out = np.full(values.shape, np.nan)
         held, equity, last = state.held(scores.columns), state.equity, None
-        for t in np.flatnonzero(np.isfinite(check_scores(scores)).any(axis=1)):
+        for t in decisions:  # a row whose names all fail the filter decides: flat
             if px is not None and last is not None:
                 held, book = drifted(held, px[t] / px[last])
                 equity *= max(book, 0.0)

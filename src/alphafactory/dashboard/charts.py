@@ -295,3 +295,15 @@ def validation_figure(summary: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(autorange="reversed", title_text="")
     fig.update_layout(hovermode="closest")
     return _layout(fig, "Validation issues by rule", height=120 + 32 * len(summary))
+
+
+def interventions_figure(interventions: pd.DataFrame) -> go.Figure:
+    """Risk-manager interventions over time: one row per limit, a marker per action."""
+    fig = go.Figure()
+    symbols = {"scale": "triangle-down", "halt": "x", "reset": "circle-open"}
+    for action, part in interventions.groupby("action", sort=False):
+        fig.add_trace(go.Scatter(
+            x=part["timestamp"], y=part["limit"], mode="markers", name=str(action),
+            marker={"symbol": symbols.get(str(action), "circle"), "size": 9},
+            customdata=part[["reason"]].to_numpy(), hovertemplate="%{customdata[0]}"))
+    return _layout(fig, "Interventions", height=300)

@@ -53,6 +53,14 @@ Layout
 ``execution/cost_attribution.parquet``
     ``component`` (in order: ``gross_pnl``, ``spread``, ``impact``, ``opportunity``,
     ``fees``, ``net_pnl``), ``value`` (currency; costs negative) and optionally ``model``.
+``risk/interventions.parquet``
+    Every change the risk manager made to a backtest's decisions (see
+    :data:`alphafactory.risk.INTERVENTION_COLUMNS`): ``timestamp`` (UTC, the decision's bar),
+    ``limit`` (registered name), ``action`` (``scale`` | ``halt`` | ``reset``), ``reason``,
+    ``measure``, ``threshold``, ``gross_before``, ``gross_after``, ``net_before``,
+    ``net_after`` (target weights' ``sum |w|`` and ``sum w``), and ``model`` (the strategy key,
+    ``"<dataset>:<strategy>"`` where the run has datasets). No rows: the risk manager ran and
+    changed nothing.
 ``validation.parquet``
     Data validation issues: ``symbol``, ``row``, ``timestamp``, ``rule``, ``detail``,
     ``severity`` (``error`` | ``warning``), and ``action`` (what the policy did) when known.

@@ -136,3 +136,13 @@ def test_solver_output_is_kept_only_when_feasible(weight, warn, kept, panel, cap
         assert (w == 0.125).all() and "solver warning, weights kept" in messages
     else:  # 8 x 0.5 = 4 misses the budget: the fallback decides
         assert w[scores.iloc[T].idxmax()] == 1.0 and "miss the constraints by 3" in messages
+
+
+def test_one_bar_call_with_trailing_prices_equals_the_panel_row(panel):
+    # the trading loop's use: one row of scores, the closes up to t, the live state
+    scores, prices = panel
+    rule = build_rule("min_cvar", {"window": WINDOW})
+    rows = scores.iloc[[T - 10, T]]
+    panel_row = rule.weights(rows, prices).iloc[1]
+    live = rule.weights(scores.iloc[[T]], prices.iloc[T - WINDOW : T + 1])
+    pd.testing.assert_series_equal(live.iloc[0], panel_row)

@@ -219,3 +219,14 @@ def test_report_has_a_var_backtest_section_with_every_method(tmp_path):
     short = report_tables(backtest(_bars(close.iloc[:100], close.iloc[:100] * 0),
                                    pd.DataFrame(0.5, index=index[:1], columns=["A", "B"])))
     assert short.var.empty
+
+
+def test_a_limit_configured_to_halt_flattens_and_retries_each_session():
+    bars, weights, _ = _crash(n_down=0, n_flat=0)
+    weights = weights.iloc[::4]
+    out = risk_managed_backtest(bars, weights, risk=RiskManager(
+        limits=(MaxPositionWeight(max_weight=0.5, action="halt"),)))
+    assert (out.result.positions.to_numpy() == 0).all()
+    actions = list(out.interventions["action"])
+    assert actions[:4] == ["halt", "reset", "halt", "reset"]
+    assert set(out.interventions["limit"]) == {"max_position_weight"}

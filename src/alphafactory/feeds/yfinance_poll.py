@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -57,18 +58,19 @@ class YFinanceConfig:
             raise FeedError("a yfinance feed needs at least one symbol.")
         if self.poll_seconds <= 0:
             raise FeedError(f"poll_seconds must be > 0; got {self.poll_seconds}.")
-        step = self.step
-        if step <= pd.Timedelta(0):
+        if self.step <= pd.Timedelta(0):
             raise FeedError(f"yfinance interval {self.interval!r} is not a positive duration.")
 
     @property
     def step(self) -> pd.Timedelta:
-        """The bar length of :attr:`interval`."""
-        text = self.interval.replace("m", "min") if self.interval.endswith("m") else self.interval
-        try:
-            return pd.Timedelta(text)
-        except ValueError as exc:
-            raise FeedError(f"yfinance interval {self.interval!r} is not understood.") from exc
+        """The bar length of :attr:`interval` (``15m``, ``1h``, ``1d``, ``1wk``)."""
+        match = re.fullmatch(r"(\d+)(m|h|d|wk)", self.interval)
+        if match is None:
+            raise FeedError(
+                f"yfinance interval {self.interval!r} is not one of Nm, Nh, Nd, Nwk (e.g. 15m, 1d)."
+            )
+        unit = {"m": "min", "h": "h", "d": "D", "wk": "W"}[match.group(2)]
+        return pd.Timedelta(int(match.group(1)), unit=unit)
 
 
 class YFinancePollFeed(BarFeed):
@@ -98,6 +100,7 @@ class YFinancePollFeed(BarFeed):
         self._last: pd.Timestamp | None = None
         self._pending: list[BarEvent] = []
         self._polled = False
+        self._history: pd.DataFrame | None = None
 
     @property
     def interval(self) -> pd.Timedelta:
@@ -111,15 +114,10 @@ class YFinancePollFeed(BarFeed):
         """When the bar stamped ``stamp`` is closed (a daily bar: its session's close)."""
         if not self.daily:
             return stamp
-        if self.config.calendar in ("24/7", "weekdays"):
-            return stamp + pd.Timedelta(days=1)
-        import exchange_calendars as xcals
-
-        cal = xcals.get_calendar(self.config.calendar)
-        day = stamp.tz_localize(None).normalize()
-        if not cal.is_session(day):
-            return stamp + pd.Timedelta(days=1)
-        return pd.Timestamp(cal.session_close(day)).tz_convert("UTC")
+        day = stamp.normalize()
+        # the last hourly bar of a session ends at its close (early closes and DST included)
+        stamps = bar_stamps(self.config.calendar, day, day, pd.Timedelta(hours=1))
+        return stamps[-1] if len(stamps) else stamp + pd.Timedelta(days=1)
 
     def _download(self, start: pd.Timestamp | str) -> pd.DataFrame:
         frames = {}
@@ -143,6 +141,9 @@ class YFinancePollFeed(BarFeed):
         return bars[bars.index.get_level_values(0).isin(done)]
 
     def history(self) -> pd.DataFrame:
+        """The closed bars since ``config.start``, downloaded on the first call only."""
+        if self._history is not None:
+            return self._history
         bars = self._closed(self._download(self.config.start))
         if bars.empty:
             raise FeedError(
@@ -150,6 +151,7 @@ class YFinancePollFeed(BarFeed):
                 f"{self.config.start} (offline, or symbols Yahoo does not know)."
             )
         self._last = bars.index.get_level_values(0).max()
+        self._history = bars
         return bars
 
     def poll(self) -> list[BarEvent]:

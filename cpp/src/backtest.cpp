@@ -166,6 +166,28 @@ inline void mark_asset(const double* exec_price, const double* mark_price, Layou
   }
 }
 
+// The two largest orders of a bar by value q * price (ties: the later symbol), tracked while
+// sizing them: when the largest lowers the slack by more than the excess, it (and the second,
+// if it lowers the slack too) is all the leverage limit shrinks, without a scan.
+struct Largest {
+  double value[2] = {-std::numeric_limits<double>::infinity(),
+                     -std::numeric_limits<double>::infinity()};
+  std::int64_t at[2] = {-1, -1};
+
+  void see(double v, std::int64_t i) {
+    if (v < value[1]) return;
+    if (v >= value[0]) {
+      value[1] = value[0];
+      at[1] = at[0];
+      value[0] = v;
+      at[0] = i;
+    } else {
+      value[1] = v;
+      at[1] = i;
+    }
+  }
+};
+
 // The totals one bar's orders book.
 struct Booked {
   double trade_value = 0.0;  // sum of q * price
@@ -181,77 +203,89 @@ struct Booked {
 // execute is taken back out of the books.
 template <class Layout>
 void ration_orders(const BacktestInputs& in, Layout at, const Costs& costs, std::int64_t s,
-                   double slack, const double* order, const double* before, const double* last,
-                   double* held_now, double* shares_row, Booked& booked, BarMarks& marks,
+                   double slack, const Largest& largest, const double* order,
+                   const double* before, const double* last, double* held_now,
+                   double* shares_row, Booked& booked, BarMarks& marks,
                    std::vector<std::pair<double, std::int64_t>>& rising) {
   const double leverage = in.max_leverage;
   auto drain = [&](std::int64_t i, double q, double px, const OrderCost& cost) {
     return leverage * cost.total() + (std::fabs(before[i] + q) - std::fabs(before[i])) * px;
   };
-  // The largest orders that lower the slack, by descending value, until their drains exceed
-  // the excess -slack, plus one: usually one or two, kept while scanning; a heap otherwise.
-  constexpr int kTop = 4;
-  std::pair<double, std::int64_t> top[kTop];
-  double top_drain[kTop];
-  int n_top = 0;
-  std::int64_t n_rising = 0;
-  for (std::int64_t i = 0; i < in.n_assets; ++i) {
-    if (order[i] == 0.0) continue;
+  auto drain_of = [&](std::int64_t i) {
+    if (i < 0 || order[i] == 0.0) return 0.0;
     const std::int64_t cell = at(s, i);
     const double px = in.exec_price[cell];
-    const double q = order[i];
-    const std::pair<double, std::int64_t> item(q * px, i);
-    const double exposure = (std::fabs(before[i] + q) - std::fabs(before[i])) * px;
-    double d = 0.0;
-    if (exposure > 0.0) {  // drains whatever it costs: its cost only matters in the top
-      ++n_rising;
-      if (n_top == kTop && !(top[kTop - 1] < item)) continue;
-      d = drain(i, q, px, costs.of(cell, std::fabs(q), px));
-    } else {
-      d = drain(i, q, px, costs.of(cell, std::fabs(q), px));
-      if (d <= 0.0) continue;
-      ++n_rising;
-      if (n_top == kTop && !(top[kTop - 1] < item)) continue;
-    }
-    int j = n_top < kTop ? n_top++ : kTop - 1;
-    for (; j > 0 && top[j - 1] < item; --j) {
-      top[j] = top[j - 1];
-      top_drain[j] = top_drain[j - 1];
-    }
-    top[j] = item;
-    top_drain[j] = d;
-  }
-  int n_popped = 0;
-  double popped = 0.0;
-  while (n_popped < n_top && popped <= -slack) popped += top_drain[n_popped++];
+    return drain(i, order[i], px, costs.of(cell, std::fabs(order[i]), px));
+  };
   rising.clear();
-  if (popped > -slack || n_popped == n_rising) {
-    if (n_popped < n_top) popped += top_drain[n_popped++];  // the spare
-    rising.assign(top, top + n_popped);
-    std::reverse(rising.begin(), rising.end());
+  double popped = 0.0;
+  const double first = drain_of(largest.at[0]);
+  if (first > -slack) {
+    // The largest order alone covers the excess: the orders before it all fit.
+    const double second = drain_of(largest.at[1]);
+    if (second > 0.0) {
+      rising.emplace_back(largest.value[1], largest.at[1]);
+      popped += second;
+    }
+    rising.emplace_back(largest.value[0], largest.at[0]);
+    popped += first;
   } else {
+    // The largest orders that lower the slack, by descending value, until their drains exceed
+    // the excess -slack, plus one: usually one or two, kept while scanning; a heap otherwise.
+    constexpr int kTop = 4;
+    std::pair<double, std::int64_t> top[kTop] = {};
+    double top_drain[kTop] = {};
+    int n_top = 0;
+    std::int64_t n_rising = 0;
     for (std::int64_t i = 0; i < in.n_assets; ++i) {
-      if (order[i] == 0.0) continue;
+      const double q = order[i];
+      if (q == 0.0) continue;
       const std::int64_t cell = at(s, i);
       const double px = in.exec_price[cell];
-      if (drain(i, order[i], px, costs.of(cell, std::fabs(order[i]), px)) > 0.0) {
-        rising.emplace_back(order[i] * px, i);
+      const double d = drain(i, q, px, costs.of(cell, std::fabs(q), px));
+      const std::pair<double, std::int64_t> item(q * px, i);
+      const bool rises = d > 0.0;
+      n_rising += rises;
+      // Bitwise, not short-circuit: which orders rise is a coin flip, joining the top is rare.
+      if (!(rises & ((n_top < kTop) | (top[kTop - 1] < item)))) continue;
+      int j = n_top < kTop ? n_top++ : kTop - 1;
+      for (; j > 0 && top[j - 1] < item; --j) {
+        top[j] = top[j - 1];
+        top_drain[j] = top_drain[j - 1];
       }
+      top[j] = item;
+      top_drain[j] = d;
     }
-    std::make_heap(rising.begin(), rising.end());
-    auto first_popped = rising.end();
-    popped = 0.0;
-    bool spare = true;
-    while (first_popped != rising.begin() && (popped <= -slack || spare)) {
-      if (popped > -slack) spare = false;
-      std::pop_heap(rising.begin(), first_popped);
-      --first_popped;
-      const std::int64_t i = first_popped->second;
-      const std::int64_t cell = at(s, i);
-      const double px = in.exec_price[cell];
-      popped += drain(i, order[i], px, costs.of(cell, std::fabs(order[i]), px));
+    int n_popped = 0;
+    while (n_popped < n_top && popped <= -slack) popped += top_drain[n_popped++];
+    if (popped > -slack || n_popped == n_rising) {
+      if (n_popped < n_top) popped += top_drain[n_popped++];  // the spare
+      rising.assign(top, top + n_popped);
+      std::reverse(rising.begin(), rising.end());
+    } else {
+      for (std::int64_t i = 0; i < in.n_assets; ++i) {
+        if (order[i] == 0.0) continue;
+        const std::int64_t cell = at(s, i);
+        const double px = in.exec_price[cell];
+        if (drain(i, order[i], px, costs.of(cell, std::fabs(order[i]), px)) > 0.0) {
+          rising.emplace_back(order[i] * px, i);
+        }
+      }
+      std::make_heap(rising.begin(), rising.end());
+      auto first_popped = rising.end();
+      popped = 0.0;
+      bool spare = true;
+      while (first_popped != rising.begin() && (popped <= -slack || spare)) {
+        if (popped > -slack) spare = false;
+        std::pop_heap(rising.begin(), first_popped);
+        --first_popped;
+        const std::int64_t i = first_popped->second;
+        const std::int64_t cell = at(s, i);
+        const double px = in.exec_price[cell];
+        popped += drain(i, order[i], px, costs.of(cell, std::fabs(order[i]), px));
+      }
+      rising.erase(rising.begin(), first_popped);
     }
-    rising.erase(rising.begin(), first_popped);
   }
   slack += popped;  // before the first of them
   for (auto it = rising.begin(); it != rising.end(); ++it) {  // ascending order value
@@ -345,6 +379,7 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
     double spread_cost = 0.0, impact_cost = 0.0, commission_cost = 0.0, notional_sum = 0.0;
     double trade_value = 0.0, limited_notional = 0.0, max_abs_weight = 0.0;
     double gross_now = 0.0;  // gross exposure after the orders, at the execution prices
+    Largest largest;
     BarMarks m;
     double* const shares_row = out.shares + s * N;
 
@@ -367,7 +402,9 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
           max_abs_weight = std::fabs(w) > max_abs_weight ? std::fabs(w) : max_abs_weight;
           gross_weight += std::fabs(w);  // |held after| * px = |w| * V
           const double q = w * value / px - held;
-          trade_value += q * px;
+          const double order_value = q * px;
+          trade_value += order_value;
+          largest.see(order_value, i);
           notional_sum += std::fabs(q) * px;
           order_of[i] = q;
           before_of[i] = held;
@@ -421,6 +458,7 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
               impact_cost += cost.impact;
               commission_cost += cost.commission;
               trade_value += q * px;
+              largest.see(q * px, i);
               notional_sum += std::fabs(q) * px;
               before_of[i] = held;
               held += q;
@@ -447,8 +485,8 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
         // exposure execute and ends >= 0, so their order changes nothing).
         Booked booked{trade_value, spread_cost, impact_cost, commission_cost, notional_sum, 0.0};
         BarMarks marks = m;
-        ration_orders(in, at, costs, s, slack, order_of, before_of, last.data(), held_now,
-                      shares_row, booked, marks, rising);
+        ration_orders(in, at, costs, s, slack, largest, order_of, before_of, last.data(),
+                      held_now, shares_row, booked, marks, rising);
         trade_value = booked.trade_value;
         spread_cost = booked.spread;
         impact_cost = booked.impact;

@@ -11,20 +11,22 @@ Accounting convention (the one of the common target-percent backtesters)
   (last known price for a symbol that has none); every order is sized from that same V to
   reach ``w * V / price`` shares (fractional by default, truncated toward zero with
   ``whole_shares``). Costs are paid from cash.
-* Cash: orders are sized so that cash after costs is never negative, unless leverage is allowed
+* Cash: orders are sized so that cash after costs is not negative, unless leverage is allowed
   with ``max_leverage``. The rule, at the execution prices: gross exposure (long plus short
   market value) may not exceed ``max_leverage`` times equity (cash plus positions, after the
-  costs paid so far). A short sale credits its proceeds to cash but counts in the gross
-  exposure, so with ``max_leverage=1`` (the default) long plus short value stays within equity
-  and cash stays >= 0 (``cash >= 2 * short value``); ``max_leverage=2`` allows, e.g., 200% long
-  on 100% borrowed cash, or 100/100 long-short. Within a rebalance, orders that do not add
-  exposure (sells of longs, covers of shorts) execute first and in full, freeing room; then the
-  others in ascending order value, as vectorbt's ``call_seq="auto"`` does, each shrunk to the
-  largest size that fits with its costs (whole shares rounded down; dropped when none fits). A
-  shrunk order is not retried (only the part beyond ``participation_cap`` is). Positions that
-  prices push beyond the limit are not cut (no margin call), but no order adds exposure then.
-  ``result.limited_notional`` is the notional the limit cut. No interest is charged on
-  borrowed cash.
+  costs paid so far). A short sale credits its proceeds to cash but counts in gross exposure,
+  so with ``max_leverage=1`` (the default) long plus short value stays within equity and cash
+  after costs stays >= 0 (it is >= 2 x the short value); ``max_leverage=2`` allows, e.g., 200%
+  long on borrowed cash, or 100/100 long-short. Within a rebalance, orders that free room (sells
+  of longs, covers of shorts) execute first and in full; then the others in ascending order
+  value, as vectorbt's ``call_seq="auto"`` does, each shrunk to the largest size that fits with
+  its costs (whole shares rounded down; dropped when none fits, or when less than 1e-9 currency
+  would trade). A shrunk order is not retried (only the part beyond ``participation_cap`` is).
+  There is no margin call: positions that prices push beyond the limit are kept, orders that
+  free room still execute in full (so covering a short that rose more than its proceeds can
+  take cash below 0), and no order adds exposure until there is room. ``result.limited_notional``
+  is the notional the limit cut. No interest is charged on borrowed cash. An order shrunk to fit
+  exactly leaves cash at 0 to rounding (about 1e-16 of the traded notional).
 * A symbol without a price at the execution bar (before listing, after delisting, a gap) is not
   traded; its position is valued at its last price.
 * Short positions pay ``borrow_bps`` a year, charged each bar on their market value at the close

@@ -146,3 +146,14 @@ def test_one_bar_call_with_trailing_prices_equals_the_panel_row(panel):
     panel_row = rule.weights(rows, prices).iloc[1]
     live = rule.weights(scores.iloc[[T]], prices.iloc[T - WINDOW : T + 1])
     pd.testing.assert_series_equal(live.iloc[0], panel_row)
+
+
+def test_black_litterman_tilts_further_toward_the_views_with_a_higher_ic(panel):
+    scores, prices = panel
+    row = scores.iloc[[T]]
+    best = row.iloc[0].idxmax()
+    low, high = (build_rule("black_litterman", {"window": WINDOW, "ic": ic}).weights(row, prices)
+                 for ic in (0.01, 0.3))  # fmt: skip
+    assert high.iloc[0][best] > low.iloc[0][best]
+    assert build_rule("black_litterman", {"ic": 0.3}).confidence > \
+        build_rule("black_litterman", {"ic": 0.01}).confidence  # fmt: skip

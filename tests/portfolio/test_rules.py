@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from alphafactory.errors import ConfigError
-from alphafactory.portfolio import RULES, weights_from_scores
+from alphafactory.portfolio import RULES, build_rule, weights_from_scores
 from alphafactory.portfolio.rules import rule_parameters
 
 
@@ -41,3 +41,26 @@ def test_weights_from_scores_decides_only_on_rebalance_bars(scores):
     decided = weights.notna().all(axis=1).to_numpy()
     assert decided.tolist() == [i % 3 == 0 for i in range(len(scores))]
     assert weights.iloc[1:3].isna().all().all()  # NaN rows hold the previous decision
+
+
+def test_build_rule_bad_value_is_a_config_error_naming_the_rule():
+    with pytest.raises(ConfigError, match=r"rule 'topk': topk: k must be >= 1, got 0"):
+        weights_from_scores(pd.DataFrame([[1.0]]), "topk", k=0)
+    with pytest.raises(ConfigError, match=r"rule 'equal_weight': limits: max_gross must be"):
+        build_rule("equal_weight", {"limits": {"max_gross": -1.0}})
+
+
+def test_weights_from_scores_takes_a_built_rule_but_not_with_parameters(scores):
+    rule = build_rule("topk", {"k": 2})
+    pd.testing.assert_frame_equal(weights_from_scores(scores, rule),
+                                  weights_from_scores(scores, "topk", k=2))  # fmt: skip
+    with pytest.raises(ConfigError, match="already built"):
+        weights_from_scores(scores, rule, k=3)
+
+
+def test_universe_masks_scores_before_every_rule(scores):
+    universe = pd.DataFrame(True, index=scores.index, columns=scores.columns)
+    universe["A"] = False
+    for rule in ("topk", "quantile", "hysteresis", "equal_weight"):
+        weights = weights_from_scores(scores, rule, universe=universe)
+        assert (weights["A"] == 0).all(), rule

@@ -201,7 +201,7 @@ def test_cash_after_costs_never_negative_without_leverage(
     result = backtest(market, weights, cost=cost, execution=execution, cash=cash,
                       whole_shares=whole, participation_cap=cap)
     assert (result.cash.to_numpy() >= -1e-9 * cash).all()
-    assert (result.ledger[1] > 0).all()  # equity stays positive too
+    assert (result.equity.to_numpy() > 0).all()  # equity stays positive too
 
 
 @settings(max_examples=60, deadline=None)

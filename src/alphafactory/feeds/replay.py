@@ -95,6 +95,8 @@ class ReplayFeed(BarFeed):
         wait = self._due(self._next) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        # the bar arrived when it was due: a consumer that is behind sees its backlog as latency
+        received = time.time() - max(0.0, -wait) if self.config.bars_per_second > 0 else time.time()
         lap, pos = divmod(self._next, n)
         lo, hi = self._bounds[pos], self._bounds[pos + 1]
         rows = self._bars.iloc[lo:hi]
@@ -106,7 +108,7 @@ class ReplayFeed(BarFeed):
                 rows.index.set_levels(rows.index.levels[0] + shift, level=0), axis=0
             )
         self._next += 1
-        return BarEvent(timestamp=stamp, bars=rows, received_at=time.time())
+        return BarEvent(timestamp=stamp, bars=rows, received_at=received)
 
     def lag(self, last: pd.Timestamp | None) -> float:
         if last is None:

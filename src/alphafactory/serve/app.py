@@ -46,7 +46,7 @@ _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def guard(request: Request) -> Principal:
+async def guard(request: Request) -> Principal:
     """The dependency of every guarded endpoint: authenticate, then take a rate-limit token."""
     auth: Authenticator = request.app.state.auth
     limiter: RateLimiter = request.app.state.limiter
@@ -65,7 +65,7 @@ Guarded = Annotated[Principal, Depends(guard)]
 
 
 def set_drift_provider(app: FastAPI, provider: Callable[[], dict[str, Any]]) -> None:
-    """Serve ``provider()`` at ``GET /drift`` (the monitoring issue's hook)."""
+    """Serve ``provider()`` at ``GET /drift`` (the monitoring issue's hook; called in a thread)."""
     app.state.drift_provider = provider
 
 
@@ -112,13 +112,13 @@ def create_app(config: ServeConfig, feed: BarFeed, cache: ScoreCache | None = No
                         headers={"X-Model-Version": body.get("version", "")})  # fmt: skip
 
     @app.get("/health", response_model=Health, tags=["probes"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
     @app.get("/ready", response_model=Ready, tags=["probes"],
              responses={503: {"model": Ready, "description": "not ready"}})  # fmt: skip
-    def ready() -> JSONResponse:
+    async def ready() -> JSONResponse:
         """Readiness: a model is loaded and its last bar is at most 1.5 bar intervals old
         (time the market is closed does not count)."""
         ok, reasons, lag = service.readiness()
@@ -128,7 +128,7 @@ def create_app(config: ServeConfig, feed: BarFeed, cache: ScoreCache | None = No
                              "lag_bars": lag_value}, status_code=200 if ok else 503)  # fmt: skip
 
     @app.get("/models", response_model=ModelsResponse, responses=_AUTH_RESPONSES, tags=["models"])
-    def models(_: Guarded) -> dict[str, Any]:
+    async def models(_: Guarded) -> dict[str, Any]:
         """The champion and challenger: versions, artifacts and out-of-sample metrics."""
         out: dict[str, Any] = {}
         for alias, snap in service.snapshots.items():
@@ -144,7 +144,7 @@ def create_app(config: ServeConfig, feed: BarFeed, cache: ScoreCache | None = No
 
     @app.post("/predict", response_model=PredictResponse, tags=["signals"],
               responses={**_AUTH_RESPONSES, 404: {"description": "unknown symbol"}})  # fmt: skip
-    def predict(request: PredictRequest, _: Guarded) -> Response:
+    async def predict(request: PredictRequest, _: Guarded) -> Response:
         """Latest score, cross-sectional rank, action and confidence of one or more symbols."""
         snap = snapshot(request.model)
         body, found = signals_body(snap, request.wanted())
@@ -154,7 +154,7 @@ def create_app(config: ServeConfig, feed: BarFeed, cache: ScoreCache | None = No
 
     @app.post("/signals", response_model=SignalsResponse, tags=["signals"],
               responses=_AUTH_RESPONSES)  # fmt: skip
-    def signals(request: SignalsRequest, _: Guarded) -> Response:
+    async def signals(request: SignalsRequest, _: Guarded) -> Response:
         """The latest signals of many symbols, kept when confidence >= threshold and the action
         is one of ``actions``."""
         snap = snapshot(request.model)
@@ -167,7 +167,7 @@ def create_app(config: ServeConfig, feed: BarFeed, cache: ScoreCache | None = No
 
     @app.post("/backtest", response_model=BacktestJob, status_code=202, tags=["backtest"],
               responses={**_AUTH_RESPONSES, 503: {"description": "job queue full"}})  # fmt: skip
-    def submit_backtest(request: BacktestRequest, _: Guarded) -> JSONResponse:
+    async def submit_backtest(request: BacktestRequest, _: Guarded) -> JSONResponse:
         """Start a backtest of the model's scores; poll ``GET /backtest/{id}``."""
         snap = snapshot(request.model)
         unknown = sorted(set(request.symbols or []) - set(service.book.symbols))
@@ -181,7 +181,7 @@ def create_app(config: ServeConfig, feed: BarFeed, cache: ScoreCache | None = No
 
     @app.get("/backtest/{job_id}", response_model=BacktestJob, tags=["backtest"],
              responses={**_AUTH_RESPONSES, 404: {"description": "unknown job"}})  # fmt: skip
-    def backtest_status(job_id: str, _: Guarded) -> dict[str, Any]:
+    async def backtest_status(job_id: str, _: Guarded) -> dict[str, Any]:
         """A backtest job's status; when done, its summary metrics and run directory."""
         job = service.jobs.get(job_id)
         if job is None:
@@ -189,7 +189,7 @@ def create_app(config: ServeConfig, feed: BarFeed, cache: ScoreCache | None = No
         return job.to_dict()
 
     @app.get("/metrics", tags=["probes"], response_class=Response, responses=_AUTH_RESPONSES)
-    def metrics(_: Guarded) -> Response:
+    async def metrics(_: Guarded) -> Response:
         """Prometheus metrics (text exposition format)."""
         return Response(service.metrics.render(), media_type="text/plain; version=0.0.4")
 

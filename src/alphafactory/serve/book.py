@@ -20,8 +20,8 @@ __all__ = ["BarBook", "Snapshot", "make_snapshot"]
 class BarBook:
     """All bars received, and a tail of the last ``keep`` timestamps that scoring reads.
 
-    New bars are appended as whole timestamps; the tail is rebuilt from per-timestamp pieces,
-    so appending costs one concatenation of ``keep`` timestamps, not of the whole history.
+    Appending a timestamp drops the tail's oldest one (a positional slice) and concatenates
+    the new rows: two frames, not one per timestamp.
     """
 
     def __init__(self, history: pd.DataFrame, keep: int) -> None:
@@ -31,11 +31,8 @@ class BarBook:
         self._chunks: list[pd.DataFrame] = [history]
         self._full: pd.DataFrame | None = history
         stamps = pd.DatetimeIndex(history.index.get_level_values(0).unique())
-        cut = stamps[max(0, len(stamps) - self.keep)]
-        tail = history[history.index.get_level_values(0) >= cut]
-        self._pieces: list[pd.DataFrame] = [tail]
-        self._piece_stamps = [len(stamps) - max(0, len(stamps) - self.keep)]
-        self.tail = tail
+        self._count = min(len(stamps), self.keep)
+        self.tail = history[history.index.get_level_values(0) >= stamps[-self._count]]
         self.last: pd.Timestamp = stamps.max()
         self.symbols: frozenset[str] = frozenset(map(str, history.index.get_level_values(1)))
 
@@ -46,18 +43,13 @@ class BarBook:
             raise DataError(f"bar {stamp} is not after the last bar held ({self.last}).")
         self._chunks.append(bars)
         self._full = None
-        self._pieces.append(bars)
-        self._piece_stamps.append(1)
-        while sum(self._piece_stamps) - self._piece_stamps[0] >= self.keep:
-            self._pieces.pop(0)
-            self._piece_stamps.pop(0)
-        tail = pd.concat(self._pieces)
-        total = sum(self._piece_stamps)
-        if total > self.keep:  # the first piece is longer than needed: cut it once
-            stamps = pd.DatetimeIndex(tail.index.get_level_values(0).unique())
-            tail = tail[tail.index.get_level_values(0) >= stamps[total - self.keep]]
-            self._pieces, self._piece_stamps = [tail], [self.keep]
-        self.tail = tail
+        tail = self.tail
+        if self._count >= self.keep:
+            level = tail.index.get_level_values(0)
+            tail = tail.iloc[level.searchsorted(level[0], side="right"):]
+        else:
+            self._count += 1
+        self.tail = pd.concat([tail, bars])
         self.last = stamp
         new = frozenset(map(str, bars.index.get_level_values(1))) - self.symbols
         if new:

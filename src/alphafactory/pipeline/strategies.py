@@ -63,7 +63,8 @@ def strategy_weights(
     """Wide target weights ``[timestamps, symbols]`` of one strategy's scores.
 
     The ``[portfolio]`` rule turns each timestamp's scores into weights (held between
-    rebalances), then the ``[risk]`` caps apply to every decision.
+    rebalances; sizing rules and optimizers see the closes up to each decision), then the
+    ``[risk]`` caps apply to every decision.
     """
     from alphafactory.data import to_wide
     from alphafactory.portfolio import weights_from_scores
@@ -71,12 +72,13 @@ def strategy_weights(
 
     wide = scores.unstack("symbol")
     wide.columns.name = "symbol"
+    close = to_wide(bars, "close")
     universe = None
     if portfolio.universe == "priced":
-        close = to_wide(bars, "close").reindex(index=wide.index, columns=wide.columns)
-        universe = universe_from_prices(close)
+        universe = universe_from_prices(close.reindex(index=wide.index, columns=wide.columns))
     weights = weights_from_scores(wide, portfolio.rule, universe=universe,
-                                  rebalance=portfolio.rebalance, **dict(portfolio.params))
+                                  rebalance=portfolio.rebalance, prices=close,
+                                  **dict(portfolio.params))  # fmt: skip
     return weights if risk is None else apply_risk_caps(weights, risk)
 
 

@@ -288,21 +288,15 @@ def check_references(config: WorkflowConfig) -> list[str] | None:
     ConfigError
         Naming the section and the key.
     """
-    import pandas as pd
-
     from alphafactory.pipeline.steps import feature_names
     from alphafactory.pipeline.strategies import cost_model
-    from alphafactory.portfolio import weights_from_scores
+    from alphafactory.portfolio import build_rule
 
     names = feature_names(config.features, config.selection) if config.models else None
     if config.backtest is not None:
         cost_model(config.backtest)
-        probe = pd.DataFrame([[1.0, 0.0, -1.0]], columns=["A", "B", "C"],
-                             index=pd.DatetimeIndex(["2020-01-01"], tz="UTC"))  # fmt: skip
         try:
-            weights_from_scores(probe, config.portfolio.rule,
-                                rebalance=config.portfolio.rebalance,
-                                **dict(config.portfolio.params))  # fmt: skip
+            build_rule(config.portfolio.rule, dict(config.portfolio.params))
         except ConfigError as exc:
             raise ConfigError(f"[portfolio] {exc}") from None
     return names

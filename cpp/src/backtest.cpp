@@ -166,28 +166,6 @@ inline void mark_asset(const double* exec_price, const double* mark_price, Layou
   }
 }
 
-// The two largest orders of a bar by value q * price (ties: the later symbol), tracked while
-// sizing them: when the largest lowers the slack by more than the excess, it (and the second,
-// if it lowers the slack too) is all the leverage limit shrinks, without a scan.
-struct Largest {
-  double value[2] = {-std::numeric_limits<double>::infinity(),
-                     -std::numeric_limits<double>::infinity()};
-  std::int64_t at[2] = {-1, -1};
-
-  void see(double v, std::int64_t i) {
-    if (v < value[1]) return;
-    if (v >= value[0]) {
-      value[1] = value[0];
-      at[1] = at[0];
-      value[0] = v;
-      at[0] = i;
-    } else {
-      value[1] = v;
-      at[1] = i;
-    }
-  }
-};
-
 // The totals one bar's orders book.
 struct Booked {
   double trade_value = 0.0;  // sum of q * price
@@ -199,13 +177,14 @@ struct Booked {
 // slack at `slack` < 0. The limit executes them in sequence instead: those that do not lower the
 // slack first, in full, then the others by ascending order value, each shrunk to what the slack
 // then allows. Only the last, largest orders can be shrunk: those whose drains cover the excess
-// (plus one, against rounding) are revisited, from the slack before them; what they do not
-// execute is taken back out of the books.
+// are revisited, from the slack before them (the largest alone is usually enough; else a scan
+// with costs finds them, plus one against rounding); what they do not execute is taken back out
+// of the books.
 template <class Layout>
 void ration_orders(const BacktestInputs& in, Layout at, const Costs& costs, std::int64_t s,
-                   double slack, const Largest& largest, const double* order,
-                   const double* before, const double* last, double* held_now,
-                   double* shares_row, Booked& booked, BarMarks& marks,
+                   double slack, const double* order, const double* before,
+                   const double* last, double* held_now, double* shares_row, Booked& booked,
+                   BarMarks& marks,
                    std::vector<std::pair<double, std::int64_t>>& rising) {
   const double leverage = in.max_leverage;
   auto drain = [&](std::int64_t i, double q, double px, const OrderCost& cost) {
@@ -217,18 +196,23 @@ void ration_orders(const BacktestInputs& in, Layout at, const Costs& costs, std:
     const double px = in.exec_price[cell];
     return drain(i, order[i], px, costs.of(cell, std::fabs(order[i]), px));
   };
+  // The largest order by value (ties: the later symbol, as in a stable sort).
+  std::int64_t largest = -1;
+  double largest_value = -std::numeric_limits<double>::infinity();
+  for (std::int64_t i = 0; i < in.n_assets; ++i) {
+    const double value = order[i] * in.exec_price[at(s, i)];
+    if (order[i] != 0.0 && value >= largest_value) {
+      largest_value = value;
+      largest = i;
+    }
+  }
   rising.clear();
   double popped = 0.0;
-  const double first = drain_of(largest.at[0]);
+  const double first = drain_of(largest);
   if (first > -slack) {
-    // The largest order alone covers the excess: the orders before it all fit.
-    const double second = drain_of(largest.at[1]);
-    if (second > 0.0) {
-      rising.emplace_back(largest.value[1], largest.at[1]);
-      popped += second;
-    }
-    rising.emplace_back(largest.value[0], largest.at[0]);
-    popped += first;
+    // The largest order alone covers the excess: every order before it fits.
+    rising.emplace_back(largest_value, largest);
+    popped = first;
   } else {
     // The largest orders that lower the slack, by descending value, until their drains exceed
     // the excess -slack, plus one: usually one or two, kept while scanning; a heap otherwise.
@@ -379,7 +363,6 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
     double spread_cost = 0.0, impact_cost = 0.0, commission_cost = 0.0, notional_sum = 0.0;
     double trade_value = 0.0, limited_notional = 0.0, max_abs_weight = 0.0;
     double gross_now = 0.0;  // gross exposure after the orders, at the execution prices
-    Largest largest;
     BarMarks m;
     double* const shares_row = out.shares + s * N;
 
@@ -402,9 +385,7 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
           max_abs_weight = std::fabs(w) > max_abs_weight ? std::fabs(w) : max_abs_weight;
           gross_weight += std::fabs(w);  // |held after| * px = |w| * V
           const double q = w * value / px - held;
-          const double order_value = q * px;
-          trade_value += order_value;
-          largest.see(order_value, i);
+          trade_value += q * px;
           notional_sum += std::fabs(q) * px;
           order_of[i] = q;
           before_of[i] = held;
@@ -458,7 +439,6 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
               impact_cost += cost.impact;
               commission_cost += cost.commission;
               trade_value += q * px;
-              largest.see(q * px, i);
               notional_sum += std::fabs(q) * px;
               before_of[i] = held;
               held += q;
@@ -485,8 +465,8 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
         // exposure execute and ends >= 0, so their order changes nothing).
         Booked booked{trade_value, spread_cost, impact_cost, commission_cost, notional_sum, 0.0};
         BarMarks marks = m;
-        ration_orders(in, at, costs, s, slack, largest, order_of, before_of, last.data(),
-                      held_now, shares_row, booked, marks, rising);
+        ration_orders(in, at, costs, s, slack, order_of, before_of, last.data(), held_now,
+                      shares_row, booked, marks, rising);
         trade_value = booked.trade_value;
         spread_cost = booked.spread;
         impact_cost = booked.impact;

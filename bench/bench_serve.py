@@ -271,7 +271,7 @@ def main() -> None:
 
     seconds = 2.0 if args.quick else 5.0
     n_push = 40 if args.quick else 200
-    n_fan = 20 if args.quick else 60
+    n_fan = 20 if args.quick else 80
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     artifact = default_lstm_artifact()
     model = artifact.save(tmp / "model")

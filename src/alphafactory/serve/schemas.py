@@ -12,7 +12,6 @@ __all__ = ["BacktestJob", "BacktestRequest", "Health", "ModelInfo", "ModelsRespo
            "SignalsResponse"]  # fmt: skip
 
 Alias = Literal["champion", "challenger"]
-Symbol = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._\-^=]+$")
 
 
 class _Strict(BaseModel):

@@ -11,6 +11,7 @@ callback; the server swaps one reference, so requests already holding the old mo
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -31,8 +32,6 @@ CLASSIFIER_LABELS = ("direction",)
 
 def artifact_version(path: Path, doc: bytes | None = None) -> str:
     """``<model>@<hash>`` of the artifact stored at ``path``."""
-    import json
-
     if doc is None:
         try:
             doc = (path / "artifact.json").read_bytes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,6 +19,10 @@ __all__ = ["FeedSettings", "open_feed", "run_server"]
 
 log = logging.getLogger(__name__)
 FEED_KINDS = ("replay", "yfinance")
+# Kernel send buffer of each connection. Linux grows one up to 4 MiB, which a stalled WebSocket
+# client could fill before any send of ours blocks; at 256 KiB (plus uvicorn's 64 KiB write
+# buffer) the hub sees the stall early and drops the client after its send_timeout.
+SEND_BUFFER = 256 * 1024
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -92,4 +97,20 @@ def run_server(config: ServeConfig, source: BarsSource, feed: FeedSettings, *, p
     server = uvicorn.Server(uvicorn.Config(
         app, host=config.host, port=port, log_level=log_level, ws_max_size=1 << 20,
         server_header=False, proxy_headers=False))  # fmt: skip
-    server.run()
+    server.run(sockets=[listen(config.host, port)])
+
+
+def listen(host: str, port: int, send_buffer: int = SEND_BUFFER) -> socket.socket:
+    """A listening TCP socket whose accepted connections inherit ``send_buffer`` bytes of
+    kernel send buffer."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}).") from None
+    sock.listen(2048)
+    return sock

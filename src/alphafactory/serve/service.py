@@ -146,12 +146,13 @@ class SignalService:
         self.book.append(event.bars)
         self.metrics.bars.inc()
         tail = self.book.tail
+        errors = []
         for alias in list(self.snapshots):
             served = self.snapshots[alias].served
             try:
                 snap = await self._run(self._bar_snapshot, served, tail, event.received_at)
             except Exception as exc:
-                self.error = f"scoring {served.version} failed: {type(exc).__name__}: {exc}"
+                errors.append(f"scoring {served.version} failed: {type(exc).__name__}: {exc}")
                 log.exception("scoring %s failed at %s", served.version, event.timestamp)
                 continue
             current = self.snapshots.get(alias)
@@ -161,7 +162,7 @@ class SignalService:
             if alias == "champion":
                 self.hub.publish(snap.bodies)
                 self.metrics.push.observe(max(0.0, time.time() - event.received_at))
-        self.error = None
+        self.error = "; ".join(errors) or None
 
     # -- hot swap -------------------------------------------------------------------------------
     def _on_new_version(self, served: ServedModel) -> None:

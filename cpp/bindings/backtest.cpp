@@ -79,7 +79,7 @@ void bind_backtest(py::module_& m) {
         "(column_major); writes shares_out "
         "[T, N] and ledger_out [BACKTEST_LEDGER_ROWS['rows'], T] (cash, equity, spread, impact, "
         "commission, borrow, traded notional, notional the leverage limit cut, min price, max "
-        "price, max |weight| read). Inputs are trusted.");
+        "price, sum of |weight| read). Inputs are trusted.");
   py::dict rows;
   rows["cash"] = static_cast<int>(backtest::kCash);
   rows["equity"] = static_cast<int>(backtest::kEquity);
@@ -91,7 +91,7 @@ void bind_backtest(py::module_& m) {
   rows["limited_notional"] = static_cast<int>(backtest::kLimitedNotional);
   rows["min_price"] = static_cast<int>(backtest::kMinPrice);
   rows["max_price"] = static_cast<int>(backtest::kMaxPrice);
-  rows["max_abs_weight"] = static_cast<int>(backtest::kMaxAbsWeight);
+  rows["abs_weight_sum"] = static_cast<int>(backtest::kAbsWeightSum);
   rows["rows"] = static_cast<int>(backtest::kLedgerRows);
   m.attr("BACKTEST_LEDGER_ROWS") = rows;
 }

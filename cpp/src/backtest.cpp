@@ -145,7 +145,7 @@ struct BarMarks {
 };
 
 // Mark one asset holding `held` shares after bar s's orders.
-template <class Layout, bool kSamePrices>
+template <class Layout, bool kSamePrices, bool kBorrow>
 inline void mark_asset(const double* exec_price, const double* mark_price, Layout at,
                        std::int64_t s, std::int64_t i, double px, double held, bool has_next,
                        double& last, BarMarks& m) {
@@ -159,7 +159,7 @@ inline void mark_asset(const double* exec_price, const double* mark_price, Layou
   last = price;
   const double position_value = held * price;
   m.holdings += position_value;
-  m.short_value -= std::min(position_value, 0.0);
+  if constexpr (kBorrow) m.short_value -= std::min(position_value, 0.0);
   if (has_next) {
     const double next_px = exec_price[at(s + 1, i)];
     m.next_holdings += held * (std::isnan(next_px) ? price : next_px);
@@ -317,8 +317,9 @@ void ration_orders(const BacktestInputs& in, Layout at, const Costs& costs, std:
 // Per bar, one pass over the assets: size every order from the value before trading, book it in
 // full, and mark the asset. When the orders together break the leverage limit (rare below full
 // gross), ration_orders takes back what the limit does not execute.
-// kSamePrices: execution and mark prices are one array (execution at the close).
-template <class Layout, bool kSamePrices>
+// kSamePrices: execution and mark prices are one array (execution at the close). kBorrow: shorts
+// pay borrow (else their value is not summed: one register fewer in the fast path).
+template <class Layout, bool kSamePrices, bool kBorrow>
 void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
   const std::int64_t T = in.n_bars;
   const std::int64_t N = in.n_assets;
@@ -361,13 +362,13 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
     }
     const bool has_next = s + 1 < T;
     double spread_cost = 0.0, impact_cost = 0.0, commission_cost = 0.0, notional_sum = 0.0;
-    double trade_value = 0.0, limited_notional = 0.0, max_abs_weight = 0.0;
+    double trade_value = 0.0, limited_notional = 0.0;
+    double weight_sum = 0.0;  // sum of |weight| read: infinite when one is
     double gross_now = 0.0;  // gross exposure after the orders, at the execution prices
     BarMarks m;
     double* const shares_row = out.shares + s * N;
 
     if (decision && flat) {
-      double gross_weight = 0.0;
       // Fast path for the common case (a decision row, a flat cost per notional, no per-order
       // state): the same arithmetic with the spread summed once per bar.
       for (std::int64_t i = 0; i < N; ++i) {
@@ -382,8 +383,7 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
         if (!std::isnan(px)) {
           const double target = targets[at(r, i)];
           const double w = std::isnan(target) ? 0.0 : target;
-          max_abs_weight = std::fabs(w) > max_abs_weight ? std::fabs(w) : max_abs_weight;
-          gross_weight += std::fabs(w);  // |held after| * px = |w| * V
+          weight_sum += std::fabs(w);  // and |held after| * px = |w| * V
           const double q = w * value / px - held;
           trade_value += q * px;
           notional_sum += std::fabs(q) * px;
@@ -395,12 +395,12 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
           order_of[i] = 0.0;
           gross_now += std::fabs(held * last[i]);
         }
-        mark_asset<Layout, kSamePrices>(exec_price, mark_price, at, s, i, px, held, has_next,
+        mark_asset<Layout, kSamePrices, kBorrow>(exec_price, mark_price, at, s, i, px, held, has_next,
                                         last[i], m);
         shares_row[i] = held;
       }
       spread_cost = notional_sum * flat_spread;
-      gross_now += gross_weight * value;
+      gross_now += weight_sum * value;
     } else {
       for (std::int64_t i = 0; i < N; ++i) {
         const std::int64_t cell = at(s, i);
@@ -412,7 +412,7 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
           if (decision) {
             const double target = targets[at(r, i)];
             w = std::isnan(target) ? 0.0 : target;
-            max_abs_weight = std::fabs(w) > max_abs_weight ? std::fabs(w) : max_abs_weight;
+            weight_sum += std::fabs(w);
           } else if (!std::isnan(pending[i])) {
             w = pending[i];
             pending[i] = nan;
@@ -451,7 +451,7 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
         }
         order_of[i] = q;
         gross_now += std::fabs(held * (std::isnan(px) ? last[i] : px));
-        mark_asset<Layout, kSamePrices>(exec_price, mark_price, at, s, i, px, held, has_next,
+        mark_asset<Layout, kSamePrices, kBorrow>(exec_price, mark_price, at, s, i, px, held, has_next,
                                         last[i], m);
         shares_row[i] = held;
       }
@@ -491,7 +491,7 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
     ledger[kLimitedNotional * T + s] = limited_notional;
     ledger[kMinPrice * T + s] = m.prices.lo;
     ledger[kMaxPrice * T + s] = m.prices.hi;
-    ledger[kMaxAbsWeight * T + s] = max_abs_weight;
+    ledger[kAbsWeightSum * T + s] = weight_sum;
   }
 }
 
@@ -499,12 +499,22 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
 
 void run_backtest(const BacktestInputs& in, const BacktestOutputs& out) {
   const bool same = in.exec_price == in.mark_price;
+  const bool borrow = in.borrow_per_bar != 0.0;
   if (in.column_major) {
     const ColumnMajor at{in.n_bars, in.n_assets};
-    same ? run<ColumnMajor, true>(in, out, at) : run<ColumnMajor, false>(in, out, at);
+    if (same) {
+      borrow ? run<ColumnMajor, true, true>(in, out, at) : run<ColumnMajor, true, false>(in, out, at);
+    } else {
+      borrow ? run<ColumnMajor, false, true>(in, out, at)
+             : run<ColumnMajor, false, false>(in, out, at);
+    }
   } else {
     const RowMajor at{in.n_bars, in.n_assets};
-    same ? run<RowMajor, true>(in, out, at) : run<RowMajor, false>(in, out, at);
+    if (same) {
+      borrow ? run<RowMajor, true, true>(in, out, at) : run<RowMajor, true, false>(in, out, at);
+    } else {
+      borrow ? run<RowMajor, false, true>(in, out, at) : run<RowMajor, false, false>(in, out, at);
+    }
   }
 }
 

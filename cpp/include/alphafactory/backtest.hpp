@@ -82,7 +82,7 @@ enum LedgerRow : std::int64_t {
   // What the loop read, for the facade to reject bad input after the fact without extra passes:
   kMinPrice = 8,        // smallest non-NaN execution or mark price of bar s (+inf if none)
   kMaxPrice = 9,        // largest non-NaN execution or mark price of bar s (-inf if none)
-  kMaxAbsWeight = 10,   // largest |weight| read at bar s (0 if none)
+  kAbsWeightSum = 10,   // sum of |weight| read at bar s (0 if none; infinite if one is)
   kLedgerRows = 11,
 };
 

@@ -211,8 +211,8 @@ def _reject_bad_input(
 ) -> None:
     """Raise when the loop read a non-positive or infinite price or an infinite weight.
 
-    The loop records, per bar, the range of prices and the largest |weight| it read (ledger rows
-    min_price, max_price, max_abs_weight), so valid input costs no extra pass; only a failure
+    The loop records, per bar, the range of prices and the sum of |weight| it read (ledger rows
+    min_price, max_price, abs_weight_sum), so valid input costs no extra pass; only a failure
     searches for the cell.
     """
     if ledger[LEDGER_ROWS["min_price"]].min() <= 0 or np.isinf(
@@ -220,7 +220,7 @@ def _reject_bad_input(
     ):
         _check_prices(exec_price, "execution")
         _check_prices(close, "close")
-    if np.isinf(ledger[LEDGER_ROWS["max_abs_weight"]].max()):
+    if np.isinf(ledger[LEDGER_ROWS["abs_weight_sum"]].max()):
         t, i = np.argwhere(np.isinf(targets))[0]
         raise ValueError(
             f"weights must be finite (NaN = no decision); cell (bar {t}, symbol {i}) is "

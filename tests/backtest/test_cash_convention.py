@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alphafactory.backtest import Commission, CostModel, CostParameters, FixedBps, Market, backtest
+from alphafactory.backtest import Commission, CostModel, CostParameters, FixedBps, backtest
+from alphafactory.data.wide import Panel
 
 DATA = Path(__file__).parent / "data"
 
@@ -149,7 +150,7 @@ def _random_case(seed, n_bars, n_assets, long_only):
     weights[rng.random(n_bars) < 0.2] = np.nan
     index = pd.date_range("2024-01-01", periods=n_bars, freq="D", tz="UTC")
     symbols = pd.Index([f"S{i}" for i in range(n_assets)])
-    market = Market(timestamps=index, symbols=symbols, close=close, open=open_,
+    market = Panel.from_arrays(index, symbols, close=close, open=open_,
                     volume=rng.uniform(50, 5000, close.shape))
     return market, pd.DataFrame(weights, index=index, columns=symbols)
 
@@ -170,7 +171,7 @@ class _Flat(CostModel):
     def __init__(self, **params) -> None:
         self.params = CostParameters(**params)
 
-    def parameters(self, market: Market) -> CostParameters:
+    def parameters(self, market: Panel) -> CostParameters:
         return self.params
 
 

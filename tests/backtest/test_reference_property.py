@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alphafactory.backtest import Market, backtest
+from alphafactory.backtest import backtest
 from alphafactory.backtest.costs import CostModel, CostParameters
+from alphafactory.data.wide import Panel
 
 from .conftest import reference_backtest
 
@@ -20,7 +21,7 @@ class _Cells(CostModel):
     def __init__(self, params: CostParameters) -> None:
         self.params = params
 
-    def parameters(self, market: Market) -> CostParameters:
+    def parameters(self, market: Panel) -> CostParameters:
         return self.params
 
 
@@ -53,7 +54,7 @@ def test_backtest_matches_reference_on_random_inputs(
     weights[rng.random(n_bars) < 0.2] = np.nan
     index = pd.date_range("2024-01-01", periods=n_bars, freq="D", tz="UTC")
     symbols = pd.Index([f"S{i}" for i in range(n_assets)])
-    market = Market(timestamps=index, symbols=symbols, close=close, open=open_, high=None,
+    market = Panel.from_arrays(index, symbols, close=close, open=open_, high=None,
                     low=None, volume=volume)
     params = CostParameters(
         half_spread=rng.uniform(0, 1e-3, close.shape),

@@ -7,12 +7,12 @@ import pytest
 from alphafactory.backtest import (
     Commission,
     FixedBps,
-    Market,
     SpreadImpact,
     SquareRootImpact,
     backtest,
     market_from,
 )
+from alphafactory.data.wide import Panel
 
 FIELDS = ("open", "high", "low", "close", "volume")
 
@@ -221,9 +221,7 @@ def test_same_inputs_identical_results(bars, random_weights):
 )
 def test_row_and_column_major_inputs_give_identical_results(bars, random_weights, cost):
     rows = market_from(bars)
-    cols = Market(
-        timestamps=rows.timestamps,
-        symbols=rows.symbols,
+    cols = Panel.from_arrays(rows.timestamps, rows.symbols,
         **{f: np.asfortranarray(getattr(rows, f)) for f in FIELDS},
     )
     assert cols.close.flags.f_contiguous and not cols.close.flags.c_contiguous

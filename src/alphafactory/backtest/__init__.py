@@ -12,7 +12,7 @@ from alphafactory.backtest.costs import (
     NoCost,
     evaluate_costs,
 )
-from alphafactory.backtest.market import Market, market_from
+from alphafactory.backtest.market import market_from
 from alphafactory.backtest.report import report_tables
 from alphafactory.backtest.report_tables import TearsheetTables, tearsheet_tables
 from alphafactory.backtest.result import BacktestResult
@@ -31,7 +31,6 @@ __all__ = [
     "CostModel",
     "CostParameters",
     "FixedBps",
-    "Market",
     "NoCost",
     "RiskManagedResult",
     "SpreadImpact",

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from alphafactory.backtest.market import Market, market_from
+from alphafactory.backtest.market import market_from
+from alphafactory.data.wide import Panel
 
 if TYPE_CHECKING:
     from alphafactory.backtest.result import BacktestResult
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 BENCHMARKS: tuple[str, ...] = ("equal_weight",)
 
 
-def buy_and_hold(prices_or_market: pd.DataFrame | Market) -> pd.Series:
+def buy_and_hold(prices_or_market: pd.DataFrame | Panel) -> pd.Series:
     """Per-bar returns of buying every symbol in equal value at the first close and holding.
 
     With ``S`` the symbols priced at the first bar ``t0`` that has any price, wealth is
@@ -25,8 +26,8 @@ def buy_and_hold(prices_or_market: pd.DataFrame | Market) -> pd.Series:
 
     Parameters
     ----------
-    prices_or_market : DataFrame or Market
-        Long bars, a wide frame of closes, or a backtest's :class:`Market`.
+    prices_or_market : DataFrame or Panel
+        Long bars, a wide frame of closes, or a backtest's :class:`~alphafactory.data.Panel`.
 
     Returns
     -------

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alphafactory.backtest.market import Market
+from alphafactory.data.wide import Panel
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -76,10 +76,10 @@ class CostModel(ABC):
     """Interface of a cost model: reduce to :class:`CostParameters` for a given market."""
 
     @abstractmethod
-    def parameters(self, market: Market) -> CostParameters:
+    def parameters(self, market: Panel) -> CostParameters:
         """Return the per-cell parameters of this model on ``market``."""
 
-    def cost(self, market: Market, shares: np.ndarray, price: np.ndarray) -> CostBreakdown:
+    def cost(self, market: Panel, shares: np.ndarray, price: np.ndarray) -> CostBreakdown:
         """Cost of orders of ``shares`` (signed, ``[T, N]``) at ``price`` (``[T, N]``)."""
         return evaluate_costs(self.parameters(market), shares, price)
 
@@ -95,7 +95,7 @@ class CompositeCost(CostModel):
 
     models: tuple[CostModel, ...]
 
-    def parameters(self, market: Market) -> CostParameters:
+    def parameters(self, market: Panel) -> CostParameters:
         total = CostParameters()
         for model in self.models:
             total = total.combine(model.parameters(market))
@@ -111,7 +111,7 @@ class CompositeCost(CostModel):
 class NoCost(CostModel):
     """Frictionless trading."""
 
-    def parameters(self, market: Market) -> CostParameters:
+    def parameters(self, market: Panel) -> CostParameters:
         return CostParameters()
 
 
@@ -125,7 +125,7 @@ class FixedBps(CostModel):
         if not np.isfinite(self.bps) or self.bps < 0:
             raise ValueError(f"FixedBps needs bps >= 0, got {self.bps}.")
 
-    def parameters(self, market: Market) -> CostParameters:
+    def parameters(self, market: Panel) -> CostParameters:
         return CostParameters(half_spread=self.bps * 1e-4)
 
 
@@ -153,7 +153,7 @@ class Commission(CostModel):
             if not np.isfinite(value) or value < 0:
                 raise ValueError(f"Commission {name} must be finite and >= 0, got {value}.")
 
-    def parameters(self, market: Market) -> CostParameters:
+    def parameters(self, market: Panel) -> CostParameters:
         return CostParameters(
             commission_per_share=self.per_share,
             commission_bps=self.bps,

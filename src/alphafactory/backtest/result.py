@@ -12,7 +12,7 @@ import pandas as pd
 
 from alphafactory import _engine
 from alphafactory.backtest.costs import CostModel, CostParameters
-from alphafactory.backtest.market import Market
+from alphafactory.data.wide import Panel
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -39,7 +39,7 @@ class BacktestResult:
         the leverage limit, and the input ranges the loop read).
     """
 
-    market: Market
+    market: Panel
     shares_array: np.ndarray = field(repr=False)
     ledger: np.ndarray = field(repr=False)
     exec_price: np.ndarray = field(repr=False)

@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.backtest.costs import CostModel
-from alphafactory.backtest.market import Market, market_from
+from alphafactory.backtest.market import market_from
 from alphafactory.backtest.result import BacktestResult
 from alphafactory.backtest.vectorized import Execution, backtest
+from alphafactory.data.wide import Panel
 from alphafactory.risk import (
     Intervention,
     RiskContext,
@@ -66,7 +67,7 @@ class RiskManagedResult:
 
 
 def risk_managed_backtest(
-    prices_or_bars: pd.DataFrame | Market,
+    prices_or_bars: pd.DataFrame | Panel,
     weights: pd.DataFrame,
     *,
     risk: RiskManager,
@@ -138,7 +139,7 @@ def risk_managed_backtest(
 class _Walk:
     """The bar-by-bar decisions of one risk-managed backtest (the targets it fills)."""
 
-    def __init__(self, market: Market, proposals: np.ndarray, risk: RiskManager,
+    def __init__(self, market: Panel, proposals: np.ndarray, risk: RiskManager,
                  manual_resets: Sequence[pd.Timestamp | str], *, lag: int, cash: float) -> None:
         self.risk = risk
         self.timestamps = list(market.timestamps)
@@ -214,7 +215,7 @@ class _Walk:
         return None
 
 
-def _proposals(weights: pd.DataFrame, market: Market) -> np.ndarray:
+def _proposals(weights: pd.DataFrame, market: Panel) -> np.ndarray:
     if not isinstance(weights, pd.DataFrame):
         raise TypeError(f"weights must be a wide T x N DataFrame, got {type(weights).__name__}.")
     unknown = weights.columns.difference(market.symbols)

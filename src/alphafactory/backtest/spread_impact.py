@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.backtest.costs import CostModel, CostParameters
-from alphafactory.backtest.market import Market, trailing_mean_volume
+from alphafactory.backtest.market import trailing_mean_volume
+from alphafactory.data.wide import Panel
 
 _K = 3.0 - 2.0 * np.sqrt(2.0)
 
@@ -49,7 +50,7 @@ def corwin_schultz_spread(high: np.ndarray, low: np.ndarray, window: int = 20) -
 
 
 def half_spread_fraction(
-    market: Market, half_spread_bps: float | pd.DataFrame | None, window: int, who: str
+    market: Panel, half_spread_bps: float | pd.DataFrame | None, window: int, who: str
 ) -> np.ndarray | float:
     """Half spread as a fraction of price: constant bps, a wide frame of bps, or Corwin-Schultz."""
     if half_spread_bps is None:
@@ -70,7 +71,7 @@ def half_spread_fraction(
     return float(half_spread_bps) * 1e-4
 
 
-def adv_or_raise(market: Market, window: int, who: str) -> np.ndarray:
+def adv_or_raise(market: Panel, window: int, who: str) -> np.ndarray:
     """Trailing mean bar volume ``[T, N]``; raise when a symbol never trades."""
     volume = market.require("volume", who)
     adv = trailing_mean_volume(volume, window)
@@ -104,7 +105,7 @@ class SpreadImpact(CostModel):
     adv_window: int = 20
     spread_window: int = 20
 
-    def parameters(self, market: Market) -> CostParameters:
+    def parameters(self, market: Panel) -> CostParameters:
         if self.impact < 0:
             raise ValueError(f"SpreadImpact impact must be >= 0, got {self.impact}.")
         half = half_spread_fraction(

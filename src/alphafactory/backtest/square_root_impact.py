@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.backtest.costs import CostModel, CostParameters
-from alphafactory.backtest.market import Market, trailing_volatility
+from alphafactory.backtest.market import trailing_volatility
 from alphafactory.backtest.spread_impact import adv_or_raise, half_spread_fraction
+from alphafactory.data.wide import Panel
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -43,7 +44,7 @@ class SquareRootImpact(CostModel):
     spread_window: int = 20
     calibration: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    def parameters(self, market: Market) -> CostParameters:
+    def parameters(self, market: Panel) -> CostParameters:
         if not np.isfinite(self.eta) or self.eta < 0:
             raise ValueError(f"SquareRootImpact eta must be finite and >= 0, got {self.eta}.")
         half = half_spread_fraction(

@@ -45,8 +45,9 @@ import pandas as pd
 
 from alphafactory import _engine
 from alphafactory.backtest.costs import CostModel, FixedBps
-from alphafactory.backtest.market import Market, market_from
+from alphafactory.backtest.market import market_from
 from alphafactory.backtest.result import LEDGER_ROWS, BacktestResult
+from alphafactory.data.wide import Panel
 from alphafactory.evaluation import infer_periods_per_year
 
 Execution = Literal["next_open", "next_close", "close"]
@@ -54,7 +55,7 @@ _LAG = {"next_open": 1, "next_close": 1, "close": 0}
 
 
 def backtest(
-    prices_or_bars: pd.DataFrame | Market,
+    prices_or_bars: pd.DataFrame | Panel,
     weights: pd.DataFrame,
     *,
     cost: CostModel | None = None,
@@ -71,7 +72,7 @@ def backtest(
 
     Parameters
     ----------
-    prices_or_bars : DataFrame or Market
+    prices_or_bars : DataFrame or Panel
         The long Bars frame (``(timestamp, symbol)``, OHLCV), a single-symbol Bars frame, or a
         wide ``T x N`` frame of closes (which supports ``"close"`` and ``"next_close"`` only).
     weights : DataFrame
@@ -177,14 +178,14 @@ def backtest(
     )
 
 
-def periods_per_year_of(market: Market) -> float:
+def periods_per_year_of(market: Panel) -> float:
     """Bars per year inferred from the market's timestamps (252 with fewer than two bars)."""
     if len(market.timestamps) < 2:
         return 252.0
     return infer_periods_per_year(market.timestamps)
 
 
-def _aligned_weights(weights: pd.DataFrame, market: Market) -> np.ndarray:
+def _aligned_weights(weights: pd.DataFrame, market: Panel) -> np.ndarray:
     if not isinstance(weights, pd.DataFrame):
         raise TypeError(f"weights must be a wide T x N DataFrame, got {type(weights).__name__}.")
     if weights.index.equals(market.timestamps) and weights.columns.equals(market.symbols):
@@ -241,7 +242,7 @@ def _check_prices(prices: np.ndarray, what: str) -> None:
         )
 
 
-def _cell_array(value: np.ndarray | float, market: Market, name: str, order: str) -> np.ndarray:
+def _cell_array(value: np.ndarray | float, market: Panel, name: str, order: str) -> np.ndarray:
     if np.ndim(value) == 0:
         scalar = float(value)  # type: ignore[arg-type]
         return np.empty(0) if scalar == 0.0 else np.array([scalar])

@@ -18,7 +18,10 @@ from alphafactory.data.panel import INDEX_NAMES, OHLCV_COLUMNS, is_panel
 
 @dataclass(frozen=True, slots=True)
 class Panel:
-    """Wide views of a Bars frame plus the map back to its rows.
+    """Wide ``T x N`` arrays of bars (NaN where a symbol has no bar) and the map back to rows.
+
+    The one wide-bars container: features and labels read it through :func:`load_panel`, cost
+    models and the backtest loop through ``alphafactory.backtest.market_from``.
 
     Attributes
     ----------
@@ -27,12 +30,13 @@ class Panel:
     symbols : Index
         Sorted symbols, length ``N`` (``["asset"]`` for a single-symbol frame).
     fields : dict of str to ndarray
-        ``{"open", "high", "low", "close", "volume"}`` -> float64 ``[T, N]``, NaN where a symbol
-        has no bar.
-    index : Index
-        The bars' own index; results are returned on it, row for row.
-    rows, cols : ndarray of intp
-        Time and symbol position of each bars row in the wide arrays.
+        ``"open", "high", "low", "close", "volume"`` -> float64 ``[T, N]``. A panel built from a
+        frame of prices holds ``"close"`` only; :meth:`require` names what is missing.
+    index : Index or None
+        The bars' own index; results are returned on it, row for row. None for a panel built
+        from wide arrays (it has no bars rows to return to).
+    rows, cols : ndarray of intp or None
+        Time and symbol position of each bars row in the wide arrays (None as ``index``).
     dense_sorted : bool
         True when the bars fill every ``(timestamp, symbol)`` cell in sorted order.
     """
@@ -40,10 +44,65 @@ class Panel:
     timestamps: pd.DatetimeIndex
     symbols: pd.Index
     fields: dict[str, np.ndarray]
-    index: pd.Index
-    rows: np.ndarray
-    cols: np.ndarray
+    index: pd.Index | None = None
+    rows: np.ndarray | None = None
+    cols: np.ndarray | None = None
     dense_sorted: bool = False
+
+    @classmethod
+    def from_arrays(
+        cls,
+        timestamps: pd.DatetimeIndex,
+        symbols: pd.Index,
+        *,
+        close: np.ndarray,
+        open: np.ndarray | None = None,
+        high: np.ndarray | None = None,
+        low: np.ndarray | None = None,
+        volume: np.ndarray | None = None,
+    ) -> Panel:
+        """A panel of wide ``[T, N]`` arrays; fields given as None are absent."""
+        given = {"open": open, "high": high, "low": low, "close": close, "volume": volume}
+        return cls(timestamps, symbols, {k: v for k, v in given.items() if v is not None})
+
+    @property
+    def open(self) -> np.ndarray | None:
+        """Opens ``[T, N]``, or None when the panel has none."""
+        return self.fields.get("open")
+
+    @property
+    def high(self) -> np.ndarray | None:
+        """Highs ``[T, N]``, or None."""
+        return self.fields.get("high")
+
+    @property
+    def low(self) -> np.ndarray | None:
+        """Lows ``[T, N]``, or None."""
+        return self.fields.get("low")
+
+    @property
+    def close(self) -> np.ndarray:
+        """Closes ``[T, N]`` (every panel has them)."""
+        return self.fields["close"]
+
+    @property
+    def volume(self) -> np.ndarray | None:
+        """Volumes ``[T, N]``, or None."""
+        return self.fields.get("volume")
+
+    def require(self, field: str, why: str) -> np.ndarray:
+        """Return a field, or raise naming who needed it when the panel has no such field."""
+        values = self.fields.get(field)
+        if values is None:
+            raise ValueError(
+                f"{why} needs bar {field!r}, but the market was built from a frame of closes; "
+                "pass the long Bars frame (timestamp, symbol) with open, high, low, close, volume."
+            )
+        return values
+
+    def frame(self, values: np.ndarray) -> pd.DataFrame:
+        """Wrap a ``[T, N]`` array as a wide frame with this panel's labels."""
+        return pd.DataFrame(values, index=self.timestamps, columns=self.symbols)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -57,6 +116,8 @@ class Panel:
         (timestamp, symbol) is one strided copy; otherwise one flat index in the array's own
         memory order.
         """
+        if self.rows is None or self.cols is None:
+            raise ValueError("This panel was built from wide arrays; it has no bars rows.")
         n_time, n_sym = self.shape
         if wide.shape != (n_time, n_sym):
             raise ValueError(f"Expected a wide array of shape {(n_time, n_sym)}, got {wide.shape}.")

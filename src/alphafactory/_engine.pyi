@@ -101,6 +101,32 @@ def replay_lobster(
 ) -> npt.NDArray[np.int64]: ...
 def benchmark_workload(n: int, seed: int, live_target: int) -> npt.NDArray[np.uint8]: ...
 
+# The vectorized backtest loop (wrapped by alphafactory.backtest.backtest).
+BACKTEST_LEDGER_ROWS: dict[str, int]
+
+def run_backtest(
+    exec_price: npt.NDArray[np.float64],
+    mark_price: npt.NDArray[np.float64],
+    targets: npt.NDArray[np.float64],
+    lag: int,
+    volume: npt.NDArray[np.float64],
+    participation_cap: float,
+    carry_unfilled: bool,
+    half_spread: npt.NDArray[np.float64],
+    impact_coef: npt.NDArray[np.float64],
+    impact_exponent: float,
+    commission_per_share: float,
+    commission_bps: float,
+    commission_min: float,
+    borrow_per_bar: float,
+    initial_cash: float,
+    whole_shares: bool,
+    max_leverage: float,
+    column_major: bool,
+    shares_out: npt.NDArray[np.float64],
+    ledger_out: npt.NDArray[np.float64],
+) -> None: ...
+
 # Names bound by other parts of the package (e.g. the backtest loop) are typed where they are
 # wrapped; they resolve through this fallback.
 def __getattr__(name: str) -> Any: ...

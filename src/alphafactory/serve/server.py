@@ -93,7 +93,9 @@ def run_server(config: ServeConfig, source: BarsSource, feed: FeedSettings, *, p
     warmup = load(config.artifact).warmup_bars
     if config.challenger is not None:
         warmup = max(warmup, load(config.challenger).warmup_bars)
-    app = create_app(config, open_feed(source, feed, warmup), open_cache(cache))
+    bar_feed = open_feed(source, feed, warmup)
+    bar_feed.history()  # fail here, as one line, rather than inside uvicorn's startup
+    app = create_app(config, bar_feed, open_cache(cache))
     server = uvicorn.Server(uvicorn.Config(
         app, host=config.host, port=port, log_level=log_level, ws_max_size=1 << 20,
         server_header=False, proxy_headers=False))  # fmt: skip

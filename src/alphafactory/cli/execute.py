@@ -35,21 +35,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _execute(args: argparse.Namespace) -> int:
+    import sys
     import textwrap
 
-    from alphafactory.backtest import SquareRootImpact
-    from alphafactory.cli.backtest import strategy_weights, write_backtest_run
-    from alphafactory.execution import lob_backtest
-    from alphafactory.execution.run_tables import cost_attribution_table, shortfall_table
-    from alphafactory.runs import Run
+    from alphafactory.cli.backtest import strategy_fields
+    from alphafactory.pipeline.strategy_job import ExecuteJob, execute_job
 
-    bars, scores, weights = strategy_weights(args)
-    cost = SquareRootImpact(eta=args.eta, half_spread_bps=args.half_spread_bps)
-    result = lob_backtest(
-        bars, weights, cost=cost, scores=scores, execution=args.execution, cash=args.cash,
-        algo=args.algo, style=args.style, n_slices=args.slices, horizon_seconds=args.horizon,
-        participation=args.participation, half_spread_bps=args.half_spread_bps, seed=args.seed,
-    )  # fmt: skip
+    job = ExecuteJob(**strategy_fields(args), algo=args.algo, style=args.style,
+                     slices=args.slices, horizon=args.horizon, participation=args.participation,
+                     half_spread_bps=args.half_spread_bps, eta=args.eta, seed=args.seed)
+    outcome = execute_job(job, path=args.out, write=not args.no_run)
+    if outcome.note:
+        print(outcome.note, file=sys.stderr)
+    result = outcome.result
     print(result.attribution.to_string(float_format=lambda v: f"{v:,.2f}"))
     print(textwrap.fill(result.note, 100))
     parents = result.parents
@@ -58,12 +56,6 @@ def _execute(args: argparse.Namespace) -> int:
         print(f"{len(parents)} parents, mean fill ratio {parents['fill_ratio'].mean():.3f}, "
               f"implementation shortfall {whole:.2f} bps of arrival notional (filled part "
               f"{filled:.2f} bps), notional-weighted, from the same fills as the attribution")
-    if not args.no_run:
-        path = write_backtest_run(args, "execute", bars, result.vectorized, {"algo": args.algo})
-        run = Run.open(path)
-        run.write_table("execution/cost_attribution", cost_attribution_table(result.attribution))
-        if len(parents):
-            run.write_table("execution/shortfall", shortfall_table(parents))
-        run.write_table("attribution", result.attribution)
-        print(f"run written to {path}")
+    if outcome.run is not None:
+        print(f"run written to {outcome.run.path}")
     return 0

@@ -54,61 +54,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--executor", default=None, help="'processes' or a worker count (default: in-process)"
     )
-    parser.add_argument("--cost-bps", type=float, default=5.0, help="cost per unit traded (5)")
-    parser.add_argument("--keep-models", choices=("none", "last", "all"), default="none",
-                        help="also write the fold models to folds/<k>/ (default none)")
+    parser.add_argument("--cost-bps", type=float, default=None,
+                        help="cost per unit traded of the long-short summary (config's, else 5)")
+    parser.add_argument("--keep-models", choices=("none", "last", "all"), default=None,
+                        help="also write the fold models to folds/<k>/ (config's, else none)")
     parser.set_defaults(func=_train)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from alphafactory.cli import CLIError
-    from alphafactory.runs import Run, read_toml
-    from alphafactory.runs.manifest import fingerprint
-    from alphafactory.training.experiment import ExperimentConfig, final_model, run_experiment
-    from alphafactory.training.report import (
-        curve_table,
-        fold_table,
-        model_metrics,
-        prediction_table,
-    )
+    import dataclasses
 
-    doc_in: dict[str, Any] = {}
+    from alphafactory.cli import CLIError
+    from alphafactory.pipeline.train_job import TrainJob, train_job
+    from alphafactory.runs import read_toml
+
+    doc: dict[str, Any] = {}
+    where = "the train defaults"
     if args.config is not None:
         if not args.config.is_file():
             raise CLIError(f"no config file at {args.config}")
-        doc_in = read_toml(args.config)
-    data_doc = doc_in.pop("data", None)
-    config = ExperimentConfig.from_mapping(doc_in, model=args.model)
-    source = _bars_source(args, config, data_doc)
-    bars = source.load()
-    try:
-        executor = _executor(args.executor)
-        result = run_experiment(bars, config, executor=executor, keep_models=args.keep_models)
-        final = final_model(bars, config)
-    except (ValueError, KeyError) as exc:
-        raise CLIError(str(exc)) from exc
-    doc = config.to_mapping()
-    doc["data"] = source.to_config()
-    name = f"train-{config.model}"
-    try:
-        run = Run.create(name, doc, seed=config.seed, path=args.out)
-    except (FileExistsError, ValueError) as exc:
-        raise CLIError(str(exc)) from exc
-    metrics = model_metrics(result, cost_bps=args.cost_bps)
-    run.write_table("predictions", prediction_table(result))
-    run.write_table("folds", fold_table(result))
-    run.write_table("training_curves", curve_table(result))
-    run.write_metrics({"models": {config.model: metrics}, "n_trials": 1})
-    extra = {"data": source.to_config(), "model": config.model}
-    run.write_manifest(data_fingerprints={"bars": fingerprint(bars)}, n_trials=1, extra=extra)
-    final.save(run.path / "model")
-    for fold, artifact in result.models.items():
-        artifact.save(run.path / "folds" / str(fold))
-    print(f"{run.path}")
+        doc, where = read_toml(args.config), str(args.config)
+    job = TrainJob.from_mapping(doc, where, model=args.model)
+    source = _bars_source(args, job.experiment, doc.get("data"))
+    job = dataclasses.replace(
+        job,
+        data=source,
+        cost_bps=job.cost_bps if args.cost_bps is None else args.cost_bps,
+        keep_models=job.keep_models if args.keep_models is None else args.keep_models,
+    )
+    outcome = train_job(job, path=args.out, executor=_executor(args.executor))
+    metrics = outcome.metrics
+    print(f"{outcome.run.path}")
     print(
-        f"{config.model}: {len(result.folds)} folds, IC {metrics['ic']:.4f} "
+        f"{job.experiment.model}: {outcome.n_folds} folds, IC {metrics['ic']:.4f} "
         f"(t {metrics['ic_t']:.1f}), rank IC {metrics['rank_ic']:.4f}, long-short Sharpe "
-        f"{metrics['long_short_sharpe']:.2f} after {args.cost_bps:g} bps"
+        f"{metrics['long_short_sharpe']:.2f} after {job.cost_bps:g} bps"
     )
     return 0
 

@@ -198,7 +198,7 @@ def strategy_inputs(
     params = {name: getattr(job, name) for name in RULE_PARAMS[job.rule]}
     every: int | str = int(job.rebalance) if job.rebalance.isdigit() else job.rebalance
     weights = weights_from_scores(scores, job.rule, universe=universe_from_prices(close),
-                                  rebalance=every, **params)  # fmt: skip
+                                  rebalance=every, prices=close, **params)  # fmt: skip
     return bars, scores, weights, note
 
 

@@ -192,7 +192,8 @@ def _strategies(
         if config.backtest is None:
             record.metrics[key] = {**score_metrics(strategy_scores, labels), "n_trials": n_trials}
             continue
-        weights = strategy_weights(strategy_scores, config.portfolio, config.risk, data.bars)
+        weights = strategy_weights(strategy_scores, config.portfolio, config.risk, data.bars,
+                                   cash=config.backtest.cash)
         result = run_backtest(data.bars, weights, config.backtest)
         record.metrics[key] = strategy_metrics(
             strategy_scores, labels, result, n_trials=n_trials, seed=config.seed,

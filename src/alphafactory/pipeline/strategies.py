@@ -59,15 +59,20 @@ def strategy_weights(
     portfolio: PortfolioSection,
     risk: RiskSection | None,
     bars: pd.DataFrame,
+    *,
+    cash: float = 1.0,
 ) -> pd.DataFrame:
     """Wide target weights ``[timestamps, symbols]`` of one strategy's scores.
+
+    ``cash`` is the book's starting equity in currency (``[backtest] cash``): rules read
+    currency amounts (a target exposure, a minimum trade) against it.
 
     The ``[portfolio]`` rule turns each timestamp's scores into weights (held between
     rebalances; sizing rules and optimizers see the closes up to each decision), then the
     ``[risk]`` caps apply to every decision.
     """
     from alphafactory.data import to_wide
-    from alphafactory.portfolio import weights_from_scores
+    from alphafactory.portfolio import PortfolioState, weights_from_scores
     from alphafactory.signals import universe_from_prices
 
     wide = scores.unstack("symbol")
@@ -78,6 +83,7 @@ def strategy_weights(
         universe = universe_from_prices(close.reindex(index=wide.index, columns=wide.columns))
     weights = weights_from_scores(wide, portfolio.rule, universe=universe,
                                   rebalance=portfolio.rebalance, prices=close,
+                                  state=PortfolioState(equity=cash),
                                   **dict(portfolio.params))  # fmt: skip
     return weights if risk is None else apply_risk_caps(weights, risk)
 

@@ -182,7 +182,7 @@ def strategy_inputs(
     signals were made from (their sidecar's fingerprint).
     """
     from alphafactory.data import fingerprint, to_wide
-    from alphafactory.portfolio import weights_from_scores
+    from alphafactory.portfolio import PortfolioState, weights_from_scores
     from alphafactory.signals import load_signals, scores_wide, universe_from_prices
 
     bars = job.data.load()
@@ -198,7 +198,8 @@ def strategy_inputs(
     params = {name: getattr(job, name) for name in RULE_PARAMS[job.rule]}
     every: int | str = int(job.rebalance) if job.rebalance.isdigit() else job.rebalance
     weights = weights_from_scores(scores, job.rule, universe=universe_from_prices(close),
-                                  rebalance=every, prices=close, **params)  # fmt: skip
+                                  rebalance=every, prices=close,
+                                  state=PortfolioState(equity=job.cash), **params)  # fmt: skip
     return bars, scores, weights, note
 
 

@@ -308,3 +308,31 @@ def test_bad_run_name_or_used_out_directory_fail_before_any_work(tmp_path):
     with pytest.raises(ConfigError, match="not empty"):
         run_workflow(load_workflow(write(tmp_path, TINY)), path=used, log=lines.append)
     assert lines == [] and (used / "x").read_text() == "mine"
+
+
+def test_workflow_run_writes_final_models_that_score_new_bars(tmp_path):
+    from alphafactory.data import load_bars
+    from alphafactory.models import load, score
+
+    outcome = run_workflow(load_workflow(write(tmp_path, TINY)), root=tmp_path / "runs", **QUIET)
+    artifact = load(outcome.run.path / "models" / "ridge")
+    bars = load_bars("synthetic:n_symbols=6,n_bars=300,alpha_ic=0.2,seed=4")
+    assert artifact.data_fingerprint == outcome.run.manifest["data_fingerprints"]["syn"]
+    assert artifact.lookback == 5
+    latest = score(artifact, bars)
+    assert latest.index.get_level_values("timestamp").unique().tolist() == [
+        bars.index.get_level_values("timestamp").max()
+    ]
+    assert np.isfinite(latest.to_numpy()).all() and len(latest) == 6
+
+
+def test_workflow_models_save_none_keeps_no_model(tmp_path):
+    text = TINY.replace('names = ["ridge"]', 'names = ["ridge"]\nsave = "none"')
+    outcome = run_workflow(load_workflow(write(tmp_path, text)), root=tmp_path / "runs", **QUIET)
+    assert not (outcome.run.path / "models").exists()
+
+
+def test_workflow_models_save_bad_value_names_the_key(tmp_path):
+    text = TINY.replace('names = ["ridge"]', 'names = ["ridge"]\nsave = "all"')
+    with pytest.raises(ConfigError, match="save must be 'final' or 'none'"):
+        load_workflow(write(tmp_path, text))

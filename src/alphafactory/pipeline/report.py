@@ -19,6 +19,7 @@ from alphafactory.runs import Run
 
 if TYPE_CHECKING:
     from alphafactory.backtest import BacktestResult
+    from alphafactory.models import ModelArtifact
     from alphafactory.pipeline.workflow import WorkflowConfig
     from alphafactory.training.walk_forward import WalkForwardResult
 
@@ -33,6 +34,7 @@ class RunRecord:
     equity: dict[str, pd.Series] = field(default_factory=dict)
     tearsheets: dict[str, BacktestResult] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    artifacts: dict[str, ModelArtifact] = field(default_factory=dict)
     n_trials: int = 0
     several: bool = False
 
@@ -87,6 +89,8 @@ def write_run(
         if record.equity:
             run.write_table("equity", pd.DataFrame(record.equity).rename_axis("timestamp"))
         _copy_signals(run, record.files)
+        for key, artifact in record.artifacts.items():
+            artifact.save(run.path / "models" / key.replace(":", "/"))
         for key, result in record.tearsheets.items():
             result.to_html(run.figures_dir / f"tearsheet_{key.replace(':', '_')}.html")
         run.write_metrics({"models": record.metrics, "n_trials": record.n_trials,

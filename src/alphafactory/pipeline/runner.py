@@ -25,6 +25,7 @@ from alphafactory.pipeline.steps import (
     add_ensemble,
     build_inputs,
     export_dataset_signals,
+    fit_final_models,
     load_dataset,
     log_info,
     model_scores,
@@ -34,8 +35,8 @@ from alphafactory.pipeline.steps import (
     walk_models,
 )
 from alphafactory.pipeline.strategies import (
+    backtest_strategy,
     cost_model,
-    run_backtest,
     score_metrics,
     strategy_metrics,
     strategy_weights,
@@ -176,6 +177,13 @@ def _scores(
     results = walk_models(inputs, config.models, walk or config.models.walk_forward,
                           seed=config.seed, log=log, dataset=data.name)  # fmt: skip
     record.add_walk_forward(data.name, results)
+    if config.models.save == "final":
+        artifacts = fit_final_models(
+            inputs, config.models, walk or config.models.walk_forward, seed=config.seed, log=log,
+            dataset=data.name, data_fingerprint=data.fingerprint,
+        )  # fmt: skip
+        for model, artifact in artifacts.items():
+            record.artifacts[record.key(data.name, model)] = artifact
     return model_scores(results, config.labels.horizon)
 
 
@@ -194,11 +202,18 @@ def _strategies(
             continue
         weights = strategy_weights(strategy_scores, config.portfolio, config.risk, data.bars,
                                    cash=config.backtest.cash)
-        result = run_backtest(data.bars, weights, config.backtest)
+        result, interventions = backtest_strategy(data.bars, weights, config.backtest,
+                                                  config.risk)
         record.metrics[key] = strategy_metrics(
             strategy_scores, labels, result, n_trials=n_trials, seed=config.seed,
             n_boot=config.report.n_boot,
         )  # fmt: skip
+        if interventions is not None:
+            record.add_table("risk/interventions", interventions.assign(model=key))
+            record.metrics[key].update(
+                risk_interventions=len(interventions),
+                risk_halts=int((interventions["action"] == "halt").sum()),
+            )
         record.add_backtest(key, result, tearsheet=config.report.tearsheets)
         if strategy == executed:
             assert config.execution is not None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alphafactory.errors import ConfigError
+from alphafactory.risk import RiskManager
 from alphafactory.training.experiment import DEFAULT_FEATURES, LabelSettings, WalkForwardSettings
 
 __all__ = [
@@ -100,7 +101,11 @@ class ModelsSection:
     model name its own settings (``[models.params.lstm] hidden_size = 16``); ``train`` the
     ``TrainConfig`` overrides of the torch models; ``walk_forward`` the fold geometry (a dataset
     may replace it); ``executor`` where folds run (``"processes"`` or a worker count; default
-    in-process; results are identical).
+    in-process; results are identical); ``save`` what the run keeps of the fitted models:
+    ``"final"`` (default) refits each model once on every labelled bar and writes it as a model
+    artifact to ``models/<model>/`` in the run (``models/<dataset>/<model>/`` with several
+    datasets) — the path ``score()``, ``alphafactory serve`` and the monitor take — and
+    ``"none"`` keeps only the out-of-sample predictions.
     """
 
     names: tuple[str, ...]
@@ -109,10 +114,13 @@ class ModelsSection:
     train: Mapping[str, Any] = field(default_factory=dict)
     walk_forward: WalkForwardSettings = field(default_factory=WalkForwardSettings)
     executor: str | int | None = None
+    save: str = "final"
 
     def __post_init__(self) -> None:
         if not self.names:
             raise ConfigError("names must list at least one model")
+        if self.save not in ("final", "none"):
+            raise ConfigError(f"save must be 'final' or 'none', got {self.save!r}")
         unknown = sorted(set(self.params) - set(self.names))
         if unknown:
             raise ConfigError(f"params names model(s) {unknown} that are not in names")
@@ -176,22 +184,41 @@ class PortfolioSection:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RiskSection:
-    """Caps applied to every decision's target weights after the portfolio rule.
+    """Caps applied to every decision's target weights after the portfolio rule, and limits.
 
     ``max_weight`` clips each name to ``[-max_weight, max_weight]``; ``max_net`` scales the
     larger leg down until ``|sum w| <= max_net``; ``max_gross`` then scales the whole row down
     until ``sum |w| <= max_gross``. Each is off when absent.
+
+    ``limits`` names any registered risk limit or circuit breaker
+    (:data:`alphafactory.risk.LIMITS`, ``alphafactory portfolio list``) with its parameters, in
+    the order they apply: ``[risk.limits.daily_loss_limit] max_loss = 0.03``. With any, every
+    strategy's backtest runs through :func:`alphafactory.backtest.risk_managed_backtest` and the
+    run gets a ``risk/interventions`` table.
     """
 
     max_weight: float | None = None
     max_net: float | None = None
     max_gross: float | None = None
+    limits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for key in ("max_weight", "max_net", "max_gross"):
             value = getattr(self, key)
             if value is not None and not value >= 0:
                 raise ConfigError(f"{key} must be >= 0, got {value!r}")
+        self.manager()  # unknown names, keys or values raise when the file is read
+
+    def manager(self) -> RiskManager | None:
+        """The :class:`~alphafactory.risk.RiskManager` of ``limits``, or None without limits."""
+        if not self.limits:
+            return None
+        tables = []
+        for name, params in self.limits.items():
+            if not isinstance(params, Mapping):
+                raise ConfigError(f"limits.{name} must be a table of parameters, got {params!r}")
+            tables.append({"name": name, **params})
+        return RiskManager.from_config(tables, where="limits")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

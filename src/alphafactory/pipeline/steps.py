@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -31,6 +31,9 @@ from alphafactory.pipeline.sections import (
     WalkForwardSettings,
 )
 from alphafactory.training.walk_forward import WalkForwardResult
+
+if TYPE_CHECKING:
+    from alphafactory.models import ModelArtifact
 
 Log = Callable[[str], None]
 _LOGGER = logging.getLogger("alphafactory.pipeline")
@@ -218,6 +221,36 @@ def walk_models(
         log(f"[{dataset}] {name}: {len(results[name].folds)} folds in "
             f"{time.perf_counter() - started:.1f} s")
     return results
+
+
+def fit_final_models(
+    inputs: ModelInputs,
+    models: ModelsSection,
+    walk: WalkForwardSettings,
+    *,
+    seed: int,
+    log: Log,
+    dataset: str,
+    data_fingerprint: str,
+) -> dict[str, ModelArtifact]:
+    """Refit every model of ``[models]`` once on all labelled bars; artifacts by model name.
+
+    The same features, labels, geometry and seed as the walk-forward, so the artifact scores
+    new bars the way the out-of-sample predictions were made (see ``fit_final``).
+    """
+    from alphafactory.training import fit_final
+
+    artifacts = {}
+    for name in models.names:
+        started = time.perf_counter()
+        artifacts[name] = fit_final(
+            inputs.features, inputs.labels, model=name, splitter=walk.splitter(),
+            lookback=walk.lookback, config=model_config(models, name), seed=seed,
+            data_fingerprint=data_fingerprint,
+        )  # fmt: skip
+        log(f"[{dataset}] {name}: final refit on all labelled bars in "
+            f"{time.perf_counter() - started:.1f} s")
+    return artifacts
 
 
 def model_scores(results: Mapping[str, WalkForwardResult], horizon: int) -> Scores:

@@ -28,6 +28,10 @@ Layout
     score predicts). ``timestamp``/``symbol`` may be columns or index levels.
 ``signals.csv``
     The exported signal file (copied with :meth:`Run.copy_file`); its sidecar next to it.
+``model/``, ``models/<model>/`` (``models/<dataset>/<model>/``), ``folds/<k>/``
+    Model artifacts (:func:`alphafactory.models.load`): ``train`` writes its final refit to
+    ``model/`` (fold models to ``folds/<k>/`` when kept); a workflow run writes each model's
+    final refit to ``models/`` unless ``[models] save = "none"``.
 ``equity.parquet``
     Index ``timestamp``; one column per strategy or model: equity net of costs, starting at 1.0.
 ``trades.parquet``

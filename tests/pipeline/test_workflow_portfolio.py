@@ -92,3 +92,14 @@ def test_workflow_rule_parameters_and_nested_tables_are_checked_when_read(tmp_pa
         load_workflow(_write(tmp_path, "equal_weight", "{ limits = { max_wieght = 0.1 } }"))
     with pytest.raises(ConfigError, match=r"\[portfolio\].*unknown rule 'nope'"):
         load_workflow(_write(tmp_path, "vol_target", '{ base = { rule = "nope" } }'))
+
+
+def test_workflow_currency_amounts_are_read_against_the_backtest_cash(tmp_path):
+    # $300,000 over at most 3 positions of a $1,000,000 book: $100,000 each when built
+    params = '{ k = 3, max_positions = 3, exposure = 300000.0, exposure_in = "currency" }'
+    config = load_workflow(_write(tmp_path, "topk_exposure", params))
+    outcome = run_workflow(config, root=tmp_path / "runs", **QUIET)
+    trades = outcome.run.read_table("trades")
+    first = trades[trades["timestamp"] == trades["timestamp"].min()]
+    assert len(first) == 3
+    np.testing.assert_allclose(first["notional"].abs(), 100_000.0, rtol=1e-6)

@@ -159,6 +159,31 @@ def run_backtest(
     )  # fmt: skip
 
 
+def backtest_strategy(
+    bars: pd.DataFrame, weights: pd.DataFrame, section: BacktestSection,
+    risk: RiskSection | None,
+) -> tuple[BacktestResult, pd.DataFrame | None]:
+    """Backtest one strategy's weights, risk-managed when ``[risk]`` names limits.
+
+    Without limits this is :func:`run_backtest` and the interventions are None. With them, the
+    same bars and options go through :func:`alphafactory.backtest.risk_managed_backtest`
+    (limits on every decision, circuit breakers on every close) and its interventions table
+    comes back (:data:`alphafactory.risk.INTERVENTION_COLUMNS`, possibly empty).
+    """
+    manager = None if risk is None else risk.manager()
+    if manager is None:
+        return run_backtest(bars, weights, section), None
+    from alphafactory.backtest import risk_managed_backtest
+
+    window = bars.loc[bars.index.get_level_values("timestamp") >= weights.index[0]]
+    out = risk_managed_backtest(
+        window, weights, risk=manager, cost=cost_model(section), execution=section.execution,
+        cash=section.cash, borrow_bps=section.borrow_bps,
+        participation_cap=section.participation_cap, periods_per_year=section.periods_per_year,
+    )  # fmt: skip
+    return out.result, out.interventions
+
+
 def score_metrics(scores: pd.Series, labels: pd.Series) -> dict[str, float]:
     """IC, its t-statistic, Rank IC and ICIR of out-of-sample scores against their labels."""
     ic = information_coefficient(scores, labels, "pearson").dropna()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from alphafactory.errors import ConfigError
-from alphafactory.pipeline import load_workflow, run_workflow
+from alphafactory.pipeline import load_workflow, rerun, run_workflow
 from alphafactory.risk import INTERVENTION_COLUMNS
 
 QUIET = {"log": lambda _: None}
@@ -74,11 +74,12 @@ def test_workflow_with_limits_runs_risk_managed_and_records_interventions(tmp_pa
             <= table.loc[table["action"] == "scale", "gross_before"]).all()
     metrics = outcome.run.metrics["models"]["ridge"]
     assert metrics["risk_halts"] == int((table["action"] == "halt").sum()) > 0
-    weights = outcome.run.read_table("trades")
-    assert len(weights) > 0
-    # the recorded config round-trips the limits
+    assert len(outcome.run.read_table("trades")) > 0
+    # the recorded config round-trips the limits, and a rerun reproduces every metric
     again = load_workflow(outcome.run.path / "config.toml")
     assert again.risk.manager() == config.risk.manager()
+    report = rerun(outcome.run.path, **QUIET)
+    assert report.ok, report.differences
 
 
 def test_workflow_without_limits_writes_no_interventions(tmp_path):

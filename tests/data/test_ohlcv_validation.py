@@ -219,3 +219,11 @@ def test_validate_panel_reports_symbol(aapl):
 def test_validate_unknown_asset_class_raises(aapl):
     with pytest.raises(ValueError, match="asset_class must be one of"):
         validate_ohlcv(aapl, asset_class="bonds")
+
+
+def test_intraday_step_reads_any_datetime_resolution():
+    from alphafactory.data.rules import intraday_step
+
+    stamps = pd.date_range("2024-01-02 14:45", periods=20, freq="15min", tz="UTC")
+    for unit in ("s", "ms", "us", "ns"):
+        assert intraday_step(stamps.as_unit(unit)) == pd.Timedelta(minutes=15)

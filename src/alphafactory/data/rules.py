@@ -175,7 +175,8 @@ def calendar_rules(clean: pd.DataFrame, calendar: str) -> list[pd.DataFrame]:
 
 def intraday_step(stamps: pd.DatetimeIndex) -> pd.Timedelta | None:
     """The bar length of intraday stamps (most common spacing under a day), else None."""
-    diffs = np.diff(np.unique(stamps.asi8))
+    # asi8 counts the index's own unit (pandas 3 makes microseconds by default): compare in ns.
+    diffs = np.diff(np.unique(stamps.as_unit("ns").asi8))
     day = pd.Timedelta(days=1).value
     within = diffs[(diffs > 0) & (diffs < day)]
     if len(within) == 0 or len(within) * 2 < len(diffs):

@@ -68,7 +68,8 @@ class ReplayFeed(BarFeed):
                 f"({n} timestamps in the data)."
             )
         self._first = first
-        self._bounds = np.searchsorted(level.asi8, self._stamps.asi8, side="left")
+        self._bounds = np.searchsorted(
+            level.as_unit("ns").asi8, self._stamps.as_unit("ns").asi8, side="left")
         self._bounds = np.append(self._bounds, len(level))
         self._interval = bar_interval(self._bars)
         self._next = first  # position in the (possibly looped) sequence

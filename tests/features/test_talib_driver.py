@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from talib import abstract
 
-from alphafactory.features import apply_talib, talib_panel
 from alphafactory.data.wide import load_panel
+from alphafactory.features import apply_talib, talib_panel
 from alphafactory.features.talib_reference import apply_talib_reference
 
 # One case per shape of TA-Lib signature: a real input, price inputs, two real inputs, real and

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 import talib
 
-from alphafactory.features import apply_talib, atr, bbands, macd, obv, rsi
 from alphafactory.data.wide import load_panel
+from alphafactory.features import apply_talib, atr, bbands, macd, obv, rsi
 
 
 @pytest.fixture

@@ -60,3 +60,43 @@ def test_signals_export_command(tmp_path, momentum_signals, capsys):
     assert main(["signals", "export", "--predictions", str(momentum_signals),
                  "--out", str(target)]) == 0
     assert target.exists() and (tmp_path / "copy.parquet.meta.json").exists()
+
+
+def test_backtest_command_trades_any_registered_rule_and_reruns(tmp_path, momentum_signals):
+    out = tmp_path / "ivol"
+    status = main([
+        "backtest", "--signals", str(momentum_signals), "--cost", "fixed", "--bps", "5",
+        "--rule", "inverse_volatility",
+        "--params", "{ window = 40, k = 3, limits = { max_weight = 0.4 } }",
+        "--rebalance", "21", "--out", str(out),
+    ])
+    assert status == 0
+    config = (out / "config.toml").read_text()
+    assert 'rule = "inverse_volatility"' in config and "window = 40" in config
+    trades = pd.read_parquet(out / "trades.parquet")
+    first = trades[trades["timestamp"] == trades["timestamp"].min()]
+    assert 0 < len(first) <= 3  # top k = 3 names
+    assert main(["rerun", str(out)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv_tail", "message"),
+    [
+        (["--rule", "nope"], "registered rule"),
+        (["--rule", "inverse_volatility", "--params", "{ windw = 40 }"], "windw"),
+    ],
+)
+def test_backtest_command_bad_rule_or_params_is_one_line(
+    momentum_signals, capsys, argv_tail, message
+):
+    status = main(["backtest", "--signals", str(momentum_signals), "--no-run", *argv_tail])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_backtest_command_params_not_a_table_is_a_usage_error(momentum_signals, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["backtest", "--signals", str(momentum_signals), "--params", "k = 3"])
+    assert exit_.value.code == 2
+    assert "TOML inline table" in capsys.readouterr().err

@@ -41,8 +41,12 @@ def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--signals", type=Path, required=True, help="signal file (CSV/Parquet)")
     add_bars_arguments(parser, default=None)
     parser.add_argument("--model", default=None, help="model to trade when the file has several")
-    parser.add_argument("--rule", choices=["topk", "quantile", "proportional", "threshold"],
-                        default="topk", help="scores -> weights rule")
+    parser.add_argument("--rule", default="topk",
+                        help="scores -> weights rule: any name of `alphafactory portfolio list` "
+                             "(default topk)")
+    parser.add_argument("--params", type=_toml_table, default={}, metavar="TABLE",
+                        help="the rule's parameters as a TOML inline table, e.g. "
+                             "'{ window = 60, k = 20, limits = { max_weight = 0.1 } }'")
     parser.add_argument("--k", type=int, default=1, help="names per leg for --rule topk")
     parser.add_argument("--long-only", action="store_true")
     parser.add_argument("--quantiles", type=int, default=5)
@@ -54,6 +58,23 @@ def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cash", type=float, default=1e6)
     parser.add_argument("--out", type=Path, default=None, help="run directory (default runs/...)")
     parser.add_argument("--no-run", action="store_true", help="print only, write no run")
+
+
+def _toml_table(text: str) -> dict[str, Any]:
+    """Parse ``--params``: a TOML inline table (the form a workflow's ``params`` takes)."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        value = tomllib.loads(f"params = {text}")["params"]
+    except tomllib.TOMLDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not a TOML inline table ({exc}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a table like '{{ k = 3 }}', got {text!r}")
+    return value
 
 
 def strategy_source(args: argparse.Namespace) -> BarsSource:
@@ -75,7 +96,8 @@ def strategy_fields(args: argparse.Namespace) -> dict[str, Any]:
         "data": strategy_source(args), "signals": str(args.signals), "model": args.model,
         "rule": args.rule, "k": args.k, "long_only": args.long_only,
         "quantiles": args.quantiles, "threshold": args.threshold, "max_weight": args.max_weight,
-        "rebalance": args.rebalance, "execution": args.execution, "cash": args.cash,
+        "params": args.params, "rebalance": args.rebalance, "execution": args.execution,
+        "cash": args.cash,
     }  # fmt: skip
 
 

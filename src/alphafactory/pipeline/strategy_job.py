@@ -12,7 +12,7 @@ import dataclasses
 import json
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ class BacktestJob:
     quantiles: int = 5
     threshold: float = 0.0
     max_weight: float | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
     rebalance: str = "1"
     execution: str = "next_open"
     cash: float = 1e6
@@ -74,6 +75,7 @@ class ExecuteJob:
     quantiles: int = 5
     threshold: float = 0.0
     max_weight: float | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
     rebalance: str = "1"
     execution: str = "next_open"
     cash: float = 1e6
@@ -98,10 +100,19 @@ JOB_CLASSES: dict[str, type[BacktestJob] | type[ExecuteJob]] = {
 
 
 def _check_choices(job: StrategyJob) -> None:
-    if job.rule not in RULE_PARAMS:
-        raise ConfigError(f"rule must be one of {sorted(RULE_PARAMS)}, got {job.rule!r}")
+    from alphafactory.portfolio import RULES, build_rule
+
+    if job.rule not in RULES:
+        raise ConfigError(f"rule must be a registered rule {sorted(RULES)}, got {job.rule!r}")
+    build_rule(job.rule, rule_params(job))  # unknown or bad parameters raise, naming the rule
     if job.execution not in ("next_open", "next_close", "close"):
         raise ConfigError(f"execution must be next_open, next_close or close: {job.execution!r}")
+
+
+def rule_params(job: StrategyJob) -> dict[str, Any]:
+    """The rule's parameters: its flag-backed ones (``k``, ``quantiles``, ...) and ``params``."""
+    flagged = {name: getattr(job, name) for name in RULE_PARAMS.get(job.rule, ())}
+    return {**flagged, **dict(job.params)}
 
 
 def job_kind(job: StrategyJob) -> str:
@@ -195,7 +206,7 @@ def strategy_inputs(
     scores = scores_wide(signals, model=job.model)
     close = to_wide(bars, "close")
     scores = scores.reindex(index=close.index, columns=close.columns)
-    params = {name: getattr(job, name) for name in RULE_PARAMS[job.rule]}
+    params = rule_params(job)
     every: int | str = int(job.rebalance) if job.rebalance.isdigit() else job.rebalance
     weights = weights_from_scores(scores, job.rule, universe=universe_from_prices(close),
                                   rebalance=every, prices=close,

@@ -62,3 +62,21 @@ def bars() -> pd.DataFrame:
 @pytest.fixture
 def single_bars() -> pd.DataFrame:
     return make_bars(n_symbols=1, ragged=False).droplevel("symbol")
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Undo what Streamlit's AppTest leaves on ``__main__`` (its ``__file__`` points at the last
+    page script), so a later spawned worker process does not re-run a dashboard page as its
+    main module. Autouse for every test: pages are rendered from several test packages."""
+    import sys
+
+    main = sys.modules["__main__"]
+    saved = {key: main.__dict__[key] for key in ("__file__", "__spec__") if key in main.__dict__}
+    yield
+    sys.modules["__main__"] = main
+    for key in ("__file__", "__spec__"):
+        if key in saved:
+            main.__dict__[key] = saved[key]
+        else:
+            main.__dict__.pop(key, None)

@@ -34,8 +34,13 @@ COSTS: tuple[str, ...] = ("sqrt", "fixed", "spread")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class BacktestJob:
-    """``alphafactory backtest``: signals -> weights -> vectorized backtest with a cost model."""
+class StrategyFields:
+    """What ``backtest`` and ``execute`` share: bars, the signal file and the score -> weight rule.
+
+    ``rule`` is any registered portfolio rule; ``k``, ``long_only``, ``quantiles``,
+    ``threshold`` and ``max_weight`` are the flag-backed parameters of the four score rules and
+    ``params`` any rule's parameters (see :func:`rule_params`).
+    """
 
     data: Any
     signals: str
@@ -50,6 +55,15 @@ class BacktestJob:
     rebalance: str = "1"
     execution: str = "next_open"
     cash: float = 1e6
+
+    def __post_init__(self) -> None:
+        _check_choices(self)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BacktestJob(StrategyFields):
+    """``alphafactory backtest``: signals -> weights -> vectorized backtest with a cost model."""
+
     cost: str = "sqrt"
     bps: float = 10.0
     eta: float = 1.0
@@ -57,28 +71,15 @@ class BacktestJob:
     participation_cap: float | None = None
 
     def __post_init__(self) -> None:
-        _check_choices(self)
+        StrategyFields.__post_init__(self)  # zero-argument super() breaks in slotted dataclasses
         if self.cost not in COSTS:
             raise ConfigError(f"cost must be one of {list(COSTS)}, got {self.cost!r}")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ExecuteJob:
+class ExecuteJob(StrategyFields):
     """``alphafactory execute``: the same orders through the C++ book, PnL attributed."""
 
-    data: Any
-    signals: str
-    model: str | None = None
-    rule: str = "topk"
-    k: int = 1
-    long_only: bool = False
-    quantiles: int = 5
-    threshold: float = 0.0
-    max_weight: float | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
-    rebalance: str = "1"
-    execution: str = "next_open"
-    cash: float = 1e6
     algo: str = "twap"
     style: str = "passive"
     slices: int = 10
@@ -88,9 +89,6 @@ class ExecuteJob:
     eta: float = 1.0
     seed: int = 0
 
-    def __post_init__(self) -> None:
-        _check_choices(self)
-
 
 StrategyJob = BacktestJob | ExecuteJob
 JOB_CLASSES: dict[str, type[BacktestJob] | type[ExecuteJob]] = {
@@ -99,7 +97,7 @@ JOB_CLASSES: dict[str, type[BacktestJob] | type[ExecuteJob]] = {
 }
 
 
-def _check_choices(job: StrategyJob) -> None:
+def _check_choices(job: StrategyFields) -> None:
     from alphafactory.portfolio import RULES, build_rule
 
     if job.rule not in RULES:
@@ -109,7 +107,7 @@ def _check_choices(job: StrategyJob) -> None:
         raise ConfigError(f"execution must be next_open, next_close or close: {job.execution!r}")
 
 
-def rule_params(job: StrategyJob) -> dict[str, Any]:
+def rule_params(job: StrategyFields) -> dict[str, Any]:
     """The rule's parameters: its flag-backed ones (``k``, ``quantiles``, ...) and ``params``."""
     flagged = {name: getattr(job, name) for name in RULE_PARAMS.get(job.rule, ())}
     return {**flagged, **dict(job.params)}

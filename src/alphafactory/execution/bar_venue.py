@@ -17,7 +17,6 @@ spread, so an attribution reads the half spread as spread and the rest as impact
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Literal
 
@@ -115,31 +114,24 @@ class BarVenue:
 
     def cancel(self, client_order_id: str) -> Ack:
         record = self._ledger.record(client_order_id)
-        if not record.status.is_open:
-            return dataclasses.replace(
-                record.ack(self.now()), reason=f"order is {record.status.value}; nothing to cancel")
-        record.status, record.reason = OrderStatus.CANCELLED, "cancelled by the client"
+        refused = self._ledger.cancel_refusal(record, self.now())
+        if refused is not None:
+            return refused
+        self._ledger.mark_cancelled(record)
         return record.ack(self.now())
 
     def replace(self, client_order_id: str, *, quantity: float | None = None,
                 limit_price: float | None = None) -> Ack:
         record = self._ledger.record(client_order_id)
-        order = record.order
-        if not record.status.is_open or order.type != OrderType.LIMIT:
-            return dataclasses.replace(
-                record.ack(self.now()), reason="only an open LIMIT order can be replaced")
-        new = dataclasses.replace(
-            order, quantity=order.quantity if quantity is None else quantity,
-            limit_price=order.limit_price if limit_price is None else limit_price)
-        if new.quantity <= record.filled:
-            return dataclasses.replace(record.ack(self.now()),
-                                       reason="replace refused: quantity not above the filled")
+        new = self._ledger.replacement(record, self.now(), quantity=quantity,
+                                       limit_price=limit_price)
+        if isinstance(new, Ack):
+            return new
         record.order = new
         return record.ack(self.now())
 
     def open_orders(self) -> tuple[Ack, ...]:
-        now = self.now()
-        return tuple(r.ack(now) for r in self._ledger.orders.values() if r.status.is_open)
+        return self._ledger.open_acks(self.now())
 
     # ---- state ----------------------------------------------------------------------------
     def positions(self) -> dict[str, Position]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from alphafactory.execution.orders import Ack, Fill, Order, OrderStatus, Position
+from alphafactory.execution.orders import Ack, Fill, Order, OrderStatus, OrderType, Position
 
 __all__ = ["Ledger", "OrderRecord"]
 
@@ -76,6 +76,42 @@ class Ledger:
             return self.orders[client_order_id]
         except KeyError:
             raise KeyError(f"no order with client order id {client_order_id!r}.") from None
+
+    def open_acks(self, ts: pd.Timestamp) -> tuple[Ack, ...]:
+        """Snapshots of every open order."""
+        return tuple(r.ack(ts) for r in self.orders.values() if r.status.is_open)
+
+    def cancel_refusal(self, record: OrderRecord, ts: pd.Timestamp) -> Ack | None:
+        """The ack refusing a cancel of a closed order, or None when it can be cancelled."""
+        if record.status.is_open:
+            return None
+        return dataclasses.replace(
+            record.ack(ts), reason=f"order is {record.status.value}; nothing to cancel")
+
+    @staticmethod
+    def mark_cancelled(record: OrderRecord) -> None:
+        """Close ``record`` as cancelled by the client."""
+        record.status, record.reason = OrderStatus.CANCELLED, "cancelled by the client"
+
+    @staticmethod
+    def replacement(
+        record: OrderRecord, ts: pd.Timestamp, *, quantity: float | None,
+        limit_price: float | None,
+    ) -> Order | Ack:
+        """The order a replace asks for, or the ack refusing it (only an open LIMIT order,
+        and never down to or below what has filled)."""
+        order = record.order
+        if not record.status.is_open or order.type != OrderType.LIMIT:
+            return dataclasses.replace(
+                record.ack(ts), reason="only an open LIMIT order can be replaced")
+        new = dataclasses.replace(
+            order, quantity=order.quantity if quantity is None else quantity,
+            limit_price=order.limit_price if limit_price is None else limit_price)
+        if new.quantity <= record.filled:
+            return dataclasses.replace(
+                record.ack(ts), reason=f"replace refused: new quantity {new.quantity} is not "
+                                       f"above the filled {record.filled}")
+        return new
 
     # ---- fills and money ------------------------------------------------------------------
     @property

@@ -175,29 +175,24 @@ class SimulatedVenue:
 
     def cancel(self, client_order_id: str) -> Ack:
         record = self._ledger.record(client_order_id)
-        if not record.status.is_open:
-            return dataclasses.replace(
-                record.ack(self.now()), reason=f"order is {record.status.value}; nothing to cancel")
+        refused = self._ledger.cancel_refusal(record, self.now())
+        if refused is not None:
+            return refused
         book = self._books[record.order.symbol]
         book.engine.cancel(int(record.venue_order_id), ts=self._ns)
-        record.status = OrderStatus.CANCELLED
-        record.reason = "cancelled by the client"
+        self._ledger.mark_cancelled(record)
         return record.ack(self.now())
 
     def replace(self, client_order_id: str, *, quantity: float | None = None,
                 limit_price: float | None = None) -> Ack:
         record = self._ledger.record(client_order_id)
+        new = self._ledger.replacement(record, self.now(), quantity=quantity,
+                                       limit_price=limit_price)
+        if isinstance(new, Ack):
+            return new
         order = record.order
-        if not record.status.is_open or order.type != VenueOrderType.LIMIT:
-            return dataclasses.replace(
-                record.ack(self.now()), reason="only an open LIMIT order can be replaced")
-        new = dataclasses.replace(
-            order, quantity=order.quantity if quantity is None else quantity,
-            limit_price=order.limit_price if limit_price is None else limit_price)
         book = self._books[order.symbol]
         refusal = self._refusal(new, check_money=False)
-        if refusal is None and new.quantity <= record.filled:
-            refusal = f"new quantity {new.quantity} is not above the filled {record.filled}"
         if refusal is not None:
             return dataclasses.replace(record.ack(self.now()), reason=f"replace refused: {refusal}")
         quote = self.quote(order.symbol)
@@ -216,8 +211,7 @@ class SimulatedVenue:
         return record.ack(self.now())
 
     def open_orders(self) -> tuple[Ack, ...]:
-        now = self.now()
-        return tuple(r.ack(now) for r in self._ledger.orders.values() if r.status.is_open)
+        return self._ledger.open_acks(self.now())
 
     # ---- state ----------------------------------------------------------------------------
     def positions(self) -> dict[str, Position]:

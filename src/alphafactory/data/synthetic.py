@@ -27,17 +27,29 @@ correlation of ``truth_t`` with BOTH the close-to-close log return ``log(C_{t+1}
 open-to-close log return ``log(C_{t+1}/O_{t+1})`` (the ``entry="next_open"`` label) equals
 ``rho`` exactly (to float rounding) at every ``t`` past the warm-up. Simple returns carry it to
 within about 1e-3; rank IC is a little lower (about ``0.95 rho`` for near-normal returns).
+
+Change points (``changes=[Change(at=1500, kind=...), ...]``) alter the market from bar ``at`` on,
+for monitoring research with known answers. ``"sign_flip"`` negates the planted relation and
+``"strength"`` multiplies its IC by ``factor``, both for the signals of bars ``t >= at`` (so the
+IC of ``truth_t`` with the return of ``t + 1`` changes at ``t = at``); ``truth`` stays the oracle:
+after a flip it is ``-planted_alpha(bars)`` (the formula a model learned before the flip now has
+IC ``-rho``), and ``SyntheticMarket.ic`` is the exact IC of ``truth_t`` per bar. ``"feature_shift"``
+multiplies the bar volatility from bar ``at`` on by ``factor`` (returns, ranges and, through
+volatility, volume move; cross-sectionally standardized quantities and the planted IC do not).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from alphafactory.data import calendars
 from alphafactory.data import planted as pa
+from alphafactory.data.changes import Change, change_paths, check_changes
 from alphafactory.data.panel import OHLCV_COLUMNS
 
 SESSION_OPEN_UTC = pd.Timedelta(hours=14, minutes=30)
@@ -74,6 +86,11 @@ class SyntheticMarket:
         The planted cross-sectional IC.
     momentum_weight : float
         Weight of the momentum term in ``truth``.
+    changes : tuple of Change
+        The change points, sorted by bar.
+    ic : Series or None
+        Per timestamp, the planted IC of ``truth_t`` with the next bar's return (``alpha_ic``
+        times the strength factors in force; exact past the warm-up when ``exact_ic``).
     """
 
     bars: pd.DataFrame
@@ -83,6 +100,8 @@ class SyntheticMarket:
     regime: pd.Series
     alpha_ic: float
     momentum_weight: float
+    changes: tuple[Change, ...] = ()
+    ic: pd.Series | None = None
 
 
 def synthetic_market(
@@ -97,6 +116,7 @@ def synthetic_market(
     n_sectors: int = 10,
     start: str = "2010-01-04",
     calendar: str | None = None,
+    changes: Sequence[Change | Mapping[str, Any]] = (),
 ) -> SyntheticMarket:
     """Generate a synthetic OHLCV panel (see the module docstring for the model).
 
@@ -123,12 +143,16 @@ def synthetic_market(
     calendar : str, optional
         Put the bars on this calendar's sessions (see :mod:`alphafactory.data.calendars`);
         None keeps the fixed clock above (weekdays, 14:30-21:00 UTC).
+    changes : sequence of Change (or mappings of its fields)
+        Change points (see the module docstring); empty gives the unchanged market.
 
     Returns
     -------
     SyntheticMarket
     """
     _check_args(n_symbols, n_bars, alpha_ic, momentum_weight, n_sectors)
+    changes = check_changes(changes, n_bars)
+    sign, rho, vol_mult = change_paths(changes, n_bars, alpha_ic)
     rng = np.random.default_rng(seed)
     if calendar is None:
         timestamps, bar_var, vol_shape, gap_bar, session = _clock(n_bars, freq, start)
@@ -165,6 +189,8 @@ def synthetic_market(
     sectors = z[:, 2 : 2 + n_sectors] * (_SECTOR_VOL * day_sd) * stress_sys[:, None] * scale
     idio = z[:, 2 + n_sectors :] * idio_vol * day_sd * stress_idio[:, None] * scale
     x = beta * market[:, None] + gamma * sectors[:, sector] + idio
+    if vol_mult is not None:
+        x, gap = x * vol_mult[:, None], gap * vol_mult
 
     # Conditional per-bar volatility of each symbol (what a trader would see), for range and volume.
     sys_var = (beta * _MARKET_VOL) ** 2 + (gamma * _SECTOR_VOL) ** 2
@@ -172,6 +198,8 @@ def synthetic_market(
         sys_var * (cond_sd[:, 1:2] * stress_sys[:, None]) ** 2
         + (idio_vol * cond_sd[:, 2 + n_sectors :] * stress_idio[:, None]) ** 2
     ) * (day_sd * scale)
+    if vol_mult is not None:
+        sym_sd = sym_sd * vol_mult[:, None]
     long_sd = np.sqrt(sys_var + idio_vol**2) * (day_sd * scale)
     surprise = np.abs(x - beta * market[:, None]) / sym_sd
     volume = np.round(
@@ -185,7 +213,7 @@ def synthetic_market(
     rel_volume = pa.relative_volume(volume, pa.MOMENTUM_WINDOW)
 
     log_open, log_close = _plant(
-        x, gap, log_p0, rel_volume, alpha_ic, momentum_weight=momentum_weight, exact=exact_ic
+        x, gap, log_p0, rel_volume, rho, momentum_weight=momentum_weight, exact=exact_ic, sign=sign
     )
     reach = 0.5 * sym_sd
     log_high = np.maximum(log_open, log_close) + reach * np.abs(rng.standard_normal(x.shape))
@@ -210,6 +238,8 @@ def synthetic_market(
         asset_class="equities",
     )
     truth = pa.signal_rows(log_close, rel_volume, momentum_weight=momentum_weight)
+    if sign is not None:
+        truth = truth * sign[:, None]
     return SyntheticMarket(
         bars=bars,
         truth=pd.Series(truth.ravel(), index=index, name="truth"),
@@ -218,6 +248,8 @@ def synthetic_market(
         regime=pd.Series(regime, index=timestamps, name="regime"),
         alpha_ic=float(alpha_ic),
         momentum_weight=float(momentum_weight),
+        changes=changes,
+        ic=pd.Series(rho, index=timestamps, name="ic"),
     )
 
 
@@ -226,25 +258,33 @@ def _plant(
     gap: np.ndarray,
     log_p0: np.ndarray,
     rel_volume: np.ndarray,
-    rho: float,
+    rho: float | np.ndarray,
     *,
     momentum_weight: float,
     exact: bool,
+    sign: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rotate each next bar's cross-section towards the signal; return log open and log close."""
+    """Rotate each next bar's cross-section towards the signal; return log open and log close.
+
+    ``rho`` is one IC or one per signal bar; ``sign`` (+1/-1 per signal bar) negates the signal.
+    """
     step = gap[:, None] + x
     step[0] = x[0]
-    if rho == 0.0:
+    rhos = np.broadcast_to(np.asarray(rho, dtype=np.float64), (x.shape[0],))
+    if not rhos.any():
         log_close = log_p0 + np.cumsum(step, axis=0)
         return log_close - x, log_close
     x = x.copy()
     log_close = np.empty_like(x)
     log_close[0] = log_p0 + x[0]
-    keep = np.sqrt(1.0 - rho * rho)
     for t in range(x.shape[0] - 1):
         signal = pa.signal_at(log_close, rel_volume, t, momentum_weight=momentum_weight)
         nxt = x[t + 1]
         if signal is not None and np.all(np.isfinite(signal)):
+            if sign is not None and sign[t] < 0.0:
+                signal = -signal
+            rho = rhos[t]
+            keep = np.sqrt(1.0 - rho * rho)
             mean = nxt.mean()
             dev = nxt - mean
             sd = np.sqrt((dev * dev).mean())
@@ -377,3 +417,4 @@ def _check_args(
         raise ValueError(f"a planted alpha needs at least 3 symbols; got n_symbols={n_symbols}.")
     if not 0.0 <= momentum_weight <= 1.0:
         raise ValueError(f"momentum_weight must lie in [0, 1]; got {momentum_weight!r}.")
+

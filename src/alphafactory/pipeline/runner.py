@@ -76,6 +76,9 @@ def check_config(
     from alphafactory.errors import ConfigError
     from alphafactory.pipeline.workflow import check_references
 
+    if config.search is not None:
+        raise ConfigError("this is a factory file ([search]): run it with `alphafactory factory "
+                          "run`, or remove [search] and [gate] to run it as a workflow")
     name = name or config.name
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$", name):
         raise ConfigError(f"name {name!r}: a run name is 1-80 letters, digits, '_', '.', '-'")

@@ -24,6 +24,8 @@ from typing import Any
 
 from alphafactory.config_io import check_keys, drop_none
 from alphafactory.errors import ConfigError
+from alphafactory.factory.gate import GateConfig
+from alphafactory.factory.search import SearchConfig
 from alphafactory.pipeline.sections import (
     BacktestSection,
     DataSection,
@@ -69,6 +71,8 @@ class WorkflowConfig:
     backtest: BacktestSection | None = None
     execution: ExecutionSection | None = None
     report: ReportSection = field(default_factory=ReportSection)
+    search: SearchConfig | None = None
+    gate: GateConfig | None = None
 
     def __post_init__(self) -> None:
         if self.job not in JOBS:
@@ -253,6 +257,9 @@ SECTIONS: dict[str, Section] = {
         dataclass_section("backtest", BacktestSection),
         dataclass_section("execution", ExecutionSection),
         dataclass_section("report", ReportSection),
+        # A factory file (``alphafactory factory run``) is a workflow file plus these two.
+        dataclass_section("search", SearchConfig),
+        dataclass_section("gate", GateConfig),
     )
 }
 

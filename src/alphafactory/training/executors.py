@@ -36,12 +36,16 @@ def is_dask_client(executor: object) -> bool:
     return all(hasattr(executor, name) for name in ("scatter", "submit", "gather"))
 
 
-def _collect(results: Iterable[Any], n: int) -> list[Any]:
+def _collect(
+    results: Iterable[Any], n: int, on_result: Callable[[Any], None] | None = None
+) -> list[Any]:
     start, out = time.perf_counter(), []
     for k, result in enumerate(results, 1):
         out.append(result)
         elapsed = time.perf_counter() - start
         _log.info("walk-forward: fold %d/%d done, %.1f s elapsed", k, n, elapsed)
+        if on_result is not None:
+            on_result(result)  # may raise to stop early (a pruned search trial)
     return out
 
 
@@ -50,6 +54,7 @@ def run_tasks(
     shared: Any,
     specs: Sequence[Any],
     executor: str | int | Executor | Any | None,
+    on_result: Callable[[Any], None] | None = None,
 ) -> list[Any]:
     """Return ``[fn(shared, spec) for spec in specs]``, computed where ``executor`` says.
 
@@ -68,10 +73,12 @@ def run_tasks(
         with each task). A ``dask.distributed.Client`` gets ``shared`` scattered to every worker
         once, then one task per spec.
 
-    Results are collected in order; each one logs an INFO line (``fold k/n done``).
+    Results are collected in order; each one logs an INFO line (``fold k/n done``) and is
+    passed to ``on_result`` (in this process), which may raise to stop: in this process no
+    later task starts; in a pool the running ones are abandoned.
     """
     if executor is None:
-        return _collect((fn(shared, spec) for spec in specs), len(specs))
+        return _collect((fn(shared, spec) for spec in specs), len(specs), on_result)
     if isinstance(executor, (str, int)) and not isinstance(executor, bool):
         if isinstance(executor, str) and executor != "processes":
             raise ValueError(
@@ -86,13 +93,14 @@ def run_tasks(
             initializer=_init_worker,
             initargs=(shared,),
         ) as pool:
-            return _collect(pool.map(_call_with_shared, [fn] * len(specs), specs), len(specs))
+            return _collect(pool.map(_call_with_shared, [fn] * len(specs), specs), len(specs),
+                            on_result)
     if is_dask_client(executor):
         shared_future = executor.scatter(shared, broadcast=True)
         futures = [executor.submit(fn, shared_future, spec, pure=False) for spec in specs]
-        return _collect((future.result() for future in futures), len(specs))
+        return _collect((future.result() for future in futures), len(specs), on_result)
     if isinstance(executor, Executor):
-        return _collect(executor.map(fn, [shared] * len(specs), specs), len(specs))
+        return _collect(executor.map(fn, [shared] * len(specs), specs), len(specs), on_result)
     raise TypeError(
         f"executor must be None, 'processes', an int, a concurrent.futures.Executor or a "
         f"dask.distributed.Client; got {type(executor).__name__}."

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -93,6 +93,7 @@ def walk_forward(
     normalizer: Normalizer | None = None,
     keep_models: KeepModels = "none",
     data_fingerprint: str | None = None,
+    on_fold: Callable[[int, pd.DataFrame], None] | None = None,
 ) -> WalkForwardResult:
     """Train and predict fold by fold, out of sample.
 
@@ -131,6 +132,11 @@ def walk_forward(
         as model artifacts (fitted models are large, so none by default).
     data_fingerprint : str, optional
         Fingerprint of the bars the features came from, recorded in kept artifacts.
+    on_fold : callable, optional
+        ``on_fold(k, predictions)`` is called in this process as each fold finishes, in fold
+        order, with that fold's test predictions (``score`` and ``label`` indexed
+        ``(timestamp, symbol)``). It may raise to stop the walk (the factory's search prunes
+        hopeless trials this way); the exception propagates.
 
     Returns
     -------
@@ -156,7 +162,12 @@ def walk_forward(
         fold_normalizer = copy.deepcopy(normalizer) if normalizer is not None else Standardizer()
         keep = keep_models == "all" or (keep_models == "last" and k == len(blocks) - 1)
         specs.append(_FoldSpec(k, fold_estimator, train, val, test, fold_normalizer, keep))
-    outputs = run_tasks(run_fold, panel, specs, executor)
+    report = None
+    if on_fold is not None:
+        def report(output: dict[str, Any]) -> None:
+            on_fold(int(output["fold"]), _fold_predictions(panel, output))
+
+    outputs = run_tasks(run_fold, panel, specs, executor, report)
     result = _assemble(panel, splitter, name, outputs, lookback, int(horizon))
     models = {
         o["fold"]: _fold_artifact(result, o, labels, data_fingerprint, seed)
@@ -271,6 +282,19 @@ def fit_block(
         "best_epoch": getattr(estimator, "best_epoch_", None),
         "history": getattr(estimator, "history_", []),
     }
+
+
+def _fold_predictions(panel: FoldData, output: dict[str, Any]) -> pd.DataFrame:
+    """One fold's test predictions as a frame indexed ``(timestamp, symbol)``."""
+    samples = output["test_samples"]
+    sym, t = panel.sample_symbol[samples], panel.sample_time[samples]
+    index = pd.MultiIndex.from_arrays(
+        [panel.timestamps[t], panel.symbols[sym]], names=["timestamp", "symbol"]
+    )
+    return pd.DataFrame(
+        {"score": output["test_scores"], "label": panel.target[sym, t].astype(np.float64)},
+        index=index,
+    ).sort_index()
 
 
 def _assemble(

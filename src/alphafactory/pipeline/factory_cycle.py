@@ -1,0 +1,425 @@
+"""One factory cycle: ingest -> search -> candidate -> gate on withheld bars -> registry.
+
+``run_cycle(config)`` takes a workflow file with ``[search]`` (and optionally ``[gate]``):
+
+1. **Ingest** the dataset (appended to the factory's cached bars) and validate it.
+2. **Split**: the last ``[search] withheld`` timestamps are withheld; the search sees only the
+   bars before them (features and labels are built from those bars alone).
+3. **Search**: an Optuna study whose trials are purged walk-forwards on the search window
+   (:mod:`alphafactory.pipeline.factory_trials`), pruned on fold IC.
+4. **Candidate**: the best trial's parameters refitted on the whole search window.
+5. **Gate** on the withheld window against the current champion on the same bars
+   (:func:`alphafactory.factory.evaluate_gate`), every trial of the study counted.
+6. **Registry**: the study, its trials and the candidate go to MLflow; the candidate becomes a
+   model version, ``champion`` when the gate passes, else ``challenger``. The cycle also writes a
+   run directory (trials, withheld returns, the decision, the candidate model).
+
+A lock keeps two cycles of one workflow from overlapping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alphafactory.errors import ConfigError, ModelError
+from alphafactory.pipeline.factory_trials import TrialData, TrialParams, fit_candidate
+from alphafactory.pipeline.sections import BacktestSection
+from alphafactory.pipeline.steps import Log, feature_names, log_info
+from alphafactory.pipeline.workflow import WorkflowConfig
+
+__all__ = ["CycleOutcome", "run_cycle"]
+
+
+@dataclass(frozen=True, slots=True)
+class CycleOutcome:
+    """What a cycle decided and where it left its records."""
+
+    decision: Any  # GateDecision
+    alias: str | None  # "champion", "challenger" or None (nothing registered)
+    version: str | None
+    naive_passed: bool
+    best: TrialParams | None
+    best_value: float | None
+    n_trials: int
+    counts: dict[str, int]
+    run: Any  # alphafactory.runs.Run
+    mlflow_run_id: str | None
+    seconds: float
+
+    def summary(self) -> str:
+        """One line for a terminal or a log."""
+        what = (f"version {self.version} is {self.alias}" if self.version
+                else "nothing registered")  # fmt: skip
+        return f"{self.decision.summary()}; {what} ({self.n_trials} trials, {self.seconds:.0f} s)"
+
+
+def check_factory_config(config: WorkflowConfig) -> None:
+    """What a factory file needs beyond a workflow file."""
+    if config.search is None:
+        raise ConfigError("a factory file needs a [search] section")
+    if config.models is None:
+        raise ConfigError("a factory file needs a [models] section (the models to search)")
+    if len(config.data) != 1:
+        raise ConfigError(f"a factory cycle runs on one dataset, got {len(config.data)}")
+    config.search.check_models(config.models.names)
+
+
+def run_cycle(
+    config: WorkflowConfig,
+    *,
+    store: Any = None,
+    runs_root: str | Path | None = None,
+    executor: str | int | None = None,
+    log: Log = log_info,
+) -> CycleOutcome:
+    """Run one factory cycle of ``config`` (see the module docstring).
+
+    Parameters
+    ----------
+    store : FactoryStore, optional
+        Tracking database, artifact root and Optuna storage (default under ``./mlruns``).
+    runs_root : path, optional
+        Where the cycle's run directory goes (``$ALPHAFACTORY_RUNS`` or ``./runs``).
+    executor : None, int, "processes" or a Dask scheduler address
+        Replaces ``[search] executor``.
+    """
+    from alphafactory.factory import FactoryStore, cycle_lock
+
+    check_factory_config(config)
+    store = store or FactoryStore()
+    store.prepare()
+    with cycle_lock(_state_dir(store) / f"{config.name}.lock"):
+        return _cycle(config, store, runs_root, executor, log)
+
+
+def _state_dir(store: Any) -> Path:
+    """Where the cycle keeps its lock and cached bars: beside the registry's download cache."""
+    return Path(store.cache_root).parent / "factory"
+
+
+def _cycle(
+    config: WorkflowConfig, store: Any, runs_root: Any, executor: Any, log: Log
+) -> CycleOutcome:
+    from alphafactory.factory import Registry, ingest, run_study
+
+    started = time.perf_counter()
+    search = config.search
+    assert search is not None and config.models is not None
+    section = config.data[0]
+    bars, report = ingest(section.source.load(),
+                          _state_dir(store) / f"{config.name}-{section.name}.parquet")  # fmt: skip
+    log(f"[{section.name}] ingest: {report.appended} new bar rows appended to "
+        f"{report.cached} cached ({report.path})")  # fmt: skip
+    data_issue = _validate(config, section.name, bars, section.source.calendar)
+    stamps = bars.index.get_level_values("timestamp").unique().sort_values()
+    if len(stamps) <= search.withheld + config.models.walk_forward.train:
+        raise ConfigError(
+            f"[search] withheld = {search.withheld} leaves {len(stamps) - search.withheld} "
+            f"search bars of {len(stamps)}; the walk-forward needs more than "
+            f"train = {config.models.walk_forward.train}"
+        )
+    withheld_start = stamps[len(stamps) - search.withheld]
+    search_bars = bars[bars.index.get_level_values("timestamp") < withheld_start]
+    log(f"[{section.name}] search window {stamps[0].date()} .. "
+        f"{stamps[len(stamps) - search.withheld - 1].date()}, withheld {withheld_start.date()} .. "
+        f"{stamps[-1].date()} ({search.withheld} bars)")  # fmt: skip
+
+    data = _trial_data(config, search_bars, section.walk_forward or config.models.walk_forward)
+    log(f"[{section.name}] {data.features.shape[1]} features on the search window")
+    study_name = f"{config.name}-{pd.Timestamp.now(tz='UTC').strftime('%Y%m%dT%H%M%S%f')}"
+    from alphafactory.pipeline.factory_trials import run_trial
+
+    outcome = run_study(
+        run_trial, data, name=study_name, storage=store.optuna_storage,
+        n_trials=search.n_trials, sampler=search.sampler, pruner=search.pruner,
+        prune_after=search.prune_after, seed=config.seed,
+        executor=executor if executor is not None else search.executor,
+        timeout_minutes=search.timeout_minutes,
+    )  # fmt: skip
+    study = outcome.study
+    counts = _counts(study)
+    log(f"study {study_name}: {counts} in {outcome.seconds:.1f} s")
+    registry = Registry(store)
+    client = registry.client
+    experiment = registry.experiment_id(config.name)
+    from alphafactory.data import fingerprint
+    from alphafactory.factory.tracking import log_trials, start_cycle_run
+
+    parent = start_cycle_run(
+        client, experiment, name=f"cycle-{study_name}",
+        tags={"af.workflow": config.name, "af.study": study_name,
+              "af.data_fingerprint": fingerprint(bars)},
+        params={"n_trials": search.n_trials, "sampler": search.sampler,
+                "pruner": search.pruner, "withheld": search.withheld,
+                "withheld_start": str(withheld_start), "seed": config.seed,
+                "models": list(config.models.names)},
+    )  # fmt: skip
+    log_trials(client, experiment, parent, study, outcome.artifacts)
+    return _decide(config, store, registry, parent, bars, data, outcome, counts,
+                   withheld_start, data_issue, started, log, runs_root)  # fmt: skip
+
+
+def _decide(
+    config: WorkflowConfig,
+    store: Any,
+    registry: Any,
+    parent: str,
+    bars: pd.DataFrame,
+    data: TrialData,
+    outcome: Any,
+    counts: dict[str, int],
+    withheld_start: pd.Timestamp,
+    data_issue: str | None,
+    started: float,
+    log: Log,
+    runs_root: Any,
+) -> CycleOutcome:
+    from alphafactory.data import fingerprint
+    from alphafactory.factory.gate import (
+        GateConfig,
+        GateDecision,
+        RuleOutcome,
+        evaluate_gate,
+        naive_gate,
+    )
+    from alphafactory.factory.tracking import end_cycle_run, log_json
+
+    gate = config.gate or GateConfig()
+    study = outcome.study
+    n_trials = len(study.trials)
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    trial_returns = pd.DataFrame({t.number: outcome.artifacts[t.number].returns
+                                  for t in complete if t.number in outcome.artifacts})  # fmt: skip
+    periods = config.backtest.periods_per_year if config.backtest else None
+    best, best_value, artifact, tables = None, None, None, {}
+    if not complete:
+        decision = GateDecision(passed=False, config=gate, inputs={"n_trials": n_trials},
+                                rules=(RuleOutcome(name="search", passed=False, value=None,
+                                                   threshold=None,
+                                                   detail=f"no trial completed ({counts})"),))
+        naive = False
+    else:
+        best_trial = max(complete, key=lambda t: t.value)
+        best = TrialParams.from_dict(best_trial.user_attrs["params"])
+        best_value = float(best_trial.value)
+        log(f"candidate: trial {best_trial.number} ({best.flat()}), search Sharpe "
+            f"{best_value:.2f}; refit on the search window ...")  # fmt: skip
+        artifact = fit_candidate(data, best, data_fingerprint=fingerprint(data.bars))
+        withheld = _withheld_returns(data, bars, artifact, withheld_start)
+        champion, champion_note = _champion_returns(registry, config.name, data, bars,
+                                                    withheld_start)  # fmt: skip
+        checks = {"data": data_issue, "causality": _causality(artifact, bars),
+                  "leakage": _leakage(artifact, withheld_start)}
+        decision = evaluate_gate(
+            candidate_returns=withheld, trial_returns=trial_returns, n_trials=n_trials,
+            champion_returns=champion, checks=checks, config=gate,
+            periods_per_year=periods or _periods(bars), seed=config.seed,
+        )  # fmt: skip
+        naive = naive_gate(best_value, gate.naive_threshold)
+        tables["withheld_returns"] = pd.DataFrame(
+            {"candidate": withheld, **({"champion": champion} if champion is not None else {})}
+        )  # fmt: skip
+        if champion_note:
+            log(champion_note)
+    record = {**decision.to_dict(), "naive_gate_passed": naive, "workflow": config.name,
+              "study": study.study_name, "n_trials": n_trials, "counts": counts,
+              "best_trial": None if best is None else best.to_dict(),
+              "best_search_sharpe": best_value,
+              "withheld_start": str(withheld_start)}  # fmt: skip
+    client = registry.client
+    log_json(client, parent, "decision.json", record)
+    alias = version = None
+    if artifact is not None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            artifact.save(Path(tmp) / "model")
+            version = registry.register_candidate(
+                config.name, Path(tmp) / "model", run_id=parent,
+                tags={"af.study": study.study_name, "af.params": _short(best.to_dict())},
+            )  # fmt: skip
+        registry.record_decision(config.name, version, record)
+        alias = "champion" if decision.passed else "challenger"
+        registry.set_alias(config.name, alias, version,
+                           kind="gate" if decision.passed else "challenger",
+                           reason=decision.summary(), decision=record)  # fmt: skip
+    end_cycle_run(client, parent, {"n_trials": n_trials, "best_search_sharpe": best_value or
+                                   float("nan")},
+                  {"af.decision": "promote" if decision.passed else "keep",
+                   "af.version": version or "", "af.naive_gate": str(naive)})  # fmt: skip
+    seconds = time.perf_counter() - started
+    run = _write_run(config, study, outcome, record, artifact, tables, seconds, runs_root)
+    log(f"{decision.summary()}; run {run.path}")
+    return CycleOutcome(decision, alias, version, naive, best, best_value, n_trials, counts, run,
+                        parent, seconds)  # fmt: skip
+
+
+def _short(doc: Any) -> str:
+    import json
+
+    return json.dumps(doc, default=str)[:4000]
+
+
+def _counts(study: Any) -> dict[str, int]:
+    counts = {"complete": 0, "pruned": 0, "fail": 0}
+    for trial in study.trials:
+        key = trial.state.name.lower()
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _periods(bars: pd.DataFrame) -> float:
+    from alphafactory.evaluation import infer_periods_per_year
+
+    return float(infer_periods_per_year(bars.index.get_level_values("timestamp").unique()))
+
+
+def _validate(config: WorkflowConfig, name: str, bars: pd.DataFrame, calendar: Any) -> str | None:
+    """The data check of the gate: a message when validation finds an error-level issue."""
+    from alphafactory.data import validate_ohlcv
+
+    report = validate_ohlcv(bars, asset_class=config.validation.asset_class,
+                            calendar=config.validation.calendar or calendar, source=name)
+    issues = report.issues
+    errors = issues[issues["severity"] == "error"] if len(issues) else issues
+    if not len(errors):
+        return None
+    first = errors.iloc[0]
+    return (f"{len(errors)} validation error(s), first {first['rule']} at {first['timestamp']} "
+            f"({first['symbol']})")  # fmt: skip
+
+
+def _trial_data(config: WorkflowConfig, bars: pd.DataFrame, walk: Any) -> TrialData:
+    """Build every feature a trial may use once, on the search window's bars."""
+    from alphafactory.features import build_features, list_features
+    from alphafactory.labels import forward_returns
+
+    search = config.search
+    assert search is not None and config.models is not None
+    registry = list_features("default")
+    family_of = dict(zip(registry["name"], registry["family"], strict=True))
+    unknown = sorted(set(search.families) - set(family_of.values()))
+    if unknown:
+        raise ConfigError(f"[search] families: unknown {unknown}; see `alphafactory features list`")
+    names = feature_names(config.features, config.selection)
+    if search.families:
+        names = list(dict.fromkeys(
+            [*names, *(n for n in registry["name"] if family_of[n] in set(search.families))]
+        ))  # fmt: skip
+    eval_labels = forward_returns(bars, **dataclasses.asdict(config.labels))
+    return TrialData(
+        bars=bars, features=build_features(bars, names), families=family_of,
+        eval_labels=eval_labels, base_label=config.labels, search=search, models=config.models,
+        walk=walk, portfolio=config.portfolio, risk=config.risk,
+        backtest=config.backtest or BacktestSection(), seed=config.seed,
+    )  # fmt: skip
+
+
+def _scores_on(artifact: Any, bars: pd.DataFrame, withheld_start: pd.Timestamp) -> pd.Series:
+    from alphafactory.models import score
+
+    stamps = bars.index.get_level_values("timestamp").unique()
+    return score(artifact, bars, at=stamps[stamps >= withheld_start])
+
+
+def _withheld_returns(
+    data: TrialData, bars: pd.DataFrame, artifact: Any, withheld_start: pd.Timestamp
+) -> pd.Series:
+    """Net returns of trading the artifact's scores over the withheld window."""
+    from alphafactory.pipeline.factory_trials import trial_returns
+
+    scores = _scores_on(artifact, bars, withheld_start)
+    return trial_returns(data, bars, scores)
+
+
+def _champion_returns(
+    registry: Any, workflow: str, data: TrialData, bars: pd.DataFrame, start: pd.Timestamp
+) -> tuple[pd.Series | None, str | None]:
+    """The champion's net returns on the same withheld bars, or None without a champion."""
+    from alphafactory.models import load
+
+    version = registry.alias_version(workflow, "champion")
+    if version is None:
+        return None, None
+    try:
+        champion = load(registry.download(workflow, version))
+        returns = _withheld_returns(data, bars, champion, start)
+    except (ModelError, OSError, ValueError) as exc:
+        # Nothing to compare against is not a reason to promote: rule 4 fails on NaN returns.
+        note = f"champion version {version} could not be scored on the withheld window: {exc}"
+        return pd.Series(np.nan, index=pd.DatetimeIndex([start])), note
+    return returns, f"champion version {version} scored on the withheld window"
+
+
+def _causality(artifact: Any, bars: pd.DataFrame) -> str | None:
+    """Check the candidate's features for look-ahead on a slice of the bars."""
+    from alphafactory.features import check_causal
+
+    symbols = bars.index.get_level_values("symbol").unique()[:3]
+    stamps = bars.index.get_level_values("timestamp").unique()[-400:]
+    sample = bars[bars.index.get_level_values("symbol").isin(symbols)
+                  & bars.index.get_level_values("timestamp").isin(stamps)]  # fmt: skip
+    report = check_causal(list(artifact.features), sample, n_cuts=3, seed=0)
+    return None if report.ok else f"not causal: columns {list(report.offending)[:3]} moved"
+
+
+def _leakage(artifact: Any, withheld_start: pd.Timestamp) -> str | None:
+    """The candidate must not have trained on any withheld bar (labels included)."""
+    end = artifact.window.val_end or artifact.window.train_end
+    if end is not None and pd.Timestamp(end) >= withheld_start:
+        return f"trained up to {end}, inside the withheld window from {withheld_start}"
+    return None
+
+
+def _write_run(
+    config: WorkflowConfig,
+    study: Any,
+    outcome: Any,
+    record: dict[str, Any],
+    artifact: Any,
+    tables: dict[str, pd.DataFrame],
+    seconds: float,
+    runs_root: Any,
+) -> Any:
+    """The cycle's run directory: trials, withheld returns, decision, candidate model."""
+    import json
+    import shutil
+
+    from alphafactory.runs import Run
+
+    run = Run.create(f"factory-{config.name}", config.to_mapping(), seed=config.seed,
+                     root=runs_root)
+    try:
+        rows = []
+        for t in study.trials:
+            result = outcome.artifacts.get(t.number)
+            rows.append({
+                "trial": t.number, "state": t.state.name.lower(),
+                "value": np.nan if t.value is None else float(t.value),
+                "params": json.dumps(t.user_attrs.get("params", t.params), default=str),
+                "fold_ic": json.dumps([float(v) for _, v in
+                                       sorted(t.intermediate_values.items())]),
+                "seconds": t.duration.total_seconds() if t.duration else np.nan,
+                "n_predictions": 0 if result is None else len(result.predictions),
+            })  # fmt: skip
+        run.write_table("trials", pd.DataFrame(rows))
+        for name, frame in tables.items():
+            run.write_table(name, frame.rename_axis("timestamp"))
+        if artifact is not None:
+            artifact.save(run.path / "models" / "candidate")
+        (run.path / "decision.json").write_text(
+            json.dumps(record, indent=2, default=str, allow_nan=False) + "\n", encoding="utf-8"
+        )  # fmt: skip
+        run.write_metrics({"decision": record, "seconds": seconds})
+        run.write_manifest(n_trials=len(study.trials), extra={"job": "factory"})
+    except BaseException:
+        shutil.rmtree(run.path, ignore_errors=True)
+        raise
+    return run

@@ -49,15 +49,8 @@ from alphafactory.evaluation import (
     sharpe_ratio,
 )
 
-__all__ = [
-    "MIN_WITHHELD_ROWS",
-    "RULES",
-    "GateConfig",
-    "GateDecision",
-    "RuleOutcome",
-    "evaluate_gate",
-    "naive_gate",
-]
+__all__ = ["MIN_WITHHELD_ROWS", "RULES", "GateConfig", "GateDecision", "RuleOutcome",
+           "evaluate_gate", "naive_gate"]  # fmt: skip
 
 MIN_WITHHELD_ROWS = 10
 RULES = ("dsr", "pbo", "sharpe_ci", "champion", "checks")
@@ -68,69 +61,45 @@ _MAX_PBO_SPLITS = 20  # C(20, 10) = 184,756 combinations; more is slow and memor
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class GateConfig:
-    """The gate's rules: the ``[gate]`` table of a workflow file.
+    """The gate's rules: the ``[gate]`` table of a workflow file (Sharpes annualized, net)."""
 
-    Attributes
-    ----------
-    min_dsr : float
-        Rule 1: least deflated Sharpe ratio, a probability in ``[0, 1]``.
-    max_pbo : float
-        Rule 2: largest probability of backtest overfitting, in ``[0, 1]``.
-    pbo_splits : int
-        Rule 2: CSCV blocks ``S``, even, in ``[2, 20]``.
-    min_sharpe_lower : float
-        Rule 3: the bootstrap interval's lower bound (annualized) must be strictly above it.
-    n_boot : int
-        Rule 3: bootstrap resamples, ``>= 10``.
-    ci_level : float
-        Rule 3: coverage of the interval, in ``(0, 1)``.
-    champion_margin : float
-        Rule 4: absolute margin in annualized net Sharpe, ``>= 0``.
-    champion_margin_pct : float
-        Rule 4: relative margin as a fraction of ``|champion Sharpe|``, ``>= 0``.
-    naive_threshold : float
-        The naive baseline's in-sample Sharpe threshold (:func:`naive_gate`); not a rule.
-    """
-
-    min_dsr: float = 0.95
-    max_pbo: float = 0.5
-    pbo_splits: int = 16
-    min_sharpe_lower: float = 0.0
-    n_boot: int = 1000
-    ci_level: float = 0.95
-    champion_margin: float = 0.10
-    champion_margin_pct: float = 0.10
-    naive_threshold: float = 1.0
+    min_dsr: float = 0.95  # rule 1: least deflated Sharpe ratio, in [0, 1]
+    max_pbo: float = 0.5  # rule 2: largest probability of backtest overfitting, in [0, 1]
+    pbo_splits: int = 16  # rule 2: CSCV blocks S, even, in [2, 20]
+    min_sharpe_lower: float = 0.0  # rule 3: the interval's lower bound must be strictly above
+    n_boot: int = 1000  # rule 3: bootstrap resamples, >= 10
+    ci_level: float = 0.95  # rule 3: coverage of the interval, in (0, 1)
+    champion_margin: float = 0.10  # rule 4: absolute margin over the champion's Sharpe, >= 0
+    champion_margin_pct: float = 0.10  # rule 4: relative margin, fraction of |champion|, >= 0
+    naive_threshold: float = 1.0  # not a rule: the naive baseline's threshold (naive_gate)
 
     def __post_init__(self) -> None:
-        _check_range("min_dsr", self.min_dsr, 0.0, 1.0)
-        _check_range("max_pbo", self.max_pbo, 0.0, 1.0)
-        _check_int("pbo_splits", self.pbo_splits, 2, _MAX_PBO_SPLITS)
+        inf = math.inf
+        _check("min_dsr", self.min_dsr, 0.0, 1.0)
+        _check("max_pbo", self.max_pbo, 0.0, 1.0)
+        _check("pbo_splits", self.pbo_splits, 2, _MAX_PBO_SPLITS, kind="int")
         if self.pbo_splits % 2:
             raise ConfigError(f"[gate] pbo_splits must be even; got {self.pbo_splits!r}.")
-        _check_range("min_sharpe_lower", self.min_sharpe_lower, -math.inf, math.inf)
-        _check_int("n_boot", self.n_boot, 10, None)
-        _check_range("ci_level", self.ci_level, 0.0, 1.0, open_ends=True)
-        _check_range("champion_margin", self.champion_margin, 0.0, math.inf)
-        _check_range("champion_margin_pct", self.champion_margin_pct, 0.0, math.inf)
-        _check_range("naive_threshold", self.naive_threshold, -math.inf, math.inf)
+        _check("min_sharpe_lower", self.min_sharpe_lower, -inf, inf)
+        _check("n_boot", self.n_boot, 10, inf, kind="int")
+        _check("ci_level", self.ci_level, 0.0, 1.0, kind="open")
+        _check("champion_margin", self.champion_margin, 0.0, inf)
+        _check("champion_margin_pct", self.champion_margin_pct, 0.0, inf)
+        _check("naive_threshold", self.naive_threshold, -inf, inf)
 
 
-def _check_range(key: str, value: Any, low: float, high: float, *, open_ends: bool = False) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = low < value < high if open_ends else low <= value <= high
-    if not ok:
-        bounds = f"({low:g}, {high:g})" if open_ends else f"[{low:g}, {high:g}]"
-        what = "a finite number" if math.isinf(low) and math.isinf(high) else f"in {bounds}"
-        raise ConfigError(f"[gate] {key} must be {what}; got {value!r}.")
-
-
-def _check_int(key: str, value: Any, low: int, high: int | None) -> None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= low
-    if not ok or (high is not None and value > high):
-        upper = f" and <= {high}" if high is not None else ""
-        raise ConfigError(f"[gate] {key} must be an integer >= {low}{upper}; got {value!r}.")
+def _check(key: str, value: Any, low: float, high: float, *, kind: str = "closed") -> None:
+    """Raise ``ConfigError`` unless ``value`` is a finite number (an integer for ``kind="int"``)
+    in ``[low, high]`` (``(low, high)`` for ``kind="open"``)."""
+    ok = isinstance(value, int if kind == "int" else int | float) and not isinstance(value, bool)
+    if ok and math.isfinite(value):
+        ok = low < value < high if kind == "open" else low <= value <= high
+        if ok:
+            return
+    what = "an integer" if kind == "int" else "a finite number"
+    if math.isfinite(low) or math.isfinite(high):
+        what += f" in ({low:g}, {high:g})" if kind == "open" else f" in [{low:g}, {high:g}]"
+    raise ConfigError(f"[gate] {key} must be {what}; got {value!r}.")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -145,13 +114,7 @@ class RuleOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (no NaN: a missing number is ``None``)."""
-        return {
-            "name": self.name,
-            "passed": bool(self.passed),
-            "value": _num(self.value),
-            "threshold": _num(self.threshold),
-            "detail": self.detail,
-        }
+        return asdict(self) | {"value": _num(self.value), "threshold": _num(self.threshold)}
 
     def reason(self) -> str:
         """Say why the rule failed, briefly: ``"0.41 < 0.95"`` or its detail."""
@@ -188,10 +151,7 @@ class GateDecision:
 
     def rule(self, name: str) -> RuleOutcome:
         """Return the outcome of rule ``name`` (one of :data:`RULES`)."""
-        for outcome in self.rules:
-            if outcome.name == name:
-                return outcome
-        raise KeyError(f"no rule {name!r} in this decision; rules are {list(RULES)}.")
+        return {rule.name: rule for rule in self.rules}[name]
 
     def summary(self) -> str:
         """One line: ``"promote: all 5 rules passed"`` or ``"keep champion: failed ..."``."""
@@ -215,13 +175,7 @@ class GateDecision:
     def from_dict(cls, record: Mapping[str, Any]) -> GateDecision:
         """Rebuild a decision from :meth:`to_dict`'s record (``summary``/``failed`` derived)."""
         rules = tuple(
-            RuleOutcome(
-                name=str(r["name"]),
-                passed=bool(r["passed"]),
-                value=_num(r["value"]),
-                threshold=_num(r["threshold"]),
-                detail=str(r["detail"]),
-            )
+            _outcome(r["name"], r["passed"], r["value"], r["threshold"], r["detail"])
             for r in record["rules"]
         )
         return cls(
@@ -303,6 +257,8 @@ def evaluate_gate(
         "withheld_start": candidate.index[0] if len(candidate) else None,
         "withheld_end": candidate.index[-1] if len(candidate) else None,
         "withheld_rows": len(candidate),
+        "search_start": search.index[0] if len(search) else None,
+        "search_end": search.index[-1] if len(search) else None,
         "search_rows": len(search),
         "candidate_sharpe": sharpe,
         "sharpe_variance": variance,
@@ -324,7 +280,7 @@ def evaluate_gate(
 
 def _rule_dsr(candidate, problem, n_trials, variance, n_completed, config, inputs) -> RuleOutcome:
     if problem:
-        return _outcome("dsr", False, None, config.min_dsr, f"not computable: {problem}")
+        return _not_computable("dsr", config.min_dsr, problem)
     dsr = deflated_sharpe_ratio(candidate.to_numpy(), n_trials, variance)
     v = 1.0 / (len(candidate) - 1.0) if variance is None else variance
     sr0 = expected_max_sharpe(n_trials, v)
@@ -339,25 +295,18 @@ def _rule_dsr(candidate, problem, n_trials, variance, n_completed, config, input
         f"SR0 {sr0:.4f} (n_trials={n_trials}, V={v:.3g} {source})"
     )
     if not math.isfinite(dsr):
-        return _outcome("dsr", False, None, config.min_dsr, f"not computable: {detail}")
+        return _not_computable("dsr", config.min_dsr, detail)
     return _outcome("dsr", dsr >= config.min_dsr, dsr, config.min_dsr, detail)
 
 
 def _rule_pbo(search: pd.DataFrame, n_completed: int, config, inputs) -> RuleOutcome:
     if n_completed < 2:
-        return _outcome(
-            "pbo", True, None, config.max_pbo, "one configuration: no selection to overfit"
-        )
+        what = "one configuration" if n_completed else "no completed trial"
+        return _outcome("pbo", True, None, config.max_pbo, f"{what}: no selection to overfit")
     rows = len(search)
     splits = min(config.pbo_splits, (rows // 2) // 2 * 2)
     if splits < 2:
-        return _outcome(
-            "pbo",
-            False,
-            None,
-            config.max_pbo,
-            f"not computable: {rows} search rows without NaN, CSCV needs >= 4",
-        )
+        return _not_computable("pbo", config.max_pbo, f"{rows} search rows without NaN, need 4")
     inputs["pbo_splits_used"] = splits
     pbo = probability_of_backtest_overfitting(search.to_numpy(), splits).pbo
     detail = f"CSCV over {n_completed} trials, {rows} rows, {splits} blocks"
@@ -369,7 +318,7 @@ def _rule_pbo(search: pd.DataFrame, n_completed: int, config, inputs) -> RuleOut
 def _rule_sharpe_ci(candidate, problem, config, periods_per_year, seed) -> RuleOutcome:
     threshold = config.min_sharpe_lower
     if problem:
-        return _outcome("sharpe_ci", False, None, threshold, f"not computable: {problem}")
+        return _not_computable("sharpe_ci", threshold, problem)
     try:
         ci = block_bootstrap_ci(
             candidate.to_numpy(),
@@ -379,7 +328,7 @@ def _rule_sharpe_ci(candidate, problem, config, periods_per_year, seed) -> RuleO
             alpha=1.0 - config.ci_level,
         )
     except ValueError as err:
-        return _outcome("sharpe_ci", False, None, threshold, f"not computable: {err}")
+        return _not_computable("sharpe_ci", threshold, str(err))
     detail = (
         f"{config.ci_level:.0%} stationary bootstrap interval of the annualized net Sharpe "
         f"[{ci.low:.2f}, {ci.high:.2f}] (block {ci.block}, {ci.n_boot} resamples)"
@@ -395,7 +344,7 @@ def _rule_champion(candidate, champion, config, periods_per_year, inputs) -> Rul
     inputs["common_rows"] = len(both)
     problem = _degenerate(both["c"], "timestamps shared with the champion")
     if problem:
-        return _outcome("champion", False, None, None, f"not computable: {problem}")
+        return _not_computable("champion", None, problem)
     cand = sharpe_ratio(both["c"].to_numpy(), periods_per_year)
     champ = sharpe_ratio(both["h"].to_numpy(), periods_per_year)
     note = ""
@@ -418,13 +367,8 @@ def _rule_checks(checks: Mapping[str, str | None]) -> RuleOutcome:
         f"{name}: {msg or '(no message)'}" for name, msg in checks.items() if msg is not None
     ]
     if failures:
-        return _outcome(
-            "checks",
-            False,
-            float(len(failures)),
-            0.0,
-            f"{len(failures)} of {len(checks)} failed: " + "; ".join(failures),
-        )
+        detail = f"{len(failures)} of {len(checks)} failed: " + "; ".join(failures)
+        return _outcome("checks", False, len(failures), 0.0, detail)
     return _outcome("checks", True, 0.0, 0.0, f"all {len(checks)} passed: {', '.join(checks)}")
 
 
@@ -432,6 +376,10 @@ def _outcome(name, passed, value, threshold, detail) -> RuleOutcome:
     return RuleOutcome(
         name=name, passed=bool(passed), value=_num(value), threshold=_num(threshold), detail=detail
     )
+
+
+def _not_computable(name: str, threshold: float | None, why: str) -> RuleOutcome:
+    return _outcome(name, False, None, threshold, f"not computable: {why}")
 
 
 def _as_returns(values: pd.Series, name: str) -> pd.Series:
@@ -473,14 +421,11 @@ def _num(value: Any) -> float | None:
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, float | np.floating):
-        return _num(value)
-    if isinstance(value, np.integer):
-        return int(value)
+    """A JSON-safe form of an input's summary: numbers finite or None, timestamps ISO 8601."""
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]
+    if isinstance(value, float | np.floating | np.integer) and not isinstance(value, bool):
+        return int(value) if isinstance(value, np.integer) else _num(value)
     if value is None or isinstance(value, bool | int | str):
         return value
-    return str(value)
+    return value.isoformat() if isinstance(value, pd.Timestamp) else str(value)

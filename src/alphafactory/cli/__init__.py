@@ -36,6 +36,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "alphafactory.cli.portfolio",
     "alphafactory.cli.backtest",
     "alphafactory.cli.execute",
+    "alphafactory.cli.factory",
 )
 
 # Library errors a user can fix by changing an input: one line, exit 2.

@@ -103,9 +103,15 @@ def _optimize(
         return objective(shared, trial, artifacts)
 
     def progress(study: Any, trial: Any) -> None:
-        value = "-" if trial.value is None else f"{trial.value:.3f}"
-        _log.info("trial %d %s: %s (%d/%d)", trial.number, trial.state.name.lower(), value,
-                  len(study.trials), total)  # fmt: skip
+        state = trial.state.name.lower()
+        if state == "pruned" and trial.intermediate_values:
+            step = max(trial.intermediate_values)
+            what = f"after fold {step + 1} (fold IC {trial.intermediate_values[step]:.4f})"
+        elif trial.value is not None:
+            what = f"value {trial.value:.3f}"
+        else:
+            what = "-"
+        _log.info("trial %d %s %s (%d/%d)", trial.number, state, what, len(study.trials), total)
 
     study.optimize(
         counted, callbacks=[optuna.study.MaxTrialsCallback(total, states=None), progress],
@@ -127,6 +133,7 @@ def run_study(
     seed: int = 0,
     executor: str | int | None = None,
     timeout_minutes: float | None = None,
+    enqueue: dict[str, Any] | None = None,
 ) -> StudyOutcome:
     """Run ``n_trials`` trials of ``objective(shared, trial, artifacts)``.
 
@@ -142,11 +149,16 @@ def run_study(
         None: trials one after another here. An int (or "processes": one per core): a local
         Dask cluster of that many single-threaded worker processes. ``"tcp://..."``: that
         cluster; its workers must reach ``storage``.
+    enqueue : dict, optional
+        Parameters (Optuna names) of a first trial to run as given (the nightly refit).
     """
     started = time.perf_counter()
     options = {"sampler": sampler, "pruner": pruner, "prune_after": prune_after, "seed": seed,
                "n_trials": n_trials,
                "timeout": None if timeout_minutes is None else 60.0 * timeout_minutes}  # fmt: skip
+    if enqueue is not None:
+        create_study(name, storage, sampler=sampler, pruner=pruner, prune_after=prune_after,
+                     seed=seed).enqueue_trial(enqueue, skip_if_exists=True)  # fmt: skip
     if executor is None:
         artifacts = _optimize(objective, shared, name, storage, options)
     else:

@@ -77,6 +77,7 @@ def run_cycle(
     store: Any = None,
     runs_root: str | Path | None = None,
     executor: str | int | None = None,
+    incremental: bool = False,
     log: Log = log_info,
 ) -> CycleOutcome:
     """Run one factory cycle of ``config`` (see the module docstring).
@@ -89,6 +90,10 @@ def run_cycle(
         Where the cycle's run directory goes (``$ALPHAFACTORY_RUNS`` or ``./runs``).
     executor : None, int, "processes" or a Dask scheduler address
         Replaces ``[search] executor``.
+    incremental : bool
+        The nightly update: no search; the champion's parameters are refitted on the newest
+        search window (one more trial of the study that chose them, counted by the gate on
+        top of that study's trials) and face the same gate against the champion itself.
     """
     from alphafactory.factory import FactoryStore, cycle_lock
 
@@ -96,7 +101,7 @@ def run_cycle(
     store = store or FactoryStore()
     store.prepare()
     with cycle_lock(_state_dir(store) / f"{config.name}.lock"):
-        return _cycle(config, store, runs_root, executor, log)
+        return _cycle(config, store, runs_root, executor, incremental, log)
 
 
 def _state_dir(store: Any) -> Path:
@@ -105,7 +110,8 @@ def _state_dir(store: Any) -> Path:
 
 
 def _cycle(
-    config: WorkflowConfig, store: Any, runs_root: Any, executor: Any, log: Log
+    config: WorkflowConfig, store: Any, runs_root: Any, executor: Any, incremental: bool,
+    log: Log,
 ) -> CycleOutcome:
     from alphafactory.factory import Registry, ingest, run_study
 
@@ -133,20 +139,27 @@ def _cycle(
 
     data = _trial_data(config, search_bars, section.walk_forward or config.models.walk_forward)
     log(f"[{section.name}] {data.features.shape[1]} features on the search window")
-    study_name = f"{config.name}-{pd.Timestamp.now(tz='UTC').strftime('%Y%m%dT%H%M%S%f')}"
+    stamp = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%S%f")
+    study_name = f"{config.name}-{'nightly-' if incremental else ''}{stamp}"
     from alphafactory.pipeline.factory_trials import run_trial
 
+    registry = Registry(store)
+    enqueue, prior_trials = (None, 0)
+    if incremental:
+        enqueue, prior_trials = _champion_params(registry, config.name)
+        log(f"incremental: refitting the champion's parameters {enqueue} "
+            f"({prior_trials} trials behind them)")  # fmt: skip
     outcome = run_study(
         run_trial, data, name=study_name, storage=store.optuna_storage,
-        n_trials=search.n_trials, sampler=search.sampler, pruner=search.pruner,
-        prune_after=search.prune_after, seed=config.seed,
-        executor=executor if executor is not None else search.executor,
-        timeout_minutes=search.timeout_minutes,
+        n_trials=1 if incremental else search.n_trials, sampler=search.sampler,
+        pruner="none" if incremental else search.pruner, prune_after=search.prune_after,
+        seed=config.seed, executor=None if incremental else (
+            executor if executor is not None else search.executor),
+        timeout_minutes=search.timeout_minutes, enqueue=enqueue,
     )  # fmt: skip
     study = outcome.study
     counts = _counts(study)
     log(f"study {study_name}: {counts} in {outcome.seconds:.1f} s")
-    registry = Registry(store)
     client = registry.client
     experiment = registry.experiment_id(config.name)
     from alphafactory.data import fingerprint
@@ -163,7 +176,24 @@ def _cycle(
     )  # fmt: skip
     log_trials(client, experiment, parent, study, outcome.artifacts)
     return _decide(config, store, registry, parent, bars, data, outcome, counts,
-                   withheld_start, data_issue, started, log, runs_root)  # fmt: skip
+                   withheld_start, data_issue, started, log, runs_root, prior_trials)  # fmt: skip
+
+
+def _champion_params(registry: Any, workflow: str) -> tuple[dict[str, Any], int]:
+    """The Optuna parameters of the champion and the number of trials that chose them."""
+    import json
+
+    from alphafactory.factory import model_name
+
+    version = registry.alias_version(workflow, "champion")
+    if version is None:
+        raise ModelError(f"an incremental cycle refits the champion, and "
+                         f"{model_name(workflow)} has none yet: run a full cycle first")
+    tags = registry.client.get_model_version(model_name(workflow), version).tags
+    if "af.optuna_params" not in tags:
+        raise ModelError(f"champion version {version} was not registered by a factory cycle "
+                         "(no af.optuna_params tag): run a full cycle")  # fmt: skip
+    return json.loads(tags["af.optuna_params"]), int(tags.get("af.n_trials", "1"))
 
 
 def _decide(
@@ -180,6 +210,7 @@ def _decide(
     started: float,
     log: Log,
     runs_root: Any,
+    prior_trials: int = 0,
 ) -> CycleOutcome:
     from alphafactory.data import fingerprint
     from alphafactory.factory.gate import (
@@ -193,12 +224,12 @@ def _decide(
 
     gate = config.gate or GateConfig()
     study = outcome.study
-    n_trials = len(study.trials)
+    n_trials = len(study.trials) + prior_trials  # an incremental refit adds to its study's
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     trial_returns = pd.DataFrame({t.number: outcome.artifacts[t.number].returns
                                   for t in complete if t.number in outcome.artifacts})  # fmt: skip
     periods = config.backtest.periods_per_year if config.backtest else None
-    best, best_value, artifact, tables = None, None, None, {}
+    best, best_value, artifact, tables, raw = None, None, None, {}, {}
     if not complete:
         decision = GateDecision(passed=False, config=gate, inputs={"n_trials": n_trials},
                                 rules=(RuleOutcome(name="search", passed=False, value=None,
@@ -208,6 +239,7 @@ def _decide(
     else:
         best_trial = max(complete, key=lambda t: t.value)
         best = TrialParams.from_dict(best_trial.user_attrs["params"])
+        raw = dict(best_trial.params)
         best_value = float(best_trial.value)
         log(f"candidate: trial {best_trial.number} ({best.flat()}), search Sharpe "
             f"{best_value:.2f}; refit on the search window ...")  # fmt: skip
@@ -243,7 +275,8 @@ def _decide(
             artifact.save(Path(tmp) / "model")
             version = registry.register_candidate(
                 config.name, Path(tmp) / "model", run_id=parent,
-                tags={"af.study": study.study_name, "af.params": _short(best.to_dict())},
+                tags={"af.study": study.study_name, "af.params": _short(best.to_dict()),
+                      "af.optuna_params": _short(raw), "af.n_trials": str(n_trials)},
             )  # fmt: skip
         registry.record_decision(config.name, version, record)
         alias = "champion" if decision.passed else "challenger"

@@ -9,6 +9,8 @@ Layout of ``artifact.save(path)`` (read back by :func:`load`)::
                            warmup_bars, seed, created_at
       estimator/           estimator.json plus its weights in the family's own format
                            (see alphafactory.models.serialize): never pickled code
+      reference.json       optional: the training window's reference statistics for monitoring
+                           (alphafactory.models.reference); an artifact without it still loads
 
 A save writes a temporary sibling directory and renames it into place, so a reader never sees a
 half-written artifact. ``format_version`` is checked on load: an artifact from a newer version,
@@ -55,6 +57,7 @@ __all__ = [
 FORMAT_VERSION = 1
 ARTIFACT_FILE = "artifact.json"
 ESTIMATOR_DIR = "estimator"
+REFERENCE_FILE = "reference.json"
 _PACKAGES = ("alphafactory", "numpy", "pandas", "torch", "ta-lib", "lightgbm", "xgboost")
 
 
@@ -114,6 +117,10 @@ class ModelArtifact:
         feature history (warm-up and convergence allowance) plus a rolling normalizer's window.
     created_at : str
         UTC ISO time of creation.
+    reference : mapping or None
+        Reference statistics for monitoring (the document of
+        :func:`alphafactory.models.reference.compute_reference`), written as ``reference.json``;
+        None when not computed.
     """
 
     model: str
@@ -134,6 +141,7 @@ class ModelArtifact:
     created_at: str = field(
         default_factory=lambda: pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
     )
+    reference: Mapping[str, Any] | None = None
 
     def feature_defs(self) -> list[FeatureDef]:
         """Registry definitions of :attr:`features`; raise when one is unknown or changed."""
@@ -199,6 +207,8 @@ class ModelArtifact:
             (tmp / ESTIMATOR_DIR).mkdir(parents=True)
             save_estimator(self.estimator, tmp / ESTIMATOR_DIR)
             (tmp / ARTIFACT_FILE).write_text(json.dumps(self.to_document(), indent=1))
+            if self.reference is not None:
+                (tmp / REFERENCE_FILE).write_text(json.dumps(self.reference, allow_nan=False))
             if path.exists():
                 old = path.parent / f".{path.name}.old-{uuid.uuid4().hex}"
                 os.replace(path, old)
@@ -263,9 +273,23 @@ def load(path: str | Path) -> ModelArtifact:
             seed=int(doc["seed"]),
             warmup_bars=int(doc["warmup_bars"]),
             created_at=doc["created_at"],
+            reference=_read_reference(path / REFERENCE_FILE),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{doc_path}: corrupt artifact document ({exc!r}).") from exc
+
+
+def _read_reference(path: Path) -> dict[str, Any] | None:
+    """The artifact's ``reference.json``, or None when it has none."""
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: not readable JSON ({exc}).") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("schema"), int):
+        raise ModelError(f"{path}: no integer schema in the reference statistics.")
+    return doc
 
 
 @functools.cache
@@ -310,11 +334,13 @@ def make_artifact(
     metrics: Mapping[str, float | None],
     fold: int | None,
     seed: int,
+    reference: Mapping[str, Any] | None = None,
 ) -> ModelArtifact:
     """Assemble an artifact, filling in feature parameters, versions and ``warmup_bars``.
 
     ``features`` is the feature frame trained on (names and dtype are read from it) or the
-    column names (float32 assumed, ``build_features``' default).
+    column names (float32 assumed, ``build_features``' default). ``reference`` is the
+    monitoring document of :func:`alphafactory.models.reference.compute_reference`.
     """
     if isinstance(features, pd.DataFrame):
         names = tuple(str(c) for c in features.columns)
@@ -344,4 +370,5 @@ def make_artifact(
         fold=fold,
         seed=int(seed),
         warmup_bars=warmup_bars(names, lookback, normalizer),
+        reference=reference,
     )

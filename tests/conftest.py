@@ -80,3 +80,85 @@ def _restore_main_module():
             main.__dict__[key] = saved[key]
         else:
             main.__dict__.pop(key, None)
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------------
+class PostgresServer:
+    """A throwaway PostgreSQL server on 127.0.0.1 (trust auth, user ``postgres``)."""
+
+    def __init__(self, bindir, port: int, run_as: list[str]) -> None:
+        self.bindir, self.port, self.run_as = bindir, port, run_as
+        self._databases: set[str] = set()
+
+    def url(self, dbname: str) -> str:
+        """``postgresql://postgres@127.0.0.1:PORT/dbname``, creating the database on first use."""
+        import subprocess
+
+        if dbname not in self._databases:
+            subprocess.run([str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+                            "-U", "postgres", dbname], check=True, capture_output=True)  # fmt: skip
+            self._databases.add(dbname)
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """Start Debian's PostgreSQL (``/usr/lib/postgresql/*/bin``) in a temporary directory for the
+    session: listening on 127.0.0.1 only, on a free port, its unix socket in that directory; as
+    root it runs as the ``postgres`` user. Skips when the binaries are missing or it cannot start.
+    """
+    import glob
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not found:
+        pytest.skip("PostgreSQL binaries not found under /usr/lib/postgresql/*/bin")
+    bindir = Path(found[-1]).parent
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+        runuser = shutil.which("runuser")
+        try:
+            import pwd
+
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            owner = None
+        if runuser is None or owner is None:
+            pytest.skip("running as root without runuser or a 'postgres' user")
+        run_as = [runuser, "-u", "postgres", "--"]
+    root = Path(tempfile.mkdtemp(prefix="af-postgres-"))
+    if run_as:
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+    data = root / "data"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
+
+    def pg(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([*run_as, *args], capture_output=True, text=True, timeout=timeout)
+
+    started = False
+    try:
+        done = pg(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                  "-E", "UTF8", "--no-sync")  # fmt: skip
+        if done.returncode != 0:
+            pytest.skip(f"initdb failed: {done.stderr.strip()[-300:]}")
+        done = pg(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"),
+                  "-o", options, "-w", "-t", "30", "start")  # fmt: skip
+        started = done.returncode == 0
+        if not started:
+            log = (root / "server.log").read_text() if (root / "server.log").exists() else ""
+            pytest.skip(f"PostgreSQL did not start: {(done.stderr + log).strip()[-300:]}")
+        yield PostgresServer(bindir, port, run_as)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"PostgreSQL could not be started: {exc}")
+    finally:
+        if started:
+            pg(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)

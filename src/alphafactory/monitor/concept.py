@@ -239,10 +239,12 @@ class ConceptDriftMonitor:
         out = []
         if labels is None:
             return out
-        known = set(labels.index.get_level_values("timestamp"))
         for t in self.mature():
-            if t in known:
-                out.append(self.realize(t, labels.xs(t, level="timestamp")))
+            try:
+                realized = labels.xs(t, level="timestamp")
+            except KeyError:
+                continue  # not covered yet: stays pending
+            out.append(self.realize(t, realized))
         return out
 
 

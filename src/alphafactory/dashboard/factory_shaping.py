@@ -30,6 +30,7 @@ __all__ = [
     "factory_runs",
     "fold_ic_figure",
     "fold_ic_matrix",
+    "history_table",
     "reasons",
     "registry_problem",
     "rules_table",
@@ -195,6 +196,14 @@ def registry_problem(root: Path) -> str | None:
     if not (root / "mlflow.db").is_file():
         return f"`{root}` holds no MLflow database (`mlflow.db`)"
     return None
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """:meth:`Registry.history` newest first, its ``time`` as UTC text to the second."""
+    table = history.iloc[::-1].reset_index(drop=True)
+    if "time" in table.columns:
+        table["time"] = pd.to_datetime(table["time"], utc=True).dt.strftime("%Y-%m-%d %H:%M:%S")
+    return table
 
 
 def status_table(status: Mapping[str, Any], study: str | None = None) -> pd.DataFrame:

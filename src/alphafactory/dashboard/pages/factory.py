@@ -153,8 +153,8 @@ except Exception as exc:  # an external store: whatever fails there, the run abo
 st.caption(f"Registered model `{status.get('model')}` in `{registry_root}`.")
 st.dataframe(fs.status_table(status, (decision or {}).get("study")), width="stretch",
              hide_index=True)
-st.markdown("**Champion history** (every alias move, newest first)")
+st.markdown("**Champion history** (every alias move, newest first; times UTC)")
 if history.empty:
     st.info("No alias moves recorded for this workflow.", icon=":material/hide_source:")
 else:
-    st.dataframe(history.iloc[::-1], width="stretch", hide_index=True)
+    st.dataframe(fs.history_table(history), width="stretch", hide_index=True)

@@ -64,6 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status = sub.add_parser("status", help="champion, challenger, last decision and why")
     status.add_argument("name", help="workflow name (the registered model is alphafactory-NAME)")
     status.add_argument("--history", action="store_true", help="also print every alias change")
+    status.add_argument("--json", action="store_true", help="the whole status record as JSON")
     add_store_arguments(status)
     status.set_defaults(func=_status)
 
@@ -88,6 +89,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help='five-field crontab in UTC, e.g. "0 18 * * 5" (Fridays 18:00)')
     schedule.add_argument("--max-cycles", type=int, default=None,
                           help="stop after this many cycles (default: run until stopped)")
+    schedule.add_argument("--now", action="store_true",
+                          help="run a first cycle at once, then follow the schedule")
     _cycle_arguments(schedule)
     schedule.set_defaults(func=_schedule)
 
@@ -169,11 +172,34 @@ def _status(args: argparse.Namespace) -> int:
     _quiet_libraries()
     registry = Registry(store_from_args(args))
     status = registry.status(args.name)
-    print(json.dumps(status, indent=2, default=str))
+    if args.json:
+        print(json.dumps(status, indent=2, default=str))
+    else:
+        _print_status(args.name, status)
     if args.history:
         history = registry.history(args.name)
         print(history.to_string(index=False) if len(history) else "no alias changes yet")
     return 0
+
+
+def _print_status(name: str, status: dict) -> None:
+    from alphafactory.factory import GateDecision
+
+    print(f"alphafactory-{name}")
+    for alias in ("champion", "challenger"):
+        entry = status.get(alias) or {}
+        version = entry.get("version") if isinstance(entry, dict) else entry
+        if not version:
+            print(f"  {alias:<10} none")
+            continue
+        decision = entry.get("decision") if isinstance(entry, dict) else None
+        why = GateDecision.from_dict(decision).summary() if decision and "config" in decision else (
+            "no gate decision recorded")  # fmt: skip
+        print(f"  {alias:<10} version {version}: {why}")
+    event = status.get("last_event")
+    if event:
+        print(f"  last change {event['time']}: {event['alias']} -> version {event['version']} "
+              f"({event['kind']}: {event['reason']})")
 
 
 def _promote(args: argparse.Namespace) -> int:
@@ -202,5 +228,5 @@ def _schedule(args: argparse.Namespace) -> int:
     _quiet_libraries()
     run_schedule(config, args.cron, store=store_from_args(args), runs_root=args.runs_dir,
                  executor=_executor(args.executor), incremental=args.incremental,
-                 max_cycles=args.max_cycles, on_outcome=_print_outcome)
+                 max_cycles=args.max_cycles, now=args.now, on_outcome=_print_outcome)
     return 0

@@ -119,11 +119,16 @@ def _cycle(
     search = config.search
     assert search is not None and config.models is not None
     section = config.data[0]
+    registry = Registry(store)
+    enqueue, prior_trials = (None, 0)
+    if incremental:
+        enqueue, prior_trials = _champion_params(registry, config.name)
+        log(f"incremental: refitting the champion's parameters {enqueue} "
+            f"({prior_trials} trials behind them)")  # fmt: skip
     bars, report = ingest(section.source.load(),
                           _state_dir(store) / f"{config.name}-{section.name}.parquet")  # fmt: skip
     log(f"[{section.name}] ingest: {report.appended} new bar rows appended to "
         f"{report.cached} cached ({report.path})")  # fmt: skip
-    data_issue = _validate(config, section.name, bars, section.source.calendar)
     stamps = bars.index.get_level_values("timestamp").unique().sort_values()
     if len(stamps) <= search.withheld + config.models.walk_forward.train:
         raise ConfigError(
@@ -131,6 +136,7 @@ def _cycle(
             f"search bars of {len(stamps)}; the walk-forward needs more than "
             f"train = {config.models.walk_forward.train}"
         )
+    data_issue = _validate(config, section.name, bars, section.source.calendar)
     withheld_start = stamps[len(stamps) - search.withheld]
     search_bars = bars[bars.index.get_level_values("timestamp") < withheld_start]
     log(f"[{section.name}] search window {stamps[0].date()} .. "
@@ -143,12 +149,6 @@ def _cycle(
     study_name = f"{config.name}-{'nightly-' if incremental else ''}{stamp}"
     from alphafactory.pipeline.factory_trials import run_trial
 
-    registry = Registry(store)
-    enqueue, prior_trials = (None, 0)
-    if incremental:
-        enqueue, prior_trials = _champion_params(registry, config.name)
-        log(f"incremental: refitting the champion's parameters {enqueue} "
-            f"({prior_trials} trials behind them)")  # fmt: skip
     outcome = run_study(
         run_trial, data, name=study_name, storage=store.optuna_storage,
         n_trials=1 if incremental else search.n_trials, sampler=search.sampler,

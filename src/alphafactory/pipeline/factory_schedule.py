@@ -51,9 +51,12 @@ def run_schedule(
     executor: str | int | None = None,
     incremental: bool = False,
     max_cycles: int | None = None,
+    now: bool = False,
     on_outcome: Callable[[Any], None] | None = None,
 ) -> int:
     """Run factory cycles at every firing of ``cron`` until stopped (or ``max_cycles``).
+
+    ``now`` runs a first cycle at once, then follows the schedule.
 
     Returns the number of cycles that ran to a decision.
     """
@@ -83,8 +86,9 @@ def run_schedule(
         if max_cycles is not None and done["fired"] >= max_cycles:
             scheduler.shutdown(wait=False)
 
+    first = {"next_run_time": _now()} if now else {}
     scheduler.add_job(cycle, trigger, id=f"factory-{config.name}", max_instances=1,
-                      coalesce=True, misfire_grace_time=3600)  # fmt: skip
+                      coalesce=True, misfire_grace_time=3600, **first)  # fmt: skip
     job = scheduler.get_job(f"factory-{config.name}")
     _log.info("factory %s scheduled (%s, UTC); next cycle at %s", config.name, cron,
               getattr(job, "next_run_time", None) or trigger.get_next_fire_time(None, _now()))

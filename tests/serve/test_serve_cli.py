@@ -18,12 +18,28 @@ def captured(monkeypatch):
     return calls
 
 
-def test_help_says_only_paths_work_until_the_registry(capsys):
+def test_help_explains_paths_and_registry_aliases(capsys):
     with pytest.raises(SystemExit) as info:
         main(["serve", "--help"])
     assert info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "until the registry lands, give paths" in text and "X-API-Key" in text
+    assert "registry alias is followed" in text and "X-API-Key" in text
+
+
+def test_registry_flags_build_the_config(captured, tmp_path):
+    code = main(["serve", "--artifact", "champion", "--challenger", "v2", "--workflow", "daily",
+                 "--registry-root", str(tmp_path / "reg"), "--bars", "synthetic:n_symbols=4"])
+    assert code == 0
+    ((config, _, _, _),) = captured
+    assert (config.artifact, config.challenger, config.workflow) == ("champion", "v2", "daily")
+    assert config.store.tracking_uri == f"sqlite:///{tmp_path / 'reg' / 'mlflow.db'}"
+    assert config.follows() == {"champion": "champion"}
+
+
+def test_registry_alias_without_workflow_is_one_line_exit_2(captured, capsys):
+    assert main(["serve", "--artifact", "champion"]) == 2
+    err = capsys.readouterr().err
+    assert "--workflow" in err and err.count("\n") == 1 and not captured
 
 
 def test_flags_build_the_config(captured, artifact_dir, tmp_path, monkeypatch):

@@ -6,14 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
+from alphafactory.cli._artifact import add_artifact_arguments, artifact_from_args
 from alphafactory.cli._bars import add_bars_arguments, bars_source_from_args
 
 _EPILOG = """examples:
-  alphafactory score --model runs/my-lstm/model --bars data/equities/
-  alphafactory score --model runs/my-lstm/model --bars sample --at all --out scores.parquet
-  alphafactory score --model runs/my-lstm/folds/2 --bars sample --at 2012-05-01,2012-05-02
+  alphafactory score --artifact runs/my-lstm/model --bars data/equities/
+  alphafactory score --artifact runs/my-lstm/model --bars sample --at all --out scores.parquet
+  alphafactory score --artifact runs/my-lstm/folds/2 --bars sample --at 2012-05-01,2012-05-02
+  alphafactory score --artifact champion --workflow daily-ridge --bars sample
 
---model is a model artifact directory (`alphafactory train` writes DIR/model/). By default the
+--artifact (or --model) is a model artifact directory (`alphafactory train` writes
+DIR/model/) or a registry reference of --workflow NAME: champion, challenger or vN (downloaded
+from the registry in mlruns/, or --registry-root DIR / --tracking-uri URI). By default the
 latest timestamp of the bars is scored, from the model's warm-up tail only; --at all scores
 every timestamp. Prints timestamp,symbol,score as CSV, or writes it to --out (.csv or
 .parquet).
@@ -28,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", type=Path, required=True, help="model artifact directory")
+    add_artifact_arguments(parser, aliases=("--model",))
     add_bars_arguments(parser, default=None, required=True)
     parser.add_argument("--at", default="last",
                         help="'last' (default), 'all', or comma-separated timestamps")
@@ -43,7 +47,7 @@ def _score(args: argparse.Namespace) -> int:
 
     if args.out is not None and args.out.suffix not in (".csv", ".parquet"):
         raise CLIError(f"--out must end in .csv or .parquet, got {args.out}")
-    artifact = load(args.model)
+    artifact = load(artifact_from_args(args))
     source = bars_source_from_args(args)
     assert source is not None  # --bars is required
     bars = source.load()

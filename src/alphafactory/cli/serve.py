@@ -6,22 +6,27 @@ import argparse
 import os
 from pathlib import Path
 
+from alphafactory.cli._artifact import add_artifact_arguments, store_from_args
 from alphafactory.cli._bars import add_bars_arguments, bars_source_from_args
 
 _EPILOG = """examples:
   alphafactory train --bars sample --model ridge --out runs/ridge
   alphafactory serve --artifact runs/ridge/model --bars sample
+  alphafactory serve --artifact champion --challenger challenger --workflow daily --bars sample
   alphafactory serve --artifact runs/lstm/model --bars data/equities/ --replay-rate 5 --port 8080
   alphafactory serve --artifact runs/lstm/model --bars yfinance:AAPL,MSFT --feed yfinance \\
       --host 0.0.0.0 --api-keys keys.txt
   curl -s localhost:8000/predict -H 'content-type: application/json' -d '{"symbol": "AAPL"}'
 
---artifact is a model artifact directory (`alphafactory train --out DIR` writes DIR/model/);
-it is served as `champion`, and --challenger PATH as `challenger`. The names champion and
-challenger are not resolved through a model registry yet: until the registry lands, give
-paths. Each directory is watched: when it is replaced (ModelArtifact.save(overwrite=True) is
-atomic), the new version is loaded in the background and swapped in; responses name the
-version.
+--artifact is a model artifact directory (`alphafactory train --out DIR` writes DIR/model/)
+or a registry reference of --workflow NAME (`alphafactory factory` registers the models of
+a workflow): champion, challenger or vN. It is served as `champion`, and --challenger REF
+as `challenger`. A directory is watched: when it is replaced (ModelArtifact.save(
+overwrite=True) is atomic), the new version is loaded in the background and swapped in. A
+registry alias is followed: when `alphafactory factory promote` or a factory cycle moves
+it, the new version is downloaded and swapped in the same way (vN stays fixed). Responses
+name the version. The registry is mlruns/ here unless --registry-root DIR or
+--tracking-uri URI (sqlite:///FILE or postgresql://USER@HOST:PORT/DB) says otherwise.
 
 New bars come from --feed replay (default, offline: the last --replay-bars timestamps of
 --bars are replayed at --replay-rate bars per second, the rest is history) or --feed
@@ -41,11 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve", help="serve a stored model's signals over REST and WebSocket",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--artifact", type=Path, required=True,
-                        help="model artifact directory served as champion (a PATH; registry "
-                             "aliases are not resolved yet)")  # fmt: skip
-    parser.add_argument("--challenger", type=Path, default=None,
-                        help="a second artifact directory served as challenger")
+    add_artifact_arguments(parser, challenger=True)
     add_bars_arguments(parser, default="sample")
     feed = parser.add_argument_group("feed")
     feed.add_argument("--feed", choices=("replay", "yfinance"), default="replay")
@@ -73,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="score cache: a directory (default .alphafactory-cache/serve), "
                           "redis://HOST:PORT/DB, or off")  # fmt: skip
     net.add_argument("--watch-seconds", type=float, default=2.0,
-                     help="artifact check period for hot swaps (0 = off)")
+                     help="artifact (or registry alias) check period for hot swaps (0 = off)")
     net.add_argument("--runs-dir", type=Path, default=None, help="where backtest jobs write runs")
     net.add_argument("--backtest-workers", type=int, default=1)
     net.add_argument("--buy-rank", type=float, default=0.8,
@@ -106,7 +107,8 @@ def _serve(args: argparse.Namespace) -> int:
     if secret is not None and len(secret) < 32:
         raise CLIError("the JWT secret must be at least 32 characters")
     config = ServeConfig(
-        artifact=args.artifact, challenger=args.challenger, host=args.host,
+        artifact=args.artifact, challenger=args.challenger, workflow=args.workflow,
+        store=store_from_args(args), host=args.host,
         auth=AuthConfig(mode=args.auth, api_key_hashes=read_api_keys(args.api_keys),
                         jwt_secret=secret),
         rate_limit=RateLimit(per_second=args.rate_limit, burst=args.burst),
@@ -119,6 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
                         poll_seconds=args.poll_seconds)  # fmt: skip
     source = bars_source_from_args(args)
     assert source is not None  # --bars has a default
-    print(f"serving {args.artifact} on http://{args.host}:{args.port} (docs at /docs)")
+    what = f"{args.artifact} of {args.workflow}" if args.workflow else args.artifact
+    print(f"serving {what} on http://{args.host}:{args.port} (docs at /docs)")
     run_server(config, source, feed, port=args.port, cache=args.cache)
     return 0

@@ -18,6 +18,7 @@ from alphafactory.factory.registry import (
     ALIAS_KINDS,
     ALIASES,
     Registry,
+    is_registry_ref,
     model_name,
     resolve_artifact,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "cycle_lock",
     "evaluate_gate",
     "ingest",
+    "is_registry_ref",
     "model_name",
     "naive_gate",
     "resolve_artifact",

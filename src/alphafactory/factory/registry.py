@@ -47,7 +47,8 @@ import pandas as pd
 from alphafactory.errors import ConfigError, ModelError
 from alphafactory.factory.store import FactoryStore
 
-__all__ = ["ALIASES", "ALIAS_KINDS", "Registry", "model_name", "resolve_artifact"]
+__all__ = ["ALIASES", "ALIAS_KINDS", "Registry", "is_registry_ref", "model_name",
+           "resolve_artifact"]
 
 log = logging.getLogger("alphafactory.factory")
 
@@ -179,6 +180,10 @@ class Registry:
             raise
         aliases = ", ".join(f"{a}=v{v}" for a, v in sorted(model.aliases.items())) or "none"
         return f"aliases: {aliases}"
+
+    def version_of(self, workflow: str, ref: str) -> str:
+        """The version number ``ref`` (an alias, ``3`` or ``v3``) names; ModelError if none."""
+        return str(self._version(workflow, ref).version)
 
     # -- aliases and their audit ------------------------------------------------------------------
     def alias_version(self, workflow: str, alias: str) -> str | None:
@@ -374,21 +379,30 @@ class Registry:
         return target
 
 
+def is_registry_ref(ref: str | Path) -> bool:
+    """True when ``ref`` names a registry model (``champion``, ``challenger``, ``v<N>``) rather
+    than an existing directory."""
+    text = str(ref)
+    return (text in ALIASES or bool(_VERSION.match(text))) and not Path(text).exists()
+
+
 def resolve_artifact(ref: str | Path, *, workflow: str | None = None,
                      store: FactoryStore | None = None) -> Path:  # fmt: skip
     """The local model artifact directory ``ref`` names.
 
-    An existing path is returned as is; ``champion``, ``challenger`` or ``v<N>`` is resolved
-    through the registry of ``workflow`` (downloaded to the store's cache).
+    ``champion``, ``challenger`` or ``v<N>`` that is not an existing path is resolved through
+    the registry of ``workflow`` (downloaded to the store's cache); anything else is a path and
+    returned as is.
     """
-    path = Path(ref)
-    if path.exists():
-        return path
     text = str(ref)
-    if text not in ALIASES and not _VERSION.match(text):
-        raise ConfigError(f"artifact {text!r}: no such directory, and not a registry reference "
-                          "(champion, challenger or v<N>).")  # fmt: skip
+    if not is_registry_ref(text):
+        return Path(ref)  # a directory (loading it says when it holds no artifact)
     if not workflow:
         raise ConfigError(f"artifact {text!r} is a registry reference: name the workflow "
                           "(--workflow NAME).")  # fmt: skip
+    store = store or FactoryStore()
+    database = store.sqlite_path
+    if database is not None and not database.is_file():  # reading must not create a registry
+        raise ModelError(f"artifact {text!r}: no model registry at {database} (run the factory "
+                         "first, or name the store: --registry-root DIR or --tracking-uri URI).")
     return Registry(store).download(workflow, text)

@@ -77,6 +77,13 @@ class FactoryStore:
         return Path(self.artifact_root).absolute().as_uri()
 
     @property
+    def sqlite_path(self) -> Path | None:
+        """The tracking database's file when it is SQLite, else None."""
+        if self.tracking_uri.startswith(_SQLITE):
+            return Path(self.tracking_uri[len(_SQLITE):]).absolute()
+        return None
+
+    @property
     def cache_root(self) -> Path:
         """Local folder of downloaded model versions (``<artifact_root>/../cache``)."""
         local = _local_path(self.artifact_root)

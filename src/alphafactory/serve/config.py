@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alphafactory.errors import ConfigError
+from alphafactory.factory.registry import ALIASES, is_registry_ref
+from alphafactory.factory.store import FactoryStore
 
 __all__ = ["ActionRule", "AuthConfig", "RateLimit", "ServeConfig", "WebSocketLimits",
            "is_loopback"]  # fmt: skip
@@ -125,14 +127,22 @@ class ServeConfig:
 
     Attributes
     ----------
-    artifact : Path
-        Model artifact directory served as ``champion``.
-    challenger : Path, optional
-        A second artifact served as ``challenger`` (``model: "challenger"`` in requests).
+    artifact : Path or str
+        Model artifact directory served as ``champion``, or a registry reference of
+        ``workflow``: ``champion`` / ``challenger`` (followed: the server swaps when the alias
+        moves) or ``v<N>`` (that version, fixed).
+    challenger : Path or str, optional
+        A second artifact served as ``challenger`` (``model: "challenger"`` in requests); a
+        directory or a registry reference as for ``artifact``.
+    workflow : str, optional
+        Workflow whose registered model (``alphafactory-<workflow>``) registry references name.
+    store : FactoryStore, optional
+        The registry's tracking store (default ``FactoryStore()``: ``mlruns/`` here).
     host : str
         Address the server binds (decides ``auth="auto"``).
     watch_seconds : float
-        How often the artifact directories are checked for a new version (0 = never).
+        How often the artifact directories (or the registry aliases) are checked for a new
+        version (0 = never).
     cache : str, optional
         Score cache: a directory (default ``.alphafactory-cache/serve``), ``redis://...``,
         or ``"off"``.
@@ -146,8 +156,10 @@ class ServeConfig:
         Allowed CORS origins; empty (default) = no CORS headers.
     """
 
-    artifact: Path
-    challenger: Path | None = None
+    artifact: Path | str
+    challenger: Path | str | None = None
+    workflow: str | None = None
+    store: FactoryStore | None = None
     host: str = "127.0.0.1"
     auth: AuthConfig = field(default_factory=AuthConfig)
     rate_limit: RateLimit = field(default_factory=RateLimit)
@@ -162,6 +174,15 @@ class ServeConfig:
     cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for name in ("artifact", "challenger"):
+            ref = getattr(self, name)
+            if ref is not None and not is_registry_ref(ref):
+                object.__setattr__(self, name, Path(ref))
+            elif ref is not None:
+                if not self.workflow:
+                    raise ConfigError(f"{name} {str(ref)!r} is a registry reference: name the "
+                                      "workflow whose registry it is in (--workflow NAME).")
+                object.__setattr__(self, name, str(ref))
         if self.watch_seconds < 0:
             raise ConfigError(f"watch_seconds must be >= 0; got {self.watch_seconds}.")
         if self.backtest_workers < 1 or self.backtest_queue < 0:
@@ -174,3 +195,10 @@ class ServeConfig:
                 "API keys or JWT secret are configured; give --api-keys FILE, "
                 "ALPHAFACTORY_API_KEYS or --jwt-secret-file, or --auth off to serve openly."
             )
+
+    def follows(self) -> dict[str, str]:
+        """Registry alias each served model follows (``{"champion": "champion"}`` for
+        ``artifact="champion"``); paths and pinned versions follow nothing."""
+        refs = {"champion": self.artifact, "challenger": self.challenger}
+        return {slot: str(ref) for slot, ref in refs.items()
+                if isinstance(ref, str) and ref in ALIASES}  # fmt: skip

@@ -10,6 +10,7 @@ import pandas as pd
 
 from alphafactory.data import BarsSource
 from alphafactory.errors import ConfigError
+from alphafactory.factory.registry import resolve_artifact
 from alphafactory.feeds import BarFeed, ReplayConfig, ReplayFeed, YFinanceConfig, YFinancePollFeed
 from alphafactory.models import load
 from alphafactory.serve.cache import open_cache
@@ -90,9 +91,9 @@ def run_server(config: ServeConfig, source: BarsSource, feed: FeedSettings, *, p
 
     from alphafactory.serve.app import create_app
 
-    warmup = load(config.artifact).warmup_bars
-    if config.challenger is not None:
-        warmup = max(warmup, load(config.challenger).warmup_bars)
+    refs = [ref for ref in (config.artifact, config.challenger) if ref is not None]
+    warmup = max(load(resolve_artifact(ref, workflow=config.workflow, store=config.store))
+                 .warmup_bars for ref in refs)  # fmt: skip
     bar_feed = open_feed(source, feed, warmup)
     bar_feed.history()  # fail here, as one line, rather than inside uvicorn's startup
     app = create_app(config, bar_feed, open_cache(cache))

@@ -1,12 +1,18 @@
 """The signal service: served models, the bars they score, the feed loop, hot swaps.
 
 Life cycle: :meth:`SignalService.start` loads the champion (and challenger), takes the feed's
-history, scores its latest bar and starts the feed loop and the artifact watchers;
-:meth:`SignalService.stop` ends them. For each new bar the feed delivers, every served model
-scores the last ``warmup_bars`` of the book (``score(..., at="last")``: only the feature tail
-each model needs) on one scoring thread, the new :class:`~alphafactory.serve.book.Snapshot`
-replaces the old one (one reference assignment: a request that already read the old snapshot
-answers from it) and the champion's signals go to WebSocket subscribers.
+history, scores its latest bar and starts the feed loop and the watchers;
+:meth:`SignalService.stop` ends them. A model given as a directory is watched with an
+:class:`~alphafactory.serve.served_model.ArtifactWatcher`; one given as a registry alias
+(``champion``, ``challenger`` of ``config.workflow``) is downloaded from the registry and
+followed with a :class:`~alphafactory.factory.ChampionWatcher`: when the alias moves, the new
+version is downloaded, loaded and swapped in the same way.
+
+For each new bar the feed delivers, every served model scores the last ``warmup_bars`` of the
+book (``score(..., at="last")``: only the feature tail each model needs) on one scoring thread,
+the new :class:`~alphafactory.serve.book.Snapshot` replaces the old one (one reference
+assignment: a request that already read the old snapshot answers from it) and the champion's
+signals go to WebSocket subscribers.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 
 from alphafactory.data import fingerprint
+from alphafactory.factory.registry import Registry, is_registry_ref
+from alphafactory.factory.watcher import ChampionWatcher
 from alphafactory.feeds import BarEvent, BarFeed
 from alphafactory.models import score
 from alphafactory.serve.book import BarBook, Snapshot, make_snapshot
@@ -49,21 +57,35 @@ class SignalService:
         self.error: str | None = None
         self.feed_done = False
         self._scoring = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
-        self._watchers: list[ArtifactWatcher] = []
+        self._watchers: list[ArtifactWatcher | ChampionWatcher] = []
+        self._registry: Registry | None = None
+        self._registry_versions: dict[str, str] = {}
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- start and stop -----------------------------------------------------------------------
     def _paths(self) -> dict[str, object]:
-        paths = {"champion": self.config.artifact}
+        """Local artifact directory of each served model (registry references downloaded)."""
+        refs = {"champion": self.config.artifact}
         if self.config.challenger is not None:
-            paths["challenger"] = self.config.challenger
+            refs["challenger"] = self.config.challenger
+        paths = {}
+        for alias, ref in refs.items():
+            if not is_registry_ref(ref):
+                paths[alias] = ref
+                continue
+            if self._registry is None:
+                self._registry = Registry(self.config.store)
+            assert self.config.workflow is not None  # ServeConfig checks it
+            version = str(self._registry.version_of(self.config.workflow, str(ref)))
+            paths[alias] = self._registry.download(self.config.workflow, version)
+            self._registry_versions[alias] = version
         return paths
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         served = {}
-        for alias, path in self._paths().items():
+        for alias, path in (await asyncio.to_thread(self._paths)).items():
             served[alias] = await asyncio.to_thread(load_served, path, alias)
         history = await asyncio.to_thread(self.feed.history)
         keep = max(s.artifact.warmup_bars for s in served.values())
@@ -72,10 +94,15 @@ class SignalService:
             self.snapshots[alias] = await self._run(self._first_snapshot, model)
             self.metrics.set_model(alias, model.version)
         if self.config.watch_seconds > 0:
+            follows = self.config.follows()
             for alias, model in served.items():
-                watcher = ArtifactWatcher(model.path, alias, model.version, self._on_new_version,
-                                          every=self.config.watch_seconds)  # fmt: skip
-                self._watchers.append(watcher.start())
+                if alias in follows:
+                    self._watchers.append(self._follow(alias, follows[alias]).start())
+                elif alias not in self._registry_versions:  # a pinned version never changes
+                    watcher = ArtifactWatcher(model.path, alias, model.version,
+                                              self._on_new_version,
+                                              every=self.config.watch_seconds)  # fmt: skip
+                    self._watchers.append(watcher.start())
         self._task = asyncio.create_task(self._feed_loop(), name="feed")
 
     async def stop(self) -> None:
@@ -165,6 +192,17 @@ class SignalService:
         self.error = "; ".join(errors) or None
 
     # -- hot swap -------------------------------------------------------------------------------
+    def _follow(self, alias: str, registry_alias: str) -> ChampionWatcher:
+        """A watcher of ``registry_alias`` that swaps the served ``alias`` when it moves."""
+        assert self._registry is not None and self.config.workflow is not None
+
+        def on_new(path, version: str) -> None:  # a load error propagates: retried next poll
+            self._on_new_version(load_served(path, alias))
+
+        return ChampionWatcher(self._registry, self.config.workflow, alias=registry_alias,
+                               on_new=on_new, every=self.config.watch_seconds,
+                               current=self._registry_versions.get(alias))  # fmt: skip
+
     def _on_new_version(self, served: ServedModel) -> None:
         """Watcher thread: score the current tail with the new model, then swap on the loop."""
         try:

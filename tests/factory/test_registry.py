@@ -240,3 +240,21 @@ def test_resolve_artifact_paths_and_registry_refs(registry: Registry, workflow: 
     with pytest.raises(ConfigError, match="--workflow"):
         resolve_artifact("champion", workflow=None, store=registry.store)
     assert resolve_artifact("nope", workflow=workflow, store=registry.store) == Path("nope")
+
+
+def test_registry_without_mlflow_names_the_extra(monkeypatch, tmp_path: Path) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    with pytest.raises(ConfigError, match=r"pip install 'alphafactory\[track\]'"):
+        Registry(FactoryStore.at(tmp_path))
+
+
+def test_download_replaces_a_broken_cache_entry(registry: Registry, workflow: str,
+                                                     trained: ModelArtifact,
+                                                     tmp_path: Path) -> None:  # fmt: skip
+    candidate(registry, workflow, trained, tmp_path, seed=6)
+    cached = registry.download(workflow, "1")
+    (cached / "artifact.json").unlink()
+    again = registry.download(workflow, "1")
+    assert again == cached and load(again).seed == 6

@@ -371,12 +371,29 @@ class Registry:
             got = Path(got)
             if not (got / "artifact.json").is_file():
                 raise ModelError(f"{name} v{mv.version}: {mv.source} holds no model artifact.")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(got, target)
+            _install(got, target, replace=dst is not None)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return target
+
+
+def _install(src: Path, target: Path, *, replace: bool) -> None:
+    """Rename the directory ``src`` to ``target``. An existing complete ``target`` is replaced
+    only when ``replace`` (a cache entry written meanwhile by another process is the same
+    version); an incomplete one always is."""
+    if not replace and (target / "artifact.json").is_file():
+        return
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex}"
+        os.replace(target, old)
+        os.replace(src, target)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    try:
+        os.replace(src, target)
+    except OSError:
+        if not (target / "artifact.json").is_file():  # not a concurrent download that won
+            raise
 
 
 def is_registry_ref(ref: str | Path) -> bool:

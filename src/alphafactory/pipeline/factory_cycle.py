@@ -243,7 +243,11 @@ def _decide(
         best_value = float(best_trial.value)
         log(f"candidate: trial {best_trial.number} ({best.flat()}), search Sharpe "
             f"{best_value:.2f}; refit on the search window ...")  # fmt: skip
-        artifact = fit_candidate(data, best, data_fingerprint=fingerprint(data.bars))
+        chosen = outcome.artifacts.get(best_trial.number)
+        artifact = fit_candidate(
+            data, best, data_fingerprint=fingerprint(data.bars),
+            oos_scores=None if chosen is None else chosen.predictions["score"],
+        )  # fmt: skip
         withheld = _withheld_returns(data, bars, artifact, withheld_start)
         champion, champion_note = _champion_returns(registry, config.name, data, bars,
                                                     withheld_start)  # fmt: skip

@@ -167,19 +167,34 @@ def _periods(data: TrialData) -> float | None:
 
 
 def fit_candidate(
-    data: TrialData, params: TrialParams, *, data_fingerprint: str
+    data: TrialData,
+    params: TrialParams,
+    *,
+    data_fingerprint: str,
+    oos_scores: pd.Series | None = None,
 ) -> Any:
     """Refit the chosen parameters once on every labelled bar of the search window.
 
     Labels are computed from the search window's bars alone, so none looks into the withheld
     window: the last ``horizon`` bars of the window have no label and are not trained on.
+    The artifact carries reference statistics for monitoring: the search window's features
+    and, with ``oos_scores`` (the chosen trial's walk-forward scores), their distribution and
+    their IC against the forward return of the trial's horizon (what a monitor can realize;
+    a triple-barrier target is judged on the same horizon's forward return).
     """
     from alphafactory.training import fit_final
 
     labels = trial_labels(data.bars, params.label, data.base_label)
+    oos = None
+    if oos_scores is not None:
+        horizon = int(params.label.get("horizon", data.base_label.horizon))
+        realized = trial_labels(data.bars, {"kind": "forward", "horizon": horizon},
+                                data.base_label)  # fmt: skip
+        oos = pd.DataFrame({"score": oos_scores,
+                            "label": realized.reindex(oos_scores.index)})  # fmt: skip
     return fit_final(
         data.features[columns_for(data, params)], labels, model=params.model,
         splitter=data.walk.splitter(), lookback=data.walk.lookback,
         config=trial_model_config(data.models, params), seed=data.seed,
-        data_fingerprint=data_fingerprint,
+        data_fingerprint=data_fingerprint, oos=oos,
     )  # fmt: skip

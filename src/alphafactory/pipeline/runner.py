@@ -183,7 +183,7 @@ def _scores(
     if config.models.save == "final":
         artifacts = fit_final_models(
             inputs, config.models, walk or config.models.walk_forward, seed=config.seed, log=log,
-            dataset=data.name, data_fingerprint=data.fingerprint,
+            dataset=data.name, data_fingerprint=data.fingerprint, results=results,
         )  # fmt: skip
         for model, artifact in artifacts.items():
             record.artifacts[record.key(data.name, model)] = artifact

@@ -232,11 +232,14 @@ def fit_final_models(
     log: Log,
     dataset: str,
     data_fingerprint: str,
+    results: Mapping[str, WalkForwardResult] | None = None,
 ) -> dict[str, ModelArtifact]:
     """Refit every model of ``[models]`` once on all labelled bars; artifacts by model name.
 
     The same features, labels, geometry and seed as the walk-forward, so the artifact scores
-    new bars the way the out-of-sample predictions were made (see ``fit_final``).
+    new bars the way the out-of-sample predictions were made (see ``fit_final``). Each artifact
+    carries reference statistics for monitoring, with the out-of-sample scores and labels of
+    its walk-forward in ``results`` when given.
     """
     from alphafactory.training import fit_final
 
@@ -247,6 +250,7 @@ def fit_final_models(
             inputs.features, inputs.labels, model=name, splitter=walk.splitter(),
             lookback=walk.lookback, config=model_config(models, name), seed=seed,
             data_fingerprint=data_fingerprint,
+            oos=None if results is None or name not in results else results[name].predictions,
         )  # fmt: skip
         log(f"[{dataset}] {name}: final refit on all labelled bars in "
             f"{time.perf_counter() - started:.1f} s")

@@ -135,7 +135,7 @@ def train_job(
         f"{len(bars)} bars")  # fmt: skip
     with fold_progress(log, f"[{config.model}]"):
         result = run_experiment(bars, config, executor=executor, keep_models=job.keep_models)
-    final = final_model(bars, config)
+    final = final_model(bars, config, oos=result.predictions)
     log(f"[{config.model}] refitted on every labelled bar")
     metrics = model_metrics(result, cost_bps=job.cost_bps)
     run = Run.create(name or f"train-{config.model}", job.to_mapping(), seed=config.seed,

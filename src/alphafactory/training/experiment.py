@@ -202,8 +202,11 @@ def run_experiment(
     )  # fmt: skip
 
 
-def final_model(bars: pd.DataFrame, config: ExperimentConfig) -> ModelArtifact:
-    """Refit the experiment's model once on every labelled bar (see :func:`fit_final`)."""
+def final_model(
+    bars: pd.DataFrame, config: ExperimentConfig, *, oos: pd.DataFrame | None = None
+) -> ModelArtifact:
+    """Refit the experiment's model once on every labelled bar (see :func:`fit_final`);
+    ``oos`` (the walk-forward's predictions) go into its reference statistics."""
     from alphafactory.data import fingerprint
     from alphafactory.training.final import fit_final
 
@@ -211,5 +214,5 @@ def final_model(bars: pd.DataFrame, config: ExperimentConfig) -> ModelArtifact:
     return fit_final(
         features, labels, model=config.model, splitter=config.walk_forward.splitter(),
         lookback=config.walk_forward.lookback, config=config.model_config(), seed=config.seed,
-        data_fingerprint=fingerprint(bars),
+        data_fingerprint=fingerprint(bars), oos=oos,
     )  # fmt: skip

@@ -5,6 +5,12 @@ once on all the labelled history, with the walk-forward's own rules: the validat
 early stopping is the last ``splitter.val`` labelled timestamps, a purge of at least the label
 horizon separates it from the training slice (whose labels would otherwise reach into it), and
 the normalizer is fitted on the training timestamps only.
+
+The artifact carries reference statistics for monitoring (``reference.json``, see
+:mod:`alphafactory.models.reference`): the features of its training window and, when the
+walk-forward's out-of-sample predictions are passed (``oos``), their score distribution and
+their IC, Rank IC and hit rate. In-sample scores would flatter the model, so without ``oos``
+only the features are summarized.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from alphafactory.training.walk_forward import fit_block, resolve_model, seeded_
 
 if TYPE_CHECKING:
     from alphafactory.models.artifact import ModelArtifact
+    from alphafactory.models.reference import ReferenceConfig
 
-__all__ = ["final_blocks", "fit_final"]
+__all__ = ["final_blocks", "fit_final", "with_reference"]
 
 
 def final_blocks(
@@ -62,6 +69,8 @@ def fit_final(
     seed: int = 0,
     normalizer: Normalizer | None = None,
     data_fingerprint: str | None = None,
+    oos: pd.DataFrame | None = None,
+    reference: ReferenceConfig | bool = True,
 ) -> ModelArtifact:
     """Refit ``model`` on all labelled bars and return it as a model artifact.
 
@@ -75,7 +84,10 @@ def fit_final(
     ModelArtifact
         ``fold`` None; ``metrics`` hold ``train_ic`` and ``val_ic`` (the validation slice drove
         early stopping, so its IC is optimistic; the walk-forward's test ICs are the honest
-        estimate).
+        estimate); ``reference`` the monitoring statistics (see :func:`with_reference`) unless
+        ``reference=False``. ``oos`` are the walk-forward's predictions (``score`` and
+        ``label`` columns, indexed ``(timestamp, symbol)``); ``reference`` may also be a
+        :class:`~alphafactory.models.reference.ReferenceConfig`.
     """
     from alphafactory.features.normalize import Standardizer
     from alphafactory.models.artifact import TrainingWindow, make_artifact
@@ -102,8 +114,54 @@ def fit_final(
     )  # fmt: skip
     metrics = {f"{part}_ic": out["ic"].get(part, np.nan) for part in ("train", "val")}
     metrics["best_epoch"] = out["best_epoch"]
-    return make_artifact(
+    artifact = make_artifact(
         model=name, estimator=out["estimator"], normalizer=out["normalizer"], features=features,
         lookback=lookback, label_attrs=labels.attrs, window=window,
         data_fingerprint=data_fingerprint, metrics=metrics, fold=None, seed=seed,
     )  # fmt: skip
+    if reference is False:
+        return artifact
+    config = reference if not isinstance(reference, bool) else None
+    return with_reference(artifact, features, oos, horizon=int(horizon), config=config)
+
+
+def with_reference(
+    artifact: ModelArtifact,
+    features: pd.DataFrame,
+    oos: pd.DataFrame | None = None,
+    *,
+    horizon: int | None = None,
+    config: ReferenceConfig | None = None,
+) -> ModelArtifact:
+    """Return ``artifact`` carrying the reference statistics of its training window.
+
+    Parameters
+    ----------
+    artifact : ModelArtifact
+        A final refit (its ``window`` bounds the reference: training start to validation end).
+    features : DataFrame
+        Features indexed ``(timestamp, symbol)`` holding at least the training window.
+    oos : DataFrame, optional
+        Out-of-sample predictions with ``score`` and ``label`` columns (a walk-forward's
+        ``predictions``): the score distribution and the IC, Rank IC and hit rate the monitor
+        compares live outcomes with.
+    horizon : int, optional
+        Label horizon in bars (default: the artifact's).
+    config : ReferenceConfig, optional
+    """
+    from alphafactory.models.reference import attach_reference
+
+    window = artifact.window
+    end = window.val_end if window.val_end is not None else window.train_end
+    stamps = features.index.get_level_values("timestamp")
+    keep = np.ones(len(stamps), dtype=bool)
+    if window.train_start is not None:
+        keep &= stamps >= window.train_start
+    if end is not None:
+        keep &= stamps <= end
+    scores = labels = None
+    if oos is not None and len(oos) and {"score", "label"} <= set(oos.columns):
+        scores = oos["score"].astype(np.float64)
+        labels = oos["label"].astype(np.float64).copy()
+        labels.attrs["horizon"] = int(horizon or artifact.label.horizon)
+    return attach_reference(artifact, features[keep], scores, labels, config=config)

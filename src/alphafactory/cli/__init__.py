@@ -16,6 +16,7 @@ import importlib
 import logging
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 
 from alphafactory import __version__
@@ -37,6 +38,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "alphafactory.cli.backtest",
     "alphafactory.cli.execute",
     "alphafactory.cli.factory",
+    "alphafactory.cli.monitor",
 )
 
 # Library errors a user can fix by changing an input: one line, exit 2.
@@ -102,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(logging.DEBUG if args.debug else logging.INFO)
+    # pyarrow < 26 (MLflow 3.17 pins it) warns through pandas 3.1 on every Parquet write of a
+    # tz-aware column; the warning is about pyarrow's internals, not the user's data.
+    warnings.filterwarnings("ignore", message="Series.values returning an ndarray that drops")
     if not hasattr(args, "func"):
         parser.print_help()
         return 2

@@ -26,6 +26,7 @@ from alphafactory.config_io import check_keys, drop_none
 from alphafactory.errors import ConfigError
 from alphafactory.factory.gate import GateConfig
 from alphafactory.factory.search import SearchConfig
+from alphafactory.monitor.policy import MonitorPolicy
 from alphafactory.pipeline.sections import (
     BacktestSection,
     DataSection,
@@ -73,6 +74,7 @@ class WorkflowConfig:
     report: ReportSection = field(default_factory=ReportSection)
     search: SearchConfig | None = None
     gate: GateConfig | None = None
+    monitor: MonitorPolicy | None = None
 
     def __post_init__(self) -> None:
         if self.job not in JOBS:
@@ -260,6 +262,8 @@ SECTIONS: dict[str, Section] = {
         # A factory file (``alphafactory factory run``) is a workflow file plus these two.
         dataclass_section("search", SearchConfig),
         dataclass_section("gate", GateConfig),
+        # What monitoring the workflow's models does on drift (``alphafactory monitor``).
+        dataclass_section("monitor", MonitorPolicy),
     )
 }
 

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -42,7 +45,22 @@ def bar_venue(bars: pd.DataFrame) -> tuple[BarVenue, pd.Timedelta]:
     return venue, pd.Timedelta(days=3)  # at least one business day later
 
 
-FACTORIES = [pytest.param(simulated, id="SimulatedVenue"), pytest.param(bar_venue, id="BarVenue")]
+def alpaca_on_fake(bars: pd.DataFrame):
+    """``AlpacaBroker`` on the fake Alpaca of ``tests/live/brokers`` (127.0.0.1, recorded
+    responses); ``advance`` moves the fake's clock, fills marketable orders at the touch and
+    waits for the trade stream. One broker lives at a time (the previous one is closed)."""
+    pytest.importorskip("alpaca")
+    name = "alphafactory_tests_fake_alpaca"
+    if name not in sys.modules:
+        path = Path(__file__).parents[1] / "live" / "brokers" / "fake_alpaca.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        sys.modules[name] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules[name].fresh_broker(), pd.Timedelta(seconds=5)
+
+
+FACTORIES = [pytest.param(simulated, id="SimulatedVenue"), pytest.param(bar_venue, id="BarVenue"),
+             pytest.param(alpaca_on_fake, id="AlpacaBroker")]
 
 
 def _market(venue: Venue, cid: str, side: Side = Side.BUY, lots: int = 3,

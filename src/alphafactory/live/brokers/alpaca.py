@@ -100,6 +100,10 @@ from alphafactory.live.brokers.alpaca_mapping import (
 __all__ = ["AlpacaBroker"]
 
 log = logging.getLogger(__name__)
+# websockets logs every frame at DEBUG, the authentication frame (with the secret) included:
+# the stream's connection logs to this logger, which never passes DEBUG records on.
+FRAME_LOG = logging.getLogger(f"{__name__}.frames")
+FRAME_LOG.setLevel(logging.INFO)
 T = TypeVar("T")
 FILL_EVENTS = frozenset({"fill", "partial_fill"})
 
@@ -158,7 +162,9 @@ class AlpacaBroker:
         for client in (self._trading, self._data):
             client._retry = 0  # 429 is retried here, honouring Retry-After
         self._stream = _Stream(key, secret, paper=not live, url_override=stream_url,
-                               on_connect=self._on_connect)
+                               on_connect=self._on_connect, websocket_params=dict(
+                                   ping_interval=10, ping_timeout=180, max_queue=1024,
+                                   logger=FRAME_LOG))
         self._stream._reconnect_min_backoff = reconnect_s
         self._stream.subscribe_trade_updates(self._on_trade_update)
         self._fills_after = (pd.Timestamp.now(tz="UTC") if fills_after is None

@@ -20,26 +20,35 @@ ARTIFACT_HELP = ("model artifact directory, or a registry reference of --workflo
                  "challenger or v<N>")  # fmt: skip
 
 
-def add_store_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--workflow``, ``--registry-root`` and ``--tracking-uri`` to ``parser``."""
+def add_store_arguments(parser: argparse.ArgumentParser, *, workflow: bool = True,
+                        search: bool = False) -> None:  # fmt: skip
+    """Add the registry's location (``--registry-root``, ``--tracking-uri``) to ``parser``;
+    ``--workflow`` unless the command names the workflow itself, and ``--optuna-storage`` and
+    ``--artifact-root`` for the commands that run a search."""
     group = parser.add_argument_group("model registry")
-    group.add_argument("--workflow", default=None,
-                       help="workflow whose registered model champion/challenger/vN name")
+    if workflow:
+        group.add_argument("--workflow", default=None,
+                           help="workflow whose registered model champion/challenger/vN name")
     group.add_argument("--registry-root", type=Path, default=None,
                        help="folder of the factory's store (default mlruns/)")
     group.add_argument("--tracking-uri", default=None,
                        help="MLflow tracking database: sqlite:///FILE or postgresql://... "
                             "(default: the store's)")  # fmt: skip
+    if search:
+        group.add_argument("--optuna-storage", default=None,
+                           help="Optuna storage URL (its own database, never MLflow's)")
+        group.add_argument("--artifact-root", default=None,
+                           help="MLflow artifact folder or URI (default: the store's)")
 
 
 def store_from_args(args: argparse.Namespace) -> FactoryStore | None:
-    """The store ``--registry-root`` and ``--tracking-uri`` name; None for the default."""
-    if args.registry_root is None and args.tracking_uri is None:
+    """The store the registry flags name; None for the default (``mlruns/``)."""
+    overrides = {key: value for key in ("tracking_uri", "optuna_storage", "artifact_root")
+                 if (value := getattr(args, key, None))}  # fmt: skip
+    if args.registry_root is None and not overrides:
         return None
     store = FactoryStore.at(args.registry_root) if args.registry_root else FactoryStore()
-    if args.tracking_uri:
-        store = replace(store, tracking_uri=args.tracking_uri)
-    return store
+    return replace(store, **overrides) if overrides else store
 
 
 def add_artifact_arguments(parser: argparse.ArgumentParser, *, challenger: bool = False,

@@ -23,29 +23,16 @@ Registered models are named alphafactory-<workflow name>, with aliases champion 
 """
 
 
-def add_store_arguments(parser: argparse.ArgumentParser) -> None:
-    """Where the factory's state lives (shared by every factory subcommand)."""
-    group = parser.add_argument_group("factory store")
-    group.add_argument("--registry-root", type=Path, default=None,
-                       help="folder holding mlflow.db, artifacts/ and optuna.db (default ./mlruns)")
-    group.add_argument("--tracking-uri", default=None,
-                       help="MLflow tracking/registry URI (sqlite:///... or postgresql://...)")
-    group.add_argument("--optuna-storage", default=None,
-                       help="Optuna storage URL (its own database, never MLflow's)")
-    group.add_argument("--artifact-root", default=None, help="MLflow artifact folder or URI")
+def _store_arguments(parser: argparse.ArgumentParser) -> None:
+    from alphafactory.cli._artifact import add_store_arguments
+
+    add_store_arguments(parser, workflow=False, search=True)
 
 
-def store_from_args(args: argparse.Namespace):
-    """The :class:`~alphafactory.factory.FactoryStore` the flags describe."""
-    import dataclasses
+def _store(args: argparse.Namespace):  # FactoryStore | None (the default store), imported lazily
+    from alphafactory.cli._artifact import store_from_args
 
-    from alphafactory.factory import FactoryStore
-
-    store = FactoryStore.at(args.registry_root) if args.registry_root else FactoryStore()
-    overrides = {key: value for key, value in (
-        ("tracking_uri", args.tracking_uri), ("optuna_storage", args.optuna_storage),
-        ("artifact_root", args.artifact_root)) if value}  # fmt: skip
-    return dataclasses.replace(store, **overrides) if overrides else store
+    return store_from_args(args)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("name", help="workflow name (the registered model is alphafactory-NAME)")
     status.add_argument("--history", action="store_true", help="also print every alias change")
     status.add_argument("--json", action="store_true", help="the whole status record as JSON")
-    add_store_arguments(status)
+    _store_arguments(status)
     status.set_defaults(func=_status)
 
     promote = sub.add_parser("promote", help="make a version champion (audited)")
@@ -74,13 +61,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     promote.add_argument("--force", action="store_true",
                          help="override a failed gate (needs --reason)")
     promote.add_argument("--reason", default="", help="why; recorded in the audit trail")
-    add_store_arguments(promote)
+    _store_arguments(promote)
     promote.set_defaults(func=_promote)
 
     rollback = sub.add_parser("rollback", help="bring the previous champion back")
     rollback.add_argument("name", help="workflow name")
     rollback.add_argument("--reason", required=True, help="why; recorded in the audit trail")
-    add_store_arguments(rollback)
+    _store_arguments(rollback)
     rollback.set_defaults(func=_rollback)
 
     schedule = sub.add_parser("schedule", help="run cycles on a cron schedule (APScheduler)")
@@ -105,7 +92,7 @@ def _cycle_arguments(parser: argparse.ArgumentParser) -> None:
                         help="nightly mode: refit the champion's parameters on the new bars, "
                              "then the same gate (no search)")  # fmt: skip
     parser.add_argument("--runs-dir", type=Path, default=None, help="runs root (default ./runs)")
-    add_store_arguments(parser)
+    _store_arguments(parser)
 
 
 def _config(args: argparse.Namespace):
@@ -148,7 +135,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config = _config(args)
     _quiet_libraries()
-    outcome = run_cycle(config, store=store_from_args(args), runs_root=args.runs_dir,
+    outcome = run_cycle(config, store=_store(args), runs_root=args.runs_dir,
                         executor=_executor(args.executor), incremental=args.incremental)
     _print_outcome(outcome)
     return 0
@@ -170,7 +157,7 @@ def _status(args: argparse.Namespace) -> int:
     from alphafactory.factory import Registry
 
     _quiet_libraries()
-    registry = Registry(store_from_args(args))
+    registry = Registry(_store(args))
     status = registry.status(args.name)
     if args.json:
         print(json.dumps(status, indent=2, default=str))
@@ -206,7 +193,7 @@ def _promote(args: argparse.Namespace) -> int:
     from alphafactory.factory import Registry
 
     _quiet_libraries()
-    registry = Registry(store_from_args(args))
+    registry = Registry(_store(args))
     registry.promote(args.name, args.version, reason=args.reason, force=args.force)
     print(f"version {args.version} of {args.name} is champion")
     return 0
@@ -216,7 +203,7 @@ def _rollback(args: argparse.Namespace) -> int:
     from alphafactory.factory import Registry
 
     _quiet_libraries()
-    version = Registry(store_from_args(args)).rollback(args.name, reason=args.reason)
+    version = Registry(_store(args)).rollback(args.name, reason=args.reason)
     print(f"version {version} of {args.name} is champion again")
     return 0
 
@@ -226,7 +213,7 @@ def _schedule(args: argparse.Namespace) -> int:
 
     config = _config(args)
     _quiet_libraries()
-    run_schedule(config, args.cron, store=store_from_args(args), runs_root=args.runs_dir,
+    run_schedule(config, args.cron, store=_store(args), runs_root=args.runs_dir,
                  executor=_executor(args.executor), incremental=args.incremental,
                  max_cycles=args.max_cycles, now=args.now, on_outcome=_print_outcome)
     return 0

@@ -253,10 +253,14 @@ def run(size: Size, seeds: int, drift_seeds: int, workers: int) -> list[MarketSe
     tasks = [(scenario, seed_of(scenario, k), size,
               scenario in DRIFT_SCENARIOS and k < drift_seeds)
              for k in range(seeds) for scenario in SCENARIOS]  # fmt: skip
-    if workers <= 1:
-        return [_task(t) for t in tasks]
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_task, tasks, chunksize=1))
+    t0, out = time.perf_counter(), []
+    with concurrent.futures.ProcessPoolExecutor(max_workers=max(workers, 1)) as pool:
+        for done in pool.map(_task, tasks, chunksize=1):
+            out.append(done)
+            if len(out) % 10 == 0 or len(out) == len(tasks):
+                print(f"{len(out)}/{len(tasks)} markets, {time.perf_counter() - t0:.0f} s",
+                      file=sys.stderr, flush=True)
+    return out
 
 
 # -- the results file ------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def figures():
 
 @pytest.fixture(scope="module")
 def size(figures):
-    return figures.Size(bars=600, change_at=400, pre_change=100, reference_bars=250)
+    return figures.Size(bars=520, change_at=400, pre_change=60, reference_bars=300)
 
 
 def test_sign_flip_found_by_cusum_within_60_bars_median(figures, size):

@@ -38,6 +38,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "alphafactory.cli.backtest",
     "alphafactory.cli.execute",
     "alphafactory.cli.factory",
+    "alphafactory.cli.trade",
     "alphafactory.cli.monitor",
 )
 

@@ -48,13 +48,11 @@ class OrderManager:
 
     def apply_ack(self, ack: Ack) -> None:
         """Move the stored order to the state of ``ack`` (a stale ack changes nothing)."""
-        frame = self.store.orders(self.bot, open_only=False)
-        row = frame[frame["client_order_id"] == ack.client_order_id]
-        if row.empty:
+        current = self.store.order_status(ack.client_order_id)
+        if current is None:
             log.warning("venue reports order %s that bot %s never sent", ack.client_order_id,
                         self.bot)
             return
-        current = OrderStatus(row["status"].iloc[0])
         if ack.status != current and ack.status not in reachable(current):
             return
         self.store.transition(self.bot, ack.client_order_id, ack.status, ack.ts,
@@ -69,8 +67,7 @@ class OrderManager:
         stored = self.store.orders(self.bot, open_only=True)
         if stored.empty:
             return added
-        fills = self.store.fills(self.bot)
-        done = fills.groupby("client_order_id")["quantity"].sum() if len(fills) else {}
+        done = self.store.filled(self.bot, stored["client_order_id"])
         for row in stored.itertuples(index=False):
             if row.status == OrderStatus.NEW.value:
                 continue  # not sent yet: a planned decision resends it
@@ -78,16 +75,13 @@ class OrderManager:
             if cid in open_now:
                 self.apply_ack(open_now[cid])
                 continue
-            filled = float(done.get(cid, 0.0)) if len(fills) else 0.0
+            filled, notional = done.get(cid, (0.0, 0.0))
             status = (OrderStatus.FILLED if filled >= row.quantity * (1 - 1e-12)
                       else OrderStatus.CANCELLED)
-            mine = fills[fills["client_order_id"] == cid] if len(fills) else fills
-            average = (float((mine["price"] * mine["quantity"]).sum() / filled)
-                       if filled > 0 else None)
             current = OrderStatus(row.status)
             if status == current or status in reachable(current):
                 self.store.transition(self.bot, cid, status, self.venue.now(), filled=filled,
-                                      average_price=average,
+                                      average_price=notional / filled if filled > 0 else None,
                                       reason=None if status == OrderStatus.FILLED
                                       else "closed at the venue without a complete fill")
         return added

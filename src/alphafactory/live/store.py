@@ -180,6 +180,13 @@ class TradingStore:
                                             orders.c.leg)).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in orders.columns])
 
+    def order_status(self, client_order_id: str) -> OrderStatus | None:
+        """The stored state of one order (None when the store has no such order)."""
+        with self.engine.connect() as c:
+            value = c.execute(sa.select(orders.c.status).where(
+                orders.c.client_order_id == client_order_id)).scalar()
+        return None if value is None else OrderStatus(value)
+
     def transition(self, bot: str, client_order_id: str, new: OrderStatus, ts: pd.Timestamp, *,
                    filled: float | None = None, average_price: float | None = None,
                    venue_order_id: str | None = None, reason: str | None = None) -> bool:
@@ -228,6 +235,19 @@ class TradingStore:
             if rows:
                 c.execute(fills.insert(), rows)
         return len(rows)
+
+    def filled(self, bot: str, client_order_ids: Iterable[str]) -> dict[str, tuple[float, float]]:
+        """Shares filled and their notional (sum of price * quantity) by client order id."""
+        ids = list(client_order_ids)
+        if not ids:
+            return {}
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(
+                fills.c.client_order_id, sa.func.sum(fills.c.quantity),
+                sa.func.sum(fills.c.quantity * fills.c.price)).where(
+                fills.c.bot == bot, fills.c.client_order_id.in_(ids))
+                .group_by(fills.c.client_order_id)).all()
+        return {r[0]: (float(r[1]), float(r[2])) for r in rows}
 
     def fill_cursor(self, bot: str) -> int:
         """The highest fill sequence stored (0 before any)."""
@@ -316,5 +336,6 @@ def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across a killed process
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()

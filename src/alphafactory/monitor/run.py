@@ -52,6 +52,7 @@ __all__ = [
     "dispatch_alerts",
     "label_series",
     "monitor_bars",
+    "step_bar",
     "write_report",
 ]
 
@@ -143,6 +144,25 @@ def monitor_bars(
             monitor.update_concept(stamp, empty if s is None else s.droplevel("timestamp"),
                                    labels)  # fmt: skip
     return monitor
+
+
+def step_bar(
+    monitor: ModelMonitor, artifact: ModelArtifact, book: pd.DataFrame, stamp: pd.Timestamp
+) -> None:
+    """Update ``monitor`` with bar ``stamp``, the newest of ``book`` (a tail of the bars holding
+    at least ``artifact.warmup_bars + horizon + 1`` timestamps)."""
+    from alphafactory.features import build_features
+    from alphafactory.models import score
+
+    stamp = pd.Timestamp(stamp)
+    features = build_features(book, monitor.features,
+                              dtype=np.dtype(artifact.feature_dtype).type)  # fmt: skip
+    frame = features.xs(stamp, level="timestamp")
+    scores = score(artifact, book, at="last").droplevel("timestamp")
+    monitor.update_data(stamp, frame, scores)
+    if monitor.concept:
+        labels = label_series(artifact, book, monitor.horizon)
+        monitor.update_concept(stamp, scores, labels)
 
 
 def dispatch_alerts(

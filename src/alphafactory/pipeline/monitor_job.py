@@ -28,7 +28,7 @@ from alphafactory.errors import ModelError
 from alphafactory.monitor.alerts import Alert
 from alphafactory.monitor.model_monitor import ModelMonitor, MonitoredModel
 from alphafactory.monitor.policy import AlertsConfig, MonitorPolicy
-from alphafactory.monitor.run import DEFAULT_STATE, dispatch_alerts, label_series, monitor_bars
+from alphafactory.monitor.run import DEFAULT_STATE, dispatch_alerts, monitor_bars, step_bar
 from alphafactory.monitor.run import write_report as write_drift_report
 from alphafactory.pipeline.steps import Log, log_info
 from alphafactory.pipeline.workflow import WorkflowConfig
@@ -255,7 +255,7 @@ def watch_monitor(
             stamps = book.index.get_level_values("timestamp").unique().sort_values()
             book = book[book.index.get_level_values("timestamp") >= stamps[max(0, len(stamps)
                                                                                - keep)]]
-            _step(monitor, artifact, book, event.timestamp)
+            step_bar(monitor, artifact, book, event.timestamp)
             new_rows, record, out = _apply_policy(job, monitor, log, retrain=not retrained)
             rows = rows + [r for r in new_rows if r[2]]  # the history of what was sent
             if out is not None:
@@ -308,21 +308,3 @@ def open_monitor_feed(
                           f"{replay_bars} leaves {max(n - replay_bars, 0)} of history, fewer "
                           f"than the {history} the monitor needs; lower --replay-bars.")
     return ReplayFeed(bars, ReplayConfig(start=-replay_bars, bars_per_second=bars_per_second))
-
-
-def _step(monitor: ModelMonitor, artifact: Any, book: pd.DataFrame, stamp: pd.Timestamp) -> None:
-    """Update the monitor with the newest bar of ``book`` (its tail of history)."""
-    import numpy as np
-
-    from alphafactory.features import build_features
-    from alphafactory.models import score
-
-    stamp = pd.Timestamp(stamp)
-    features = build_features(book, monitor.features,
-                              dtype=np.dtype(artifact.feature_dtype).type)  # fmt: skip
-    frame = features.xs(stamp, level="timestamp")
-    scores = score(artifact, book, at="last").droplevel("timestamp")
-    monitor.update_data(stamp, frame, scores)
-    if monitor.concept:
-        labels = label_series(artifact, book, monitor.horizon)
-        monitor.update_concept(stamp, scores, labels)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
@@ -62,6 +63,9 @@ class SignalService:
         self._registry_versions: dict[str, str] = {}
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Called on the scoring thread with the history at start, then each new bar's rows
+        # (after its signals went out): the drift monitor's hook (serve.drift).
+        self.bar_hooks: list[Callable[[pd.DataFrame], None]] = []
 
     # -- start and stop -----------------------------------------------------------------------
     def _paths(self) -> dict[str, object]:
@@ -93,6 +97,8 @@ class SignalService:
         for alias, model in served.items():
             self.snapshots[alias] = await self._run(self._first_snapshot, model)
             self.metrics.set_model(alias, model.version)
+        for hook in self.bar_hooks:
+            await self._run(hook, history)
         if self.config.watch_seconds > 0:
             follows = self.config.follows()
             for alias, model in served.items():
@@ -190,6 +196,8 @@ class SignalService:
                 self.hub.publish(snap.bodies)
                 self.metrics.push.observe(max(0.0, time.time() - event.received_at))
         self.error = "; ".join(errors) or None
+        for hook in self.bar_hooks:
+            await self._run(hook, event.bars)
 
     # -- hot swap -------------------------------------------------------------------------------
     def _follow(self, alias: str, registry_alias: str) -> ChampionWatcher:

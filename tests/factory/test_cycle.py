@@ -12,10 +12,10 @@ import pytest
 pytest.importorskip("optuna")
 pytest.importorskip("mlflow")
 
-from alphafactory.errors import ConfigError, RunError  # noqa: E402
-from alphafactory.factory import FactoryStore, cycle_lock  # noqa: E402
-from alphafactory.pipeline.factory_cycle import run_cycle  # noqa: E402
-from alphafactory.pipeline.workflow import parse_workflow  # noqa: E402
+from alphafactory.errors import ConfigError, RunError
+from alphafactory.factory import FactoryStore, cycle_lock
+from alphafactory.pipeline.factory_cycle import run_cycle
+from alphafactory.pipeline.workflow import parse_workflow
 
 BASE = {
     "name": "tiny",
@@ -143,7 +143,8 @@ def test_an_incremental_cycle_needs_a_champion(tmp_path):
 
 def test_two_cycles_of_one_workflow_never_overlap(tmp_path):
     store = FactoryStore.at(tmp_path / "mlruns")
-    with cycle_lock(tmp_path / "mlruns" / "factory" / "tiny.lock"), pytest.raises(RunError, match="already"):
+    lock = tmp_path / "mlruns" / "factory" / "tiny.lock"
+    with cycle_lock(lock), pytest.raises(RunError, match="already"):
         run_cycle(planted_config(), store=store, runs_root=tmp_path / "runs")
     assert not (tmp_path / "runs").exists()
 

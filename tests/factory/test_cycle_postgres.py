@@ -12,10 +12,10 @@ pytest.importorskip("optuna")
 pytest.importorskip("mlflow")
 pytest.importorskip("psycopg2")
 
-from alphafactory.factory import FactoryStore, Registry  # noqa: E402
-from alphafactory.pipeline.factory_cycle import run_cycle  # noqa: E402
+from alphafactory.factory import FactoryStore, Registry
+from alphafactory.pipeline.factory_cycle import run_cycle
 
-from .test_cycle import planted_config  # noqa: E402
+from .test_cycle import planted_config
 
 
 def test_a_cycle_with_both_stores_on_postgresql(postgres_server, tmp_path):

@@ -122,3 +122,32 @@ def test_walk_forward_bad_executor_raises(small_market):
     _, features, labels = small_market
     with pytest.raises(ValueError, match="executor"):
         walk_forward(features, labels, model="ridge", splitter=SPLIT, executor="threads")
+
+
+def test_on_fold_sees_each_fold_in_order_and_can_stop_the_walk(small_market):
+    _, features, labels = small_market
+    seen: list[tuple[int, pd.DataFrame]] = []
+
+    def record(k: int, predictions: pd.DataFrame) -> None:
+        seen.append((k, predictions))
+
+    result = walk_forward(features, labels, model="ridge", splitter=SPLIT, lookback=6,
+                          on_fold=record)  # fmt: skip
+    assert [k for k, _ in seen] == list(range(len(result.folds)))
+    for k, predictions in seen:  # exactly that fold's rows of the result
+        expected = result.predictions[result.predictions["fold"] == k][["score", "label"]]
+        pd.testing.assert_frame_equal(predictions, expected)
+
+    class Stop(Exception):
+        pass
+
+    calls: list[int] = []
+
+    def stop_after_first(k: int, predictions: pd.DataFrame) -> None:
+        calls.append(k)
+        raise Stop
+
+    with pytest.raises(Stop):
+        walk_forward(features, labels, model="ridge", splitter=SPLIT, lookback=6,
+                     on_fold=stop_after_first)  # fmt: skip
+    assert calls == [0]  # no later fold was reported (nor, in this process, fitted)

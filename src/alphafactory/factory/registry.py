@@ -35,7 +35,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 import uuid
 import warnings
 from collections.abc import Mapping
@@ -45,6 +44,7 @@ from typing import Any
 import pandas as pd
 
 from alphafactory.errors import ConfigError, ModelError
+from alphafactory.factory.audit import read_history, record_event
 from alphafactory.factory.store import FactoryStore
 
 __all__ = ["ALIASES", "ALIAS_KINDS", "Registry", "is_registry_ref", "model_name",
@@ -55,8 +55,6 @@ log = logging.getLogger("alphafactory.factory")
 ALIASES = ("champion", "challenger")
 ALIAS_KINDS = ("gate", "manual", "rollback", "challenger")
 MODEL_PATH = "model"
-EVENT_TAG = "af.event"
-HISTORY_COLUMNS = ["time", "alias", "version", "previous", "kind", "reason"]
 _VERSION = re.compile(r"^v?(\d+)$")
 
 
@@ -216,48 +214,13 @@ class Registry:
         log.info("%s: %s %s -> %s (%s: %s)", name, alias, previous, version, kind, reason)
 
     def _record_event(self, workflow: str, event: dict[str, Any]) -> None:
-        stamp = time.time_ns()
-        event = {"time": pd.Timestamp(stamp, tz="UTC").isoformat(), **event}
         experiment = self._experiment(f"{model_name(workflow)}-events")
-        tags = {EVENT_TAG: "alias", "af.time_ns": str(stamp)}
-        for key in ("alias", "version", "previous", "kind", "reason"):
-            tags[f"af.{key}"] = "" if event[key] is None else str(event[key])[:4000]
-        run = self.client.create_run(
-            experiment, tags=tags,
-            run_name=f"{event['alias']}-v{event['version']}-{event['kind']}")  # fmt: skip
-        self.client.log_text(run.info.run_id, json.dumps(event, indent=1, default=str),
-                             "event.json")  # fmt: skip
-        self.client.set_terminated(run.info.run_id)
+        record_event(self.client, experiment, event)
 
     def history(self, workflow: str) -> pd.DataFrame:
         """Every recorded alias change, oldest first (columns ``time, alias, version, previous,
         kind, reason``)."""
-        rows = []
-        name = model_name(workflow)
-        found = self.client.get_experiment_by_name(f"{name}-events")
-        if found is not None:
-            token = None
-            while True:
-                page = self.client.search_runs(
-                    [found.experiment_id], filter_string=f"tags.`{EVENT_TAG}` = 'alias'",
-                    max_results=1000, page_token=token)  # fmt: skip
-                for run in page:
-                    t = run.data.tags
-                    rows.append({
-                        "ns": int(t.get("af.time_ns", run.info.start_time * 1_000_000)),
-                        "alias": t.get("af.alias"), "version": t.get("af.version"),
-                        "previous": t.get("af.previous") or None, "kind": t.get("af.kind"),
-                        "reason": t.get("af.reason", ""),
-                    })  # fmt: skip
-                token = page.token
-                if not token:
-                    break
-        table = pd.DataFrame(rows, columns=["ns", *HISTORY_COLUMNS[1:]], dtype=object)
-        table["previous"] = pd.Series([v if isinstance(v, str) else None
-                                       for v in table["previous"]], dtype=object)
-        table = table.sort_values("ns", kind="stable").reset_index(drop=True)
-        table.insert(0, "time", pd.to_datetime(table.pop("ns"), unit="ns", utc=True))
-        return table
+        return read_history(self.client, f"{model_name(workflow)}-events")
 
     # -- gate decisions ---------------------------------------------------------------------------
     def record_decision(self, workflow: str, version: str, decision: Mapping[str, Any]) -> None:

@@ -1,0 +1,160 @@
+"""Crash safety: the bot killed with SIGKILL at random points of a replayed session and
+restarted ends with no duplicate order, no lost fill, and the positions of an uninterrupted run;
+the kill switch cancels and halts."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alphafactory.execution import BarVenue, OrderStatus
+from alphafactory.live import PaperBroker, TradingStore
+from alphafactory.live.config import TradingConfig
+from alphafactory.live.manager import _order
+from alphafactory.live.session import open_session, request_stop, run_session
+
+TRADING_FILE = """
+[bot]
+name = "crash"
+data = "sample"
+history = 30
+bars = {bars}
+rebalance = 1
+
+[model]
+momentum = 5
+
+[portfolio]
+rule = "topk"
+params = {{ k = 2, long_only = true }}
+
+[costs]
+bps = 5.0
+commission_per_share = 0.005
+commission_min = 1.0
+"""
+
+
+def write_file(tmp_path: Path, bars: int) -> Path:
+    path = tmp_path / "crash.toml"
+    path.write_text(TRADING_FILE.format(bars=bars))
+    return path
+
+
+def reference(path: Path, tmp_path: Path) -> dict:
+    session = open_session(TradingConfig.read(path), store_url=f"sqlite:///{tmp_path}/ref.db")
+    return run_session(session)
+
+
+def check_books(url: str, path: Path, expected: dict) -> dict:
+    config = TradingConfig.read(path)
+    session = open_session(config, store_url=url)
+    store, venue = session.store, session.bot.venue
+    assert isinstance(venue, PaperBroker) and isinstance(venue.venue, BarVenue)
+    orders = store.orders("crash")
+    # zero duplicate orders: one order per decision and symbol, each sent to the venue once
+    assert not orders.duplicated(["decision_ts", "symbol", "leg"]).any()
+    ledger = venue.venue._ledger.orders
+    assert sorted(ledger) == sorted(orders["client_order_id"])
+    # zero lost fills: the store holds every venue fill, once, in sequence
+    fills = store.fills("crash")
+    assert fills["sequence"].tolist() == [f.sequence for f in venue.fills()]
+    assert fills["client_order_id"].tolist() == [f.client_order_id for f in venue.fills()]
+    assert set(orders["status"]) <= {"filled"}
+    got = {s: p.quantity for s, p in venue.positions().items()}
+    assert got.keys() == expected["positions"].keys()
+    for s, q in expected["positions"].items():
+        assert got[s] == pytest.approx(q, rel=1e-12)
+    assert venue.account().equity == pytest.approx(expected["equity"], rel=1e-12)
+    return {"orders": len(orders), "fills": len(fills)}
+
+
+def kill_and_restart(path: Path, url: str, kills: int, seed: int) -> int:
+    """Run ``trade run`` in a child, SIGKILL it at random points, restart until it finishes."""
+    rng = random.Random(seed)
+    cmd = [sys.executable, "-m", "alphafactory", "trade", "run", str(path), "--paper",
+           "--store", url]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    done, killed, lasting = False, 0, 8.0
+    while not done:
+        log = path.parent / "child.log"
+        with log.open("wb") as err:
+            child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        started = time.monotonic()
+        if killed < kills:
+            try:
+                child.wait(timeout=rng.uniform(0.3, lasting))
+            except subprocess.TimeoutExpired:
+                child.send_signal(signal.SIGKILL)
+                child.wait()
+                killed += 1
+                continue
+        child.wait(timeout=600)
+        assert child.returncode == 0, log.read_text()[-2000:]
+        lasting = max(1.0, time.monotonic() - started)
+        done = killed >= kills
+        if not done:  # the session ended before the next kill: nothing left to interrupt
+            break
+    return killed
+
+
+@pytest.mark.parametrize("kills", [pytest.param(3, id="3-kills"),
+                                   pytest.param(100, id="100-kills", marks=pytest.mark.slow)])
+def test_bot_killed_and_restarted_equals_uninterrupted_run(tmp_path, kills):
+    path = write_file(tmp_path, bars=40 if kills < 10 else 250)
+    expected = reference(path, tmp_path)
+    url = f"sqlite:///{tmp_path}/killed.db"
+    killed = kill_and_restart(path, url, kills, seed=kills)
+    counts = check_books(url, path, expected)
+    print(f"\n{killed} kills: {counts['orders']} orders, {counts['fills']} fills, "
+          "0 duplicates, 0 lost")
+    assert killed >= 1
+
+
+def test_restart_resends_a_planned_decision_idempotently(tmp_path):
+    path = write_file(tmp_path, bars=10)
+    expected = reference(path, tmp_path)
+    url = f"sqlite:///{tmp_path}/planned.db"
+    session = open_session(TradingConfig.read(path), store_url=url)
+    bot = session.bot
+    bot.start()
+    sent = bot.orders.send_planned
+    calls = []
+
+    def crash_after_first(ts):  # the decision is stored; one order goes out, then "crash"
+        orders = session.store.orders("crash", decision_ts=ts)
+        first = orders.iloc[0]
+        calls.append(first.client_order_id)
+        session.store.transition("crash", first.client_order_id, OrderStatus.SUBMITTED, ts)
+        bot.venue.submit(_order(first))
+        raise KeyboardInterrupt
+
+    bot.orders.send_planned = crash_after_first
+    with pytest.raises(KeyboardInterrupt):
+        bot.step()
+    bot.orders.send_planned = sent
+    session.store.close()
+    restarted = open_session(TradingConfig.read(path), store_url=url)
+    summary = run_session(restarted)
+    assert calls and summary["positions"].keys() == expected["positions"].keys()
+    for s, q in expected["positions"].items():
+        assert summary["positions"][s] == pytest.approx(q, rel=1e-12)
+    check_books(url, path, expected)
+
+
+def test_kill_switch_cancels_open_orders_and_halts(tmp_path):
+    path = write_file(tmp_path, bars=10)
+    url = f"sqlite:///{tmp_path}/stop.db"
+    store = TradingStore(url)
+    request_stop(store, "crash")
+    summary = run_session(open_session(TradingConfig.read(path), store_url=url))
+    assert summary["halted"] and summary["bars"] == 0
+    assert np.isclose(summary["equity"], 1e6)

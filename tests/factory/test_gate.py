@@ -246,3 +246,26 @@ def test_gate_passes_iff_no_rule_failed_and_more_trials_never_help(
         assert not many.rule("dsr").passed
     if few.rule("dsr").value is not None:
         assert many.rule("dsr").value <= few.rule("dsr").value + 1e-12
+
+
+def test_near_copies_of_one_model_are_one_configuration_for_cscv():
+    """A converged search proposes near-copies: their in-sample ranking is noise, so CSCV over
+    them is a coin flip whatever the skill; clustered they are one configuration."""
+    rng = np.random.default_rng(7)
+    base = rng.normal(0.002, 0.01, 800)
+    copies = pd.DataFrame({k: base + rng.normal(0, 0.001, 800) for k in range(8)},
+                          index=pd.date_range("2020-01-01", periods=800, freq="B", tz="UTC"))
+    candidate = pd.Series(rng.normal(0.002, 0.01, 300),
+                          index=pd.date_range("2023-01-02", periods=300, freq="B", tz="UTC"))
+    kwargs = dict(candidate_returns=candidate, trial_returns=copies, n_trials=8,
+                  champion_returns=None, checks={"data": None})
+    clustered = evaluate_gate(**kwargs)
+    assert clustered.rule("pbo").passed and "one configuration" in clustered.rule("pbo").detail
+    assert clustered.inputs["pbo_configurations"] == 1
+    unclustered = evaluate_gate(**kwargs, config=GateConfig(pbo_cluster_corr=1.0))
+    assert unclustered.inputs["pbo_configurations"] == 8
+    assert unclustered.rule("pbo").value is not None
+    # distinct noise trials are not merged
+    noise = pd.DataFrame(rng.normal(0, 0.01, (800, 6)), index=copies.index)
+    assert evaluate_gate(**{**kwargs, "trial_returns": noise, "n_trials": 6}).inputs[
+        "pbo_configurations"] == 6

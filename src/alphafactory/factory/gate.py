@@ -11,9 +11,13 @@ never seen by the search); every rule is always evaluated, so a refusal lists ev
    (constant trials left out; fewer than 2 left: the DSR's default ``1 / (n - 1)``, the spread
    of unskilled trials). Passes when ``DSR >= min_dsr``.
 2. ``pbo``: the probability of backtest overfitting by CSCV over the completed trials' search
-   window returns (rows with a NaN in any trial dropped). Passes when ``PBO <= max_pbo``. With
-   fewer than 2 completed trials there was no selection among returns to overfit: the rule
-   passes and says so (the DSR still charges for every trial run). A search window shorter than
+   window returns (rows with a NaN in any trial dropped). Passes when ``PBO <= max_pbo``.
+   Trials whose returns correlate at ``pbo_cluster_corr`` or more are one configuration (their
+   mean return is its series): CSCV assumes distinct configurations, and a search that
+   converged proposes near-copies of one model, whose in-sample ranking is noise, so their PBO
+   would be a coin flip whatever the skill. With fewer than 2 configurations there was no
+   selection among returns to overfit: the rule passes and says so (the DSR still charges for
+   every trial run, near-copies included). A search window shorter than
    ``2 * pbo_splits`` rows uses the largest even number of blocks that fits (at least 2); one
    shorter than 4 rows fails the rule.
 3. ``sharpe_ci``: the lower bound of the stationary block-bootstrap interval (``ci_level``) of
@@ -66,6 +70,7 @@ class GateConfig:
     min_dsr: float = 0.95  # rule 1: least deflated Sharpe ratio, in [0, 1]
     max_pbo: float = 0.5  # rule 2: largest probability of backtest overfitting, in [0, 1]
     pbo_splits: int = 16  # rule 2: CSCV blocks S, even, in [2, 20]
+    pbo_cluster_corr: float = 0.9  # rule 2: trials this correlated are one configuration; 1 = off
     min_sharpe_lower: float = 0.0  # rule 3: the interval's lower bound must be strictly above
     n_boot: int = 1000  # rule 3: bootstrap resamples, >= 10
     ci_level: float = 0.95  # rule 3: coverage of the interval, in (0, 1)
@@ -80,6 +85,7 @@ class GateConfig:
         _check("pbo_splits", self.pbo_splits, 2, _MAX_PBO_SPLITS, kind="int")
         if self.pbo_splits % 2:
             raise ConfigError(f"[gate] pbo_splits must be even; got {self.pbo_splits!r}.")
+        _check("pbo_cluster_corr", self.pbo_cluster_corr, 0.0, 1.0, kind="left-open")
         _check("min_sharpe_lower", self.min_sharpe_lower, -inf, inf)
         _check("n_boot", self.n_boot, 10, inf, kind="int")
         _check("ci_level", self.ci_level, 0.0, 1.0, kind="open")
@@ -93,7 +99,8 @@ def _check(key: str, value: Any, low: float, high: float, *, kind: str = "closed
     in ``[low, high]`` (``(low, high)`` for ``kind="open"``)."""
     ok = isinstance(value, int if kind == "int" else int | float) and not isinstance(value, bool)
     if ok and math.isfinite(value):
-        ok = low < value < high if kind == "open" else low <= value <= high
+        ok = (low < value < high if kind == "open" else low < value <= high
+              if kind == "left-open" else low <= value <= high)
         if ok:
             return
     what = "an integer" if kind == "int" else "a finite number"
@@ -303,16 +310,41 @@ def _rule_pbo(search: pd.DataFrame, n_completed: int, config, inputs) -> RuleOut
     if n_completed < 2:
         what = "one configuration" if n_completed else "no completed trial"
         return _outcome("pbo", True, None, config.max_pbo, f"{what}: no selection to overfit")
+    configurations = _cluster(search, config.pbo_cluster_corr)
+    inputs["pbo_configurations"] = configurations.shape[1]
+    if configurations.shape[1] < 2:
+        return _outcome("pbo", True, None, config.max_pbo,
+                        f"{n_completed} trials are one configuration (returns correlate >= "
+                        f"{config.pbo_cluster_corr:g}): no selection to overfit")  # fmt: skip
     rows = len(search)
     splits = min(config.pbo_splits, (rows // 2) // 2 * 2)
     if splits < 2:
         return _not_computable("pbo", config.max_pbo, f"{rows} search rows without NaN, need 4")
     inputs["pbo_splits_used"] = splits
-    pbo = probability_of_backtest_overfitting(search.to_numpy(), splits).pbo
-    detail = f"CSCV over {n_completed} trials, {rows} rows, {splits} blocks"
+    pbo = probability_of_backtest_overfitting(configurations.to_numpy(), splits).pbo
+    detail = (f"CSCV over {configurations.shape[1]} configurations of {n_completed} trials, "
+              f"{rows} rows, {splits} blocks")  # fmt: skip
     if splits < config.pbo_splits:
         detail += f" (fewer than 2 x {config.pbo_splits} rows: reduced from {config.pbo_splits})"
     return _outcome("pbo", pbo <= config.max_pbo, pbo, config.max_pbo, detail)
+
+
+def _cluster(search: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Group trials whose returns correlate at ``threshold`` or more (greedy, in trial order);
+    each group's mean return is one configuration. ``threshold = 1`` groups exact copies only."""
+    values = search.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.corrcoef(values, rowvar=False) if values.shape[1] > 1 else np.ones((1, 1))
+    corr = np.nan_to_num(np.atleast_2d(corr), nan=0.0)
+    unassigned = list(range(values.shape[1]))
+    groups = []
+    while unassigned:
+        head = unassigned[0]
+        members = [j for j in unassigned if j == head or corr[head, j] >= threshold - 1e-12]
+        groups.append(members)
+        unassigned = [j for j in unassigned if j not in members]
+    return pd.DataFrame({f"config_{k}": values[:, members].mean(axis=1)
+                         for k, members in enumerate(groups)}, index=search.index)  # fmt: skip
 
 
 def _rule_sharpe_ci(candidate, problem, config, periods_per_year, seed) -> RuleOutcome:

@@ -155,6 +155,7 @@ class SearchConfig:
     labels: Mapping[str, Any] = field(default_factory=dict)
     executor: str | int | None = None
     timeout_minutes: float | None = None
+    history: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.n_trials, bool) or self.n_trials < 1:
@@ -167,6 +168,9 @@ class SearchConfig:
             raise ConfigError(f"prune_after must be >= 0, got {self.prune_after!r}")
         if self.withheld < 20:
             raise ConfigError(f"withheld must be >= 20 bars, got {self.withheld!r}")
+        if self.history is not None and self.history <= self.withheld:
+            raise ConfigError(f"history must be more than withheld = {self.withheld} bars, got "
+                              f"{self.history!r}")  # fmt: skip
         if self.timeout_minutes is not None and not (
             math.isfinite(self.timeout_minutes) and self.timeout_minutes > 0
         ):

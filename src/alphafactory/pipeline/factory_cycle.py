@@ -130,6 +130,10 @@ def _cycle(
     log(f"[{section.name}] ingest: {report.appended} new bar rows appended to "
         f"{report.cached} cached ({report.path})")  # fmt: skip
     stamps = bars.index.get_level_values("timestamp").unique().sort_values()
+    if search.history is not None and len(stamps) > search.history:
+        stamps = stamps[-search.history:]
+        bars = bars[bars.index.get_level_values("timestamp") >= stamps[0]]
+        log(f"[{section.name}] history: the newest {search.history} bars, from {stamps[0].date()}")
     if len(stamps) <= search.withheld + config.models.walk_forward.train:
         raise ConfigError(
             f"[search] withheld = {search.withheld} leaves {len(stamps) - search.withheld} "

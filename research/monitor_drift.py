@@ -19,7 +19,8 @@ window (what :class:`alphafactory.monitor.ConceptDriftMonitor` feeds its detecto
 IC), run through each detector with :func:`alphafactory.monitor.detection_summary`: CUSUM and
 Page-Hinkley (library defaults), river's ADWIN with river's defaults, the always-fire and
 never-fire baselines. Data drift: :class:`alphafactory.monitor.DataDriftMonitor` (defaults: 60-bar
-window, BH at 1%) on five features against reference statistics of the reference window, one
+window, BH at the default level) on five features against reference statistics of the
+reference window, one
 verdict per bar; an alarm is a verdict turning to drifted (the alert store's rule: an alert
 repeats only after it clears), so one long drift episode is one alarm.
 
@@ -264,9 +265,9 @@ def run(size: Size, seeds: int, drift_seeds: int, workers: int) -> list[MarketSe
 
 
 # -- the results file ------------------------------------------------------------------------------
-_LABELS = {"cusum": "CUSUM (k=0.25, h=10)", "page_hinkley": "Page-Hinkley (delta=0.25, 12)",
+_LABELS = {"cusum": "CUSUM (k=0.25, h=12)", "page_hinkley": "Page-Hinkley (delta=0.25, 12)",
            "adwin": "ADWIN (river defaults)", "always_fire": "always-fire",
-           "never_fire": "never-fire", DATA_DRIFT: "data drift (KS+PSI, BH 1%)"}  # fmt: skip
+           "never_fire": "never-fire", DATA_DRIFT: "data drift (KS+PSI, BH 0.2%)"}  # fmt: skip
 
 
 def _delay(row: pd.Series) -> str:

@@ -12,6 +12,7 @@ rolling means over ``window`` realized bars are reported beside the reference.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -131,7 +132,9 @@ class ConceptDriftMonitor:
         Must carry performance (``ic_mean``, ``ic_std``): attach scores and labels when
         computing it.
     detector : Detector, optional
-        Default ``Cusum()`` (downward, ``k=0.25, h=10`` sd).
+        Default ``Cusum()`` (downward, ``k=0.25, h=12`` sd). With a label horizon ``h > 1`` only
+        every ``h``-th bar's IC reaches the detector: the ICs of overlapping labels are
+        correlated, and a detector that takes them as independent alarms far too often.
     config : ConceptConfig, optional
     """
 
@@ -155,6 +158,7 @@ class ConceptDriftMonitor:
         self._perf = perf
         self.horizon = self.config.horizon or int(perf.get("horizon") or 1)
         self.detector = detector or Cusum()
+        self._state = DetectorState(alarm=False, statistic=0.0, since=None, n=0)
         self._clock: list[pd.Timestamp] = []
         self._position: dict[pd.Timestamp, int] = {}
         self._pending: dict[pd.Timestamp, pd.Series] = {}
@@ -204,9 +208,12 @@ class ConceptDriftMonitor:
         ic, rank_ic, hit = _cross_section(scores, labels, self.config.min_symbols)
         value = ic if self.config.metric == "ic" else rank_ic
         z = (value - self._mu) / self._sd
-        state = self.detector.update(z)
-        if math.isfinite(z):
-            self._accepted.append(stamp)  # the detector counts finite values only
+        if pos % self.horizon == 0:  # labels of bars h apart do not overlap
+            state = self._state = self.detector.update(z)
+            if math.isfinite(z):
+                self._accepted.append(stamp)  # the detector counts finite values only
+        else:
+            state = dataclasses.replace(self._state, alarm=False)
         self._realized.append(stamp)
         self._recent.append((ic, rank_ic, hit))
         recent = np.array(self._recent)

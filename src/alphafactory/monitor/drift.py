@@ -64,7 +64,7 @@ class DriftConfig:
     """
 
     window: int | None = None
-    fdr: float = 0.01
+    fdr: float = 0.002
     min_bars: int = 20
     critical_share: float = 0.25
 

@@ -6,7 +6,7 @@ workflow file, and the alert settings (``[monitor.alerts]`` or a file of its own
 on_drift = "retrain"        # "none" | "alert" (default) | "retrain" (start a factory cycle)
 on = "concept"              # which verdict triggers it: "concept" (default) | "data" | "either"
 window = 60                 # bars in the data-drift window and in the rolling IC
-fdr = 0.01                  # Benjamini-Hochberg level of the data-drift test
+fdr = 0.002                 # Benjamini-Hochberg level of the data-drift test
 detectors = ["cusum", "page_hinkley"]   # the first one decides the concept verdict
 [monitor.detector_params]
 cusum = { k = 0.25, h = 10.0 }
@@ -108,7 +108,7 @@ class MonitorPolicy:
     on_drift: str = "alert"
     on: str = "concept"
     window: int = 60
-    fdr: float = 0.01
+    fdr: float = 0.002
     metric: str = "ic"
     detectors: tuple[str, ...] = ("cusum", "page_hinkley")
     detector_params: Mapping[str, Any] = field(default_factory=dict)

@@ -107,7 +107,7 @@ def kill_and_restart(path: Path, url: str, kills: int, seed: int) -> int:
 
 
 @pytest.mark.parametrize("kills", [pytest.param(3, id="3-kills"),
-                                   pytest.param(100, id="100-kills", marks=pytest.mark.slow)])
+                                   pytest.param(100, id="100-kills", marks=pytest.mark.soak)])
 def test_bot_killed_and_restarted_equals_uninterrupted_run(tmp_path, kills):
     path = write_file(tmp_path, bars=40 if kills < 10 else 250)
     expected = reference(path, tmp_path)

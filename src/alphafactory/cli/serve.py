@@ -76,6 +76,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     net.add_argument("--watch-seconds", type=float, default=2.0,
                      help="artifact (or registry alias) check period for hot swaps (0 = off)")
     net.add_argument("--runs-dir", type=Path, default=None, help="where backtest jobs write runs")
+    net.add_argument("--monitor", action="store_true",
+                     help="watch the champion for data and concept drift on every bar: GET "
+                          "/drift and drift gauges at /metrics (needs reference.json)")
+    net.add_argument("--monitor-file", type=Path, default=None,
+                     help="a TOML file whose [monitor] table sets the monitor (window, fdr, "
+                          "detectors); default settings without it")  # fmt: skip
     net.add_argument("--backtest-workers", type=int, default=1)
     net.add_argument("--buy-rank", type=float, default=0.8,
                      help="BUY at or above this cross-sectional percentile rank (0.8)")
@@ -123,5 +129,24 @@ def _serve(args: argparse.Namespace) -> int:
     assert source is not None  # --bars has a default
     what = f"{args.artifact} of {args.workflow}" if args.workflow else args.artifact
     print(f"serving {what} on http://{args.host}:{args.port} (docs at /docs)")
-    run_server(config, source, feed, port=args.port, cache=args.cache)
+    run_server(config, source, feed, port=args.port, cache=args.cache,
+               monitor=_monitor_policy(args))
     return 0
+
+
+def _monitor_policy(args: argparse.Namespace):  # MonitorPolicy | None, imported lazily
+    """``--monitor``: the drift monitor's policy (``[monitor]`` of ``--monitor-file``, or the
+    defaults)."""
+    if not args.monitor:
+        return None
+    from alphafactory.cli import CLIError
+    from alphafactory.monitor.policy import MonitorPolicy
+
+    if args.monitor_file is None:
+        return MonitorPolicy()
+    from alphafactory.runs import read_toml
+
+    if not args.monitor_file.is_file():
+        raise CLIError(f"--monitor-file: no file at {args.monitor_file}")
+    doc = read_toml(args.monitor_file)
+    return MonitorPolicy.from_mapping(doc.get("monitor", doc), f"[monitor] of {args.monitor_file}")

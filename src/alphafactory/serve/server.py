@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -85,8 +86,13 @@ def open_feed(source: BarsSource, settings: FeedSettings, warmup_bars: int) -> B
 
 
 def run_server(config: ServeConfig, source: BarsSource, feed: FeedSettings, *, port: int = 8000,
-               cache: str | None = None, log_level: str = "info") -> None:  # fmt: skip
-    """Load the feed and serve until interrupted (uvicorn on ``config.host:port``)."""
+               cache: str | None = None, log_level: str = "info",
+               monitor: Any = None) -> None:  # fmt: skip
+    """Load the feed and serve until interrupted (uvicorn on ``config.host:port``).
+
+    ``monitor`` (a :class:`alphafactory.monitor.MonitorPolicy`) watches the champion for drift
+    on every bar: ``GET /drift`` and drift gauges at ``/metrics``.
+    """
     import uvicorn
 
     from alphafactory.serve.app import create_app
@@ -97,6 +103,10 @@ def run_server(config: ServeConfig, source: BarsSource, feed: FeedSettings, *, p
     bar_feed = open_feed(source, feed, warmup)
     bar_feed.history()  # fail here, as one line, rather than inside uvicorn's startup
     app = create_app(config, bar_feed, open_cache(cache))
+    if monitor is not None:
+        from alphafactory.serve.drift import attach_drift_monitor
+
+        attach_drift_monitor(app, monitor)
     server = uvicorn.Server(uvicorn.Config(
         app, host=config.host, port=port, log_level=log_level, ws_max_size=1 << 20,
         server_header=False, proxy_headers=False))  # fmt: skip

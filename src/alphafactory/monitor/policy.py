@@ -9,7 +9,7 @@ window = 60                 # bars in the data-drift window and in the rolling I
 fdr = 0.002                 # Benjamini-Hochberg level of the data-drift test
 detectors = ["cusum", "page_hinkley"]   # the first one decides the concept verdict
 [monitor.detector_params]
-cusum = { k = 0.25, h = 10.0 }
+cusum = { k = 0.25, h = 12.0 }
 
 [monitor.alerts]            # or the same keys at the top of an --alerts FILE
 log = true

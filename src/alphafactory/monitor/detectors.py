@@ -317,39 +317,36 @@ class Adwin(Detector):
         )
 
 
-class AlwaysFire(Detector):
+class _Baseline(Detector):
+    """A detector without parameters or memory beyond the count of finite values."""
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    def reset(self) -> None:
+        self._n = 0
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return {}
+
+    def _count(self, x: float) -> bool:
+        finite = math.isfinite(x)
+        self._n += finite
+        return finite
+
+
+class AlwaysFire(_Baseline):
     """Baseline: alarms on every value (zero delay, the worst false-alarm rate)."""
 
-    def __init__(self) -> None:
-        self._n = 0
-
-    def reset(self) -> None:
-        self._n = 0
-
-    @property
-    def parameters(self) -> dict[str, Any]:
-        return {}
-
     def update(self, x: float) -> DetectorState:
-        if math.isfinite(x):
-            self._n += 1
-        return DetectorState(alarm=math.isfinite(x), statistic=1.0, since=self._n - 1, n=self._n)
+        finite = self._count(x)
+        return DetectorState(alarm=finite, statistic=1.0, since=self._n - 1, n=self._n)
 
 
-class NeverFire(Detector):
+class NeverFire(_Baseline):
     """Baseline: never alarms (no false alarm, every change missed)."""
 
-    def __init__(self) -> None:
-        self._n = 0
-
-    def reset(self) -> None:
-        self._n = 0
-
-    @property
-    def parameters(self) -> dict[str, Any]:
-        return {}
-
     def update(self, x: float) -> DetectorState:
-        if math.isfinite(x):
-            self._n += 1
+        self._count(x)
         return DetectorState(alarm=False, statistic=0.0, since=None, n=self._n)

@@ -372,8 +372,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shift-factor", type=float, default=DEFAULT.shift_factor)
     p.add_argument("--strength-factor", type=float, default=DEFAULT.strength_factor)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--first-seed", type=int, default=FIRST_SEED,
+                   help="first market seed (planted; null markets add 1000)")
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args(argv)
+    global FIRST_SEED
+    FIRST_SEED = args.first_seed
     size = replace(DEFAULT, symbols=args.symbols, bars=args.bars, change_at=args.change_at,
                    pre_change=args.pre_change, reference_bars=args.reference_bars,
                    alpha_ic=args.alpha_ic, shift_factor=args.shift_factor,

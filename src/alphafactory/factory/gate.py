@@ -46,20 +46,26 @@ import pandas as pd
 
 from alphafactory.errors import ConfigError
 from alphafactory.evaluation import (
-    block_bootstrap_ci,
-    deflated_sharpe_ratio,
-    expected_max_sharpe,
-    probability_of_backtest_overfitting,
     sharpe_ratio,
+)
+from alphafactory.factory.gate_rules import (
+    MIN_WITHHELD_ROWS,
+    RuleOutcome,
+    degenerate,
+    json_number,
+    outcome,
+    rule_champion,
+    rule_checks,
+    rule_dsr,
+    rule_pbo,
+    rule_sharpe_ci,
+    sharpe_variance,
 )
 
 __all__ = ["MIN_WITHHELD_ROWS", "RULES", "GateConfig", "GateDecision", "RuleOutcome",
            "evaluate_gate", "naive_gate"]  # fmt: skip
 
-MIN_WITHHELD_ROWS = 10
 RULES = ("dsr", "pbo", "sharpe_ci", "champion", "checks")
-# How a failed rule's value compares with its threshold, for the one-line summary.
-_FAILED_AS = {"dsr": "<", "pbo": ">", "sharpe_ci": "<=", "champion": "<"}
 _MAX_PBO_SPLITS = 20  # C(20, 10) = 184,756 combinations; more is slow and memory-hungry
 
 
@@ -107,28 +113,6 @@ def _check(key: str, value: Any, low: float, high: float, *, kind: str = "closed
     if math.isfinite(low) or math.isfinite(high):
         what += f" in ({low:g}, {high:g})" if kind == "open" else f" in [{low:g}, {high:g}]"
     raise ConfigError(f"[gate] {key} must be {what}; got {value!r}.")
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class RuleOutcome:
-    """One rule's verdict: ``value`` against ``threshold`` (``None`` when not computable)."""
-
-    name: str
-    passed: bool
-    value: float | None
-    threshold: float | None
-    detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-safe dict (no NaN: a missing number is ``None``)."""
-        return asdict(self) | {"value": _num(self.value), "threshold": _num(self.threshold)}
-
-    def reason(self) -> str:
-        """Say why the rule failed, briefly: ``"0.41 < 0.95"`` or its detail."""
-        op = _FAILED_AS.get(self.name)
-        if op is None or self.value is None or self.threshold is None:
-            return self.detail
-        return f"{self.value:.2f} {op} {self.threshold:.2f}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -182,7 +166,7 @@ class GateDecision:
     def from_dict(cls, record: Mapping[str, Any]) -> GateDecision:
         """Rebuild a decision from :meth:`to_dict`'s record (``summary``/``failed`` derived)."""
         rules = tuple(
-            _outcome(r["name"], r["passed"], r["value"], r["threshold"], r["detail"])
+            outcome(r["name"], r["passed"], r["value"], r["threshold"], r["detail"])
             for r in record["rules"]
         )
         return cls(
@@ -255,9 +239,9 @@ def evaluate_gate(
     champion = None if champion_returns is None else _as_returns(champion_returns, "champion")
     search = trial_returns.astype(np.float64).dropna(how="any")
 
-    problem = _degenerate(candidate)
+    problem = degenerate(candidate)
     sharpe = math.nan if problem else sharpe_ratio(candidate.to_numpy(), periods_per_year)
-    variance = _sharpe_variance(search)
+    variance = sharpe_variance(search)
     inputs: dict[str, Any] = {
         "n_trials": int(n_trials),
         "n_completed": int(n_completed),
@@ -274,144 +258,15 @@ def evaluate_gate(
         "check_names": sorted(checks),
     }
     rules = (
-        _rule_dsr(candidate, problem, int(n_trials), variance, n_completed, config, inputs),
-        _rule_pbo(search, n_completed, config, inputs),
-        _rule_sharpe_ci(candidate, problem, config, periods_per_year, seed),
-        _rule_champion(candidate, champion, config, periods_per_year, inputs),
-        _rule_checks(checks),
+        rule_dsr(candidate, problem, int(n_trials), variance, n_completed, config, inputs),
+        rule_pbo(search, n_completed, config, inputs),
+        rule_sharpe_ci(candidate, problem, config, periods_per_year, seed),
+        rule_champion(candidate, champion, config, periods_per_year, inputs),
+        rule_checks(checks),
     )
     return GateDecision(
         passed=all(r.passed for r in rules), rules=rules, config=config, inputs=inputs
     )
-
-
-def _rule_dsr(candidate, problem, n_trials, variance, n_completed, config, inputs) -> RuleOutcome:
-    if problem:
-        return _not_computable("dsr", config.min_dsr, problem)
-    dsr = deflated_sharpe_ratio(candidate.to_numpy(), n_trials, variance)
-    v = 1.0 / (len(candidate) - 1.0) if variance is None else variance
-    sr0 = expected_max_sharpe(n_trials, v)
-    inputs["expected_max_sharpe"] = sr0
-    source = (
-        f"across {n_completed} completed trials"
-        if variance is not None
-        else "default 1/(n-1): fewer than 2 non-constant completed trials"
-    )
-    detail = (
-        f"DSR of per-period Sharpe {candidate.mean() / candidate.std(ddof=1):.4f} against "
-        f"SR0 {sr0:.4f} (n_trials={n_trials}, V={v:.3g} {source})"
-    )
-    if not math.isfinite(dsr):
-        return _not_computable("dsr", config.min_dsr, detail)
-    return _outcome("dsr", dsr >= config.min_dsr, dsr, config.min_dsr, detail)
-
-
-def _rule_pbo(search: pd.DataFrame, n_completed: int, config, inputs) -> RuleOutcome:
-    if n_completed < 2:
-        what = "one configuration" if n_completed else "no completed trial"
-        return _outcome("pbo", True, None, config.max_pbo, f"{what}: no selection to overfit")
-    configurations = _cluster(search, config.pbo_cluster_corr)
-    inputs["pbo_configurations"] = configurations.shape[1]
-    if configurations.shape[1] < 2:
-        return _outcome("pbo", True, None, config.max_pbo,
-                        f"{n_completed} trials are one configuration (returns correlate >= "
-                        f"{config.pbo_cluster_corr:g}): no selection to overfit")  # fmt: skip
-    rows = len(search)
-    splits = min(config.pbo_splits, (rows // 2) // 2 * 2)
-    if splits < 2:
-        return _not_computable("pbo", config.max_pbo, f"{rows} search rows without NaN, need 4")
-    inputs["pbo_splits_used"] = splits
-    pbo = probability_of_backtest_overfitting(configurations.to_numpy(), splits).pbo
-    detail = (f"CSCV over {configurations.shape[1]} configurations of {n_completed} trials, "
-              f"{rows} rows, {splits} blocks")  # fmt: skip
-    if splits < config.pbo_splits:
-        detail += f" (fewer than 2 x {config.pbo_splits} rows: reduced from {config.pbo_splits})"
-    return _outcome("pbo", pbo <= config.max_pbo, pbo, config.max_pbo, detail)
-
-
-def _cluster(search: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Group trials whose returns correlate at ``threshold`` or more (greedy, in trial order);
-    each group's mean return is one configuration. ``threshold = 1`` groups exact copies only."""
-    values = search.to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.corrcoef(values, rowvar=False) if values.shape[1] > 1 else np.ones((1, 1))
-    corr = np.nan_to_num(np.atleast_2d(corr), nan=0.0)
-    unassigned = list(range(values.shape[1]))
-    groups = []
-    while unassigned:
-        head = unassigned[0]
-        members = [j for j in unassigned if j == head or corr[head, j] >= threshold - 1e-12]
-        groups.append(members)
-        unassigned = [j for j in unassigned if j not in members]
-    return pd.DataFrame({f"config_{k}": values[:, members].mean(axis=1)
-                         for k, members in enumerate(groups)}, index=search.index)  # fmt: skip
-
-
-def _rule_sharpe_ci(candidate, problem, config, periods_per_year, seed) -> RuleOutcome:
-    threshold = config.min_sharpe_lower
-    if problem:
-        return _not_computable("sharpe_ci", threshold, problem)
-    try:
-        ci = block_bootstrap_ci(
-            candidate.to_numpy(),
-            lambda r: sharpe_ratio(r, periods_per_year),
-            n_boot=config.n_boot,
-            seed=seed,
-            alpha=1.0 - config.ci_level,
-        )
-    except ValueError as err:
-        return _not_computable("sharpe_ci", threshold, str(err))
-    detail = (
-        f"{config.ci_level:.0%} stationary bootstrap interval of the annualized net Sharpe "
-        f"[{ci.low:.2f}, {ci.high:.2f}] (block {ci.block}, {ci.n_boot} resamples)"
-    )
-    return _outcome("sharpe_ci", ci.low > threshold, ci.low, threshold, detail)
-
-
-def _rule_champion(candidate, champion, config, periods_per_year, inputs) -> RuleOutcome:
-    if champion is None:
-        inputs["champion_sharpe"] = None
-        return _outcome("champion", True, None, None, "no champion")
-    both = pd.concat({"c": candidate, "h": champion}, axis=1, join="inner").dropna()
-    inputs["common_rows"] = len(both)
-    problem = _degenerate(both["c"], "timestamps shared with the champion")
-    if problem:
-        return _not_computable("champion", None, problem)
-    cand = sharpe_ratio(both["c"].to_numpy(), periods_per_year)
-    champ = sharpe_ratio(both["h"].to_numpy(), periods_per_year)
-    note = ""
-    if not math.isfinite(champ):
-        champ, note = 0.0, "; the champion's returns are constant there: its Sharpe counts as 0"
-    inputs["champion_sharpe"], inputs["candidate_sharpe_common"] = champ, cand
-    required = max(config.champion_margin, config.champion_margin_pct * abs(champ))
-    detail = (
-        f"net Sharpe {cand:.2f} vs champion {champ:.2f} on {len(both)} shared timestamps: "
-        f"gain {cand - champ:+.2f}, needs >= {required:.2f} = max({config.champion_margin}"
-        f", {config.champion_margin_pct} x |champion|){note}"
-    )
-    return _outcome("champion", cand - champ >= required, cand - champ, required, detail)
-
-
-def _rule_checks(checks: Mapping[str, str | None]) -> RuleOutcome:
-    if not checks:
-        return _outcome("checks", False, None, None, "no data or causality check was run")
-    failures = [
-        f"{name}: {msg or '(no message)'}" for name, msg in checks.items() if msg is not None
-    ]
-    if failures:
-        detail = f"{len(failures)} of {len(checks)} failed: " + "; ".join(failures)
-        return _outcome("checks", False, len(failures), 0.0, detail)
-    return _outcome("checks", True, 0.0, 0.0, f"all {len(checks)} passed: {', '.join(checks)}")
-
-
-def _outcome(name, passed, value, threshold, detail) -> RuleOutcome:
-    return RuleOutcome(
-        name=name, passed=bool(passed), value=_num(value), threshold=_num(threshold), detail=detail
-    )
-
-
-def _not_computable(name: str, threshold: float | None, why: str) -> RuleOutcome:
-    return _outcome(name, False, None, threshold, f"not computable: {why}")
 
 
 def _as_returns(values: pd.Series, name: str) -> pd.Series:
@@ -425,39 +280,12 @@ def _as_returns(values: pd.Series, name: str) -> pd.Series:
     return out
 
 
-def _degenerate(returns: pd.Series, rows: str = "withheld rows") -> str | None:
-    """Why these returns cannot be judged, or ``None``."""
-    if len(returns) < MIN_WITHHELD_ROWS:
-        return f"only {len(returns)} {rows}, need >= {MIN_WITHHELD_ROWS}"
-    if returns.max() == returns.min():
-        return "the returns are constant (no trade, or no variation): the Sharpe is undefined"
-    return None
-
-
-def _sharpe_variance(search: pd.DataFrame) -> float | None:
-    """Variance (``ddof=1``) of the non-constant trials' per-period Sharpes, or ``None``."""
-    if len(search) < 2:
-        return None
-    ok = search.max() > search.min()
-    if ok.sum() < 2:
-        return None
-    sharpes = search.mean()[ok] / search.std(ddof=1)[ok]
-    return float(sharpes.var(ddof=1))
-
-
-def _num(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def _json_value(value: Any) -> Any:
     """A JSON-safe form of an input's summary: numbers finite or None, timestamps ISO 8601."""
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]
     if isinstance(value, float | np.floating | np.integer) and not isinstance(value, bool):
-        return int(value) if isinstance(value, np.integer) else _num(value)
+        return int(value) if isinstance(value, np.integer) else json_number(value)
     if value is None or isinstance(value, bool | int | str):
         return value
     return value.isoformat() if isinstance(value, pd.Timestamp) else str(value)

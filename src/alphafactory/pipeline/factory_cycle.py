@@ -25,10 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from alphafactory.errors import ConfigError, ModelError
+from alphafactory.pipeline.factory_checks import (
+    causality_check,
+    champion_returns,
+    data_check,
+    leakage_check,
+    withheld_returns,
+)
+from alphafactory.pipeline.factory_report import write_cycle_run
 from alphafactory.pipeline.factory_trials import TrialData, TrialParams, fit_candidate
 from alphafactory.pipeline.sections import BacktestSection
 from alphafactory.pipeline.steps import Log, feature_names, log_info
@@ -140,7 +147,7 @@ def _cycle(
             f"search bars of {len(stamps)}; the walk-forward needs more than "
             f"train = {config.models.walk_forward.train}"
         )
-    data_issue = _validate(config, section.name, bars, section.source.calendar)
+    data_issue = data_check(config, section.name, bars, section.source.calendar)
     withheld_start = stamps[len(stamps) - search.withheld]
     search_bars = bars[bars.index.get_level_values("timestamp") < withheld_start]
     log(f"[{section.name}] search window {stamps[0].date()} .. "
@@ -252,11 +259,11 @@ def _decide(
             data, best, data_fingerprint=fingerprint(data.bars),
             oos_scores=None if chosen is None else chosen.predictions["score"],
         )  # fmt: skip
-        withheld = _withheld_returns(data, bars, artifact, withheld_start)
-        champion, champion_note = _champion_returns(registry, config.name, data, bars,
+        withheld = withheld_returns(data, bars, artifact, withheld_start)
+        champion, champion_note = champion_returns(registry, config.name, data, bars,
                                                     withheld_start)  # fmt: skip
-        checks = {"data": data_issue, "causality": _causality(artifact, bars),
-                  "leakage": _leakage(artifact, withheld_start)}
+        checks = {"data": data_issue, "causality": causality_check(artifact, bars),
+                  "leakage": leakage_check(artifact, withheld_start)}
         decision = evaluate_gate(
             candidate_returns=withheld, trial_returns=trial_returns, n_trials=n_trials,
             champion_returns=champion, checks=checks, config=gate,
@@ -296,7 +303,7 @@ def _decide(
                   {"af.decision": "promote" if decision.passed else "keep",
                    "af.version": version or "", "af.naive_gate": str(naive)})  # fmt: skip
     seconds = time.perf_counter() - started
-    run = _write_run(config, study, outcome, record, artifact, tables, seconds, runs_root)
+    run = write_cycle_run(config, study, outcome, record, artifact, tables, seconds, runs_root)
     log(f"{decision.summary()}; run {run.path}")
     return CycleOutcome(decision, alias, version, naive, best, best_value, n_trials, counts, run,
                         parent, seconds)  # fmt: skip
@@ -320,21 +327,6 @@ def _periods(bars: pd.DataFrame) -> float:
     from alphafactory.evaluation import infer_periods_per_year
 
     return float(infer_periods_per_year(bars.index.get_level_values("timestamp").unique()))
-
-
-def _validate(config: WorkflowConfig, name: str, bars: pd.DataFrame, calendar: Any) -> str | None:
-    """The data check of the gate: a message when validation finds an error-level issue."""
-    from alphafactory.data import validate_ohlcv
-
-    report = validate_ohlcv(bars, asset_class=config.validation.asset_class,
-                            calendar=config.validation.calendar or calendar, source=name)
-    issues = report.issues
-    errors = issues[issues["severity"] == "error"] if len(issues) else issues
-    if not len(errors):
-        return None
-    first = errors.iloc[0]
-    return (f"{len(errors)} validation error(s), first {first['rule']} at {first['timestamp']} "
-            f"({first['symbol']})")  # fmt: skip
 
 
 def _trial_data(config: WorkflowConfig, bars: pd.DataFrame, walk: Any) -> TrialData:
@@ -361,106 +353,3 @@ def _trial_data(config: WorkflowConfig, bars: pd.DataFrame, walk: Any) -> TrialD
         walk=walk, portfolio=config.portfolio, risk=config.risk,
         backtest=config.backtest or BacktestSection(), seed=config.seed,
     )  # fmt: skip
-
-
-def _scores_on(artifact: Any, bars: pd.DataFrame, withheld_start: pd.Timestamp) -> pd.Series:
-    from alphafactory.models import score
-
-    stamps = bars.index.get_level_values("timestamp").unique()
-    return score(artifact, bars, at=stamps[stamps >= withheld_start])
-
-
-def _withheld_returns(
-    data: TrialData, bars: pd.DataFrame, artifact: Any, withheld_start: pd.Timestamp
-) -> pd.Series:
-    """Net returns of trading the artifact's scores over the withheld window."""
-    from alphafactory.pipeline.factory_trials import trial_returns
-
-    scores = _scores_on(artifact, bars, withheld_start)
-    return trial_returns(data, bars, scores)
-
-
-def _champion_returns(
-    registry: Any, workflow: str, data: TrialData, bars: pd.DataFrame, start: pd.Timestamp
-) -> tuple[pd.Series | None, str | None]:
-    """The champion's net returns on the same withheld bars, or None without a champion."""
-    from alphafactory.models import load
-
-    version = registry.alias_version(workflow, "champion")
-    if version is None:
-        return None, None
-    try:
-        champion = load(registry.download(workflow, version))
-        returns = _withheld_returns(data, bars, champion, start)
-    except (ModelError, OSError, ValueError) as exc:
-        # Nothing to compare against is not a reason to promote: rule 4 fails on NaN returns.
-        note = f"champion version {version} could not be scored on the withheld window: {exc}"
-        return pd.Series(np.nan, index=pd.DatetimeIndex([start])), note
-    return returns, f"champion version {version} scored on the withheld window"
-
-
-def _causality(artifact: Any, bars: pd.DataFrame) -> str | None:
-    """Check the candidate's features for look-ahead on a slice of the bars."""
-    from alphafactory.features import check_causal
-
-    symbols = bars.index.get_level_values("symbol").unique()[:3]
-    stamps = bars.index.get_level_values("timestamp").unique()[-400:]
-    sample = bars[bars.index.get_level_values("symbol").isin(symbols)
-                  & bars.index.get_level_values("timestamp").isin(stamps)]  # fmt: skip
-    report = check_causal(list(artifact.features), sample, n_cuts=3, seed=0)
-    return None if report.ok else f"not causal: columns {list(report.offending)[:3]} moved"
-
-
-def _leakage(artifact: Any, withheld_start: pd.Timestamp) -> str | None:
-    """The candidate must not have trained on any withheld bar (labels included)."""
-    end = artifact.window.val_end or artifact.window.train_end
-    if end is not None and pd.Timestamp(end) >= withheld_start:
-        return f"trained up to {end}, inside the withheld window from {withheld_start}"
-    return None
-
-
-def _write_run(
-    config: WorkflowConfig,
-    study: Any,
-    outcome: Any,
-    record: dict[str, Any],
-    artifact: Any,
-    tables: dict[str, pd.DataFrame],
-    seconds: float,
-    runs_root: Any,
-) -> Any:
-    """The cycle's run directory: trials, withheld returns, decision, candidate model."""
-    import json
-    import shutil
-
-    from alphafactory.runs import Run
-
-    run = Run.create(f"factory-{config.name}", config.to_mapping(), seed=config.seed,
-                     root=runs_root)
-    try:
-        rows = []
-        for t in study.trials:
-            result = outcome.artifacts.get(t.number)
-            rows.append({
-                "trial": t.number, "state": t.state.name.lower(),
-                "value": np.nan if t.value is None else float(t.value),
-                "params": json.dumps(t.user_attrs.get("params", t.params), default=str),
-                "fold_ic": json.dumps([float(v) for _, v in
-                                       sorted(t.intermediate_values.items())]),
-                "seconds": t.duration.total_seconds() if t.duration else np.nan,
-                "n_predictions": 0 if result is None else len(result.predictions),
-            })  # fmt: skip
-        run.write_table("trials", pd.DataFrame(rows))
-        for name, frame in tables.items():
-            run.write_table(name, frame.rename_axis("timestamp"))
-        if artifact is not None:
-            artifact.save(run.path / "models" / "candidate")
-        (run.path / "decision.json").write_text(
-            json.dumps(record, indent=2, default=str, allow_nan=False) + "\n", encoding="utf-8"
-        )  # fmt: skip
-        run.write_metrics({"decision": record, "seconds": seconds})
-        run.write_manifest(n_trials=len(study.trials), extra={"job": "factory"})
-    except BaseException:
-        shutil.rmtree(run.path, ignore_errors=True)
-        raise
-    return run

@@ -359,6 +359,7 @@ def _aims(cell: dict[tuple[str, str], Any], size: Size) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global FIRST_SEED
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=100, help="markets per scenario (concept drift)")
     p.add_argument("--drift-seeds", type=int, default=30,
@@ -376,7 +377,6 @@ def main(argv: list[str] | None = None) -> int:
                    help="first market seed (planted; null markets add 1000)")
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args(argv)
-    global FIRST_SEED
     FIRST_SEED = args.first_seed
     size = replace(DEFAULT, symbols=args.symbols, bars=args.bars, change_at=args.change_at,
                    pre_change=args.pre_change, reference_bars=args.reference_bars,

@@ -182,8 +182,11 @@ def test_the_withheld_window_must_leave_room_for_the_search(tmp_path):
 
 
 def test_parallel_trials_on_dask_reproduce_one_by_one(tmp_path):
-    """Each trial's value is a function of its parameters and the seed, on any worker."""
-    pytest.importorskip("dask.distributed")
+    """Each trial's value is a function of its parameters and the seed, on any worker.
+
+    The cluster is given by its scheduler address (the ``tcp://`` form of ``executor``); its two
+    workers are threads here, so the test spawns no process (``executor=N`` starts processes)."""
+    distributed = pytest.importorskip("dask.distributed")
     from alphafactory.factory import run_study
     from alphafactory.pipeline.factory_cycle import _trial_data
     from alphafactory.pipeline.factory_trials import run_trial
@@ -192,15 +195,17 @@ def test_parallel_trials_on_dask_reproduce_one_by_one(tmp_path):
     bars = cfg.data[0].source.load()
     data = _trial_data(cfg, bars, cfg.models.walk_forward)
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    parallel = run_study(run_trial, data, name="par", storage=storage, n_trials=2, seed=1,
-                         pruner="none", executor=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:  # fmt: skip
+        parallel = run_study(run_trial, data, name="par", storage=storage, n_trials=2, seed=1,
+                             pruner="none", executor=cluster.scheduler_address)
     done = [t for t in parallel.study.trials if t.state.name == "COMPLETE"]
     assert len(parallel.study.trials) >= 2 and done
     assert set(parallel.artifacts) >= {t.number for t in done}
-    for trial in done[:1]:
-        alone = run_study(run_trial, data, name=f"alone-{trial.number}", storage=storage,
-                          n_trials=1, seed=1, pruner="none", enqueue=dict(trial.params))
-        assert alone.study.trials[0].value == trial.value
+    trial = done[0]
+    alone = run_study(run_trial, data, name="alone", storage=storage, n_trials=1, seed=1,
+                      pruner="none", enqueue=dict(trial.params))
+    assert alone.study.trials[0].value == trial.value
 
 
 def test_dataclass_config_round_trips_through_toml():

@@ -109,7 +109,8 @@ def rate(values: pd.Series) -> str:
     p, z = k / n, 1.96
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return f"{k}/{n} = {100 * p:.0f}% [{100 * (centre - half):.0f}, {100 * (centre + half):.0f}]"
+    low, high = max(centre - half, 0.0), min(centre + half, 1.0)
+    return f"{k}/{n} = {100 * p:.0f}% [{100 * low:.0f}, {100 * high:.0f}]"
 
 
 def table(rows: pd.DataFrame, args: argparse.Namespace) -> str:

@@ -219,6 +219,7 @@ class ModelMonitor:
             "rank_ic": _num(state.rolling_rank_ic) if state else None,
             "hit_rate": _num(state.rolling_hit_rate) if state else None,
             "reference_ic": _num(perf.get("ic_mean")),
+            "reference_ic_std": _num(perf.get("ic_std")),  # the per-bar spread: control limits
             "alarm": self.concept_alarm,
             "since": None if since is None else since.isoformat(),
             "realized_bars": len(self.concept_rows),

@@ -9,7 +9,7 @@ Report contract (the dashboard's Monitor page reads it; one run directory per mo
     "data_drift": DriftResult.to_dict(),
     "concept_drift": {"detectors": {name: {alarm, statistic, since, n, parameters, alarms,
     last_alarm, decides}}, "ic", "rank_ic", "hit_rate" (rolling means over the window),
-    "reference_ic", "alarm", "since", "realized_bars", "horizon", "note"},
+    "reference_ic", "reference_ic_std", "alarm", "since", "realized_bars", "horizon", "note"},
     "verdict": {"data": bool, "concept": bool},
     "alerts": [Alert.to_dict() + {"sent": bool}],
     "policy": {"on_drift", "on", "triggered", "action", "cycle": null | {"decision",

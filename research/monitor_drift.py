@@ -29,16 +29,15 @@ change; monitoring starts right after it and runs to the last bar. Detection del
 change to the first alarm at or after it (inf for a miss). False alarms: alarms per 1,000
 monitored bars on the ``null`` and ``stationary`` markets; for ``feature_shift`` the concept
 detectors' alarms per 1,000 bars after the shift are reported too (same rate as ``stationary``:
-not flagged). Seeds start at 1000 (the library defaults were tuned on seeds 0-39); the planted
-scenarios share seeds (the same market noise: paired comparisons), the null market uses seeds
-from 2000.
+not flagged). Seeds start at ``--first-seed`` (1000; the README's table used 5000: fresh ones);
+planted scenarios share seeds (paired comparisons), null markets add 1000.
 
 Full size (the issue's figures)::
 
     python research/monitor_drift.py --seeds 100 --drift-seeds 30 --workers 2
 
-The results file states the size it was run at. Writes ``research/results/monitor_drift.md``
-(the tables) and ``monitor_drift.csv`` (one row per scenario and monitor).
+Writes ``research/results/monitor_drift.md`` (the tables, with the size run) and
+``monitor_drift.csv`` (one row per scenario and monitor).
 """
 
 from __future__ import annotations

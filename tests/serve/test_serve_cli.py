@@ -57,7 +57,7 @@ def test_flags_build_the_config(captured, artifact_dir, tmp_path, monkeypatch):
     assert (config.rate_limit.per_second, config.rate_limit.burst) == (5.0, 7)
     assert config.cors_origins == ("https://a.example",)
     assert source.spec == "synthetic:n_symbols=4" and feed.bars_per_second == 3.0
-    assert kw == {"port": 9999, "cache": "off"}
+    assert kw == {"port": 9999, "cache": "off", "monitor": None}
 
 
 @pytest.mark.parametrize(

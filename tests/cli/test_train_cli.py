@@ -80,3 +80,25 @@ def test_experiment_config_unknown_keys_raise(section):
 
     with pytest.raises(ValueError, match="Unknown key"):
         ExperimentConfig.from_mapping(tomllib.loads(f'[model]\nname = "ridge"\n{section}'))
+
+
+def test_train_executor_takes_a_dask_scheduler_address(tmp_path, capsys):
+    distributed = pytest.importorskip("dask.distributed")
+    from alphafactory.cli import main
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:  # fmt: skip
+        code = main(["train", "--bars", "synthetic:n_symbols=6,n_bars=1000", "--model", "ridge",
+                     "--executor", cluster.scheduler_address, "--out", str(tmp_path / "run")])
+    assert code == 0
+    assert "ridge:" in capsys.readouterr().out
+
+
+def test_train_executor_without_a_scheduler_is_one_line(tmp_path, capsys):
+    pytest.importorskip("dask.distributed")
+    from alphafactory.cli import main
+
+    code = main(["train", "--bars", "synthetic:n_symbols=6,n_bars=500", "--model", "ridge",
+                 "--executor", "tcp://127.0.0.1:1", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "no Dask scheduler" in err[0]

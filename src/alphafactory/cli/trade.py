@@ -12,6 +12,7 @@ _EPILOG = """examples:
   alphafactory trade run research/trading/daily.toml --paper --speed 1000
   alphafactory train --bars sample --model ridge --out runs/ridge
   alphafactory trade run research/trading/daily.toml --paper --artifact runs/ridge/model
+  alphafactory trade run research/trading/daily.toml --artifact champion --workflow daily
   alphafactory trade status research/trading/daily.toml
   alphafactory trade stop research/trading/daily.toml
 
@@ -20,7 +21,9 @@ store): killed and started again, it reconciles and carries on. --speed X runs t
 clock X times faster than real time (a daily bar is one 6.5-hour session; 0: as fast as
 possible). The store defaults to sqlite:///trading/<bot>.db. Live trading needs --live
 --confirm ACCOUNT_ID and a broker; `stop` sets the kill switch: open orders are cancelled and
-the bot halts before its next decision.
+the bot halts before its next decision. --artifact champion (or challenger) --workflow NAME
+follows the registry alias: a promoted version is used from the next decision on, and each
+decision names the version it used.
 """
 
 
@@ -73,19 +76,17 @@ def _run(args: argparse.Namespace) -> int:
             raise CLIError("--live needs --confirm ACCOUNT_ID (the broker account to trade).")
         raise CLIError(f"live trading with broker {config.bot.broker!r} is not wired into "
                        "`trade run` yet; use --paper.")
-    artifact = None
-    ref = args.artifact or config.model.artifact
-    if ref is not None:
-        from alphafactory.cli._artifact import artifact_from_args
+    registry = None
+    if args.artifact is not None or config.model.artifact is not None:
+        from alphafactory.cli._artifact import store_from_args
 
-        args.artifact = ref
-        if args.workflow is None:
-            args.workflow = config.model.workflow
         if args.registry_root is None and config.model.registry_root:
             args.registry_root = Path(config.model.registry_root)
-        artifact = artifact_from_args(args)
+        registry = store_from_args(args)
     configure_logging()
-    session = open_session(config, store_url=url, artifact=artifact)
+    # champion / challenger of a workflow is followed: each new version from the next decision
+    session = open_session(config, store_url=url, artifact=args.artifact,
+                           workflow=args.workflow, registry=registry)
     try:
         summary = run_session(session, speed=args.speed)
     finally:

@@ -15,6 +15,12 @@ One decision at bar ``b`` (the venue's clock stands at its close):
 5. decision and orders are written (state NEW) in one transaction, *then* sent; the decision is
    marked done once every order went out.
 
+A bot following a registry alias holds a watcher (a
+:class:`~alphafactory.factory.ChampionWatcher` whose ``on_new`` swaps the scorer's model): it is
+polled once before each new decision, in the loop's own thread, so a new version is used from
+the next decision on and never in the middle of one. Each :class:`Decision` names the model
+version it used, and the store's ``model_version`` flag holds the latest.
+
 On start, :meth:`Bot.start` reconciles the store with the venue (fills missed while down, order
 states) and rebuilds the score history and risk state from the stored decisions; a decision
 found ``planned`` is resent with the same client order ids (idempotent at the venue). So a bot
@@ -27,6 +33,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -70,12 +77,22 @@ class BotConfig:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Decision:
-    """One bar's decision: the target weights (None: hold) and the orders sent."""
+    """One bar's decision: the target weights (None: hold), the orders sent and the version
+    of the model that scored it (None: a scorer without versions)."""
 
     timestamp: pd.Timestamp
     target: pd.Series | None
     orders: tuple[Order, ...]
     latency_s: float
+    model_version: str | None = None
+
+
+class Watcher(Protocol):
+    """What :class:`Bot` polls before each decision (a ``ChampionWatcher``)."""
+
+    def check(self) -> str | None:
+        """Install a new model if there is one; its version, or None."""
+        ...
 
 
 class Bot:
@@ -94,11 +111,15 @@ class Bot:
         clock, plus the next open with ``sizing="next_open"``.
     start : Timestamp
         The first bar the bot trades (its cost parameters are taken over bars from here on).
+    watcher : Watcher, optional
+        Polled once before each new decision (a champion watcher swapping ``scorer``'s model);
+        a failed poll is logged and the bot decides with the model it has.
     """
 
     def __init__(self, config: BotConfig, *, scorer: Scorer, venue: Venue, store: TradingStore,
                  bars: pd.DataFrame, start: pd.Timestamp,
-                 on_decision: Callable[[Decision], None] | None = None) -> None:
+                 on_decision: Callable[[Decision], None] | None = None,
+                 watcher: Watcher | None = None) -> None:
         self.config, self.scorer, self.venue, self.store = config, scorer, venue, store
         self.bars = bars.sort_index()
         self.start_ts = pd.Timestamp(start)
@@ -118,6 +139,8 @@ class Bot:
         self.history_index: list[pd.Timestamp] = []
         self.risk = RiskSession(config.risk, config.cash) if config.risk else None
         self.on_decision = on_decision
+        self.watcher = watcher
+        self._recorded_version: str | None = None
 
     # ---- start-up -------------------------------------------------------------------------
     def start(self) -> dict[str, int]:
@@ -144,8 +167,10 @@ class Bot:
                 sent = self.orders.send_planned(ts)
                 self.store.finish_decision(self.config.name, ts)
                 return Decision(timestamp=ts, target=None, orders=sent,
-                                latency_s=time.perf_counter() - t0)
+                                latency_s=time.perf_counter() - t0,
+                                model_version=self.model_version)
             return None
+        version = self._poll_watcher()
         b = int(self.market.timestamps.get_loc(ts))
         account, held_now = self.venue.account(), self.venue.positions()
         self.store.snapshot(self.config.name, ts, cash=account.cash, equity_value=account.equity,
@@ -171,7 +196,8 @@ class Bot:
         if planned:
             self.store.finish_decision(self.config.name, ts)
         decision = Decision(timestamp=ts, orders=sent, latency_s=time.perf_counter() - t0,
-                            target=None if target is None else pd.Series(target_map))
+                            target=None if target is None else pd.Series(target_map),
+                            model_version=version)
         if self.on_decision is not None:
             self.on_decision(decision)
         return decision
@@ -207,7 +233,31 @@ class Bot:
             self.orders.collect()
         return handled
 
+    @property
+    def model_version(self) -> str | None:
+        """The version of the scorer's model (None: a scorer without versions)."""
+        version = getattr(self.scorer, "version", None)
+        return None if version is None else str(version)
+
     # ---- internals --------------------------------------------------------------------------
+    def _poll_watcher(self) -> str | None:
+        """Let the watcher swap the model (between decisions); the version now in use."""
+        if self.watcher is not None:
+            try:
+                new = self.watcher.check()
+            except Exception:  # a registry outage must not stop trading on the current model
+                log.exception("bot %s: polling the model registry failed; deciding with "
+                              "version %s", self.config.name, self.model_version)
+            else:
+                if new is not None:
+                    log.info("bot %s: model version %s from the next decision on",
+                             self.config.name, new)
+        version = self.model_version
+        if version is not None and version != self._recorded_version:
+            self.store.set_flag(self.config.name, "model_version", version)
+            self._recorded_version = version
+        return version
+
     def _tail(self, b: int) -> pd.DataFrame:
         stamps = self.market.timestamps
         lo = stamps[max(0, b - self.scorer.warmup + 1)]

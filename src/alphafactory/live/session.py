@@ -4,6 +4,10 @@
 trades until the bars end or the kill switch, and returns a summary. The kill switch is the
 store's ``halt`` flag (``alphafactory trade stop``) or a file ``<store folder>/<bot>.stop``:
 when set, open orders are cancelled and the bot stops before its next decision.
+
+A model named by a registry alias (``artifact = "champion"`` with a ``workflow``) is followed:
+the session builds a :class:`~alphafactory.factory.ChampionWatcher` whose ``on_new`` swaps the
+scorer's model, and the bot polls it once before each decision.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,7 +27,11 @@ from alphafactory.live.paper import PaperBroker
 from alphafactory.live.scorers import ModelScorer, MomentumScorer, Scorer
 from alphafactory.live.store import TradingStore, default_store_url
 
-__all__ = ["TradingSession", "open_session", "request_stop", "run_session", "stop_file"]
+if TYPE_CHECKING:
+    from alphafactory.factory import ChampionWatcher, FactoryStore
+
+__all__ = ["TradingSession", "follow_alias", "open_session", "request_stop", "run_session",
+           "stop_file"]
 
 log = logging.getLogger("alphafactory.live")
 HALT = "halt"
@@ -36,6 +45,7 @@ class TradingSession:
     bot: Bot
     store: TradingStore
     stop_path: Path | None
+    watcher: ChampionWatcher | None = None
 
 
 def stop_file(url: str, bot: str) -> Path | None:
@@ -50,13 +60,62 @@ def request_stop(store: TradingStore, bot: str, *, reason: str = "trade stop") -
     store.set_flag(bot, HALT, reason)
 
 
+def follow_alias(workflow: str, alias: str, *, store: FactoryStore | None = None
+                 ) -> tuple[ModelScorer, ChampionWatcher]:
+    """A scorer on the version ``alias`` of ``workflow`` points at now, and the watcher that
+    swaps it for each later version (the bot calls its ``check()`` between decisions)."""
+    from alphafactory.errors import ModelError
+    from alphafactory.factory import ChampionWatcher, FactoryStore, Registry
+
+    store = store or FactoryStore()
+    database = store.sqlite_path
+    if database is not None and not database.is_file():  # reading must not create a registry
+        raise ModelError(f"{alias!r} of workflow {workflow!r}: no model registry at {database} "
+                         "(run the factory first, or name its store).")
+    registry = Registry(store)
+    version = registry.alias_version(workflow, alias)
+    if version is None:
+        raise ModelError(f"workflow {workflow!r} has no {alias!r} model to trade yet.")
+    scorer = ModelScorer(registry.download(workflow, version), version)
+    watcher = ChampionWatcher(registry, workflow, alias=alias, on_new=scorer.swap,
+                              current=version)
+    return scorer, watcher
+
+
+def _model(config: TradingConfig, artifact: str | Path | None, workflow: str | None,
+           registry: FactoryStore | None) -> tuple[Scorer, ChampionWatcher | None]:
+    m = config.model
+    ref = artifact if artifact is not None else m.artifact
+    if ref is None:
+        return MomentumScorer(int(m.momentum)), None  # type: ignore[arg-type]
+    if isinstance(ref, Path) or not ref.strip():
+        return ModelScorer(ref), None
+    from alphafactory.factory.registry import ALIASES, is_registry_ref, resolve_artifact
+
+    if not is_registry_ref(ref):
+        return ModelScorer(ref), None
+    workflow = workflow or m.workflow
+    if registry is None and m.registry_root:
+        from alphafactory.factory import FactoryStore
+
+        registry = FactoryStore.at(m.registry_root)
+    if ref in ALIASES and workflow:
+        return follow_alias(workflow, ref, store=registry)
+    path = resolve_artifact(ref, workflow=workflow, store=registry)
+    return ModelScorer(path, ref.removeprefix("v")), None
+
+
 def open_session(config: TradingConfig, *, store_url: str | None = None,
-                 artifact: str | Path | None = None, scorer: Scorer | None = None
+                 artifact: str | Path | None = None, scorer: Scorer | None = None,
+                 workflow: str | None = None, registry: FactoryStore | None = None
                  ) -> TradingSession:
     """Build the bars, scorer, paper broker, store and bot a trading file describes.
 
-    ``artifact`` (a local artifact directory) overrides ``[model] artifact``; ``scorer``
-    overrides both.
+    ``artifact`` (a local artifact directory, or ``champion``, ``challenger`` or ``v<N>`` of
+    ``workflow`` in the registry of ``registry``) overrides ``[model] artifact`` (and
+    ``workflow``, ``registry`` its ``workflow`` and ``registry_root``); ``scorer`` overrides
+    both. An alias is followed: the session's watcher swaps in each new version between
+    decisions.
     """
     b = config.bot
     if b.broker != "paper":
@@ -74,17 +133,17 @@ def open_session(config: TradingConfig, *, store_url: str | None = None,
     start = stamps[-b.bars]
     traded = bars[bars.index.get_level_values(0) >= start]
     cost = config.costs.model()
+    watcher = None
     if scorer is None:
-        if artifact is not None or config.model.artifact is not None:
-            scorer = ModelScorer(artifact or config.model.artifact)
-        else:
-            scorer = MomentumScorer(int(config.model.momentum))  # type: ignore[arg-type]
+        scorer, watcher = _model(config, artifact, workflow, registry)
     bot_config = BotConfig(name=b.name, rule=config.rule, rebalance=b.rebalance, cost=cost,
                            cash=b.cash, max_leverage=b.max_leverage,
                            whole_shares=b.whole_shares, sizing=b.sizing, risk=config.risk)
     venue = PaperBroker(lambda: BarVenue(traded, cost=cost, cash=b.cash), store, b.name)
-    bot = Bot(bot_config, scorer=scorer, venue=venue, store=store, bars=bars, start=start)
-    return TradingSession(config=config, bot=bot, store=store, stop_path=stop_file(url, b.name))
+    bot = Bot(bot_config, scorer=scorer, venue=venue, store=store, bars=bars, start=start,
+              watcher=watcher)
+    return TradingSession(config=config, bot=bot, store=store, stop_path=stop_file(url, b.name),
+                          watcher=watcher)
 
 
 def run_session(session: TradingSession, *, speed: float = 0.0) -> dict[str, object]:
@@ -105,5 +164,6 @@ def run_session(session: TradingSession, *, speed: float = 0.0) -> dict[str, obj
     account = bot.venue.account()
     return {"bot": name, "bars": bars, "halted": stopped, "cancelled": cancelled,
             "clock": str(bot.venue.now()), "equity": account.equity, "cash": account.cash,
+            "model_version": bot.model_version,
             "positions": {s: p.quantity for s, p in bot.venue.positions().items()},
             "reconciled": found}

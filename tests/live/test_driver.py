@@ -111,3 +111,71 @@ def test_a_fixed_artifact_has_no_watcher(two_models, tmp_path):
     session = open_session(config, store_url=sqlite_url(tmp_path, "fixed"))
     assert session.watcher is None and session.bot.watcher is None
     session.store.close()
+
+
+# -- a bot driven by a BarFeed ------------------------------------------------------------------
+def _outcome(session) -> tuple[dict[str, float], pd.Series]:
+    positions = {s: p.quantity for s, p in session.bot.venue.positions().items()}
+    return positions, session.store.equity(session.config.bot.name)["equity"]
+
+
+def test_replay_feed_drives_the_session_as_its_replay_does(tmp_path):
+    from alphafactory.feeds import ReplayConfig, ReplayFeed
+    from alphafactory.live.session import run_session
+
+    config = trading_file(tmp_path, "momentum = 20", name="feed", bars=30)
+    replayed = open_session(config, store_url=sqlite_url(tmp_path, "replay"))
+    by_replay = run_session(replayed)
+    fed = open_session(config, store_url=sqlite_url(tmp_path, "fed"))
+    bars = fed.bot.bars
+    feed = ReplayFeed(bars, ReplayConfig(start=-30, bars_per_second=0))
+    by_feed = run_session(fed, feed=feed)
+    assert by_feed["bars"] == by_replay["bars"] == 30
+    assert by_feed["equity"] == pytest.approx(by_replay["equity"], rel=1e-12)
+    assert by_feed["positions"] == pytest.approx(by_replay["positions"], rel=1e-12)
+    (held_a, equity_a), (held_b, equity_b) = _outcome(replayed), _outcome(fed)
+    assert held_a == pytest.approx(held_b, rel=1e-12) and len(held_a) > 0
+    np.testing.assert_allclose(equity_a.to_numpy(), equity_b.to_numpy(), rtol=1e-12)
+    assert len(fed.store.orders("feed")) == len(replayed.store.orders("feed")) > 0
+    replayed.store.close()
+    fed.store.close()
+
+
+def test_bars_appended_from_the_feed_decide_as_bars_known_in_advance(sample_bars, tmp_path):
+    """A bot that learns each bar from the feed (sizing at the last close, what a live bot
+    knows) books what the same bot holding every bar from the start books."""
+    from alphafactory.execution import BarVenue
+    from alphafactory.feeds import ReplayConfig, ReplayFeed
+    from alphafactory.live import Bot, BotConfig, MomentumScorer, PaperBroker, TradingStore
+    from alphafactory.live.driver import run_feed
+    from alphafactory.portfolio import build_rule
+
+    from .conftest import COST, traded
+
+    window, start = traded(sample_bars, 40)
+
+    def bot(name: str, bars: pd.DataFrame) -> Bot:
+        store = TradingStore(sqlite_url(tmp_path, name))
+        config = BotConfig(name=name, rule=build_rule("topk", {"k": 2, "long_only": True}),
+                           rebalance=2, cost=COST, sizing="last")
+        venue = PaperBroker(lambda: BarVenue(window, cost=COST, cash=1e6), store, name)
+        return Bot(config, scorer=MomentumScorer(20), venue=venue, store=store, bars=bars,
+                   start=start)
+
+    known = bot("known", sample_bars)
+    known.start()
+    assert known.run() == 40
+    level = sample_bars.index.get_level_values(0)
+    learning = bot("learning", sample_bars[level <= start])
+    learning.start()
+    feed = ReplayFeed(sample_bars, ReplayConfig(start=-40, bars_per_second=0))
+    assert run_feed(learning, feed, max_bars=25) == 25
+    assert run_feed(learning, feed) == 15
+    assert len(learning.market.timestamps) == len(known.market.timestamps)
+    held = {s: p.quantity for s, p in learning.venue.positions().items()}
+    assert held == pytest.approx({s: p.quantity for s, p in known.venue.positions().items()},
+                                 rel=1e-12) and held
+    np.testing.assert_allclose(learning.store.equity("learning")["equity"].to_numpy(),
+                               known.store.equity("known")["equity"].to_numpy(), rtol=1e-12)
+    known.store.close()
+    learning.store.close()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from alphafactory.live.bot import Bot, BotConfig, Decision
     from alphafactory.live.brokers import AlpacaBroker, AlpacaCredentials
+    from alphafactory.live.driver import drive_feed, run_feed
     from alphafactory.live.manager import OrderManager
     from alphafactory.live.orders import (
         FINAL,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "Bot": "bot", "BotConfig": "bot", "Decision": "bot",
     "AlpacaBroker": "brokers", "AlpacaCredentials": "brokers",
+    "drive_feed": "driver", "run_feed": "driver",
     "OrderManager": "manager",
     "FINAL": "orders", "IllegalTransition": "orders", "check_transition": "orders",
     "client_order_id": "orders",
@@ -55,6 +57,8 @@ __all__ = [
     "check_transition",
     "client_order_id",
     "default_store_url",
+    "drive_feed",
+    "run_feed",
     "size_orders",
 ]
 

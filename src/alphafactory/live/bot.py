@@ -123,17 +123,7 @@ class Bot:
         self.config, self.scorer, self.venue, self.store = config, scorer, venue, store
         self.bars = bars.sort_index()
         self.start_ts = pd.Timestamp(start)
-        self.market = market_from(self.bars)
-        self.symbols = [str(s) for s in self.market.symbols]
-        stamps = self.market.timestamps
-        self._first = int(stamps.searchsorted(self.start_ts))
-        traded = self.bars[self.bars.index.get_level_values(0) >= self.start_ts]
-        self._costs = config.cost.parameters(market_from(traded))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            close = self.market.close
-            returns = np.vstack([np.zeros((1, close.shape[1])), close[1:] / close[:-1] - 1.0])
-        self._returns = np.where(np.isfinite(returns), returns, 0.0)
-        self._closes = pd.DataFrame(close, index=stamps, columns=self.symbols)
+        self._index()
         self.orders = OrderManager(config.name, venue, store)
         self.history: list[dict[str, float]] = []
         self.history_index: list[pd.Timestamp] = []
@@ -141,6 +131,32 @@ class Bot:
         self.on_decision = on_decision
         self.watcher = watcher
         self._recorded_version: str | None = None
+
+    def _index(self) -> None:
+        """The panel, returns, closes and cost parameters of ``self.bars``."""
+        self.market = market_from(self.bars)
+        self.symbols = [str(s) for s in self.market.symbols]
+        stamps = self.market.timestamps
+        self._first = int(stamps.searchsorted(self.start_ts))
+        traded = self.bars[self.bars.index.get_level_values(0) >= self.start_ts]
+        self._costs = self.config.cost.parameters(market_from(traded))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            close = self.market.close
+            returns = np.vstack([np.zeros((1, close.shape[1])), close[1:] / close[:-1] - 1.0])
+        self._returns = np.where(np.isfinite(returns), returns, 0.0)
+        self._closes = pd.DataFrame(close, index=stamps, columns=self.symbols)
+
+    def extend(self, bars: pd.DataFrame) -> int:
+        """Append newly closed bars (a feed's event): rows after the last known timestamp, of
+        the symbols the bot trades; the number of new timestamps."""
+        level = bars.index.get_level_values(0)
+        new = bars[(level > self.market.timestamps[-1])
+                   & bars.index.get_level_values(1).isin(self.symbols)]
+        if new.empty:
+            return 0
+        self.bars = pd.concat([self.bars, new]).sort_index()
+        self._index()
+        return int(new.index.get_level_values(0).nunique())
 
     # ---- start-up -------------------------------------------------------------------------
     def start(self) -> dict[str, int]:
@@ -157,10 +173,11 @@ class Bot:
         return summary
 
     # ---- one bar ----------------------------------------------------------------------------
-    def step(self) -> Decision | None:
-        """Decide at the venue's current bar (or finish a decision a crash interrupted)."""
+    def step(self, at: pd.Timestamp | None = None) -> Decision | None:
+        """Decide at bar ``at`` (default: the venue's current bar), or finish a decision a
+        crash interrupted."""
         t0 = time.perf_counter()
-        ts = self.venue.now()
+        ts = self.venue.now() if at is None else pd.Timestamp(at)
         stored = self.store.decision(self.config.name, ts)
         if stored is not None:
             if stored["status"] == "planned":

@@ -29,6 +29,7 @@ from alphafactory.live.store import TradingStore, default_store_url
 
 if TYPE_CHECKING:
     from alphafactory.factory import ChampionWatcher, FactoryStore
+    from alphafactory.feeds import BarFeed
 
 __all__ = ["TradingSession", "follow_alias", "open_session", "request_stop", "run_session",
            "stop_file"]
@@ -146,8 +147,14 @@ def open_session(config: TradingConfig, *, store_url: str | None = None,
                           watcher=watcher)
 
 
-def run_session(session: TradingSession, *, speed: float = 0.0) -> dict[str, object]:
-    """Reconcile, then trade until the bars end or the kill switch; a summary."""
+def run_session(session: TradingSession, *, speed: float = 0.0, feed: BarFeed | None = None
+                ) -> dict[str, object]:
+    """Reconcile, then trade until the bars end or the kill switch; a summary.
+
+    With ``feed`` the bot decides on each closed bar the feed delivers
+    (:func:`~alphafactory.live.driver.run_feed`) instead of replaying its own bars at
+    ``speed``.
+    """
     bot, store, name = session.bot, session.store, session.config.bot.name
 
     def halted() -> bool:
@@ -158,7 +165,12 @@ def run_session(session: TradingSession, *, speed: float = 0.0) -> dict[str, obj
     log.info("bot %s: reconciled %s", name, found)
     bars = 0
     if not halted():
-        bars = bot.run(speed=speed, halted=halted)
+        if feed is not None:
+            from alphafactory.live.driver import run_feed
+
+            bars = run_feed(bot, feed, halted=halted)
+        else:
+            bars = bot.run(speed=speed, halted=halted)
     stopped = halted()
     cancelled = bot.orders.cancel_all() if stopped else 0
     account = bot.venue.account()

@@ -4,6 +4,7 @@ scores from the next decision on, and the decision names it), and a bot driven b
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -64,20 +65,26 @@ def two_models() -> tuple[ModelArtifact, ModelArtifact]:
 
 
 # -- champion following -------------------------------------------------------------------------
-def test_session_follows_the_champion_between_decisions(two_models, tmp_path):
+def registry_of(models, tmp_path: Path):
+    """A factory store under ``tmp_path/factory`` with one version of workflow ``wf`` per
+    model, ``champion`` on the first; the registry and the versions."""
     pytest.importorskip("mlflow")
     from alphafactory.factory import FactoryStore, Registry
 
-    root = tmp_path / "factory"
-    registry = Registry(FactoryStore.at(root))
+    registry = Registry(FactoryStore.at(tmp_path / "factory"))
     versions = []
-    for k, model in enumerate(two_models):
+    for k, model in enumerate(models):
         path = model.save(tmp_path / f"model-{k}")
         run = registry.client.create_run(registry.experiment_id("wf"))
         versions.append(registry.register_candidate("wf", path, run_id=run.info.run_id))
         registry.client.set_terminated(run.info.run_id)
-    first, second = versions
-    registry.set_alias("wf", "champion", first, kind="manual", reason="test")
+    registry.set_alias("wf", "champion", versions[0], kind="manual", reason="test")
+    return registry, versions
+
+
+def test_session_follows_the_champion_between_decisions(two_models, tmp_path):
+    registry, (first, second) = registry_of(two_models, tmp_path)
+    root = tmp_path / "factory"
 
     config = trading_file(tmp_path, f'artifact = "champion"\nworkflow = "wf"\n'
                                     f'registry_root = "{root}"')
@@ -103,6 +110,19 @@ def test_session_follows_the_champion_between_decisions(two_models, tmp_path):
         got = pd.Series(d["scores"], dtype="float64").reindex(batch.index)
         np.testing.assert_allclose(got.to_numpy(), batch.to_numpy(), rtol=0, atol=1e-9)
     session.store.close()
+
+
+def test_trade_run_follows_the_champion_named_on_the_command_line(two_models, tmp_path,
+                                                                   capsys):
+    from alphafactory.cli import main
+
+    _, (first,) = registry_of(two_models[:1], tmp_path)
+    trading_file(tmp_path, "momentum = 20", name="cli")
+    assert main(["trade", "run", str(tmp_path / "cli.toml"), "--store",
+                 sqlite_url(tmp_path, "cli"), "--artifact", "champion", "--workflow", "wf",
+                 "--registry-root", str(tmp_path / "factory")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["model_version"] == first and summary["bars"] == TRADED
 
 
 def test_a_fixed_artifact_has_no_watcher(two_models, tmp_path):

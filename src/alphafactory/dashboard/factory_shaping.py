@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from alphafactory.dashboard.charts import BAD, GOOD, NEUTRAL, PALETTE
+from alphafactory.dashboard.shaping import runs_of_job
 from alphafactory.runs import Run
 
 __all__ = [
@@ -50,9 +51,7 @@ _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 # -- runs and the decision ------------------------------------------------------------------------
 def factory_runs(runs: Iterable[Run]) -> list[Run]:
     """The runs written by a factory cycle (manifest ``job == "factory"``), newest first."""
-    found = [r for r in runs if (r.manifest or {}).get("job") == FACTORY_JOB]
-    return sorted(found, key=lambda r: (r.created_at or pd.Timestamp.min.tz_localize("UTC"),
-                                        r.path.name), reverse=True)  # fmt: skip
+    return runs_of_job(runs, FACTORY_JOB)
 
 
 def decision_of(run: Run) -> dict[str, Any] | None:

@@ -24,6 +24,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from alphafactory.dashboard.charts import BAD, GOOD, NEUTRAL, PALETTE
+from alphafactory.dashboard.shaping import runs_of_job
 from alphafactory.runs import Run
 
 __all__ = [
@@ -51,14 +52,9 @@ _TEXT_TIME = "%Y-%m-%d %H:%M"  # tz-aware columns warn in Streamlit's serializer
 
 
 # -- runs and reports -----------------------------------------------------------------------------
-def _created(run: Run) -> pd.Timestamp:
-    return run.created_at or pd.Timestamp.min.tz_localize("UTC")
-
-
 def monitor_runs(runs: Iterable[Run]) -> list[Run]:
     """The runs written by a monitor (manifest ``job == "monitor"``), newest first."""
-    found = [r for r in runs if (r.manifest or {}).get("job") == MONITOR_JOB]
-    return sorted(found, key=lambda r: (_created(r), r.path.name), reverse=True)
+    return runs_of_job(runs, MONITOR_JOB)
 
 
 def drift_report(run: Run) -> dict[str, Any] | None:

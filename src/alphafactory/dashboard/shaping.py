@@ -72,6 +72,13 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def runs_of_job(runs: Iterable[Run], job: str) -> list[Run]:
+    """The runs whose manifest names ``job`` (``"factory"``, ``"monitor"``), newest first."""
+    found = [r for r in runs if (r.manifest or {}).get("job") == job]
+    oldest = pd.Timestamp.min.tz_localize("UTC")
+    return sorted(found, key=lambda r: (r.created_at or oldest, r.path.name), reverse=True)
+
+
 def missing_columns(df: pd.DataFrame, name: str) -> list[str]:
     """Columns (or index levels) that table ``name`` needs and ``df`` lacks."""
     have = set(map(str, df.columns)) | {str(n) for n in df.index.names if n is not None}

@@ -10,7 +10,13 @@ import pandas as pd
 import streamlit as st
 
 from alphafactory.dashboard.launch import RUN_ENV
-from alphafactory.dashboard.shaping import datasets, flat, in_dataset, missing_columns
+from alphafactory.dashboard.shaping import (
+    datasets,
+    flat,
+    in_dataset,
+    missing_columns,
+    runs_of_job,
+)
 from alphafactory.runs import Run, list_runs, runs_root
 
 __all__ = [
@@ -19,6 +25,7 @@ __all__ = [
     "choose_run",
     "format_metric",
     "is_count",
+    "job_runs_or_stop",
     "load",
     "missing",
     "no_runs",
@@ -102,6 +109,20 @@ def choose_dataset(run: Run) -> str | None:
                               help="This run evaluated its models on several datasets.")
     st.session_state[_DATASET_KEY] = choice
     return choice
+
+
+def job_runs_or_stop(job: str, title: str, how: str) -> list[Run]:
+    """The runs of ``job`` under the runs root, newest first; without any, say how to make
+    one (``how``, markdown) and stop the page."""
+    root = runs_root()
+    st.sidebar.caption(f"Runs root: `{root}`")
+    runs = runs_of_job(list_runs(root), job)
+    if not runs:
+        st.title(title)
+        st.info(f"No {job} runs under `{root}` (runs whose manifest says `job = \"{job}\"`)."
+                f"\n\n{how}", icon=":material/info:")  # fmt: skip
+        st.stop()
+    return runs
 
 
 def no_runs() -> None:

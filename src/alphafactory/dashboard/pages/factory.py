@@ -10,7 +10,7 @@ import streamlit as st
 from alphafactory.dashboard import factory_shaping as fs
 from alphafactory.dashboard import ui
 from alphafactory.errors import AlphaFactoryError
-from alphafactory.runs import Run, list_runs, runs_root
+from alphafactory.runs import Run, runs_root
 
 _RUN_KEY = "alphafactory_factory_run"
 _REGISTRY_KEY = "alphafactory_registry_root"
@@ -40,25 +40,18 @@ def _choose(runs: list[Run]) -> Run:
 
 
 ui.setup_page("Factory")
-root = runs_root()
-st.sidebar.caption(f"Runs root: `{root}`")
-runs = fs.factory_runs(list_runs(root))
-if not runs:
-    st.title("Factory")
-    st.info(
-        f"No factory runs under `{root}` (runs whose manifest says `job = \"factory\"`).\n\n"
-        "A factory cycle searches models with Optuna, gates the best candidate on withheld bars "
-        "and registers it in MLflow. Make one (about a minute on the bundled sample):\n\n"
-        "```bash\nalphafactory factory run research/factory/daily.toml\n```\n\n"
-        "It writes `./runs/` and the registry `./mlruns/`; start the dashboard from the same "
-        "folder, or point it there with `alphafactory dashboard PATH/runs`.",
-        icon=":material/info:",
-    )
-    st.stop()
+runs = ui.job_runs_or_stop(
+    "factory", "Factory",
+    "A factory cycle searches models with Optuna, gates the best candidate on withheld bars "
+    "and registers it in MLflow. Make one (about a minute on the bundled sample):\n\n"
+    "```bash\nalphafactory factory run research/factory/daily.toml\n```\n\n"
+    "It writes `./runs/` and the registry `./mlruns/`; start the dashboard from the same "
+    "folder, or point it there with `alphafactory dashboard PATH/runs`.",
+)
 
 run = _choose(runs)
 registry_root = Path(st.sidebar.text_input(
-    "Registry root", value=str(fs.default_registry_root(root)), key=_REGISTRY_KEY,
+    "Registry root", value=str(fs.default_registry_root(runs_root())), key=_REGISTRY_KEY,
     help="The factory store's folder (`mlflow.db`, `artifacts/`), `mlruns` by default.",
 )).expanduser()  # fmt: skip
 

@@ -6,29 +6,21 @@ import streamlit as st
 
 from alphafactory.dashboard import monitor_shaping as ms
 from alphafactory.dashboard import ui
-from alphafactory.runs import list_runs, runs_root
 
 _MODEL_KEY = "alphafactory_monitor_model"
 
 ui.setup_page("Monitor")
-root = runs_root()
-st.sidebar.caption(f"Runs root: `{root}`")
-runs = ms.monitor_runs(list_runs(root))
-if not runs:
-    st.title("Monitor")
-    st.info(
-        f"No monitor runs under `{root}` (runs whose manifest says `job = \"monitor\"`).\n\n"
-        "A monitor run compares new bars with the reference statistics stored with a model "
-        "(data drift: KS and PSI per feature) and judges its scores against matured labels "
-        "(concept drift: realized IC with CUSUM, Page-Hinkley or ADWIN), then raises alerts "
-        "and applies the drift policy. Make one on a stored model (cron-friendly, once per "
-        "call):\n\n"
-        "```bash\nalphafactory monitor run --artifact champion --bars SPEC\n```\n\n"
-        "`--artifact` also takes `challenger` or a model directory. Start the dashboard from "
-        "the same folder, or point it at the runs with `alphafactory dashboard PATH/runs`.",
-        icon=":material/info:",
-    )
-    st.stop()
+runs = ui.job_runs_or_stop(
+    "monitor", "Monitor",
+    "A monitor run compares new bars with the reference statistics stored with a model "
+    "(data drift: KS and PSI per feature) and judges its scores against matured labels "
+    "(concept drift: realized IC with CUSUM, Page-Hinkley or ADWIN), then raises alerts "
+    "and applies the drift policy. Make one on a stored model (cron-friendly, once per "
+    "call):\n\n"
+    "```bash\nalphafactory monitor run --artifact champion --bars SPEC\n```\n\n"
+    "`--artifact` also takes `challenger` or a model directory. Start the dashboard from "
+    "the same folder, or point it at the runs with `alphafactory dashboard PATH/runs`.",
+)
 
 models = list(dict.fromkeys(ms.model_name(r) for r in runs))  # newest first
 remembered = st.session_state.get(_MODEL_KEY)

@@ -61,9 +61,9 @@ from alphafactory.models.reference import ReferenceConfig, compute_reference, ou
 from alphafactory.monitor import (
     Adwin,
     AlwaysFire,
+    CountingDetector,
     Cusum,
     DataDriftMonitor,
-    Detector,
     DetectorState,
     NeverFire,
     PageHinkley,
@@ -187,19 +187,9 @@ def _drift_onsets(bars: pd.DataFrame, stamps: pd.Index, size: Size) -> np.ndarra
     return onsets.astype(np.float64)
 
 
-class Replay(Detector):
+class Replay(CountingDetector):
     """Replays precomputed alarms (a value > 0.5 is an alarm), so that
     :func:`detection_summary` counts data-drift onsets exactly as it counts detector alarms."""
-
-    def __init__(self) -> None:
-        self._n = 0
-
-    def reset(self) -> None:
-        self._n = 0
-
-    @property
-    def parameters(self) -> dict[str, Any]:
-        return {}
 
     def update(self, x: float) -> DetectorState:
         self._n += 1

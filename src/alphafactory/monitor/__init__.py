@@ -19,6 +19,7 @@ from alphafactory.monitor.concept import ConceptConfig, ConceptDriftMonitor, Con
 from alphafactory.monitor.detectors import (
     Adwin,
     AlwaysFire,
+    CountingDetector,
     Cusum,
     Detector,
     DetectorState,
@@ -41,6 +42,7 @@ __all__ = [
     "ConceptConfig",
     "ConceptDriftMonitor",
     "ConceptState",
+    "CountingDetector",
     "Cusum",
     "DataDriftMonitor",
     "DetectionSummary",

@@ -25,6 +25,7 @@ from alphafactory.errors import ConfigError
 __all__ = [
     "Adwin",
     "AlwaysFire",
+    "CountingDetector",
     "Cusum",
     "Detector",
     "DetectorState",
@@ -317,8 +318,9 @@ class Adwin(Detector):
         )
 
 
-class _Baseline(Detector):
-    """A detector without parameters or memory beyond the count of finite values."""
+class CountingDetector(Detector):
+    """A detector without parameters or memory beyond the count of finite values (the
+    baselines, and replays of precomputed alarms in research scripts)."""
 
     def __init__(self) -> None:
         self._n = 0
@@ -336,7 +338,7 @@ class _Baseline(Detector):
         return finite
 
 
-class AlwaysFire(_Baseline):
+class AlwaysFire(CountingDetector):
     """Baseline: alarms on every value (zero delay, the worst false-alarm rate)."""
 
     def update(self, x: float) -> DetectorState:
@@ -344,7 +346,7 @@ class AlwaysFire(_Baseline):
         return DetectorState(alarm=finite, statistic=1.0, since=self._n - 1, n=self._n)
 
 
-class NeverFire(_Baseline):
+class NeverFire(CountingDetector):
     """Baseline: never alarms (no false alarm, every change missed)."""
 
     def update(self, x: float) -> DetectorState:

@@ -208,7 +208,7 @@ class Bot:
                       else dict(zip(self.symbols, target.tolist(), strict=True)))
         self.store.save_decision(self.config.name, ts, bar=b, cash=account.cash,
                                  equity_value=account.equity, scores=row, proposal=proposal,
-                                 target=target_map, planned=planned)
+                                 target=target_map, planned=planned, model_version=version)
         sent = self.orders.send_planned(ts) if planned else ()
         if planned:
             self.store.finish_decision(self.config.name, ts)

@@ -94,6 +94,8 @@ class TradingConfig:
     costs: CostsSection = field(default_factory=CostsSection)
     risk: RiskManager | None = None
     source: Path | None = None
+    #: The parsed file as read (stored with a session, for the dashboard's backtest of it).
+    document: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_mapping(cls, doc: Mapping[str, Any], source: Path | None = None) -> TradingConfig:
@@ -113,7 +115,8 @@ class TradingConfig:
         rule = build_rule(portfolio.get("rule", "topk"), portfolio.get("params", {}))
         risk = RiskManager.from_config(doc["risk"], f"[[risk]] of {where}") if doc.get(
             "risk") else None
-        return cls(bot=bot, model=model, rule=rule, costs=costs, risk=risk, source=source)
+        return cls(bot=bot, model=model, rule=rule, costs=costs, risk=risk, source=source,
+                   document=doc)
 
     @classmethod
     def read(cls, path: str | Path) -> TradingConfig:

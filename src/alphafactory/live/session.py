@@ -12,6 +12,7 @@ scorer's model, and the bot polls it once before each decision.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ __all__ = ["TradingSession", "follow_alias", "open_session", "request_stop", "ru
 
 log = logging.getLogger("alphafactory.live")
 HALT = "halt"
+#: The control flag holding the trading file a session was opened from (JSON).
+TRADING_FILE = "trading_file"
 
 
 @dataclass(kw_only=True)
@@ -124,6 +127,8 @@ def open_session(config: TradingConfig, *, store_url: str | None = None,
                          "by the CLI with --live.")
     url = store_url or b.store or default_store_url(b.name)
     store = TradingStore(url)
+    if config.document is not None:
+        store.set_flag(b.name, TRADING_FILE, json.dumps(config.document, default=str))
     bars = load_bars(b.data)
     stamps = pd.DatetimeIndex(bars.index.get_level_values(0).unique())
     if len(stamps) < b.history + b.bars:

@@ -6,14 +6,16 @@ transaction, so a process killed at any point leaves the store at a commit bound
 (``bot`` names the trading bot in each; timestamps are ISO-8601 UTC text):
 
 - ``decisions``: one row per bar the bot handled: index, closing cash and equity, the scores,
-  the rule's proposal and the risk-checked target (JSON by symbol; null when none), status
-  ``planned`` (orders written, maybe not all sent) or ``done``;
+  the rule's proposal and the risk-checked target (JSON by symbol; null when none), the
+  model version that scored it (null: a model-free score), status ``planned`` (orders
+  written, maybe not all sent) or ``done``;
 - ``orders``: one row per client order id with its current state; ``order_events`` every state
   transition (from, to, time, reason);
 - ``fills``: every fill by its venue sequence number (the reconcile cursor);
 - ``positions`` and ``equity``: snapshots at each bar's close;
 - ``journal``: the persisted paper broker's calls (:mod:`alphafactory.live.paper`);
-- ``control``: key/value flags such as the kill switch.
+- ``control``: key/value flags: the kill switch (``halt``), the model version in use, the
+  trading file a session was opened from (``trading_file``, JSON).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ decisions = sa.Table(
     sa.Column("bar", sa.Integer, nullable=False), sa.Column("status", sa.String(20)),
     sa.Column("cash", sa.Float), sa.Column("equity", sa.Float), sa.Column("scores", sa.Text),
     sa.Column("proposal", sa.Text), sa.Column("target", sa.Text),
+    sa.Column("model_version", sa.String(64)),
 )
 orders = sa.Table(
     "orders", _meta,
@@ -118,6 +121,7 @@ class TradingStore:
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         _meta.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -141,6 +145,7 @@ class TradingStore:
         self, bot: str, ts: pd.Timestamp, *, bar: int, cash: float, equity_value: float,
         scores: Mapping[str, float], proposal: Mapping[str, float] | None,
         target: Mapping[str, float] | None, planned: Sequence[tuple[Order, int]],
+        model_version: str | None = None,
     ) -> None:
         """Write a decision and its planned orders (state NEW) in one transaction."""
         at = _iso(ts)
@@ -148,7 +153,8 @@ class TradingStore:
         with self.engine.begin() as c:
             c.execute(decisions.insert().values(
                 bot=bot, ts=at, bar=bar, status=status, cash=cash, equity=equity_value,
-                scores=_json(scores), proposal=_json(proposal), target=_json(target)))
+                scores=_json(scores), proposal=_json(proposal), target=_json(target),
+                model_version=model_version))
             for order, leg in planned:
                 c.execute(orders.insert().values(
                     client_order_id=order.client_order_id, bot=bot, decision_ts=at,
@@ -331,6 +337,15 @@ def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
         out[key] = None if out[key] is None else json.loads(out[key])
     out["ts"] = pd.Timestamp(out["ts"])
     return out
+
+
+def _add_missing_columns(engine: sa.engine.Engine) -> None:
+    """Columns added after a store was first created (``decisions.model_version``): a store
+    written by an older version gains them, empty, instead of failing on its first insert."""
+    present = {c["name"] for c in sa.inspect(engine).get_columns("decisions")}
+    if "model_version" not in present:
+        with engine.begin() as c:
+            c.execute(sa.text("ALTER TABLE decisions ADD COLUMN model_version VARCHAR(64)"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

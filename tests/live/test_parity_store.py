@@ -88,6 +88,16 @@ def test_backtest_of_store_with_unloadable_data_names_the_spec(tmp_path):
     store.close()
 
 
+def test_backtest_of_store_on_bars_without_the_first_decision_raises(tmp_path):
+    store = TradingStore(sqlite_url(tmp_path))
+    store.set_flag("daily", TRADING_FILE, json.dumps(DAILY))
+    store.save_decision("daily", np.datetime64("1990-01-02"), bar=0, cash=1e6, equity_value=1e6,
+                        scores={"A": 1.0}, proposal=None, target=None, planned=())
+    with pytest.raises(DataError, match=r"'sample' do not hold the bar of its first decision"):
+        backtest_of_store(store, "daily")
+    store.close()
+
+
 def test_backtest_of_store_with_bad_trading_file_or_no_decisions_raises(tmp_path):
     store = TradingStore(sqlite_url(tmp_path))
     store.set_flag("daily", TRADING_FILE, json.dumps(DAILY))

@@ -89,8 +89,9 @@ def trading_config_of(store: TradingStore, bot: str) -> TradingConfig:
 def backtest_of_store(store: TradingStore, bot: str) -> StoreBacktest:
     """Backtest the rule, costs and risk of ``bot``'s trading file on its stored scores.
 
-    The bars are those ``open_session`` traded: the file's ``[bot] data`` loaded again, its
-    last ``history + bars`` timestamps, traded from the first of the last ``bars``. The weights
+    The bars are those ``open_session`` traded: the file's ``[bot] data`` loaded again, from
+    ``history`` bars before the bar of the first stored decision, traded from that bar (for a
+    replay, the data's last ``history + bars`` timestamps, as the session took them). The weights
     are ``weights_from_scores`` over the scores each stored decision recorded (with the
     file's ``rebalance``, and the closes when the rule needs prices), backtested with the
     file's cost model, cash, leverage and share rounding (``risk_managed_backtest`` when the
@@ -113,7 +114,7 @@ def backtest_of_store(store: TradingStore, bot: str) -> StoreBacktest:
     ConfigError
         If the store holds no trading file for ``bot``, or one that does not parse.
     DataError
-        If the file's bars cannot be loaded, or hold fewer timestamps than it trades.
+        If the file's bars cannot be loaded, or do not hold the bar of the first decision.
     ValueError
         If ``bot`` has no decisions in ``store``.
     """
@@ -127,14 +128,18 @@ def backtest_of_store(store: TradingStore, bot: str) -> StoreBacktest:
         bars = load_bars(b.data)
     except (AlphaFactoryError, OSError, ImportError) as exc:
         raise DataError(f"{where}: cannot load its bars {b.data!r}: {exc}") from None
-    # The window open_session trades: the last history + bars timestamps, traded from -bars.
+    # open_session's window: `history` bars before the first traded one, which is the first
+    # decision's bar. Anchored on the decision, not on the data's end, so a data file that
+    # has grown since (or a feed that ran past it) still backtests the bars that were traded.
     stamps = pd.DatetimeIndex(bars.index.get_level_values(0).unique())
-    if len(stamps) < b.history + b.bars:
-        raise DataError(f"{where}: {b.data!r} now has {len(stamps)} timestamps; the trading "
-                        f"file asks for history {b.history} + bars {b.bars}.")
+    first = decisions[0]["ts"]
+    at = int(stamps.searchsorted(first))
+    if at == len(stamps) or stamps[at] != first:
+        raise DataError(f"{where}: its bars {b.data!r} do not hold the bar of its first "
+                        f"decision ({first}).")
     level = bars.index.get_level_values(0)
-    window = bars[level >= stamps[-(b.history + b.bars)]]
-    traded = window[window.index.get_level_values(0) >= stamps[-b.bars]]
+    window = bars[level >= stamps[max(at - b.history, 0)]]
+    traded = window[window.index.get_level_values(0) >= first]
     market = market_from(window)
     symbols = [str(s) for s in market.symbols]
     closes = pd.DataFrame(market.close, index=market.timestamps, columns=symbols)

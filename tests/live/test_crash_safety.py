@@ -9,7 +9,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -77,46 +76,60 @@ def check_books(url: str, path: Path, expected: dict) -> dict:
     return {"orders": len(orders), "fills": len(fills)}
 
 
-def kill_and_restart(path: Path, url: str, kills: int, seed: int) -> int:
-    """Run ``trade run`` in a child, SIGKILL it at random points, restart until it finishes."""
+def decided(url: str) -> int:
+    store = TradingStore(url)
+    try:
+        return len(store.decisions("crash"))
+    finally:
+        store.close()
+
+
+def kill_and_restart(path: Path, url: str, kills: int, seed: int, *, speed: float = 0.0,
+                     window: float = 8.0) -> int:
+    """Run ``trade run`` in a child, SIGKILL it at random points (uniform over ``0.3 ..
+    window`` seconds after its start, the window widened by 0.5 s after each kill that found
+    no new decision, so a slow machine still makes progress), restart until ``kills`` kills
+    were made or a run ends by itself, then let it finish; the number of kills."""
     rng = random.Random(seed)
     cmd = [sys.executable, "-m", "alphafactory", "trade", "run", str(path), "--paper",
-           "--store", url]
+           "--store", url, "--speed", str(speed)]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    done, killed, lasting = False, 0, 8.0
-    while not done:
-        log = path.parent / "child.log"
+    killed, progress = 0, 0
+    log = path.parent / "child.log"
+    while True:
         with log.open("wb") as err:
             child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
-        started = time.monotonic()
         if killed < kills:
             try:
-                child.wait(timeout=rng.uniform(0.3, lasting))
+                child.wait(timeout=rng.uniform(0.3, window))
             except subprocess.TimeoutExpired:
                 child.send_signal(signal.SIGKILL)
                 child.wait()
                 killed += 1
+                now = decided(url) if Path(url.removeprefix("sqlite:///")).exists() else 0
+                window += 0.5 if now == progress else 0.0
+                progress = now
                 continue
         child.wait(timeout=600)
         assert child.returncode == 0, log.read_text()[-2000:]
-        lasting = max(1.0, time.monotonic() - started)
-        done = killed >= kills
-        if not done:  # the session ended before the next kill: nothing left to interrupt
-            break
-    return killed
+        return killed
 
 
-@pytest.mark.parametrize("kills", [pytest.param(3, id="3-kills"),
-                                   pytest.param(100, id="100-kills", marks=pytest.mark.soak)])
-def test_bot_killed_and_restarted_equals_uninterrupted_run(tmp_path, kills):
-    path = write_file(tmp_path, bars=40 if kills < 10 else 250)
+@pytest.mark.parametrize("kills,least,bars,speed,window", [
+    pytest.param(3, 1, 40, 0.0, 8.0, id="3-kills"),
+    # paced at 0.1 s a bar (a daily bar is 6.5 h at --speed) so that 100 kills land mid-session
+    pytest.param(100, 100, 400, 6.5 * 3600 / 0.1, 4.0, id="100-kills",
+                 marks=pytest.mark.soak)])
+def test_bot_killed_and_restarted_equals_uninterrupted_run(tmp_path, kills, least, bars, speed,
+                                                           window):
+    path = write_file(tmp_path, bars=bars)
     expected = reference(path, tmp_path)
     url = f"sqlite:///{tmp_path}/killed.db"
-    killed = kill_and_restart(path, url, kills, seed=kills)
+    killed = kill_and_restart(path, url, kills, seed=kills, speed=speed, window=window)
     counts = check_books(url, path, expected)
     print(f"\n{killed} kills: {counts['orders']} orders, {counts['fills']} fills, "
           "0 duplicates, 0 lost")
-    assert killed >= 1
+    assert least <= killed <= kills
 
 
 def test_restart_resends_a_planned_decision_idempotently(tmp_path):

@@ -19,11 +19,13 @@ _EPILOG = """examples:
 `run` replays the file's bars through the persisted paper broker (a BarVenue journaled in the
 store): killed and started again, it reconciles and carries on. --speed X runs the simulated
 clock X times faster than real time (a daily bar is one 6.5-hour session; 0: as fast as
-possible). The store defaults to sqlite:///trading/<bot>.db. Live trading needs --live
---confirm ACCOUNT_ID and a broker; `stop` sets the kill switch: open orders are cancelled and
-the bot halts before its next decision. --artifact champion (or challenger) --workflow NAME
-follows the registry alias: a promoted version is used from the next decision on, and each
-decision names the version it used.
+possible). The store defaults to sqlite:///trading/<bot>.db. A file with [bot] broker =
+"alpaca" trades the Alpaca paper account of its keys (APCA_API_KEY_ID / APCA_API_SECRET_KEY,
+or [alpaca] keys = FILE) on the bars of its [feed] (replay, yfinance or alpaca); the real
+account only with --live --confirm ACCOUNT_ID. `stop` sets the kill switch: open orders are
+cancelled and the bot halts before its next decision. --artifact champion (or challenger)
+--workflow NAME follows the registry alias: a promoted version is used from the next
+decision on, and each decision names the version it used.
 """
 
 
@@ -37,8 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("file", type=Path, help="trading file (.toml)")
     mode = run.add_mutually_exclusive_group()
-    mode.add_argument("--paper", action="store_true", help="the simulated broker (default)")
-    mode.add_argument("--live", action="store_true", help="the file's real broker")
+    mode.add_argument("--paper", action="store_true",
+                      help="paper trading (default): the simulated broker, or the paper "
+                           "account of the file's broker")
+    mode.add_argument("--live", action="store_true",
+                      help="the real account of the file's broker (with --confirm)")
     run.add_argument("--confirm", metavar="ACCOUNT_ID", default=None,
                      help="the broker account id, required with --live")
     run.add_argument("--speed", type=float, default=0.0,
@@ -68,14 +73,11 @@ def _run(args: argparse.Namespace) -> int:
     from alphafactory.live.session import open_session, run_session
 
     config, url = _config_and_url(args)
-    if args.live or config.bot.broker != "paper":
-        if not args.live:
-            raise CLIError(f"{args.file} names broker {config.bot.broker!r}: trading it needs "
-                           "--live --confirm ACCOUNT_ID (or set broker = \"paper\").")
-        if not args.confirm:
-            raise CLIError("--live needs --confirm ACCOUNT_ID (the broker account to trade).")
-        raise CLIError(f"live trading with broker {config.bot.broker!r} is not wired into "
-                       "`trade run` yet; use --paper.")
+    if config.bot.broker == "paper" and args.live:
+        raise CLIError(f"{args.file} trades the simulated paper broker; --live needs "
+                       "[bot] broker = \"alpaca\".")
+    if args.live and not args.confirm:
+        raise CLIError("--live needs --confirm ACCOUNT_ID (the broker account to trade).")
     registry = None
     if args.artifact is not None or config.model.artifact is not None:
         from alphafactory.cli._artifact import store_from_args
@@ -85,12 +87,20 @@ def _run(args: argparse.Namespace) -> int:
         registry = store_from_args(args)
     configure_logging()
     # champion / challenger of a workflow is followed: each new version from the next decision
-    session = open_session(config, store_url=url, artifact=args.artifact,
-                           workflow=args.workflow, registry=registry)
+    if config.bot.broker == "paper":
+        session = open_session(config, store_url=url, artifact=args.artifact,
+                               workflow=args.workflow, registry=registry)
+    else:
+        from alphafactory.live.broker_session import open_broker_session
+
+        session = open_broker_session(config, live=args.live, confirm=args.confirm,
+                                      store_url=url, artifact=args.artifact,
+                                      workflow=args.workflow, registry=registry,
+                                      speed=args.speed)
     try:
         summary = run_session(session, speed=args.speed)
     finally:
-        session.store.close()
+        session.close()
     print(json.dumps(summary, default=str, indent=1))
     return 0
 

@@ -12,6 +12,13 @@
     [costs]      bps (flat, per traded notional), commission_per_share, commission_bps,
                  commission_min
     [[risk]]     one table per limit or breaker (``name`` and its parameters)
+    [alpaca]     keys (a key file; default the APCA_API_KEY_ID / APCA_API_SECRET_KEY
+                 environment), data_feed ("iex" | "sip"), after_close ("opg" | "day"),
+                 extended_hours, trading_url / stream_url / data_url (overrides: a proxy, a
+                 test server)
+    [feed]       where a broker session's new bars come from: kind ("replay": the data's
+                 last ``bars`` bars; "yfinance": polled; "alpaca": live trades aggregated
+                 into bars), interval, poll_seconds, late ("drop" | "amend")
 """
 
 from __future__ import annotations
@@ -29,10 +36,13 @@ from alphafactory.errors import ConfigError
 from alphafactory.portfolio import PortfolioRule, build_rule
 from alphafactory.risk import RiskManager
 
-__all__ = ["BROKERS", "CostsSection", "ModelSection", "TradingConfig", "TradingSection"]
+__all__ = ["BROKERS", "FEEDS", "AlpacaSection", "CostsSection", "FeedSection", "ModelSection",
+           "TradingConfig", "TradingSection"]
 
 #: Broker names a trading file may ask for.
 BROKERS = ("paper", "alpaca")
+#: Where a broker session's bars come from.
+FEEDS = ("replay", "yfinance", "alpaca")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -85,6 +95,41 @@ class CostsSection:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class AlpacaSection:
+    keys: str | None = None
+    data_feed: str = "iex"
+    after_close: str = "opg"
+    extended_hours: bool = False
+    trading_url: str | None = None
+    stream_url: str | None = None
+    data_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.data_feed not in ("iex", "sip"):
+            raise ConfigError(f"[alpaca] data_feed must be 'iex' or 'sip', got "
+                              f"{self.data_feed!r}.")
+        if self.after_close not in ("opg", "day"):
+            raise ConfigError(f"[alpaca] after_close must be 'opg' or 'day', got "
+                              f"{self.after_close!r}.")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FeedSection:
+    kind: str = "replay"
+    interval: str = "1d"
+    poll_seconds: float = 60.0
+    late: str = "drop"
+
+    def __post_init__(self) -> None:
+        if self.kind not in FEEDS:
+            raise ConfigError(f"[feed] kind must be one of {list(FEEDS)}, got {self.kind!r}.")
+        if self.late not in ("drop", "amend"):
+            raise ConfigError(f"[feed] late must be 'drop' or 'amend', got {self.late!r}.")
+        if not self.poll_seconds > 0:
+            raise ConfigError(f"[feed] poll_seconds must be > 0, got {self.poll_seconds}.")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TradingConfig:
     """A parsed trading file."""
 
@@ -93,6 +138,8 @@ class TradingConfig:
     rule: PortfolioRule
     costs: CostsSection = field(default_factory=CostsSection)
     risk: RiskManager | None = None
+    alpaca: AlpacaSection = field(default_factory=AlpacaSection)
+    feed: FeedSection = field(default_factory=FeedSection)
     source: Path | None = None
     #: The parsed file as read (stored with a session, for the dashboard's backtest of it).
     document: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
@@ -100,7 +147,7 @@ class TradingConfig:
     @classmethod
     def from_mapping(cls, doc: Mapping[str, Any], source: Path | None = None) -> TradingConfig:
         where = str(source) if source else "the trading file"
-        check_keys(doc, {"bot", "model", "portfolio", "costs", "risk"}, where)
+        check_keys(doc, {"bot", "model", "portfolio", "costs", "risk", "alpaca", "feed"}, where)
         for key in ("bot", "model", "portfolio"):
             if key not in doc:
                 raise ConfigError(f"{where} needs a [{key}] section.")
@@ -108,6 +155,8 @@ class TradingConfig:
             bot = from_section(TradingSection, doc["bot"], f"[bot] of {where}")
             model = from_section(ModelSection, doc["model"], f"[model] of {where}")
             costs = from_section(CostsSection, doc.get("costs", {}), f"[costs] of {where}")
+            alpaca = from_section(AlpacaSection, doc.get("alpaca", {}), f"[alpaca] of {where}")
+            feed = from_section(FeedSection, doc.get("feed", {}), f"[feed] of {where}")
         except TypeError as exc:
             raise ConfigError(f"{where}: {exc}") from None
         portfolio = doc["portfolio"]
@@ -115,8 +164,15 @@ class TradingConfig:
         rule = build_rule(portfolio.get("rule", "topk"), portfolio.get("params", {}))
         risk = RiskManager.from_config(doc["risk"], f"[[risk]] of {where}") if doc.get(
             "risk") else None
-        return cls(bot=bot, model=model, rule=rule, costs=costs, risk=risk, source=source,
-                   document=doc)
+        if bot.broker != "paper" and bot.sizing != "last":
+            raise ConfigError(f"[bot] of {where}: broker {bot.broker!r} sizes orders from the "
+                              f"latest price (a live broker does not know the next open): set "
+                              f"sizing = \"last\", got {bot.sizing!r}.")
+        if bot.broker == "paper" and doc.get("feed", {}).get("kind", "replay") != "replay":
+            raise ConfigError(f"[feed] of {where}: the paper broker replays the data's bars "
+                              f"(kind \"replay\"); a live feed needs broker = \"alpaca\".")
+        return cls(bot=bot, model=model, rule=rule, costs=costs, risk=risk, alpaca=alpaca,
+                   feed=feed, source=source, document=doc)
 
     @classmethod
     def read(cls, path: str | Path) -> TradingConfig:

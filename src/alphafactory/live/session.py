@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from alphafactory.factory import ChampionWatcher, FactoryStore
     from alphafactory.feeds import BarFeed
 
-__all__ = ["TradingSession", "follow_alias", "open_session", "request_stop", "run_session",
-           "stop_file"]
+__all__ = ["TradingSession", "bot_config_of", "follow_alias", "model_of", "open_session",
+           "request_stop", "run_session", "stop_file"]
 
 log = logging.getLogger("alphafactory.live")
 HALT = "halt"
@@ -50,6 +50,16 @@ class TradingSession:
     store: TradingStore
     stop_path: Path | None
     watcher: ChampionWatcher | None = None
+    #: Where new bars come from (a broker session); None: the paper replay moves its clock.
+    feed: BarFeed | None = None
+
+    def close(self) -> None:
+        """Close the feed, the broker (its streams) and the store."""
+        for part in (self.feed, self.bot.venue):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
+        self.store.close()
 
 
 def stop_file(url: str, bot: str) -> Path | None:
@@ -86,8 +96,9 @@ def follow_alias(workflow: str, alias: str, *, store: FactoryStore | None = None
     return scorer, watcher
 
 
-def _model(config: TradingConfig, artifact: str | Path | None, workflow: str | None,
+def model_of(config: TradingConfig, artifact: str | Path | None, workflow: str | None,
            registry: FactoryStore | None) -> tuple[Scorer, ChampionWatcher | None]:
+    """The scorer ``[model]`` (or ``artifact``) names, and the watcher following an alias."""
     m = config.model
     ref = artifact if artifact is not None else m.artifact
     if ref is None:
@@ -107,6 +118,14 @@ def _model(config: TradingConfig, artifact: str | Path | None, workflow: str | N
         return follow_alias(workflow, ref, store=registry)
     path = resolve_artifact(ref, workflow=workflow, store=registry)
     return ModelScorer(path, ref.removeprefix("v")), None
+
+
+def bot_config_of(config: TradingConfig) -> BotConfig:
+    """The bot's part of a trading file."""
+    b = config.bot
+    return BotConfig(name=b.name, rule=config.rule, rebalance=b.rebalance,
+                     cost=config.costs.model(), cash=b.cash, max_leverage=b.max_leverage,
+                     whole_shares=b.whole_shares, sizing=b.sizing, risk=config.risk)
 
 
 def open_session(config: TradingConfig, *, store_url: str | None = None,
@@ -141,10 +160,8 @@ def open_session(config: TradingConfig, *, store_url: str | None = None,
     cost = config.costs.model()
     watcher = None
     if scorer is None:
-        scorer, watcher = _model(config, artifact, workflow, registry)
-    bot_config = BotConfig(name=b.name, rule=config.rule, rebalance=b.rebalance, cost=cost,
-                           cash=b.cash, max_leverage=b.max_leverage,
-                           whole_shares=b.whole_shares, sizing=b.sizing, risk=config.risk)
+        scorer, watcher = model_of(config, artifact, workflow, registry)
+    bot_config = bot_config_of(config)
     venue = PaperBroker(lambda: BarVenue(traded, cost=cost, cash=b.cash), store, b.name)
     bot = Bot(bot_config, scorer=scorer, venue=venue, store=store, bars=bars, start=start,
               watcher=watcher)
@@ -156,10 +173,11 @@ def run_session(session: TradingSession, *, speed: float = 0.0, feed: BarFeed | 
                 ) -> dict[str, object]:
     """Reconcile, then trade until the bars end or the kill switch; a summary.
 
-    With ``feed`` the bot decides on each closed bar the feed delivers
-    (:func:`~alphafactory.live.driver.run_feed`) instead of replaying its own bars at
-    ``speed``.
+    With ``feed`` (default: the session's own, a broker session's) the bot decides on each
+    closed bar the feed delivers (:func:`~alphafactory.live.driver.run_feed`) instead of
+    replaying its own bars at ``speed``.
     """
+    feed = feed if feed is not None else session.feed
     bot, store, name = session.bot, session.store, session.config.bot.name
 
     def halted() -> bool:

@@ -5,7 +5,7 @@ snapshot endpoint and the ``trade_updates`` WebSocket, answering from the record
 The fake keeps one paper account (cash, positions, orders, FILL activities) and a quote per
 symbol. Tests drive the market in Python: :meth:`FakeAlpaca.execute` fills (part of) an order,
 :meth:`FakeAlpaca.match` fills every marketable open order at the touch, :meth:`inject` queues an
-error response, :meth:`drop_stream` cuts the WebSocket (executions while it is down are lost,
+error response, ``auto_match`` fills marketable orders as they arrive, :meth:`drop_stream` cuts the WebSocket (executions while it is down are lost,
 as they are at Alpaca, and must be caught up from the activities).
 
 Loaded by path (the test suite runs with ``--import-mode=importlib``): see ``load_fake``.
@@ -80,6 +80,7 @@ class FakeAlpaca:
             self.errors: deque[tuple[str, str, int, str, dict]] = deque()
             self.requests: list[tuple[str, str, dict]] = []
             self.accepting = getattr(self, "accepting", True)
+            self.auto_match = False  # fill marketable orders as they arrive (a session test)
             self.clients: list[asyncio.Queue] = getattr(self, "clients", [])
             self.connections = getattr(self, "connections", 0)
 
@@ -259,6 +260,8 @@ class FakeAlpaca:
             return 403, recording("error_403_buying_power"), {}
         order = self._new_order(cid, body)
         self._emit("new", order)
+        if self.auto_match and self.market_open:
+            self.match()
         return 200, order, {}
 
     def _new_order(self, cid: str, body: dict, *, replaces: str | None = None) -> dict:

@@ -325,6 +325,12 @@ class AlpacaBroker:
         return Account(cash=float(raw.cash), equity=float(raw.equity),
                        buying_power=float(raw.buying_power), ts=pd.Timestamp.now(tz="UTC"))
 
+    def account_identity(self) -> tuple[str, str]:
+        """The account's number (as Alpaca's dashboard shows it) and id: what ``--live
+        --confirm`` must name."""
+        raw = self._call(self._trading.get_account)
+        return str(raw.account_number), str(raw.id)
+
     def fills(self, since: int = 0) -> tuple[Fill, ...]:
         """Fills with ``sequence > since`` that the stream (or a catch-up poll) delivered."""
         with self._lock:

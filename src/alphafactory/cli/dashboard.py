@@ -10,6 +10,8 @@ _EPILOG = """examples:
   alphafactory dashboard                        # newest run under ./runs
   alphafactory dashboard runs/20260105T120000Z-demo --port 8600
   alphafactory dashboard /data/my_runs --headless   # a runs root, no browser window
+  alphafactory dashboard --trading trading      # the Trading page on ./trading/*.db
+  alphafactory dashboard --trading postgresql+psycopg://me@db/trading
 """
 
 
@@ -18,8 +20,8 @@ def _run(args: argparse.Namespace) -> int:
     from alphafactory.dashboard.launch import streamlit_command
 
     try:
-        argv, env = streamlit_command(args.run_dir, port=args.port, host=args.host,
-                                      headless=args.headless)
+        argv, env = streamlit_command(args.run_dir, trading=args.trading, port=args.port,
+                                      host=args.host, headless=args.headless)
     except (FileNotFoundError, ValueError) as exc:
         raise CLIError(str(exc)) from exc
     print(f"alphafactory: serving the dashboard on http://{args.host}:{args.port} "
@@ -40,6 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("run_dir", nargs="?", metavar="RUN_DIR",
                         help="a run directory or a runs root (default: $ALPHAFACTORY_RUNS "
                              "or ./runs)")
+    parser.add_argument("--trading", metavar="DIR_OR_URL", default=None,
+                        help="the Trading page's stores: a folder of *.db, a store file or a "
+                             "SQLAlchemy URL (default: $ALPHAFACTORY_TRADING or trading/ "
+                             "beside the runs root)")
     parser.add_argument("--port", type=int, default=8501, help="port (default 8501)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1; 0.0.0.0 to share)")

@@ -21,6 +21,7 @@ navigation = st.navigation([
     st.Page(_PAGES / "risk.py", title="Risk", icon=":material/shield:"),
     st.Page(_PAGES / "factory.py", title="Factory", icon=":material/factory:"),
     st.Page(_PAGES / "monitor.py", title="Monitor", icon=":material/troubleshoot:"),
+    st.Page(_PAGES / "trading.py", title="Trading", icon=":material/account_balance_wallet:"),
     st.Page(_PAGES / "data.py", title="Data", icon=":material/fact_check:"),
     st.Page(_PAGES / "runs.py", title="Runs", icon=":material/folder_open:"),
 ])

@@ -10,11 +10,14 @@ from alphafactory.runs import RUNS_ROOT_ENV, Run
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 RUN_ENV = "ALPHAFACTORY_RUN"
+#: Where the Trading page looks for trading stores: a folder of ``*.db``, a file, or a URL.
+TRADING_ENV = "ALPHAFACTORY_TRADING"
 
 
 def streamlit_command(
     target: str | Path | None = None,
     *,
+    trading: str | Path | None = None,
     port: int = 8501,
     host: str = "127.0.0.1",
     headless: bool = False,
@@ -26,6 +29,10 @@ def streamlit_command(
     target : str or Path, optional
         A run directory (shown first, its siblings listed) or a runs root. When omitted the
         dashboard uses ``$ALPHAFACTORY_RUNS`` or ``./runs``.
+    trading : str or Path, optional
+        The Trading page's stores: a folder of SQLite trading stores (``*.db``), one store
+        file, or a SQLAlchemy URL (``postgresql+psycopg://...``). When omitted the page uses
+        ``$ALPHAFACTORY_TRADING`` or ``trading`` beside the runs root.
     port : int
         TCP port, 1-65535.
     host : str
@@ -41,7 +48,8 @@ def streamlit_command(
     Raises
     ------
     FileNotFoundError
-        If ``target`` does not exist or is not a directory.
+        If ``target`` does not exist or is not a directory, or ``trading`` is neither a URL
+        nor an existing folder or file.
     """
     if not 0 < port < 65536:
         raise ValueError(f"port must be in 1..65535, got {port}")
@@ -58,6 +66,8 @@ def streamlit_command(
         else:
             env[RUNS_ROOT_ENV] = str(run.path.parent)
             env[RUN_ENV] = str(run.path)
+    if trading is not None:
+        env[TRADING_ENV] = trading_location(trading)
     argv = [
         sys.executable, "-m", "streamlit", "run", str(APP_PATH),
         "--server.port", str(port),
@@ -67,3 +77,15 @@ def streamlit_command(
         "--client.toolbarMode", "viewer",
     ]
     return argv, env
+
+
+def trading_location(trading: str | Path) -> str:
+    """``trading`` as the Trading page reads it: a URL as given, a path made absolute (the
+    server may run elsewhere); a path that does not exist raises ``FileNotFoundError``."""
+    if "://" in str(trading):
+        return str(trading)
+    path = Path(trading).expanduser().resolve()
+    if not path.exists():
+        raise FileNotFoundError(f"{trading} is neither a folder of trading stores, a store "
+                                "file nor a SQLAlchemy URL (sqlite:///..., postgresql+...).")
+    return str(path)

@@ -9,6 +9,7 @@ that holds runs, e.g. after ``make demo``; from the sample run otherwise).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import socket
@@ -56,10 +57,28 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
                 f"{log.read_text()[-3000:]}")
 
 
+def _trading_store(tmp_path: Path) -> tuple[Path, int]:
+    """A folder with the store of research/trading/daily.toml paper-traded (seconds), and the
+    charts the Trading page draws on it (none without the ``live`` extra: it says so)."""
+    folder = tmp_path / "trading"
+    folder.mkdir()
+    if importlib.util.find_spec("sqlalchemy") is None:
+        return folder, 0
+    from alphafactory.live.config import TradingConfig
+    from alphafactory.live.session import open_session, run_session
+
+    config = TradingConfig.read(REPO / "research" / "trading" / "daily.toml")
+    session = open_session(config, store_url=f"sqlite:///{folder / 'daily.db'}")
+    run_session(session)
+    session.store.close()
+    return folder, 1
+
+
 @contextlib.contextmanager
-def _served(runs_root: Path, tmp_path: Path) -> Iterator[str]:
+def _served(runs_root: Path, tmp_path: Path, trading: Path | None = None) -> Iterator[str]:
     port = _free_port()
-    argv, env = streamlit_command(runs_root, port=port, host="127.0.0.1", headless=True)
+    argv, env = streamlit_command(runs_root, trading=trading, port=port, host="127.0.0.1",
+                                  headless=True)
     log = tmp_path / "streamlit.log"
     with log.open("w") as out:
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -125,7 +144,8 @@ def test_dashboard_in_chromium_renders_plotly_charts_on_every_page(sample_runs_r
     env_root = os.environ.get("ALPHAFACTORY_RUNS")
     if os.environ.get("ALPHAFACTORY_SCREENSHOT") == "1" and env_root and list_runs(env_root):
         root, strict = Path(env_root), False  # a real run may lack some artifacts
-    with _served(root, tmp_path) as url, _chromium() as driver:
+    trading, trading_charts = _trading_store(tmp_path)
+    with _served(root, tmp_path, trading) as url, _chromium() as driver:
         driver.get(url)
         n_overview = _wait_for_charts(driver, minimum=3 if strict else 1)
         assert "Overview" in driver.find_element(By.TAG_NAME, "h1").text
@@ -135,7 +155,8 @@ def test_dashboard_in_chromium_renders_plotly_charts_on_every_page(sample_runs_r
         assert target.stat().st_size > 10_000
         assert n_overview >= 3 or not strict
 
-        for page, minimum in (("signals", 3), ("models", 3), ("execution", 4), ("data", 1)):
+        for page, minimum in (("signals", 3), ("models", 3), ("execution", 4), ("data", 1),
+                              ("trading", trading_charts)):
             minimum = minimum if strict else 0
             driver.get(f"{url}/{page}")
             assert _wait_for_charts(driver, minimum) >= minimum, page

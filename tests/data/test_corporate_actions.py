@@ -307,3 +307,46 @@ def test_as_of_ignores_the_actions_after_it(data):
     pd.testing.assert_frame_equal(adjust_bars(raw, actions(rows), as_of=as_of),
                                   adjust_bars(raw, actions(known)), check_exact=True,
                                   check_like=False, check_flags=False)  # fmt: skip
+
+
+# -- features see one price series -----------------------------------------------------------
+SCALE_FREE = ["ret_1", "ret_5", "sma_ratio_20", "rsi_14", "rel_volume_20", "volume_z_20",
+              "cc_vol_20"]  # fmt: skip
+FEATURE_ACTIONS = [("S0", "2020-02-10", 2.0, 0.0), ("S0", "2020-03-31", 1.0, 1.2),
+                   ("S1", "2020-01-31", 1.0, 0.9), ("S1", "2020-03-11", 0.25, 0.0),
+                   ("S1", "2020-04-30", 1.0, 2.5)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def feature_bars(bars_factory):
+    return bars_factory(n_symbols=3, n_bars=150, seed=3, ragged=False)
+
+
+def test_features_of_adjusted_bars_equal_features_of_the_adjusted_series(feature_bars):
+    from alphafactory.features import build_features
+
+    ours = build_features(adjust_bars(feature_bars, actions(FEATURE_ACTIONS)), SCALE_FREE)
+    reference = build_features(reference_adjusted(feature_bars, FEATURE_ACTIONS), SCALE_FREE)
+    pd.testing.assert_frame_equal(ours, reference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("t", ["2020-02-05", "2020-03-20", "2020-05-29"])
+def test_live_tail_adjusted_as_of_t_has_the_features_of_the_research_history(feature_bars, t):
+    # The bot adjusts its last 60 raw bars with the actions in effect at t; research adjusted
+    # the whole history with every action, later ones too: scale-free features agree at t.
+    from alphafactory.features import build_features
+
+    t = pd.Timestamp(t, tz="UTC")
+    stamps = feature_bars.index.get_level_values("timestamp")
+    tail = feature_bars[(stamps <= t) & (stamps > t - pd.Timedelta(days=60))]
+    live = build_features(adjust_bars(tail, actions(FEATURE_ACTIONS), as_of=t), SCALE_FREE)
+    research = adjust_bars(feature_bars, actions(FEATURE_ACTIONS)).loc[tail.index]
+    batch = build_features(research, SCALE_FREE)
+    assert live.xs(t, level="timestamp").notna().all().all()
+    pd.testing.assert_frame_equal(live.xs(t, level="timestamp"), batch.xs(t, level="timestamp"),
+                                  rtol=1e-5, atol=1e-6)  # fmt: skip
+    # ... while a price-level feature does see the later actions
+    level = [build_features(frame, ["atr_14"]).xs(t, level="timestamp").loc["S1", "atr_14"]
+             for frame in (adjust_bars(tail, actions(FEATURE_ACTIONS), as_of=t), research)]
+    later = [r for r in FEATURE_ACTIONS if r[0] == "S1" and pd.Timestamp(r[1], tz="UTC") > t]
+    assert (level[0] == pytest.approx(level[1], rel=1e-5)) == (not later)

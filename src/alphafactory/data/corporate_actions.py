@@ -120,8 +120,8 @@ def adjustment_factors(
             raise DataError(
                 f"{actions.source} {row['symbol']} ex_date {row['ex_date']:%Y-%m-%d}: field "
                 f"dividend (rule: below the close before the ex-date, "
-                f"{bars['close'].to_numpy()[order][last[i]]!r} in raw units); "
-                f"got {row['dividend']!r}."
+                f"{float(bars['close'].to_numpy()[order][last[i]])!r} in raw units); "
+                f"got {float(row['dividend'])!r}."
             )
         dividends = _cumulative(n, last, factor, sorted_codes)
         price[order] = dividends / splits

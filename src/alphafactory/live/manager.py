@@ -69,8 +69,11 @@ class OrderManager:
             return added
         done = self.store.filled(self.bot, stored["client_order_id"])
         for row in stored.itertuples(index=False):
-            if row.status == OrderStatus.NEW.value:
-                continue  # not sent yet: a planned decision resends it
+            if row.status in _UNSENT:
+                # never acknowledged: it may not have reached the venue (a kill between the
+                # SUBMITTED write and the send), so its absence there says nothing; the planned
+                # decision resends it and the venue answers a known id with its original ack
+                continue
             cid = row.client_order_id
             if cid in open_now:
                 self.apply_ack(open_now[cid])

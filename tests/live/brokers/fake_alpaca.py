@@ -4,9 +4,10 @@ snapshot endpoint and the ``trade_updates`` WebSocket, answering from the record
 
 The fake keeps one paper account (cash, positions, orders, FILL activities) and a quote per
 symbol. Tests drive the market in Python: :meth:`FakeAlpaca.execute` fills (part of) an order,
-:meth:`FakeAlpaca.match` fills every marketable open order at the touch, :meth:`inject` queues an
-error response, ``auto_match`` fills marketable orders as they arrive, :meth:`drop_stream` cuts the WebSocket (executions while it is down are lost,
-as they are at Alpaca, and must be caught up from the activities).
+:meth:`FakeAlpaca.match` fills every marketable open order at the touch (``auto_match`` does it
+as each order arrives), :meth:`inject` queues an error response, :meth:`drop_stream` cuts the
+WebSocket (executions while it is down are lost, as they are at Alpaca, and must be caught up
+from the activities).
 
 Loaded by path (the test suite runs with ``--import-mode=importlib``): see ``load_fake``.
 """

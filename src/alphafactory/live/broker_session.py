@@ -31,6 +31,7 @@ from alphafactory.errors import ConfigError
 from alphafactory.execution import Venue
 from alphafactory.live.bot import Bot
 from alphafactory.live.config import TradingConfig
+from alphafactory.live.corporate import adjusting_scorer
 from alphafactory.live.session import (
     TRADING_FILE,
     TradingSession,
@@ -144,6 +145,7 @@ def open_broker_session(config: TradingConfig, *, live: bool = False,
         if config.document is not None:
             store.set_flag(b.name, TRADING_FILE, _json(config.document))
         scorer, watcher = model_of(config, artifact, workflow, registry)
+        scorer = adjusting_scorer(config, scorer, history)
         bot = Bot(bot_config_of(config), scorer=scorer, venue=venue, store=store,
                   bars=history, start=start, watcher=watcher)
     except BaseException:

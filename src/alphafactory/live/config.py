@@ -5,7 +5,9 @@
     [bot]        name, broker ("paper" | "alpaca"), data (a bars spec), history (bars before
                  the first traded one), bars (timestamps traded, the last N of the data),
                  cash, rebalance, sizing ("next_open" | "last"), max_leverage, whole_shares,
-                 store (a SQLAlchemy URL; default sqlite:///trading/<name>.db)
+                 store (a SQLAlchemy URL; default sqlite:///trading/<name>.db),
+                 corporate_actions ("yfinance" | "alpaca" | a CSV: splits and dividends after
+                 the history rescale the bars the scorer sees; default none)
     [model]      artifact (a directory, or champion | challenger | vN of workflow), workflow,
                  registry_root; or momentum = N (a model-free score)
     [portfolio]  rule, params (the rule's parameters, ``alphafactory portfolio list``)
@@ -58,6 +60,7 @@ class TradingSection:
     max_leverage: float = 1.0
     whole_shares: bool = False
     store: str | None = None
+    corporate_actions: str | None = None
 
     def __post_init__(self) -> None:
         if self.broker not in BROKERS:
@@ -168,6 +171,9 @@ class TradingConfig:
             raise ConfigError(f"[bot] of {where}: broker {bot.broker!r} sizes orders from the "
                               f"latest price (a live broker does not know the next open): set "
                               f"sizing = \"last\", got {bot.sizing!r}.")
+        if bot.corporate_actions is not None and feed.kind == "yfinance":
+            raise ConfigError(f"[bot] of {where}: corporate_actions adjusts raw bars, and the "
+                              f"yfinance feed's bars are adjusted already: drop one of them.")
         if bot.broker == "paper" and doc.get("feed", {}).get("kind", "replay") != "replay":
             raise ConfigError(f"[feed] of {where}: the paper broker replays the data's bars "
                               f"(kind \"replay\"); a live feed needs broker = \"alpaca\".")

@@ -24,6 +24,7 @@ from alphafactory.data import load_bars
 from alphafactory.execution import BarVenue
 from alphafactory.live.bot import Bot, BotConfig
 from alphafactory.live.config import TradingConfig
+from alphafactory.live.corporate import adjusting_scorer
 from alphafactory.live.paper import PaperBroker
 from alphafactory.live.scorers import ModelScorer, MomentumScorer, Scorer
 from alphafactory.live.store import TradingStore, default_store_url
@@ -161,6 +162,7 @@ def open_session(config: TradingConfig, *, store_url: str | None = None,
     watcher = None
     if scorer is None:
         scorer, watcher = model_of(config, artifact, workflow, registry)
+        scorer = adjusting_scorer(config, scorer, bars[bars.index.get_level_values(0) < start])
     bot_config = bot_config_of(config)
     venue = PaperBroker(lambda: BarVenue(traded, cost=cost, cash=b.cash), store, b.name)
     bot = Bot(bot_config, scorer=scorer, venue=venue, store=store, bars=bars, start=start,

@@ -35,8 +35,9 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "dashboard", help="open the Streamlit dashboard on a run",
-        description="Serve the Streamlit dashboard (Overview, Signals, Models, Execution, Data) "
-                    "on the newest run, a chosen run directory, or a runs root.",
+        description="Serve the Streamlit dashboard (Overview, Signals, Compare, Models, "
+                    "Execution, Risk, Factory, Monitor, Trading, Data, Runs) on the newest run, "
+                    "a chosen run directory, or a runs root.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("run_dir", nargs="?", metavar="RUN_DIR",

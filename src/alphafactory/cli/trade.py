@@ -114,8 +114,9 @@ def _status(args: argparse.Namespace) -> int:
     equity = store.equity(name)
     orders = store.orders(name)
     positions = store.positions(name)
-    last = positions[positions["timestamp"] == positions["timestamp"].max()] if len(
-        positions) else positions
+    # the positions of the last snapshot (none there: the bot was flat at its last close)
+    last = positions.iloc[:0] if not len(equity) else positions[
+        positions["timestamp"] == equity.index[-1]]
     print(f"bot {name} ({url})")
     print(f"  halted: {store.flag(name, 'halt') or 'no'}")
     if len(equity):

@@ -4,9 +4,10 @@ orders as the backtest does, and send them through the order manager; crash-safe
 One decision at bar ``b`` (the venue's clock stands at its close):
 
 1. snapshot equity and positions into the store;
-2. score the bars up to ``b`` (:class:`~alphafactory.live.scorers.Scorer`); the rule sees the
-   score history since the bot's first bar, so a path-dependent rule decides exactly as in a
-   batch (``weights_from_scores`` over the same rows, with the same ``rebalance``);
+2. score the bars up to ``b`` (:class:`~alphafactory.live.scorers.Scorer`); the rule decides
+   on the score history since the bot's first bar through its incremental form
+   (:func:`~alphafactory.portfolio.stepping.rule_stepper`), the row ``weights_from_scores``
+   gives over the same rows with the same ``rebalance``, bit for bit, from a bounded state;
 3. the risk session (limits, then circuit breakers on the closing equity), as
    :func:`~alphafactory.backtest.risk_managed_backtest` drives it;
 4. orders from :func:`~alphafactory.live.sizing.size_orders` at the sizing prices: ``next_open``
@@ -22,9 +23,18 @@ the next decision on and never in the middle of one. Each :class:`Decision` name
 version it used, and the store's ``model_version`` flag holds the latest.
 
 On start, :meth:`Bot.start` reconciles the store with the venue (fills missed while down, order
-states) and rebuilds the score history and risk state from the stored decisions; a decision
-found ``planned`` is resent with the same client order ids (idempotent at the venue). So a bot
-killed at any point and restarted continues as if never stopped.
+states) and rebuilds the rule's and the risk manager's state from the stored decisions (their
+scores, proposals and equity); a decision found ``planned`` is resent with the same client order
+ids (idempotent at the venue). So a bot killed at any point and restarted continues as if never
+stopped.
+
+Bounded work and memory: a decision reads the scorer's warm-up tail, the rule's trailing closes,
+the risk manager's trailing returns and the cost window (:class:`~alphafactory.live.window.
+BarWindow`), and after each decision the bot drops bars older than what those need (at least
+``keep_bars``). So a bot fed bar after bar (:meth:`Bot.extend`) holds a window of bars and a
+fixed-size rule state, and its decisions cost the same on the last bar of a month as on the
+first. A rule without an incremental form (``vol_target``, ``kelly``, ...) recomputes its whole
+score history as before, and keeps every bar when it reads prices.
 """
 
 from __future__ import annotations
@@ -39,19 +49,21 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.backtest.costs import CostModel, NoCost
-from alphafactory.backtest.market import market_from
 from alphafactory.execution import Order, Side, SimulatedClockVenue, Venue
 from alphafactory.live.manager import OrderManager
 from alphafactory.live.orders import client_order_id
 from alphafactory.live.scorers import Scorer
-from alphafactory.live.sizing import RowCosts, size_orders
+from alphafactory.live.sizing import size_orders
 from alphafactory.live.store import TradingStore
-from alphafactory.portfolio import PortfolioRule, weights_from_scores
+from alphafactory.live.window import BarWindow, cost_lookback
+from alphafactory.portfolio import PortfolioRule
+from alphafactory.portfolio.stepping import FullHistory, RuleStepper, rule_stepper
 from alphafactory.risk import RiskContext, RiskManager, RiskSession, session_of
 
 __all__ = ["Bot", "BotConfig", "Decision"]
 
 log = logging.getLogger("alphafactory.live")
+_INTERVENTIONS = 256  # the risk session's latest intervention records kept (a live log)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,12 +79,21 @@ class BotConfig:
     whole_shares: bool = False
     sizing: str = "next_open"
     risk: RiskManager | None = None
+    #: Timestamps of bars kept at least (more when the scorer, rule, risk manager or cost
+    #: model read more): a short session keeps every bar; a long feed drops older ones.
+    keep_bars: int = 1_000
+    #: Traded bars a bar appended by a feed is costed over (None: twice the cost model's
+    #: longest window; see :mod:`alphafactory.live.window`).
+    cost_window: int | None = None
 
     def __post_init__(self) -> None:
         if self.sizing not in ("next_open", "last"):
             raise ValueError(f"sizing must be 'next_open' or 'last', got {self.sizing!r}.")
         if self.rebalance < 1:
             raise ValueError(f"rebalance must be >= 1 bar, got {self.rebalance}.")
+        if self.keep_bars < 1 or (self.cost_window is not None and self.cost_window < 1):
+            raise ValueError(f"keep_bars and cost_window must be >= 1, got {self.keep_bars}, "
+                             f"{self.cost_window}.")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -121,55 +142,60 @@ class Bot:
                  on_decision: Callable[[Decision], None] | None = None,
                  watcher: Watcher | None = None) -> None:
         self.config, self.scorer, self.venue, self.store = config, scorer, venue, store
-        self.bars = bars.sort_index()
         self.start_ts = pd.Timestamp(start)
-        self._index()
+        cost_rows = config.cost_window or 2 * cost_lookback(config.cost) + 1
+        self.window = BarWindow(bars, start=self.start_ts, cost=config.cost,
+                                cost_window=cost_rows)
+        self.symbols = self.window.symbols
+        self.rule_state: RuleStepper = rule_stepper(config.rule, self.symbols, config.rebalance)
+        if isinstance(self.rule_state, FullHistory):
+            log.warning("bot %s: rule %r has no incremental form; each decision recomputes the "
+                        "whole score history%s", config.name, config.rule.name,
+                        " and every bar is kept" if config.rule.needs_prices else "")
         self.orders = OrderManager(config.name, venue, store)
-        self.history: list[dict[str, float]] = []
-        self.history_index: list[pd.Timestamp] = []
         self.risk = RiskSession(config.risk, config.cash) if config.risk else None
         self.on_decision = on_decision
         self.watcher = watcher
         self._recorded_version: str | None = None
 
-    def _index(self) -> None:
-        """The panel, returns, closes and cost parameters of ``self.bars``."""
-        self.market = market_from(self.bars)
-        self.symbols = [str(s) for s in self.market.symbols]
-        stamps = self.market.timestamps
-        self._first = int(stamps.searchsorted(self.start_ts))
-        traded = self.bars[self.bars.index.get_level_values(0) >= self.start_ts]
-        self._costs = self.config.cost.parameters(market_from(traded))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            close = self.market.close
-            returns = np.vstack([np.zeros((1, close.shape[1])), close[1:] / close[:-1] - 1.0])
-        self._returns = np.where(np.isfinite(returns), returns, 0.0)
-        self._closes = pd.DataFrame(close, index=stamps, columns=self.symbols)
+    @property
+    def market(self) -> BarWindow:
+        """The bars the bot keeps (``market.timestamps``: their timestamps)."""
+        return self.window
+
+    @property
+    def bars(self) -> pd.DataFrame:
+        """The long bars of the kept timestamps."""
+        return self.window.bars
+
+    @property
+    def needs(self) -> int | None:
+        """Timestamps a decision reads, its own included (None: every bar since the first)."""
+        rows = self.rule_state.price_rows
+        if rows is None:
+            return None
+        returns = self.risk.manager.lookback + 1 if self.risk is not None else 1
+        return max(int(self.scorer.warmup), rows, returns, self.window.cost_window)
 
     def extend(self, bars: pd.DataFrame) -> int:
         """Append newly closed bars (a feed's event): rows after the last known timestamp, of
         the symbols the bot trades; the number of new timestamps."""
-        level = bars.index.get_level_values(0)
-        new = bars[(level > self.market.timestamps[-1])
-                   & bars.index.get_level_values(1).isin(self.symbols)]
-        if new.empty:
-            return 0
-        self.bars = pd.concat([self.bars, new]).sort_index()
-        self._index()
-        return int(new.index.get_level_values(0).nunique())
+        return self.window.extend(bars)
 
     # ---- start-up -------------------------------------------------------------------------
     def start(self) -> dict[str, int]:
         """Reconcile with the venue and rebuild the state from the store; a summary of what
         was found."""
         summary = self.orders.reconcile()
+        found = 0
         for d in self.store.decisions(self.config.name):
-            self.history.append(d["scores"])
-            self.history_index.append(d["ts"])
+            proposal = d["proposal"]
+            self.rule_state.replay(d["ts"], self._array(d["scores"]),
+                                   None if proposal is None else self._array(proposal))
             if self.risk is not None:
-                b = int(self.market.timestamps.get_loc(d["ts"]))
-                self._risk_step(b, d["equity"], d["proposal"])
-        summary["decisions"] = len(self.history)
+                self._risk_step(d["ts"], self.window.position(d["ts"]), d["equity"], proposal)
+            found += 1
+        summary["decisions"] = found
         return summary
 
     # ---- one bar ----------------------------------------------------------------------------
@@ -188,19 +214,17 @@ class Bot:
                                 model_version=self.model_version)
             return None
         version = self._poll_watcher()
-        b = int(self.market.timestamps.get_loc(ts))
+        b = self.window.loc(ts)
         account, held_now = self.venue.account(), self.venue.positions()
         self.store.snapshot(self.config.name, ts, cash=account.cash, equity_value=account.equity,
                             held=held_now)
-        tail = self._tail(b)
-        scores = self.scorer(tail).reindex(self.symbols).astype("float64")
+        scores = self.scorer(self._tail(b)).reindex(self.symbols).astype("float64")
         row = {s: float(v) for s, v in scores.items()}
-        self.history.append(row)
-        self.history_index.append(ts)
-        proposal = self._proposal(b)
-        target = (self._risk_step(b, account.equity, proposal) if self.risk is not None
-                  else (None if proposal is None else np.array(
-                      [proposal.get(s, np.nan) for s in self.symbols])))
+        weights = self.rule_state.step(ts, scores.to_numpy(), self._prices(b))
+        proposal = (dict(zip(self.symbols, weights.tolist(), strict=True))
+                    if np.isfinite(weights).any() else None)
+        target = (self._risk_step(ts, b, account.equity, proposal) if self.risk is not None
+                  else None if proposal is None else weights)
         planned: list[tuple[Order, int]] = []
         if target is not None:
             planned = self._orders(b, ts, target, account.cash, held_now)
@@ -215,6 +239,7 @@ class Bot:
         decision = Decision(timestamp=ts, orders=sent, latency_s=time.perf_counter() - t0,
                             target=None if target is None else pd.Series(target_map),
                             model_version=version)
+        self._forget(b)
         if self.on_decision is not None:
             self.on_decision(decision)
         return decision
@@ -276,31 +301,46 @@ class Bot:
         return version
 
     def _tail(self, b: int) -> pd.DataFrame:
-        stamps = self.market.timestamps
-        lo = stamps[max(0, b - self.scorer.warmup + 1)]
-        level = self.bars.index.get_level_values(0)
-        return self.bars.iloc[level.searchsorted(lo): level.searchsorted(stamps[b], "right")]
+        """The scorer's warm-up tail ending at bar ``b`` (shorter after a swap to a model with a
+        longer warm-up than the bars kept, until enough new bars arrive)."""
+        lo = max(0, b - int(self.scorer.warmup) + 1)
+        if lo < self.window.offset:
+            log.warning("bot %s: the model needs %d bars of warm-up; %d are kept", self.config.name,
+                        self.scorer.warmup, b - self.window.offset + 1)
+            lo = self.window.offset
+        return self.window.frame(lo, b)
 
-    def _proposal(self, b: int) -> dict[str, float] | None:
-        history = pd.DataFrame(self.history, index=pd.DatetimeIndex(self.history_index),
-                               columns=self.symbols, dtype="float64")
-        prices = self._closes.iloc[: b + 1] if self.config.rule.needs_prices else None
-        weights = weights_from_scores(history, self.config.rule, rebalance=self.config.rebalance,
-                                      prices=prices)
-        last = weights.iloc[-1]
-        if not np.isfinite(last.to_numpy()).any():
+    def _prices(self, b: int) -> pd.DataFrame | None:
+        """The closes the rule reads at bar ``b`` (None for a rule without prices)."""
+        if not self.config.rule.needs_prices:
             return None
-        return {s: float(v) for s, v in last.items()}
+        rows = self.rule_state.price_rows
+        lo = self.window.offset if rows is None else max(self.window.offset, b - rows + 1)
+        return self.window.closes(lo, b)
 
-    def _risk_step(self, b: int, equity_value: float, proposal: dict[str, float] | None
-                   ) -> np.ndarray | None:
-        """The risk-managed backtest's bar (execution next open), with the live equity."""
-        session, ts = self.risk, self.market.timestamps[b]
+    def _array(self, values: dict[str, float]) -> np.ndarray:
+        return np.array([values.get(s, np.nan) for s in self.symbols], dtype=np.float64)
+
+    def _forget(self, b: int) -> None:
+        """Drop what no later decision reads: bars before the window, old risk records."""
+        needs = self.needs
+        if needs is not None:
+            self.window.trim(b - max(needs, self.config.keep_bars) + 1)
+        if self.risk is not None:
+            del self.risk.interventions[:-_INTERVENTIONS]
+
+    def _risk_step(self, ts: pd.Timestamp, b: int | None, equity_value: float,
+                   proposal: dict[str, float] | None) -> np.ndarray | None:
+        """The risk-managed backtest's bar (execution next open), with the live equity. A
+        decision replayed at start whose bar is no longer kept sees no trailing returns."""
+        session = self.risk
+        assert session is not None
         key = int(session_of(ts))
         lookback = session.manager.lookback
+        returns = (self.window.returns(b, lookback) if b is not None
+                   else np.zeros((0, len(self.symbols))))
         context = RiskContext(timestamp=ts, symbols=tuple(self.symbols), session=key,
-                              returns=self._returns[max(0, b - lookback + 1) if lookback
-                                                    else b + 1: b + 1])
+                              returns=returns)
         row = None
         decision = proposal is not None
         if session.begin_bar(ts, key) and not decision and session.last_proposal is not None:
@@ -309,22 +349,20 @@ class Bot:
         if trip is not None:
             row = trip
         if decision:
-            row = session.decide(np.array([proposal.get(s, np.nan) for s in self.symbols]),
-                                 context)
+            row = session.decide(self._array(proposal), context)  # type: ignore[arg-type]
         return row
 
     def _orders(self, b: int, ts: pd.Timestamp, target: np.ndarray, cash: float,
                 held_now) -> list[tuple[Order, int]]:
-        m = self.market
         if self.config.sizing == "next_open":
-            if b + 1 >= len(m.timestamps):
+            prices, row = self.window.field("open", b + 1), b + 1
+            if prices is None:
                 return []
-            prices, row = m.require("open", "sizing at the next open")[b + 1], b + 1
         else:
             prices, row = np.array([self.venue.quote(s).last or np.nan for s in self.symbols]), b
         held = np.array([held_now[s].quantity if s in held_now else 0.0 for s in self.symbols])
-        close = pd.DataFrame(m.close[: b + 1]).ffill().to_numpy()[-1]
-        costs = RowCosts.of(self._costs, max(row - self._first, 0))
+        close = self.window.last_close(b)
+        costs = self.window.costs(row)
         q = size_orders(target, held, cash, prices, close, costs,
                         max_leverage=self.config.max_leverage,
                         whole_shares=self.config.whole_shares)

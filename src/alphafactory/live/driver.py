@@ -5,7 +5,8 @@ For each :class:`~alphafactory.feeds.BarEvent` the driver appends the event's ba
 bar's close and collects its fills, then calls :meth:`Bot.step` at that bar, which polls a
 champion watcher first. A live broker's clock is its own: the step is told the bar. Bars before
 the bot's first traded bar only extend its history. On a replay of the session's own bars this
-books exactly what :meth:`Bot.run` books.
+books exactly what :meth:`Bot.run` books. The bot keeps a bounded window of the bars it is fed
+(:class:`~alphafactory.live.window.BarWindow`), so a feed may run for months.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ async def drive_feed(bot: Bot, feed: BarFeed, *, max_bars: int | None = None,
         ts = event.timestamp
         if ts < bot.start_ts:
             continue
-        if ts not in bot.market.timestamps:
+        if bot.window.position(ts) is None:
             log.warning("bot %s: feed bar %s holds none of its symbols; skipped",
                         bot.config.name, ts)
             continue

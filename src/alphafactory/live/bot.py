@@ -82,7 +82,7 @@ class BotConfig:
     #: Timestamps of bars kept at least (more when the scorer, rule, risk manager or cost
     #: model read more): a short session keeps every bar; a long feed drops older ones.
     keep_bars: int = 1_000
-    #: Traded bars a bar appended by a feed is costed over (None: twice the cost model's
+    #: Bars a bar appended by a feed is costed over (None: twice the cost model's
     #: longest window; see :mod:`alphafactory.live.window`).
     cost_window: int | None = None
 
@@ -188,7 +188,10 @@ class Bot:
         was found."""
         summary = self.orders.reconcile()
         found = 0
-        for d in self.store.decisions(self.config.name):
+        decided = sorted(self.store.decisions(self.config.name), key=lambda d: d["ts"])
+        if decided:
+            self._continue_numbers(decided[-1]["ts"], int(decided[-1]["bar"]))
+        for d in decided:
             proposal = d["proposal"]
             self.rule_state.replay(d["ts"], self._array(d["scores"]),
                                    None if proposal is None else self._array(proposal))
@@ -317,6 +320,16 @@ class Bot:
         rows = self.rule_state.price_rows
         lo = self.window.offset if rows is None else max(self.window.offset, b - rows + 1)
         return self.window.closes(lo, b)
+
+    def _continue_numbers(self, ts: pd.Timestamp, bar: int) -> None:
+        """Number the bars so that the last stored decision keeps its number (a restart given
+        other history bars), or the first bar after it follows it."""
+        window = self.window
+        at = window.position(ts)
+        if at is not None:
+            window.renumber(window.offset + bar - at)
+        elif ts < window.timestamps[0]:
+            window.renumber(bar + 1)
 
     def _array(self, values: dict[str, float]) -> np.ndarray:
         return np.array([values.get(s, np.nan) for s in self.symbols], dtype=np.float64)

@@ -15,10 +15,12 @@ bar (trailing volatility, ADV, a Corwin-Schultz spread):
 
 * bars the bot was given when built (a replay): the parameters of the traded bars (from
   ``start``) computed once, the numbers the vectorized backtest uses, exactly;
-* a bar appended later (a live feed): computed when first needed over the traded bars of the
-  trailing ``cost_window`` ending at it. That is causal: a live bot cannot know later bars
-  (the backtest back-fills a trailing estimate's warm-up from later bars), and past the first
-  ``cost_window`` bars it is the backtest's number up to the rounding of rolling sums.
+* a bar appended later (a live feed), or every bar when the model cannot cost the bars given
+  (one traded bar has no trailing ADV): computed when first needed over the ``cost_window``
+  bars ending at it, history included. That is causal: a live bot cannot know later bars (the
+  backtest back-fills a trailing estimate's warm-up from later bars, and starts its windows at
+  the first traded bar), and past the first ``cost_window`` traded bars it is the backtest's
+  number up to the rounding of rolling sums.
   Symbols without a positive volume in that window are costed 0 (they have no price to
   trade at); an ADV estimate would refuse them.
 """
@@ -109,7 +111,7 @@ class BarWindow:
         The first traded bar.
     cost : CostModel
     cost_window : int
-        Traded bars (the bar itself included) an appended bar's cost parameters are computed
+        Bars (the bar itself included) an appended bar's cost parameters are computed
         over.
     """
 
@@ -135,7 +137,11 @@ class BarWindow:
         self._table: tuple[CostParameters, np.ndarray] | None = None
         if len(traded):
             given = market_from(traded)
-            self._table = (cost.parameters(given), self._columns.isin(given.symbols.astype(str)))
+            try:
+                self._table = (cost.parameters(given),
+                               self._columns.isin(given.symbols.astype(str)))
+            except ValueError:  # e.g. one traded bar has no trailing ADV: costed as appended
+                self._table = None
         self._table_end = len(stamps)
         self._appended: tuple[int, RowCosts] | None = None
 
@@ -237,7 +243,7 @@ class BarWindow:
             return _widened(RowCosts.of(params, max(row - self.first, 0)), present)
         if self._appended is not None and self._appended[0] == row:
             return self._appended[1]
-        lo = max(self.first, row - self.cost_window + 1, self.offset)
+        lo = max(row - self.cost_window + 1, self.offset)
         a, z = self._at(lo), self._at(row) + 1
         volume = self._fields["volume"].values[a:z]
         present = (volume > 0).any(axis=0)
@@ -298,6 +304,15 @@ class BarWindow:
             self._table = None  # every bar it costs is gone
         self._index = None
         return cut
+
+    def renumber(self, first: int) -> None:
+        """Number the kept bars from ``first`` (a restarted bot continues its stored numbers)."""
+        shift = first - self.offset
+        self.offset, self.first, self._table_end = first, self.first + shift, \
+            self._table_end + shift
+        self._segments = deque(_Segment(s.frame, s.level, s.first + shift, s.last + shift)
+                               for s in self._segments)
+        self._appended = None
 
     def _at(self, b: int) -> int:
         """Row of bar ``b`` in the kept arrays."""

@@ -375,7 +375,7 @@ class Bot:
             prices, row = np.array([self.venue.quote(s).last or np.nan for s in self.symbols]), b
         held = np.array([held_now[s].quantity if s in held_now else 0.0 for s in self.symbols])
         close = self.window.last_close(b)
-        costs = self.window.costs(row)
+        costs = self.window.costs(row, (np.nan_to_num(target) != 0) | (held != 0))
         q = size_orders(target, held, cash, prices, close, costs,
                         max_leverage=self.config.max_leverage,
                         whole_shares=self.config.whole_shares)

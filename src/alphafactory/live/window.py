@@ -20,9 +20,9 @@ bar (trailing volatility, ADV, a Corwin-Schultz spread):
   bars ending at it, history included. That is causal: a live bot cannot know later bars (the
   backtest back-fills a trailing estimate's warm-up from later bars, and starts its windows at
   the first traded bar), and past the first ``cost_window`` traded bars it is the backtest's
-  number up to the rounding of rolling sums.
-  Symbols without a positive volume in that window are costed 0 (they have no price to
-  trade at); an ADV estimate would refuse them.
+  number up to the rounding of rolling sums. Only the symbols a decision may trade are costed
+  (cost models are per symbol); those without a positive volume in the window are costed 0
+  (they have no price to trade at; an ADV estimate would refuse them).
 """
 
 from __future__ import annotations
@@ -143,7 +143,6 @@ class BarWindow:
             except ValueError:  # e.g. one traded bar has no trailing ADV: costed as appended
                 self._table = None
         self._table_end = len(stamps)
-        self._appended: tuple[int, RowCosts] | None = None
 
     # ---- what is kept -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -236,24 +235,22 @@ class BarWindow:
             return None
         return self._fields[name].values[self._at(b)]
 
-    def costs(self, row: int) -> RowCosts:
-        """The cost parameters of bar ``row`` (see the module)."""
+    def costs(self, row: int, symbols: np.ndarray | None = None) -> RowCosts:
+        """The cost parameters of bar ``row`` (see the module); an appended bar's only for the
+        ``symbols`` (a mask) that may trade, 0 for the others: cost models are per symbol, and
+        their rolling estimates cost time in proportion to the symbols."""
         if self._table is not None and row < self._table_end:
             params, present = self._table
             return _widened(RowCosts.of(params, max(row - self.first, 0)), present)
-        if self._appended is not None and self._appended[0] == row:
-            return self._appended[1]
         lo = max(row - self.cost_window + 1, self.offset)
         a, z = self._at(lo), self._at(row) + 1
-        volume = self._fields["volume"].values[a:z]
-        present = (volume > 0).any(axis=0)
-        if not present.any():
-            present[:] = True  # nothing traded: let the model say what it makes of that
+        priced = (self._fields["volume"].values[a:z] > 0).any(axis=0)
+        present = priced if symbols is None else priced & symbols
+        if not present.any():  # nothing to cost: every symbol, for the model to judge
+            present = priced if priced.any() else np.ones(len(self.symbols), dtype=bool)
         arrays = {f: v.values[a:z][:, present] for f, v in self._fields.items()}
         panel = Panel.from_arrays(self.timestamps[a:z], self._columns[present], **arrays)
-        costs = _widened(RowCosts.of(self.cost.parameters(panel), z - a - 1), present)
-        self._appended = (row, costs)
-        return costs
+        return _widened(RowCosts.of(self.cost.parameters(panel), z - a - 1), present)
 
     # ---- growing and trimming ---------------------------------------------------------------
     def extend(self, bars: pd.DataFrame) -> int:
@@ -312,7 +309,6 @@ class BarWindow:
             self._table_end + shift
         self._segments = deque(_Segment(s.frame, s.level, s.first + shift, s.last + shift)
                                for s in self._segments)
-        self._appended = None
 
     def _at(self, b: int) -> int:
         """Row of bar ``b`` in the kept arrays."""

@@ -119,3 +119,30 @@ def test_flags_are_per_bot(store):
     assert store.flag("bot", "stop") == "requested" and store.flag("other", "stop") is None
     store.set_flag("bot", "stop", None)
     assert store.flag("bot", "stop") is None
+
+
+def _open_store(args: tuple[str, float]) -> int:
+    url, at = args
+    import time as _time
+
+    from alphafactory.live.store import TradingStore
+
+    _time.sleep(max(0.0, at - _time.time()))  # every process creates the schema at once
+    store = TradingStore(url)
+    count = len(store.bots())
+    store.close()
+    return count
+
+
+def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path):
+    import multiprocessing
+    import time as _time
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(4, mp_context=context) as pool:
+        list(pool.map(_open_store, [(f"sqlite:///{tmp_path}/warm.db", 0.0)] * 4))  # imports
+        for k in range(3):
+            at = _time.time() + 0.5
+            url = f"sqlite:///{tmp_path}/race{k}.db"
+            assert list(pool.map(_open_store, [(url, at)] * 4)) == [0] * 4

@@ -120,8 +120,7 @@ class TradingStore:
         self.engine = sa.create_engine(url)
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        _meta.create_all(self.engine)
-        _add_missing_columns(self.engine)
+        _create_tables(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -337,6 +336,20 @@ def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
         out[key] = None if out[key] is None else json.loads(out[key])
     out["ts"] = pd.Timestamp(out["ts"])
     return out
+
+
+def _create_tables(engine: sa.engine.Engine, attempts: int = 5) -> None:
+    """Create the missing tables and columns. Two processes opening a new store at once (a bot
+    starting while ``trade status`` or the dashboard reads it) can both find a table missing;
+    the slower one's CREATE then fails with "already exists" and simply looks again."""
+    for attempt in range(attempts):
+        try:
+            _meta.create_all(engine)
+            _add_missing_columns(engine)
+            return
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
+            if "already exists" not in str(error).lower() or attempt == attempts - 1:
+                raise
 
 
 def _add_missing_columns(engine: sa.engine.Engine) -> None:

@@ -21,6 +21,8 @@ transaction, so a process killed at any point leaves the store at a commit bound
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -363,7 +365,17 @@ def _add_missing_columns(engine: sa.engine.Engine) -> None:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across a killed process
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Switching a new file to WAL needs an exclusive lock; SQLite answers "locked" at once
+    # (no busy wait, to avoid a deadlock) while another process opening the store holds one,
+    # so the switch is retried for a while.
+    for attempt in range(40):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 39:
+                raise
+            time.sleep(0.05)
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across a killed process
     cursor.close()

@@ -103,18 +103,20 @@ class Session:
         config = BotConfig(name="bench", rule=rule_for(n_symbols), rebalance=rebalance,
                            cost=cost, sizing="last")
         self.latencies: list[float] = []
+        self.cpu: list[float] = []  # process CPU seconds of the same span: blind to other load
         self.steps: list[float] = []
         session = self
 
         class TimedBot(Bot):
             def extend(self, bars: pd.DataFrame) -> int:
-                self._received = time.perf_counter()
+                self._received, self._cpu = time.perf_counter(), time.process_time()
                 return super().extend(bars)
 
             def step(self, at=None):
                 decision = super().step(at)
                 if decision is not None:
                     session.latencies.append(time.perf_counter() - self._received)
+                    session.cpu.append(time.process_time() - self._cpu)
                     session.steps.append(decision.latency_s)
                 return decision
 
@@ -172,6 +174,7 @@ def latency(n_symbols: int, kind: str, decisions: int, folder: Path) -> dict[str
     session.bot.store.close()
     return {"symbols": n_symbols, "scorer": kind, "decisions": len(ms),
             "p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)),
+            "cpu p50": float(np.percentile(np.array(session.cpu[warm:]) * 1e3, 50)),
             "step p50": float(np.percentile(np.array(session.steps[warm:]) * 1e3, 50)),
             "orders/bar": orders / max(len(session.latencies), 1),
             "compute p50": float(np.percentile(ref, 50))}
@@ -189,19 +192,21 @@ def memory_child(days: int, out: Path) -> None:
                           rebalance=MONTH_REBALANCE)
         gc.collect()
         rss = {"start": process.memory_info().rss}
+        kept: dict[str, int] = {}
         decided = [0]
 
         def on_decision(_decision) -> None:
             decided[0] += 1
             if decided[0] % DAY == 0:
                 gc.collect()
-                rss[f"day {decided[0] // DAY}"] = process.memory_info().rss
+                day = f"day {decided[0] // DAY}"
+                rss[day], kept[day] = process.memory_info().rss, session.bot.window.nbytes
 
         started = time.perf_counter()
         session.run(on_decision)
         bot = session.bot
-        result = {"rss": rss, "seconds": time.perf_counter() - started,
-                  "latency": session.latencies, "bars kept": len(bot.window),
+        result = {"rss": rss, "seconds": time.perf_counter() - started, "window": kept,
+                  "latency": session.latencies, "cpu": session.cpu, "bars kept": len(bot.window),
                   "bars needed": bot.needs, "orders": len(bot.store.orders("bench"))}
         bot.store.close()
     out.write_text(json.dumps(result))
@@ -242,17 +247,23 @@ def main() -> int:
     result = memory(days)
     rss = {k: v / 2**20 for k, v in result["rss"].items()}
     first, end = rss["day 1"], rss[f"day {days}"]
-    lat = np.array(result["latency"]) * 1e3
+    lat, cpu = np.array(result["latency"]) * 1e3, np.array(result["cpu"]) * 1e3
     day1, last = np.median(lat[:DAY]), np.median(lat[-DAY:])
+    cpu1, cpu_last = np.median(cpu[:DAY]), np.median(cpu[-DAY:])
+    window = {k: v / 2**20 for k, v in result["window"].items()}
     print(f"\n2. resident memory, {days} days x {DAY} one-minute bars x 30 symbols "
           f"({result['seconds']:.0f} s, {result['orders']} orders; the bot keeps "
           f"{result['bars kept']} bars, its decisions read {result['bars needed']})")
     print(f"   RSS before the first bar {rss['start']:.1f} MiB, after day 1 {first:.1f} MiB, "
           f"at the end {end:.1f} MiB: growth after day 1 {100 * (end / first - 1):+.1f}% "
           "(target < 10%)")
-    print("   by day: " + ", ".join(f"{v:.0f}" for k, v in rss.items() if k != "start"))
-    print(f"   decision p50 on day 1 {day1:.1f} ms, on the last day {last:.1f} ms: "
-          f"ratio {last / day1:.2f}")
+    print("   RSS by day (MiB): " + ", ".join(f"{v:.0f}" for k, v in rss.items() if k != "start"))
+    print(f"   the bot's bars: {window['day 1']:.1f} MiB after day 1, "
+          f"{window[f'day {days}']:.1f} MiB at the end (the rest of the growth is the paper "
+          "venue's ledger of orders and fills)")
+    print(f"   decision p50 on day 1 {day1:.1f} ms, on the last day {last:.1f} ms (ratio "
+          f"{last / day1:.2f}); CPU time {cpu1:.1f} ms and {cpu_last:.1f} ms (ratio "
+          f"{cpu_last / cpu1:.2f}; wall time also counts other processes on the machine)")
     return 0
 
 

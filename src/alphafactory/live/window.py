@@ -89,6 +89,10 @@ class _Rows:
     def drop(self, n: int) -> None:
         self._lo += n
 
+    @property
+    def nbytes(self) -> int:
+        return int(self._buf.nbytes)
+
 
 @dataclass(frozen=True, slots=True)
 class _Segment:
@@ -166,6 +170,14 @@ class BarWindow:
     def bars(self) -> pd.DataFrame:
         """The long bars of every kept timestamp (a copy when they span several pieces)."""
         return self.frame(self.offset, self.last)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held for the kept bars: the wide buffers and the long frames."""
+        buffers = sum(b.nbytes for b in (self._stamps, *self._fields.values()))
+        frames = sum(int(s.frame.memory_usage(index=True).sum()) + s.level.nbytes
+                     for s in self._segments)
+        return buffers + frames
 
     def position(self, ts: pd.Timestamp) -> int | None:
         """The bar number of ``ts``, or None when it is not kept."""

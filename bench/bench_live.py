@@ -1,8 +1,9 @@
 """Trading-loop benchmark (issue #19): decision latency, bar close to orders submitted, and the
 bot's resident memory over a simulated month of 1-minute bars.
 
-Run alone: ``.venv/bin/python bench/bench_live.py [--quick]`` (``--quick``: small sizes, a smoke
-run of every part in about a minute); ``make bench BENCH=live``.
+Run alone: ``.venv/bin/python bench/bench_live.py [--quick] [--part latency|memory]``
+(``--quick``: small sizes, a smoke run of both parts in about a minute); ``make bench
+BENCH=live`` runs both at full size (about 9 minutes on 2 cores, 5 of them the month).
 
 The loop as it runs live: synthetic 1-minute bars (``synthetic_market(freq="1min")``) fed bar by
 bar through :func:`alphafactory.live.run_feed` (a ``ReplayFeed`` at full speed; each bar
@@ -206,7 +207,8 @@ def memory_child(days: int, out: Path) -> None:
         session.run(on_decision)
         bot = session.bot
         result = {"rss": rss, "seconds": time.perf_counter() - started, "window": kept,
-                  "latency": session.latencies, "cpu": session.cpu, "bars kept": len(bot.window),
+                  "latency": session.latencies, "cpu": session.cpu, "steps": session.steps,
+                  "bars kept": len(bot.window),
                   "bars needed": bot.needs, "orders": len(bot.store.orders("bench"))}
         bot.store.close()
     out.write_text(json.dumps(result))
@@ -223,6 +225,7 @@ def memory(days: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    parser.add_argument("--part", choices=("latency", "memory"), help="run one part only")
     parser.add_argument("--memory-child", nargs=2, metavar=("DAYS", "OUT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -232,6 +235,14 @@ def main() -> int:
     sizes = {30: 40, 500: 15} if args.quick else {30: 300, 500: 120}
     days = 2 if args.quick else MONTH_DAYS
 
+    if args.part != "memory":
+        print_latency(sizes)
+    if args.part != "latency":
+        print_memory(days)
+    return 0
+
+
+def print_latency(sizes: dict[int, int]) -> None:
     rows = []
     for n_symbols, decisions in sizes.items():
         for kind in ("momentum", "model"):
@@ -244,6 +255,8 @@ def main() -> int:
           "for 30 symbols, < 1 s for 500)")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
 
+
+def print_memory(days: int) -> None:
     result = memory(days)
     rss = {k: v / 2**20 for k, v in result["rss"].items()}
     first, end = rss["day 1"], rss[f"day {days}"]
@@ -258,13 +271,18 @@ def main() -> int:
           f"at the end {end:.1f} MiB: growth after day 1 {100 * (end / first - 1):+.1f}% "
           "(target < 10%)")
     print("   RSS by day (MiB): " + ", ".join(f"{v:.0f}" for k, v in rss.items() if k != "start"))
-    print(f"   the bot's bars: {window['day 1']:.1f} MiB after day 1, "
-          f"{window[f'day {days}']:.1f} MiB at the end (the rest of the growth is the paper "
-          "venue's ledger of orders and fills)")
-    print(f"   decision p50 on day 1 {day1:.1f} ms, on the last day {last:.1f} ms (ratio "
-          f"{last / day1:.2f}); CPU time {cpu1:.1f} ms and {cpu_last:.1f} ms (ratio "
-          f"{cpu_last / cpu1:.2f}; wall time also counts other processes on the machine)")
-    return 0
+    print("   of which the bot's kept bars (MiB): "
+          + ", ".join(f"{v:.1f}" for v in window.values())
+          + f" (flat once {result['bars kept']} bars are kept; the rest of the growth is the "
+          "paper venue's ledger, every order and fill)")
+    steps = np.array(result["steps"]) * 1e3
+    step1, step_last = np.median(steps[:DAY]), np.median(steps[-DAY:])
+    print(f"   decision p50, day 1 -> last day: {day1:.1f} -> {last:.1f} ms wall (ratio "
+          f"{last / day1:.2f}), {cpu1:.1f} -> {cpu_last:.1f} ms CPU (ratio {cpu_last / cpu1:.2f};"
+          " blind to other processes)")
+    print(f"   of which Bot.step: {step1:.1f} -> {step_last:.1f} ms (ratio "
+          f"{step_last / step1:.2f}); the rest is the driver advancing the paper venue and "
+          "collecting its fills")
 
 
 if __name__ == "__main__":

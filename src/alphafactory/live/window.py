@@ -173,10 +173,11 @@ class BarWindow:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held for the kept bars: the wide buffers and the long frames."""
+        """Bytes held for the kept bars: the wide buffers and the long frames' values and index
+        codes (not the index levels, which a feed's pieces share with the feed's own frame)."""
         buffers = sum(b.nbytes for b in (self._stamps, *self._fields.values()))
-        frames = sum(int(s.frame.memory_usage(index=True).sum()) + s.level.nbytes
-                     for s in self._segments)
+        frames = sum(int(s.frame.memory_usage(index=False).sum()) + s.level.nbytes
+                     + sum(c.nbytes for c in s.frame.index.codes) for s in self._segments)
         return buffers + frames
 
     def position(self, ts: pd.Timestamp) -> int | None:

@@ -49,7 +49,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -81,19 +80,22 @@ from alphafactory.live.brokers._sdk import (
     ReplaceOrderRequest,
     StockHistoricalDataClient,
     StockSnapshotRequest,
-    TradeActivity,
     TradeUpdate,
     TradingClient,
     TradingStream,
 )
+from alphafactory.live.brokers.alpaca_fills import FillLog
 from alphafactory.live.brokers.alpaca_mapping import (
     AfterClose,
     AlpacaCredentials,
     ack_from_alpaca,
     base_client_order_id,
-    fill_from_alpaca,
+    error_message,
+    error_reason,
     order_from_alpaca,
+    price_or_none,
     replacement_client_order_id,
+    retry_after,
     time_in_force_for,
 )
 
@@ -105,7 +107,6 @@ log = logging.getLogger(__name__)
 FRAME_LOG = logging.getLogger(f"{__name__}.frames")
 FRAME_LOG.setLevel(logging.INFO)
 T = TypeVar("T")
-FILL_EVENTS = frozenset({"fill", "partial_fill"})
 
 
 @dataclasses.dataclass(slots=True)
@@ -171,9 +172,7 @@ class AlpacaBroker:
                              else pd.Timestamp(fills_after).tz_convert("UTC"))
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
-        self._owner: dict[str, tuple[str, str]] = {}  # alpaca id -> (client id, order type)
-        self._fills: list[Fill] = []
-        self._seen: set[tuple[str, float]] = set()
+        self.fill_log = FillLog()
         self._connected = threading.Event()
         self._thread: threading.Thread | None = None
         self.reconnections = 0
@@ -235,15 +234,15 @@ class AlpacaBroker:
         try:
             raw = self._call(self._trading.submit_order, request)
         except APIError as error:
-            if "client_order_id must be unique" in _message(error):
+            if "client_order_id must be unique" in error_message(error):
                 return self._resubmitted(self._adopt(order.client_order_id), order)
             ack = Ack(order=order, venue_order_id="", status=OrderStatus.REJECTED,
                       filled_quantity=0.0, average_price=None,
-                      ts=pd.Timestamp.now(tz="UTC"), reason=_reason(error))
+                      ts=pd.Timestamp.now(tz="UTC"), reason=error_reason(error))
             log.info("alpaca refused %s: %s", order.client_order_id, ack.reason)
         else:
             ack = ack_from_alpaca(order, raw)
-            self._own(raw)
+            self.fill_log.own(raw)
         with self._lock:
             self._entries[order.client_order_id] = _Entry(order, order, ack.venue_order_id, ack)
         return ack
@@ -257,7 +256,8 @@ class AlpacaBroker:
                 self._call(self._trading.cancel_order_by_id, ack.venue_order_id)
             except APIError as error:
                 if error.status_code != 422:  # 422: no longer cancelable (filled meanwhile)
-                    raise ExecutionError(f"cancel {client_order_id}: {_reason(error)}") from None
+                    raise ExecutionError(
+                        f"cancel {client_order_id}: {error_reason(error)}") from None
             ack = self._latest_ack(entry)
             if ack.status.is_open or ack.status == OrderStatus.CANCELLED:
                 return ack
@@ -287,8 +287,8 @@ class AlpacaBroker:
         try:
             raw = self._call(self._trading.replace_order_by_id, ack.venue_order_id, request)
         except APIError as error:
-            return dataclasses.replace(ack, reason=f"replace refused: {_reason(error)}")
-        self._own(raw)
+            return dataclasses.replace(ack, reason=f"replace refused: {error_reason(error)}")
+        self.fill_log.own(raw)
         with self._lock:
             entry.current, entry.alpaca_id = new, str(raw.id)
         return ack_from_alpaca(new, raw)
@@ -304,7 +304,7 @@ class AlpacaBroker:
                 entry = self._entries.get(cid)
             order = entry.current if entry is not None else order_from_alpaca(raw)
             if order is not None:
-                self._own(raw)
+                self.fill_log.own(raw)
                 acks.append(ack_from_alpaca(order, raw))
         return tuple(acks)
 
@@ -333,8 +333,7 @@ class AlpacaBroker:
 
     def fills(self, since: int = 0) -> tuple[Fill, ...]:
         """Fills with ``sequence > since`` that the stream (or a catch-up poll) delivered."""
-        with self._lock:
-            return tuple(self._fills[since:])
+        return self.fill_log.since(since)
 
     def quote(self, symbol: str) -> Quote:
         """The latest quote, last trade and day volume of ``symbol`` (one snapshot request)."""
@@ -345,9 +344,9 @@ class AlpacaBroker:
         trade = snap.latest_trade if snap is not None else None
         bar = snap.daily_bar if snap is not None else None
         stamp = quote.timestamp if quote is not None else pd.Timestamp.now(tz="UTC")
-        return Quote(symbol=symbol, bid=_price(quote.bid_price if quote else None),
-                     ask=_price(quote.ask_price if quote else None),
-                     last=_price(trade.price if trade else None),
+        return Quote(symbol=symbol, bid=price_or_none(quote.bid_price if quote else None),
+                     ask=price_or_none(quote.ask_price if quote else None),
+                     last=price_or_none(trade.price if trade else None),
                      volume=float(bar.volume) if bar is not None else 0.0,
                      ts=pd.Timestamp(stamp).tz_convert("UTC"))
 
@@ -361,11 +360,9 @@ class AlpacaBroker:
 
     def sync(self) -> int:
         """Poll the FILL activities now (as after a reconnection); the number of new fills."""
-        with self._lock:
-            before = len(self._fills)
+        before = len(self.fill_log)
         self._catch_up()
-        with self._lock:
-            return len(self._fills) - before
+        return len(self.fill_log) - before
 
     # -- internals -------------------------------------------------------------------------
     def _call(self, method: Callable[..., T], *args: object) -> T:
@@ -379,7 +376,7 @@ class AlpacaBroker:
                 if attempt == self.max_retries:
                     raise ExecutionError(f"Alpaca rate limit: still HTTP 429 after "
                                          f"{self.max_retries} retries.") from None
-                wait = _retry_after(error)
+                wait = retry_after(error)
                 if wait is None:
                     wait = self.backoff_s * 2 ** attempt
                 wait = min(wait, self.max_wait_s)
@@ -427,7 +424,7 @@ class AlpacaBroker:
         raw = self._call(self._trading.get_order_by_id, entry.alpaca_id)
         while raw.replaced_by is not None:
             raw = self._call(self._trading.get_order_by_id, str(raw.replaced_by))
-        self._own(raw)
+        self.fill_log.own(raw)
         with self._lock:
             entry.alpaca_id = str(raw.id)
         return raw
@@ -437,32 +434,8 @@ class AlpacaBroker:
             return entry.first_ack
         return ack_from_alpaca(entry.current, self._latest(entry))
 
-    def _own(self, raw: AlpacaOrder) -> None:
-        kind = getattr(raw.type or raw.order_type, "value", "market")
-        with self._lock:
-            self._owner[str(raw.id)] = (base_client_order_id(raw.client_order_id), kind)
-
-    def _record(self, *, order_id: str, cumulative: float, **fill: object) -> bool:
-        """Append one execution unless already seen; True when new."""
-        key = (order_id, round(float(cumulative), 9))
-        with self._lock:
-            if key in self._seen:
-                return False
-            self._seen.add(key)
-            self._fills.append(fill_from_alpaca(sequence=len(self._fills) + 1, **fill))
-        return True
-
     async def _on_trade_update(self, update: TradeUpdate) -> None:
-        event = getattr(update.event, "value", update.event)
-        if event not in FILL_EVENTS or update.qty is None or update.price is None:
-            return
-        raw = update.order
-        self._own(raw)
-        self._record(order_id=str(raw.id), cumulative=float(raw.filled_qty),
-                     client_order_id=base_client_order_id(raw.client_order_id),
-                     symbol=raw.symbol, side=raw.side.value, quantity=update.qty,
-                     price=update.price, ts=update.timestamp,
-                     order_type=getattr(raw.type or raw.order_type, "value", "market"))
+        self.fill_log.on_trade_update(update)
 
     def _on_connect(self) -> None:
         if self._connected.is_set():
@@ -473,49 +446,7 @@ class AlpacaBroker:
 
     def _catch_up(self) -> None:
         """Record the FILL activities since ``fills_after`` that the stream did not deliver."""
-        params: dict[str, object] = {"after": self._fills_after.isoformat(),
-                                     "direction": "asc", "page_size": 100}
-        while True:
-            page = self._call(self._trading.get, "/account/activities/FILL", params)
-            for raw in page or ():
-                activity = TradeActivity(**raw)
-                order_id = str(activity.order_id)
-                with self._lock:
-                    owner = self._owner.get(order_id)
-                if owner is None:
-                    self._own(self._call(self._trading.get_order_by_id, order_id))
-                    with self._lock:
-                        owner = self._owner[order_id]
-                self._record(order_id=order_id, cumulative=activity.cum_qty,
-                             client_order_id=owner[0], symbol=activity.symbol,
-                             side=activity.side.value, quantity=activity.qty,
-                             price=activity.price, ts=activity.transaction_time,
-                             order_type=owner[1])
-            if not page or len(page) < 100:
-                return
-            params["page_token"] = page[-1]["id"]
-
-
-def _message(error: APIError) -> str:
-    try:
-        return str(error.message)
-    except (ValueError, KeyError, TypeError):
-        return str(error)
-
-
-def _reason(error: APIError) -> str:
-    return f"alpaca {error.status_code}: {_message(error)}"
-
-
-def _retry_after(error: APIError) -> float | None:
-    response = error.response
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        wait = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return wait if wait is not None and math.isfinite(wait) and wait >= 0 else None
-
-
-def _price(value: float | None) -> float | None:
-    return float(value) if value else None
+        self.fill_log.catch_up(
+            lambda params: self._call(self._trading.get, "/account/activities/FILL", params),
+            lambda order_id: self._call(self._trading.get_order_by_id, order_id),
+            self._fills_after)

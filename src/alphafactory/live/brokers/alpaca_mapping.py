@@ -8,6 +8,7 @@ raises on import.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -29,15 +30,19 @@ from alphafactory.execution.orders import (
     Side,
     TimeInForce,
 )
-from alphafactory.live.brokers._sdk import AlpacaOrder, AlpacaOrderStatus, AlpacaTIF
+from alphafactory.live.brokers._sdk import AlpacaOrder, AlpacaOrderStatus, AlpacaTIF, APIError
 
 __all__ = [
     "AfterClose",
     "AlpacaCredentials",
     "ack_from_alpaca",
     "base_client_order_id",
+    "error_message",
+    "error_reason",
     "order_from_alpaca",
+    "price_or_none",
     "replacement_client_order_id",
+    "retry_after",
     "status_from_alpaca",
     "time_in_force_for",
 ]
@@ -209,3 +214,32 @@ def time_in_force_for(order: Order, *, market_open: bool, now: pd.Timestamp,
     local = now.tz_convert(NEW_YORK).time()
     refused = OPG_REFUSED[0] <= local < OPG_REFUSED[1]
     return AlpacaTIF.DAY if refused else AlpacaTIF.OPG
+
+
+def error_message(error: APIError) -> str:
+    """Alpaca's message in an API error (its JSON ``message``, else the error's text)."""
+    try:
+        return str(error.message)
+    except (ValueError, KeyError, TypeError):
+        return str(error)
+
+
+def error_reason(error: APIError) -> str:
+    """The reason a refused call reports: status and message."""
+    return f"alpaca {error.status_code}: {error_message(error)}"
+
+
+def retry_after(error: APIError) -> float | None:
+    """Seconds a 429's ``Retry-After`` header asks to wait (None: absent or unreadable)."""
+    response = error.response
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        wait = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return wait if wait is not None and math.isfinite(wait) and wait >= 0 else None
+
+
+def price_or_none(value: float | None) -> float | None:
+    """A quote price, None for Alpaca's 0 or a missing one."""
+    return float(value) if value else None

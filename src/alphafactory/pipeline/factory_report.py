@@ -25,12 +25,11 @@ def write_cycle_run(
 ) -> Any:
     """The cycle's run directory: trials, withheld returns, decision, candidate model."""
     import json
-    import shutil
 
     from alphafactory.runs import Run
 
     run = Run.create(f"factory-{config.name}", config.to_mapping(), seed=config.seed,
-                     root=runs_root)
+                     root=runs_root, staged=True)  # fmt: skip
     try:
         rows = []
         for t in study.trials:
@@ -55,6 +54,6 @@ def write_cycle_run(
         run.write_metrics({"decision": record, "seconds": seconds})
         run.write_manifest(n_trials=len(study.trials), extra={"job": "factory"})
     except BaseException:
-        shutil.rmtree(run.path, ignore_errors=True)
+        run.discard()
         raise
-    return run
+    return run.publish()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,11 +189,20 @@ def _apply_policy(
     return rows, record, outcome
 
 
-def _new_run(job: MonitorJob, model: MonitoredModel) -> Any:
+def _new_run(job: MonitorJob, model: MonitoredModel, monitor: ModelMonitor, rows: list,
+             record: dict[str, Any]) -> tuple[Any, dict]:
+    """Write the first report under a staging name and publish it: all or nothing."""
     from alphafactory.runs import Run
 
     safe = "".join(ch if ch.isalnum() or ch in "_.-" else "-" for ch in model.name)[:60]
-    return Run.create(f"monitor-{safe}", job.to_mapping(), seed=0, root=job.runs_root)
+    run = Run.create(f"monitor-{safe}", job.to_mapping(), seed=0, root=job.runs_root,
+                     staged=True)  # fmt: skip
+    try:
+        doc = _write(run, monitor, rows, record)
+    except BaseException:
+        run.discard()
+        raise
+    return run.publish(), doc
 
 
 def _write(run: Any, monitor: ModelMonitor, rows: list, record: dict[str, Any]) -> dict:
@@ -212,12 +220,7 @@ def run_monitor(job: MonitorJob, *, log: Log = log_info) -> MonitorOutcome:
     bars = job.source.load()
     monitor = monitor_bars(artifact, model, bars, job.policy, history=job.history)
     rows, record, outcome = _apply_policy(job, monitor, log)
-    run = _new_run(job, model)
-    try:
-        doc = _write(run, monitor, rows, record)
-    except BaseException:
-        shutil.rmtree(run.path, ignore_errors=True)
-        raise
+    run, doc = _new_run(job, model, monitor, rows, record)
     return MonitorOutcome(run, doc, record["triggered"], outcome)
 
 
@@ -228,9 +231,13 @@ def watch_monitor(
     report_every: int = 1,
     max_bars: int | None = None,
     log: Log = log_info,
+    heartbeat_s: float = 30.0,
 ) -> MonitorOutcome:
     """Monitor the job's model on each new bar of ``feed`` (a
-    :class:`~alphafactory.feeds.BarFeed`) until it ends or ``max_bars`` bars arrived."""
+    :class:`~alphafactory.feeds.BarFeed`) until it ends or ``max_bars`` bars arrived.
+
+    While it runs, the run directory holds a ``RUNNING`` marker refreshed every
+    ``heartbeat_s`` seconds (see :mod:`alphafactory.runs.staging`)."""
     if report_every < 1:
         raise ValueError(f"report_every must be >= 1; got {report_every}.")
     artifact, model = resolve_model(job)
@@ -238,8 +245,7 @@ def watch_monitor(
     monitor = monitor_bars(artifact, model, history, job.policy, history=1)
     rows, record, outcome = _apply_policy(job, monitor, log)
     retrained = outcome is not None
-    run = _new_run(job, model)
-    doc = _write(run, monitor, rows, record)
+    run, doc = _new_run(job, model, monitor, rows, record)
     book = history
     keep = artifact.warmup_bars + monitor.horizon + 2
 
@@ -266,8 +272,13 @@ def watch_monitor(
                 doc = _write(run, monitor, rows, record)
         doc = _write(run, monitor, rows, record)
 
+    from alphafactory.runs.staging import Heartbeat
+
+    # The report is rewritten while the watch runs: a RUNNING marker with a heartbeat says so,
+    # and a killed watch leaves a "stopped" run that readers do not take for a finished one.
     try:
-        asyncio.run(loop())
+        with Heartbeat(run.path, "monitor-watch", interval_s=heartbeat_s):
+            asyncio.run(loop())
     finally:
         feed.close()
     return MonitorOutcome(run, doc, bool(record["triggered"]), outcome)

@@ -7,7 +7,6 @@ without its metrics.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +79,8 @@ def write_run(
     seconds: float,
 ) -> Run:
     """Create the run directory and write the record into it; remove it if anything fails."""
-    run = Run.create(name, config.to_mapping(), seed=config.seed, root=root, path=path)
+    run = Run.create(name, config.to_mapping(), seed=config.seed, root=root, path=path,
+                     staged=True)  # fmt: skip
     try:
         for table, frames in record.tables.items():
             # An empty validation table is a result ("no issues"), so it is written too.
@@ -98,9 +98,9 @@ def write_run(
         run.write_manifest(data_fingerprints=record.fingerprints, n_trials=record.n_trials,
                            extra={"job": config.job})  # fmt: skip
     except BaseException:
-        shutil.rmtree(run.path, ignore_errors=True)
+        run.discard()
         raise
-    return run
+    return run.publish()
 
 
 def _copy_signals(run: Run, files: Mapping[str, Path]) -> None:

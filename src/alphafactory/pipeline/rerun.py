@@ -17,14 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alphafactory.errors import RunError
+from alphafactory.errors import AlphaFactoryError, RunError
 from alphafactory.pipeline.runner import run_workflow
 from alphafactory.pipeline.steps import Log, log_info
 from alphafactory.pipeline.workflow import WorkflowConfig, parse_workflow
-from alphafactory.runs import Run
+from alphafactory.runs import Run, check_run_target
 
 # Wall-clock figures differ between runs by nature; everything else must match.
 _VOLATILE_KEYS = frozenset({"seconds"})
+# Folders of model artifacts, which their own loader validates.
+_ARTIFACT_DIRS = frozenset({"model", "models", "folds"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,36 +134,77 @@ def rerun(
     Raises
     ------
     RunError
-        When the run has no metrics, no job kind, or its manifest seed differs from its config.
+        When the run is incomplete (running, stopped mid-run), has no metrics, no config or no
+        job kind, a damaged file (JSON, TOML or Parquet that does not read; the message names
+        it), or its manifest seed differs from its config. Nothing is written then.
     """
     original = Run.open(run_dir)
+    state = original.state
+    if state != "complete":
+        what = ("is still running (a RUNNING marker with a live heartbeat)" if state == "running"
+                else "was stopped mid-run (a RUNNING marker whose heartbeat stopped)")
+        raise RunError(f"{original.path}: the job {what}; only a complete run reruns")
     manifest = original.manifest or {}
-    if not original.metrics:
+    metrics = original.metrics
+    if not metrics:
         raise RunError(f"{run_dir} has no metrics.json: there is nothing to compare a rerun with.")
+    config_path = original.path / "config.toml"
+    if not config_path.is_file():
+        raise RunError(f"{config_path}: missing; a rerun needs the job's config.toml")
     doc = original.config
     job = doc.get("job")
     if job not in JOB_KINDS:
         raise RunError(
-            f"{original.path / 'config.toml'}: job {job!r} is not a job kind that reruns "
+            f"{config_path}: job {job!r} is not a job kind that reruns "
             f"({sorted(JOB_KINDS)}); the run was written before jobs recorded their kind."
         )
+    _check_tables(original)
     kind = JOB_KINDS[job]
-    config = kind.inputs(kind.parse(doc, str(original.path / "config.toml")), original)
-    seed = kind.seed(config)
-    if "seed" in manifest and int(manifest["seed"]) != seed:
+    try:
+        config = kind.inputs(kind.parse(doc, str(config_path)), original)
+        seed = kind.seed(config)
+    except AlphaFactoryError:
+        raise
+    except (TypeError, KeyError, AttributeError, ValueError) as exc:
+        raise RunError(f"{config_path}: not a valid {job} job config: "
+                       f"{type(exc).__name__}: {exc}") from exc  # fmt: skip
+    try:
+        same_seed = "seed" not in manifest or int(manifest["seed"]) == seed
+    except (TypeError, ValueError) as exc:
+        raise RunError(f"{original.path / 'manifest.json'}: seed {manifest['seed']!r} is not an "
+                       "integer") from exc  # fmt: skip
+    if not same_seed:
         raise RunError(
             f"{run_dir}: manifest seed {manifest['seed']} differs from the seed {seed} "
             "of config.toml."
         )
     root = Path(root) if root is not None else original.path.parent
+    check_run_target(root)
     with tempfile.TemporaryDirectory(prefix="alphafactory-rerun-") as scratch:
         new = kind.run(config, root=root, name=f"rerun-{original.name}"[:80],
                        signal_dir=signal_dir or scratch, log=log)  # fmt: skip
-    differences = _compare(original.metrics, new.metrics or {}, rtol, "")
+    try:
+        new_metrics = new.metrics or {}
+        new_prints = (new.manifest or {}).get("data_fingerprints") or {}
+    except BaseException:
+        new.discard()  # a rerun that cannot be compared leaves nothing behind
+        raise
+    differences = _compare(metrics, new_metrics, rtol, "")
     old_prints = manifest.get("data_fingerprints") or {}
-    new_prints = (new.manifest or {}).get("data_fingerprints") or {}
     differences += _compare(old_prints, new_prints, rtol, "data_fingerprints")
     return RerunReport(original, new, differences)
+
+
+def _check_tables(run: Run) -> None:
+    """Read every Parquet table of ``run`` once: a truncated table is a RunError naming it,
+    not a rerun that passes because only the metrics were compared."""
+    from alphafactory.runs._io import read_parquet_file
+
+    for path in sorted(run.path.rglob("*.parquet")):
+        rel = path.relative_to(run.path)
+        if any(part.startswith(".") for part in rel.parts) or rel.parts[0] in _ARTIFACT_DIRS:
+            continue  # temporary files; model artifacts are checked when they load
+        read_parquet_file(path)
 
 
 def _compare(old: Any, new: Any, rtol: float, path: str) -> list[tuple[str, Any, Any]]:

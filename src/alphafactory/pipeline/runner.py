@@ -86,6 +86,10 @@ def check_config(
         not Path(path).is_dir() or any(Path(path).iterdir())
     ):
         raise ConfigError(f"run directory {path} already exists and is not empty")
+    if path is not None:
+        from alphafactory.runs import check_run_target
+
+        check_run_target(path=path)
 
     if config.models is not None and config.signals.export and not config.signals.overwrite:
         for section in config.data:
@@ -122,8 +126,11 @@ def run_workflow(
     log : callable
         Receives one line per step and per fold.
     """
+    from alphafactory.runs import check_run_target
+
     started = time.perf_counter()
     features = check_config(config, signal_dir, path=path, name=name)
+    check_run_target(root, path)  # an unwritable runs root fails now, not after the models
     record = RunRecord(several=len(config.data) > 1)
     signal_files: dict[str, Path] = {}
     for section in config.data:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from alphafactory.config_io import check_keys
 from alphafactory.errors import ConfigError
 from alphafactory.pipeline.steps import Log, log_info
 from alphafactory.pipeline.workflow import check_value
-from alphafactory.runs import Run
+from alphafactory.runs import Run, check_run_target
 
 RULE_PARAMS: dict[str, tuple[str, ...]] = {
     "topk": ("k", "long_only"),
@@ -224,6 +223,8 @@ def backtest_job(
     """Backtest the job's signals and write the run (``equity``, ``trades``, metrics, tearsheet)."""
     from alphafactory.backtest import FixedBps, SpreadImpact, SquareRootImpact, backtest
 
+    if write:
+        check_run_target(root, path)
     bars, scores, weights, note = strategy_inputs(job)
     cost = {"sqrt": SquareRootImpact(eta=job.eta, half_spread_bps=None),
             "fixed": FixedBps(job.bps), "spread": SpreadImpact()}[job.cost]  # fmt: skip
@@ -254,6 +255,8 @@ def execute_job(
     from alphafactory.execution import lob_backtest
     from alphafactory.execution.run_tables import cost_attribution_table, shortfall_table
 
+    if write:
+        check_run_target(root, path)
     bars, scores, weights, note = strategy_inputs(job)
     cost = SquareRootImpact(eta=job.eta, half_spread_bps=job.half_spread_bps)
     result = lob_backtest(
@@ -289,7 +292,7 @@ def _write(
     from alphafactory.signals import sidecar_path
 
     seed = job.seed if isinstance(job, ExecuteJob) else 0
-    run = Run.create(name, job_to_mapping(job), seed=seed, root=root, path=path)
+    run = Run.create(name, job_to_mapping(job), seed=seed, root=root, path=path, staged=True)
     try:
         run.write_manifest(data_fingerprints={"bars": fingerprint(bars)},
                            extra={"data": job.data.to_config(), "job": job_kind(job)})
@@ -300,6 +303,6 @@ def _write(
         for table, frame in (tables or {}).items():
             run.write_table(table, frame)
     except BaseException:
-        shutil.rmtree(run.path, ignore_errors=True)
+        run.discard()
         raise
-    return run
+    return run.publish()

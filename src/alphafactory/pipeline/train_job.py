@@ -8,7 +8,6 @@ source, and what the run keeps. Its TOML form is the experiment's document plus 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +119,7 @@ def train_job(
     ``training_curves``, ``metrics.json``, ``model/`` (the final refit, a model artifact) and,
     per ``keep_models``, ``folds/<k>/``. ``executor`` changes where folds run, not results.
     """
+    from alphafactory.runs import check_run_target
     from alphafactory.runs.manifest import fingerprint
     from alphafactory.training.experiment import final_model, run_experiment
     from alphafactory.training.report import (
@@ -129,6 +129,7 @@ def train_job(
         prediction_table,
     )
 
+    check_run_target(root, path)  # an unwritable runs root fails now, not after training
     config = job.experiment
     bars = job.data.load()
     log(f"[data] {job.data.spec}: {bars.index.get_level_values('symbol').nunique()} symbols, "
@@ -139,7 +140,7 @@ def train_job(
     log(f"[{config.model}] refitted on every labelled bar")
     metrics = model_metrics(result, cost_bps=job.cost_bps)
     run = Run.create(name or f"train-{config.model}", job.to_mapping(), seed=config.seed,
-                     root=root, path=path)  # fmt: skip
+                     root=root, path=path, staged=True)  # fmt: skip
     try:
         run.write_table("predictions", prediction_table(result))
         run.write_table("folds", fold_table(result))
@@ -152,6 +153,6 @@ def train_job(
         for fold, artifact in result.models.items():
             artifact.save(run.path / "folds" / str(fold))
     except BaseException:
-        shutil.rmtree(run.path, ignore_errors=True)
+        run.discard()
         raise
-    return TrainOutcome(run, metrics, len(result.folds))
+    return TrainOutcome(run.publish(), metrics, len(result.folds))

@@ -4,6 +4,15 @@ Every job writes one directory ``<root>/<utc-time>-<name>/`` (``root`` is ``$ALP
 or ``./runs``; the time is the creation time as ``YYYYMMDDTHHMMSSZ``). Readers treat every
 artifact but ``manifest.json`` as optional and say so when one is missing.
 
+A run directory is complete or it is not a run. Batch jobs write under a staging name
+(``.staging-<name>-<pid>-<k>``) and rename it when every artifact is written; long-running jobs
+(``monitor watch``) keep a ``RUNNING`` marker with a heartbeat in their run while they run.
+:func:`list_runs` and :func:`latest_run` return complete runs only (``incomplete=True`` adds
+those running or stopped mid-run); names starting with a dot (staging directories, temporary
+files) are never read. A damaged artifact (truncated JSON or Parquet, invalid TOML) raises
+:class:`~alphafactory.errors.RunError` naming the file. Files follow the umask. Details in
+:mod:`alphafactory.runs.staging`.
+
 Layout
 ------
 ``config.toml``
@@ -80,14 +89,14 @@ Examples
 >>> latest_run().read_table("equity")                                # doctest: +SKIP
 """
 
+from alphafactory.runs.listing import latest_run, list_runs
 from alphafactory.runs.manifest import collect_environment, fingerprint, git_state
 from alphafactory.runs.run import (
     MANIFEST_SCHEMA,
     RUNS_ROOT_ENV,
     TABLES,
     Run,
-    latest_run,
-    list_runs,
+    check_run_target,
     runs_root,
 )
 from alphafactory.runs.toml_io import read_toml, write_toml
@@ -97,6 +106,7 @@ __all__ = [
     "RUNS_ROOT_ENV",
     "TABLES",
     "Run",
+    "check_run_target",
     "collect_environment",
     "fingerprint",
     "git_state",

@@ -17,8 +17,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alphafactory.runs._io import atomic_write, read_json, write_json
+from alphafactory.errors import RunError
+from alphafactory.runs._io import atomic_write, read_json, read_parquet_file, write_json
 from alphafactory.runs.manifest import collect_environment, command_line, git_state
+from alphafactory.runs.staging import (
+    RunState,
+    check_writable,
+    fresh_directory,
+    marker_state,
+    publish_to_fresh,
+    staging_dir,
+    sweep,
+    writable,
+)
 from alphafactory.runs.toml_io import read_toml, to_toml_value, write_toml
 
 __all__ = [
@@ -26,8 +37,8 @@ __all__ = [
     "RUNS_ROOT_ENV",
     "TABLES",
     "Run",
-    "latest_run",
-    "list_runs",
+    "RunNotFoundError",
+    "check_run_target",
     "runs_root",
 ]
 
@@ -62,17 +73,14 @@ def runs_root(root: str | Path | None = None) -> Path:
     return Path(os.environ.get(RUNS_ROOT_ENV) or "runs")
 
 
-def _fresh_directory(base: Path, stem: str) -> Path:
-    """Create ``base/stem`` (or ``stem-2``, ``stem-3`` ... when taken) and return it."""
-    base.mkdir(parents=True, exist_ok=True)
-    for k in range(1, 1000):
-        path = base / (stem if k == 1 else f"{stem}-{k}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"could not create a fresh run directory for {stem} in {base}")
+def check_run_target(root: str | Path | None = None, path: str | Path | None = None) -> None:
+    """Raise RunError, before any work, when a run could not be written to ``path`` (an exact
+    directory) or under ``root`` (the runs root); the message names the directory."""
+    check_writable(Path(path).parent if path is not None else runs_root(root))
+
+
+class RunNotFoundError(RunError, FileNotFoundError):
+    """A run directory that does not exist (a ``FileNotFoundError`` too, as it was before)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -83,6 +91,10 @@ class Run:
     """
 
     path: Path
+    # Where publish() renames a staged run to: (parent, name, exact); None when not staged.
+    _publish: tuple[Path, str, bool] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
     # -- creating and opening ---------------------------------------------------------------
     @classmethod
@@ -95,6 +107,7 @@ class Run:
         *,
         now: dt.datetime | None = None,
         path: str | Path | None = None,
+        staged: bool = False,
     ) -> Run:
         """Create ``<root>/<utc-time>-<name>/`` with ``config.toml`` and a first ``manifest.json``.
 
@@ -113,12 +126,22 @@ class Run:
         path : str or Path, optional
             An exact directory to use instead of ``<root>/<utc-time>-<name>`` (e.g. a CLI's
             ``--out``); it must not exist yet or be empty. ``root`` is ignored then.
+        staged : bool
+            Write under a staging name (``.staging-<final name>-<pid>-<k>`` next to the final
+            directory, invisible to readers) until :meth:`publish` renames it; a batch job
+            calls :meth:`discard` when it fails. Staging first sweeps what killed jobs left
+            in that directory (see :mod:`alphafactory.runs.staging`).
 
         Returns
         -------
         Run
             The new run. Two runs created in the same second with the same name get distinct
             directories (a ``-2``, ``-3`` ... suffix).
+
+        Raises
+        ------
+        RunError
+            When the directory cannot be created (the message names it and the OS error).
         """
         if not isinstance(name, str) or not _NAME_RE.match(name):
             raise ValueError(
@@ -131,33 +154,94 @@ class Run:
         if not isinstance(doc, dict):
             raise TypeError(f"config must be a mapping or dataclass, got {type(config).__name__}")
         created = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+        stem = f"{created.strftime(_STAMP_FORMAT)}-{name}"
         if path is not None:
             target = Path(path)
             if target.exists() and (not target.is_dir() or any(target.iterdir())):
                 raise FileExistsError(
                     f"run directory {target} already exists and is not empty; choose a new path"
                 )
-            target.mkdir(parents=True, exist_ok=True)
+            parent, final, exact = target.parent, target.name, True
         else:
-            target = _fresh_directory(runs_root(root), f"{created.strftime(_STAMP_FORMAT)}-{name}")
-        run = cls(target)
-        write_toml(target / "config.toml", doc)
-        run.write_manifest(
-            _base={"name": name, "created_at": created.isoformat(), "seed": int(seed)}
-        )
+            parent, final, exact = runs_root(root), stem, False
+        if staged:
+            writable(lambda: parent.mkdir(parents=True, exist_ok=True), parent)
+            sweep(parent)
+            target = writable(lambda: staging_dir(parent, final), parent)
+            run = cls(target, (parent, final, exact))
+        else:
+            if exact:
+                writable(lambda: target.mkdir(parents=True, exist_ok=True), target)
+            else:
+                target = writable(lambda: fresh_directory(parent, stem), parent)
+            run = cls(target)
+        try:
+            write_toml(target / "config.toml", doc)
+            run.write_manifest(
+                _base={"name": name, "created_at": created.isoformat(), "seed": int(seed)}
+            )
+        except BaseException:
+            if staged:
+                run.discard()
+            raise
         return run
+
+    @property
+    def staged(self) -> bool:
+        """Whether this run is still under its staging name (see :meth:`publish`)."""
+        return self._publish is not None
+
+    def publish(self) -> Run:
+        """Rename a staged run to its final name and return the run there (self if not staged).
+
+        The rename is atomic: readers see the complete directory or nothing.
+        """
+        if self._publish is None:
+            return self
+        parent, final, exact = self._publish
+        if exact:
+            try:
+                os.rename(self.path, parent / final)  # onto a missing or empty directory
+            except OSError as exc:
+                raise RunError(
+                    f"cannot publish the run to {parent / final}: {exc.strerror or exc} "
+                    f"(it stays complete in {self.path})"
+                ) from exc
+            return Run(parent / final)
+        return Run(publish_to_fresh(self.path, parent, final))
+
+    def discard(self) -> None:
+        """Remove this run's directory (a failed job's staging directory)."""
+        shutil.rmtree(self.path, ignore_errors=True)
 
     @classmethod
     def open(cls, path: str | Path) -> Run:
-        """Open an existing run directory (one holding ``manifest.json`` or ``config.toml``)."""
+        """Open an existing run directory (one holding ``manifest.json`` or ``config.toml``).
+
+        Raises
+        ------
+        RunError
+            When ``path`` is missing, not a directory, or holds neither file. A run that is
+            still running or was stopped mid-run opens (see :attr:`state`).
+        """
         path = Path(path)
         if not path.is_dir():
-            raise FileNotFoundError(f"run directory {path} does not exist")
+            what = "does not exist" if not path.exists() else "is not a directory"
+            raise RunNotFoundError(f"run directory {path} {what}")
         if not ((path / "manifest.json").is_file() or (path / "config.toml").is_file()):
-            raise ValueError(
-                f"{path} is not a run directory: it has neither manifest.json nor config.toml"
+            hint = (" (a job's staging directory: the job did not finish)"
+                    if path.name.startswith(".staging-") else "")  # fmt: skip
+            raise RunError(
+                f"{path} is not a run directory: it has neither manifest.json nor "
+                f"config.toml{hint}"
             )
         return cls(path)
+
+    @property
+    def state(self) -> RunState:
+        """``"complete"``, ``"running"`` (a live job's ``RUNNING`` marker) or ``"stopped"``
+        (a marker whose heartbeat stopped: the job was killed mid-run)."""
+        return marker_state(self.path)
 
     # -- identity -----------------------------------------------------------------------------
     @property
@@ -174,7 +258,15 @@ class Run:
         """Creation time (UTC) from the manifest, else from the directory name, else None."""
         manifest = self.manifest
         if manifest and manifest.get("created_at"):
-            return pd.Timestamp(manifest["created_at"]).tz_convert("UTC")
+            try:
+                stamp = pd.Timestamp(manifest["created_at"])
+            except (TypeError, ValueError) as exc:
+                raise RunError(f"{self.path / 'manifest.json'}: created_at is not a time: "
+                               f"{manifest['created_at']!r}") from exc  # fmt: skip
+            if stamp is pd.NaT or stamp.tzinfo is None:
+                raise RunError(f"{self.path / 'manifest.json'}: created_at "
+                               f"{manifest['created_at']!r} is not an ISO time with an offset")
+            return stamp.tz_convert("UTC")
         m = _STAMP_RE.match(self.path.name)
         if m:
             return pd.Timestamp(dt.datetime.strptime(m.group(1), _STAMP_FORMAT), tz="UTC")
@@ -183,18 +275,23 @@ class Run:
     # -- config, manifest, metrics ------------------------------------------------------------
     @property
     def config(self) -> dict[str, Any]:
-        """The parsed ``config.toml`` (empty dict when absent)."""
+        """The parsed ``config.toml`` (empty dict when absent); RunError when damaged."""
         path = self.path / "config.toml"
-        return read_toml(path) if path.is_file() else {}
+        if not path.is_file():
+            return {}
+        try:
+            return read_toml(path)
+        except (OSError, ValueError) as exc:
+            raise RunError(str(exc) if str(path) in str(exc) else f"{path}: {exc}") from exc
 
     @property
     def manifest(self) -> dict[str, Any] | None:
-        """The parsed ``manifest.json`` or None."""
+        """The parsed ``manifest.json`` or None; RunError naming the file when damaged."""
         return read_json(self.path / "manifest.json")
 
     @property
     def metrics(self) -> dict[str, Any] | None:
-        """The parsed ``metrics.json`` or None."""
+        """The parsed ``metrics.json`` or None; RunError naming the file when damaged."""
         return read_json(self.path / "metrics.json")
 
     def write_manifest(
@@ -283,11 +380,18 @@ class Run:
         return path
 
     def read_table(self, name: str) -> pd.DataFrame | None:
-        """Read table ``name``, or None when the run does not have it."""
+        """Read table ``name``, or None when the run does not have it.
+
+        Raises
+        ------
+        RunError
+            When the file is not a readable Parquet table (truncated, overwritten); the
+            message names the file.
+        """
         path = self.table_path(name)
         if not path.is_file():
             return None
-        return pd.read_parquet(path, engine="pyarrow")
+        return read_parquet_file(path)
 
     def has_table(self, name: str) -> bool:
         """Whether the run holds table ``name``."""
@@ -319,42 +423,3 @@ class Run:
             return []
         kinds = {".png", ".jpg", ".jpeg", ".svg", ".html"}
         return sorted(p for p in folder.iterdir() if p.suffix.lower() in kinds)
-
-
-def list_runs(root: str | Path | None = None) -> list[Run]:
-    """Return the runs under ``root``, oldest first.
-
-    Parameters
-    ----------
-    root : str or Path, optional
-        Runs root; ``$ALPHAFACTORY_RUNS`` or ``./runs`` when omitted. A missing root has no runs.
-
-    Returns
-    -------
-    list of Run
-        Every direct subdirectory holding ``manifest.json`` or ``config.toml``, ordered by
-        creation time, then directory name.
-    """
-    base = runs_root(root)
-    if not base.is_dir():
-        return []
-    runs = [
-        Run(p) for p in base.iterdir()
-        if p.is_dir() and ((p / "manifest.json").is_file() or (p / "config.toml").is_file())
-    ]
-    epoch = pd.Timestamp(0, tz="UTC")
-
-    def key(run: Run) -> tuple[pd.Timestamp, str]:
-        try:
-            created = run.created_at
-        except ValueError:  # an unreadable manifest sorts first rather than hiding the run
-            created = None
-        return (created if created is not None else epoch, run.path.name)
-
-    return sorted(runs, key=key)
-
-
-def latest_run(root: str | Path | None = None) -> Run | None:
-    """Return the newest run under ``root``, or None when there is none."""
-    runs = list_runs(root)
-    return runs[-1] if runs else None

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import tomli_w
 
+from alphafactory.errors import ConfigError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised only on Python 3.10
@@ -103,8 +105,11 @@ def write_toml(path: str | Path, data: Mapping[str, Any] | Any) -> Path:
     doc = to_toml_value(data)
     if not isinstance(doc, dict):
         raise TypeError(f"a TOML document is a mapping, got {type(data).__name__}")
+    from alphafactory.runs._io import atomic_write
+
     path = Path(path)
-    path.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    text = tomli_w.dumps(doc)
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
     return path
 
 
@@ -113,12 +118,14 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 
     Raises
     ------
-    ValueError
-        If the file is not valid TOML; the message names the file.
+    ConfigError
+        If the file is not UTF-8 TOML; the message names the file (a ``ValueError``).
     """
     path = Path(path)
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from exc
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc

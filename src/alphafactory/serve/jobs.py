@@ -106,8 +106,14 @@ def run_backtest(
     result = backtest(traded, weights, cost=_cost(request), cash=request.initial_capital)
     config = {"job": "serve-backtest", "model": served.artifact.model, "version": served.version,
               "artifact": str(served.path), **request.model_dump(mode="json", exclude_none=True)}
-    run = Run.create("serve-backtest", config, seed=served.artifact.seed, root=runs_dir)
-    record_backtest(run, result, name=served.artifact.model)
+    run = Run.create("serve-backtest", config, seed=served.artifact.seed, root=runs_dir,
+                     staged=True)  # fmt: skip
+    try:
+        record_backtest(run, result, name=served.artifact.model)
+    except BaseException:
+        run.discard()
+        raise
+    run = run.publish()
     summary = result.summary()
     metrics = {str(k): (float(v) if np.isfinite(v) else None) for k, v in summary.items()}
     return metrics, run.path

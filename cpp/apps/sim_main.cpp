@@ -12,14 +12,21 @@ namespace {
 const char* kUsage =
     "usage: alphafactory-sim --orders ORDERS.csv --trades TRADES.csv --events EVENTS.csv\n"
     "                        [--tick-size 0.01] [--stp none|cancel_taker|cancel_maker|cancel_both]\n"
-    "                        [--no-accepted] [--strict]\n"
+    "                        [--no-accepted] [--strict] [--force]\n"
     "Bad rows are reported as FILE:LINE: message and skipped; --strict stops at the first one\n"
-    "(exit 1, no output written). Exit 2 on usage or I/O errors.\n";
+    "(exit 1, no output written). A header-only orders file is a valid empty run (header-only\n"
+    "outputs); a missing, empty (0-byte) or directory --orders is an error. --trades and --events\n"
+    "must differ from --orders and from each other, and an existing one is replaced only with\n"
+    "--force. Outputs appear only when the run succeeds. Exit 2 on usage or I/O errors, with\n"
+    "one line: alphafactory-sim: error: MESSAGE.\n";
 
-int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "alphafactory-sim: %s\n%s", msg.c_str(), kUsage);
+// One line on stderr, whatever went wrong: the usage text is for --help.
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "alphafactory-sim: error: %s\n", msg.c_str());
   return 2;
 }
+
+int usage_error(const std::string& msg) { return fail(msg + " (see --help)"); }
 
 }  // namespace
 
@@ -59,6 +66,8 @@ int main(int argc, char** argv) {
       options.strict = true;
     } else if (arg == "--no-accepted") {
       options.emit_accepted = false;
+    } else if (arg == "--force") {
+      options.overwrite = true;
     } else {
       return usage_error("unknown argument '" + arg + "'");
     }
@@ -70,7 +79,8 @@ int main(int argc, char** argv) {
         alphafactory::simulate_csv(orders, trades, events, options);
     for (const std::string& e : r.errors) std::fprintf(stderr, "%s\n", e.c_str());
     if (r.aborted) {
-      std::fprintf(stderr, "alphafactory-sim: stopped at a bad row (--strict)\n");
+      std::fprintf(stderr, "alphafactory-sim: error: stopped at a bad row (--strict), nothing "
+                   "written\n");
       return 1;
     }
     std::fprintf(stderr, "alphafactory-sim: %lld rows, %lld processed, %zu bad, %lld trades, "
@@ -79,7 +89,6 @@ int main(int argc, char** argv) {
                  static_cast<long long>(r.trades), static_cast<long long>(r.events));
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "alphafactory-sim: %s\n", e.what());
-    return 2;
+    return fail(e.what());
   }
 }

@@ -15,8 +15,10 @@ void bind_extras(py::module_& m) {
   m.def(
       "simulate_csv",
       [](const std::string& orders, const std::string& trades, const std::string& events,
-         const std::string& tick_size, bool strict, int stp, bool emit_accepted) {
+         const std::string& tick_size, bool strict, int stp, bool emit_accepted,
+         bool overwrite) {
         SimOptions o;
+        o.overwrite = overwrite;
         o.tick_size = tick_size;
         o.strict = strict;
         o.stp = static_cast<StpMode>(stp);
@@ -36,7 +38,7 @@ void bind_extras(py::module_& m) {
         return d;
       },
       py::arg("orders"), py::arg("trades"), py::arg("events"), py::arg("tick_size"),
-      py::arg("strict"), py::arg("stp"), py::arg("emit_accepted"));
+      py::arg("strict"), py::arg("stp"), py::arg("emit_accepted"), py::arg("overwrite") = false);
 
   m.def(
       "replay_lobster",

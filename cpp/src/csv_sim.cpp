@@ -1,13 +1,16 @@
 #include "alphafactory/csv_sim.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
 
 #include "alphafactory/matching_engine.hpp"
+#include "alphafactory/output_paths.hpp"
 
 namespace alphafactory {
 
@@ -121,12 +124,23 @@ int8_t parse_type(std::string_view s) {
   return 0;
 }
 
-std::string read_file(const std::string& path) {
+std::string read_orders(const std::string& path) {
+  std::error_code ec;
+  // An ifstream opens a directory and reads nothing: name it instead of running an empty book.
+  if (std::filesystem::is_directory(path, ec))
+    throw std::runtime_error(path + ": is a directory; expected an orders CSV file");
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
+  if (!in)
+    throw std::runtime_error("cannot read " + path + ": " +
+                             (errno ? std::strerror(errno) : "open failed"));
   std::ostringstream ss;
   ss << in.rdbuf();
-  return ss.str();
+  std::string text = ss.str();
+  if (text.empty())
+    throw std::runtime_error(path + ": is empty (0 bytes); expected the header '" + kHeader +
+                             "'");
+  return text;
 }
 
 }  // namespace
@@ -174,10 +188,12 @@ SimResult simulate_csv(const std::string& orders_path, const std::string& trades
                        const std::string& events_path, const SimOptions& options) {
   Decimal tick;
   if (!parse_decimal(options.tick_size, &tick) || tick.mantissa <= 0)
-    throw std::runtime_error("tick size must be a positive decimal, got '" + options.tick_size +
-                             "'");
+    throw std::invalid_argument("--tick-size: must be a positive decimal, got '" +
+                                options.tick_size + "'");
   const double tick_value = std::strtod(options.tick_size.c_str(), nullptr);
-  const std::string text = read_file(orders_path);
+  check_output_paths({{"--trades", trades_path}, {"--events", events_path}},
+                     {{"--orders", orders_path}}, options.overwrite);
+  const std::string text = read_orders(orders_path);
 
   SimResult result;
   std::vector<OrderMsg> msgs;
@@ -266,6 +282,9 @@ SimResult simulate_csv(const std::string& orders_path, const std::string& trades
     }
     msgs.push_back(m);
   }
+  if (!header_seen)
+    throw std::runtime_error(orders_path + ": has only blank lines; expected the header '" +
+                             kHeader + "'");
 
   EngineConfig config;
   config.tick_size = tick_value;
@@ -277,8 +296,8 @@ SimResult simulate_csv(const std::string& orders_path, const std::string& trades
   engine.process(msgs.data(), msgs.size());
   result.orders = static_cast<int64_t>(msgs.size());
 
-  std::ofstream trades(trades_path, std::ios::binary);
-  if (!trades) throw std::runtime_error("cannot write " + trades_path);
+  AtomicFile trades_file(trades_path);
+  std::ofstream& trades = trades_file.stream();
   std::string buf;
   buf.reserve(1 << 20);
   buf += "ts,instrument,trade_id,price,qty,aggressor_side,maker_order_id,taker_order_id,"
@@ -296,8 +315,8 @@ SimResult simulate_csv(const std::string& orders_path, const std::string& trades
   }
   trades << buf;
   buf.clear();
-  std::ofstream events(events_path, std::ios::binary);
-  if (!events) throw std::runtime_error("cannot write " + events_path);
+  AtomicFile events_file(events_path);
+  std::ofstream& events = events_file.stream();
   buf += "ts,instrument,order_id,event,reason,remaining_qty\n";
   for (const Event& e : engine.events()) {
     buf += std::to_string(e.ts) + ',' + std::to_string(e.instrument) + ',' +
@@ -309,7 +328,10 @@ SimResult simulate_csv(const std::string& orders_path, const std::string& trades
     }
   }
   events << buf;
-  if (!trades.flush() || !events.flush()) throw std::runtime_error("write failed");
+  trades_file.close();
+  events_file.close();
+  trades_file.commit();
+  events_file.commit();
   result.trades = static_cast<int64_t>(engine.trades().size());
   result.events = static_cast<int64_t>(engine.events().size());
   return result;

@@ -89,6 +89,7 @@ def simulate_csv(
     strict: bool,
     stp: int,
     emit_accepted: bool,
+    overwrite: bool = False,
 ) -> dict[str, Any]: ...
 def replay_lobster(
     type: npt.NDArray[np.int64],

@@ -85,7 +85,7 @@ def _run(sim: Path, orders: Path, tmp: Path, *extra: str) -> subprocess.Complete
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:exitcode=86",
                UBSAN_OPTIONS="print_stacktrace=1:exitcode=87")
     return subprocess.run([str(sim), "--orders", str(orders), "--trades", str(tmp / "t.csv"),
-                           "--events", str(tmp / "e.csv"), *extra],
+                           "--events", str(tmp / "e.csv"), "--force", *extra],
                           capture_output=True, env=env, timeout=120)
 
 

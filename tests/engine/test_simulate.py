@@ -13,6 +13,7 @@ import pytest
 from alphafactory.cli import main as cli_main
 from alphafactory.engine import MatchingEngine, simulate_csv, write_orders_csv
 from alphafactory.engine.workloads import random_orders
+from alphafactory.errors import ConfigError, SourceNotFoundError
 
 
 def sim_binary() -> Path | None:
@@ -103,9 +104,9 @@ def test_bad_header_and_missing_file_raise(tmp_path):
     orders.write_text("time,id\n1,2\n")
     with pytest.raises(ValueError, match=r"o.csv:1: expected the header"):
         simulate_csv(orders, tmp_path / "t.csv", tmp_path / "e.csv")
-    with pytest.raises(OSError, match="cannot read"):
+    with pytest.raises(SourceNotFoundError, match=r"missing\.csv: no such file"):
         simulate_csv(tmp_path / "missing.csv", tmp_path / "t.csv", tmp_path / "e.csv")
-    with pytest.raises(ValueError, match="tick size must be a positive decimal"):
+    with pytest.raises(ConfigError, match="--tick-size: must be a positive decimal, got '-1'"):
         simulate_csv(orders, tmp_path / "t.csv", tmp_path / "e.csv", tick_size="-1")
 
 
@@ -114,7 +115,8 @@ def test_prices_print_with_tick_decimals(tmp_path):
     orders.write_text(HEADER + "1,0,1,1,S,LIMIT,12.5,5\n2,0,2,2,B,LIMIT,12.50,5\n")
     simulate_csv(orders, tmp_path / "t.csv", tmp_path / "e.csv", tick_size=0.5)
     assert (tmp_path / "t.csv").read_text().splitlines()[1].split(",")[3] == "12.5"
-    simulate_csv(orders, tmp_path / "t.csv", tmp_path / "e.csv", tick_size="0.025")
+    simulate_csv(orders, tmp_path / "t.csv", tmp_path / "e.csv", tick_size="0.025",
+                 overwrite=True)
     assert (tmp_path / "t.csv").read_text().splitlines()[1].split(",")[3] == "12.500"
 
 
@@ -125,4 +127,5 @@ def test_cli_simulate_exit_codes(tmp_path, capsys):
             "--events", str(tmp_path / "e.csv")]
     assert cli_main(args) == 0
     assert "o.csv:3: price 'x' is not a decimal number" in capsys.readouterr().err
-    assert cli_main([*args, "--strict"]) == 1
+    assert cli_main([*args, "--strict", "--force"]) == 1
+    assert "alphafactory: error: bad row (strict mode, nothing written)" in capsys.readouterr().err

@@ -19,6 +19,7 @@ struct SimOptions {
   bool strict = false;
   StpMode stp = StpMode::kNone;
   bool emit_accepted = true;
+  bool overwrite = false;  // replace existing output files (`--force`)
 };
 
 struct SimResult {
@@ -30,8 +31,12 @@ struct SimResult {
   bool aborted = false;   // strict mode stopped at a bad row; no output was written
 };
 
-// Runs the simulation. Throws std::runtime_error for unreadable/unwritable files, a bad header
-// or a bad tick size; bad rows never throw.
+// Runs the simulation. Before any work, refuses (std::invalid_argument) a bad tick size, an
+// output that is a directory, the orders file, the other output, or an existing file without
+// `overwrite`. Throws std::runtime_error for an orders file that is missing, unreadable, a
+// directory, empty (0 bytes) or without the header; a header-only file is a valid empty run.
+// Outputs are written to temporaries and renamed at the end: an error writes nothing. Bad rows
+// never throw.
 SimResult simulate_csv(const std::string& orders_path, const std::string& trades_path,
                        const std::string& events_path, const SimOptions& options);
 

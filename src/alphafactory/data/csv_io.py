@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,12 +20,13 @@ import pandas as pd
 
 from alphafactory.data.panel import OHLCV_COLUMNS
 from alphafactory.data.schema import normalize_bars
-from alphafactory.data.table import canonical_name, to_table
+from alphafactory.data.table import canonical_name, check_unique_columns, to_table
 from alphafactory.data.validation import ValidationReport, apply_policy, validate_table
 from alphafactory.errors import DataError, SourceNotFoundError
 
 _SNIFF_BYTES = 8192
 _OTHER_DELIMITERS = (";", "\t", "|")
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")  # CSV line ends only (str.splitlines also splits on \f)
 
 
 def load_ohlcv_csv(
@@ -148,15 +150,21 @@ def write_ohlcv_csv(bars: pd.DataFrame, path: str | Path) -> Path:
 
 
 def _read_text_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[str]]:
-    """All cells as text; lines with the wrong number of fields are set aside by line number."""
-    lines = pd.Series(_text_of(path).splitlines(), dtype="string")
+    """All cells as text; lines with the wrong number of fields are set aside by line number.
+
+    Lines are physical lines counting the header as line 1 (a quoted field may not span lines).
+    The bulk of the file goes through pandas' C parser; only quoted lines are re-counted with
+    the csv module, so the line numbers stay exact without a per-row Python loop.
+    """
+    lines = pd.Series(_LINE_BREAK.split(_text_of(path)), dtype="string")
     if not len(lines) or not str(lines.iloc[0]).strip():
         raise DataError(
             f"{path} line 1: empty file (rule: a header timestamp,open,high,low,close,volume "
             "then one bar a line); got no header."
         )
     first = str(lines.iloc[0])
-    header = [canonical_name(c) for c in first.split(",")]
+    raw_header = next(csv.reader([first]))
+    header = [canonical_name(c) for c in raw_header]
     if len(header) == 1:
         others = [d for d in _OTHER_DELIMITERS if d in first]
         hint = f"; the file looks {others[0]!r}-separated" if others else ""
@@ -164,22 +172,43 @@ def _read_text_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
             f"{path} line 1 (header): 1 field {first[:80]!r} (rule: comma-separated columns "
             f"timestamp,open,high,low,close,volume){hint}."
         )
+    check_unique_columns(header, raw_header, str(path))
     body = lines.iloc[1:]
     body = body[body.str.strip().str.len() > 0]
-    numbers = body.index.to_numpy() + 1  # 1-based file line numbers
+    if not len(body):
+        raise DataError(
+            f"{path}: no rows (rule: a header then at least one bar a line); got the header only."
+        )
+    numbers = body.index.to_numpy() + 1  # 1-based physical line numbers, header = line 1
     fields = body.str.count(",").to_numpy() + 1
     quoted = body.str.contains('"', regex=False).to_numpy()
     if quoted.any():  # a quoted field may hold commas: count fields as the CSV reader does
-        fields[quoted] = [len(row) for row in csv.reader(body[quoted].tolist())]
+        texts = body[quoted].tolist()
+        # An unbalanced quote would make any reader swallow the following lines: set it aside.
+        fields[quoted] = [
+            -1 if t.count('"') % 2 else len(next(csv.reader([t]))) for t in texts
+        ]
     good = fields == len(header)
-    text = "\n".join([str(lines.iloc[0]), *body[good].tolist()])
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    text = "\n".join([first, *body[good].tolist()])
+    frame = pd.read_csv(
+        io.StringIO(text), dtype=str, keep_default_na=False, header=0, names=raw_header
+    )
+    if len(frame) != int(good.sum()):  # a reader disagreement must not shift line numbers
+        raise DataError(
+            f"{path}: the CSV reader found {len(frame)} rows in {int(good.sum())} lines "
+            "(rule: one bar a line, quotes balanced); got a malformed file."
+        )
     return frame, numbers[good], numbers[~good], header
 
 
 def _text_of(path: Path) -> str:
     """The file as text; binary or non-UTF-8 content is a DataError naming the offset."""
     data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise DataError(
+            f"{path}: not a UTF-8 CSV file (rule: CSV files are UTF-8); got UTF-16 (byte-order "
+            "mark at offset 0); save the file as UTF-8."
+        )
     nul = data.find(b"\0", 0, _SNIFF_BYTES)
     if nul >= 0:
         raise DataError(

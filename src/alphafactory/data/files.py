@@ -1,9 +1,10 @@
 """Bars from the user's files: one CSV or Parquet file, or a folder of per-symbol files.
 
 Every file is validated row by row (:mod:`alphafactory.data.validation`) with a policy
-(``raise | drop | repair``); errors name the file, the line (CSV) or row (Parquet), the field and
-the rule. A file without a ``symbol`` column holds one symbol, named by the file's stem
-(``data/AAPL.csv`` -> ``AAPL``); the result is always a ``(timestamp, symbol)`` panel.
+(``raise | drop | repair``); errors name the file, the line (CSV: the physical line, the header
+being line 1) or row (Parquet: the 0-based row index), the field and the rule. A file without a
+``symbol`` column holds one symbol, named by the file's stem (``data/AAPL.csv`` -> ``AAPL``);
+the result is always a ``(timestamp, symbol)`` panel.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 from alphafactory.data.csv_io import read_and_validate
 from alphafactory.data.panel import INDEX_NAMES, OHLCV_COLUMNS
 from alphafactory.data.schema import normalize_bars
-from alphafactory.data.table import to_table
+from alphafactory.data.table import canonical_name, check_unique_columns, to_table
 from alphafactory.data.validation import ValidationReport, apply_policy, validate_table
 from alphafactory.errors import DataError, SourceNotFoundError
 
@@ -114,8 +115,9 @@ def with_symbol(table: pd.DataFrame, symbol: str, path: Path) -> pd.DataFrame:
         return table
     if blank.any():
         row = table.loc[blank, "row"].iloc[0]
+        label = "row" if path.suffix.lower() in PARQUET_SUFFIXES else "line"
         raise DataError(
-            f"{path} line {row}: field symbol is empty (rule: a file with a symbol column "
+            f"{path} {label} {row}: field symbol is empty (rule: a file with a symbol column "
             "names the symbol on every row); got ''."
         )
     return table
@@ -139,26 +141,35 @@ def as_panel(bars: pd.DataFrame, symbol: str) -> pd.DataFrame:
 def _read_parquet_table(
     path: Path, options: ReadOptions
 ) -> tuple[pd.DataFrame, ValidationReport]:
+    """A Parquet file's flat table; rows are named by their 0-based index in the file."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        frame = pq.read_table(path).to_pandas()
-    except (pa.ArrowInvalid, OSError) as exc:
+        arrow = pq.read_table(path)
+        names = [str(n) for n in arrow.column_names]
+        check_unique_columns([canonical_name(n) for n in names], names, str(path))
+        frame = arrow.to_pandas()
+    except (pa.ArrowException, OSError) as exc:
         raise DataError(
             f"{path}: not a readable Parquet file (rule: Parquet with columns timestamp, "
             f"{', '.join(OHLCV_COLUMNS)}); got: {' '.join(str(exc).split())}"
         ) from None
     if any(name is not None for name in frame.index.names):
         frame = frame.reset_index()
-    rows = np.arange(1, len(frame) + 1)
+    if not len(frame):
+        raise DataError(
+            f"{path}: no rows (rule: at least one bar); got 0 rows with columns "
+            f"{[str(c) for c in frame.columns]}."
+        )
     table, unparsable = to_table(
         frame.reset_index(drop=True),
-        rows=rows,
+        rows=np.arange(len(frame)),
         date_format=options.date_format,
         tz=options.tz,
         columns=options.columns,
         source=str(path),
+        row_label="row",
     )
     report = validate_table(
         table,

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from alphafactory.data.panel import INDEX_NAMES, OHLCV_COLUMNS
 from alphafactory.data.schema import check_bars, normalize_bars
+from alphafactory.data.timestamps import Where, parse_timestamps
+from alphafactory.errors import DataError, SourceNotFoundError
 
 ATTRS_KEY = b"alphafactory.attrs"
 
@@ -69,16 +72,33 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No Parquet file at {path}.")
-    table = pq.read_table(path)
+        raise SourceNotFoundError(f"No Parquet file at {path}.")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(
+            f"{path}: not a readable Parquet file; got: {' '.join(str(exc).split())}"
+        ) from None
     names = set(table.column_names)
     missing = [c for c in ("timestamp", *OHLCV_COLUMNS) if c not in names]
     if missing:
-        raise ValueError(
+        raise DataError(
             f"{path}: a Bars Parquet file needs columns timestamp, {', '.join(OHLCV_COLUMNS)}; "
             f"missing {missing} (has {table.column_names})."
         )
     frame = table.to_pandas()
+    if not pa.types.is_timestamp(table.schema.field("timestamp").type):
+        # Epoch numbers: pandas would read seconds as nanoseconds; tell the unit by magnitude.
+        stamps, bad, _ = parse_timestamps(
+            frame["timestamp"], where=Where(source=str(path), label="row")
+        )
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{path} row {i} (0-based): field timestamp {frame['timestamp'].iloc[i]!r} is "
+                "not a date or epoch number in 1677-09-22..2262-04-11."
+            )
+        frame["timestamp"] = stamps
     keys = list(INDEX_NAMES) if "symbol" in names else ["timestamp"]
     bars = normalize_bars(frame.set_index(keys))
     raw = (table.schema.metadata or {}).get(ATTRS_KEY)

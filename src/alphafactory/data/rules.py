@@ -71,9 +71,14 @@ def row_rules(table: pd.DataFrame, unparsable: dict[str, np.ndarray]) -> list[pd
         rows = table["row"].to_numpy()
         fmt = table.attrs.get("date_format") or "ISO-8601 or epoch seconds/ms"
 
+        reasons = table.attrs.get("timestamp_reasons", {})
+
         def cell(field: str, i: int) -> str:
-            got = texts.get(field, {}).get(int(rows[i])) if not pd.isna(rows[i]) else None
+            key = int(rows[i]) if not pd.isna(rows[i]) else None
+            got = texts.get(field, {}).get(key) if key is not None else None
             rule = f" (expected {fmt}; see date_format)" if field == "timestamp" else ""
+            if field == "timestamp" and key in reasons:
+                rule = f": {reasons[key]}"
             return f"{field} {got!r}{rule}" if got is not None else field
 
         details = [

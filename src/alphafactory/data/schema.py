@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.data.panel import INDEX_NAMES, OHLCV_COLUMNS, is_panel
+from alphafactory.errors import DataError
 
 
 def check_bars(bars: pd.DataFrame) -> None:
@@ -58,7 +59,18 @@ def normalize_bars(bars: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_utc_index(values: pd.Index | pd.Series | np.ndarray) -> pd.DatetimeIndex:
-    """Datetime values as a UTC, nanosecond ``DatetimeIndex`` named ``timestamp``."""
+    """Datetime values as a UTC, nanosecond ``DatetimeIndex`` named ``timestamp``.
+
+    Numbers are refused: an epoch number has no unit here, and pandas would read seconds as
+    nanoseconds (1970-01-01 00:00:01.7); parse them with
+    :func:`alphafactory.data.timestamps.parse_timestamps`, which tells the unit by magnitude.
+    """
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and pd.api.types.is_numeric_dtype(dtype):
+        raise DataError(
+            f"timestamps: got {dtype} numbers (rule: datetimes; epoch numbers need a unit, "
+            "read the file with load_bars, which tells s/ms/us/ns by magnitude)."
+        )
     index = pd.DatetimeIndex(values)
     index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
     return index.as_unit("ns").rename("timestamp")

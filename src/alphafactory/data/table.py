@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.data.panel import OHLCV_COLUMNS
+from alphafactory.data.timestamps import NA_TOKENS, Where, parse_timestamps
 from alphafactory.errors import DataError
 
 ALIASES: dict[str, str] = {
@@ -30,8 +31,6 @@ ALIASES: dict[str, str] = {
     "adjclose": "adj_close",
     "adjusted_close": "adj_close",
 }
-NA_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "-"})
-EPOCH_MS_THRESHOLD = 1e11
 
 
 def canonical_name(name: object) -> str:
@@ -48,6 +47,7 @@ def to_table(
     tz: str | None = None,
     columns: Mapping[str, str] | None = None,
     source: str = "<frame>",
+    row_label: str = "line",
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Return ``(table, unparsable)``: the flat table and, per field, a mask of unparsable cells.
 
@@ -66,11 +66,15 @@ def to_table(
         Raw column name -> contract name, applied first; every key must name a column.
     source : str
         The file the frame came from, named in errors.
+    row_label : str
+        What a row name counts in errors: ``line`` (CSV) or ``row`` (Parquet).
 
     Raises
     ------
     DataError
-        When a required column is missing or ``columns`` names a column that is not there.
+        When a required column is missing or appears twice, ``columns`` names a column that is
+        not there, or the timestamps break a file rule (see
+        :mod:`alphafactory.data.timestamps`).
     """
     if isinstance(frame.index, pd.DatetimeIndex) and frame.index.name is None:
         frame = frame.rename_axis("timestamp")
@@ -78,6 +82,7 @@ def to_table(
         frame.reset_index() if _index_has_timestamp(frame.index) else frame.reset_index(drop=True)
     )
     flat.columns = rename_columns(list(flat.columns), columns, source)
+    check_unique_columns(list(flat.columns), [str(c) for c in frame.columns], source)
     missing = [c for c in ("timestamp", *OHLCV_COLUMNS) if c not in flat.columns]
     if missing:
         raise DataError(
@@ -87,12 +92,14 @@ def to_table(
         )
     n = len(flat)
     unparsable: dict[str, np.ndarray] = {}
-    stamps, unparsable["timestamp"] = parse_timestamps(
-        flat["timestamp"], date_format=date_format, tz=tz
+    names = np.arange(n) if rows is None else np.asarray(rows)
+    where = Where(source=source, rows=names, label="row" if source == "<frame>" else row_label)
+    stamps, unparsable["timestamp"], reasons = parse_timestamps(
+        flat["timestamp"], date_format=date_format, tz=tz, where=where
     )
     table = pd.DataFrame(
         {
-            "row": np.arange(n) if rows is None else np.asarray(rows),
+            "row": names,
             "timestamp": stamps,
             "symbol": flat["symbol"].astype(str).str.strip().to_numpy()
             if "symbol" in flat.columns
@@ -111,6 +118,7 @@ def to_table(
         table.attrs["adjustment"] = "adj_close: OHLC x adj_close/close, volume x close/adj_close"
     table.attrs["unparsable_text"] = _bad_text(flat, table["row"].to_numpy(), unparsable)
     table.attrs["date_format"] = date_format or ""
+    table.attrs["timestamp_reasons"] = {int(names[i]): why for i, why in reasons.items()}
     return table, unparsable
 
 
@@ -124,6 +132,19 @@ def _bad_text(
             cells = flat[field].to_numpy()[mask]
             out[field] = {int(r): str(v)[:40] for r, v in zip(rows[mask], cells, strict=True)}
     return out
+
+
+def check_unique_columns(names: list[str], raw: list[str], source: str) -> None:
+    """Refuse a column that appears twice (after case and aliases): which copy is meant?"""
+    seen: dict[str, int] = {}
+    for pos, name in enumerate(names, start=1):
+        if name in seen:
+            raise DataError(
+                f"{source} line 1 (header): column {name!r} appears twice, as "
+                f"{raw[seen[name] - 1]!r} in position {seen[name]} and {raw[pos - 1]!r} in "
+                f"position {pos} (rule: each column once, names compared in any case)."
+            )
+        seen[name] = pos
 
 
 def rename_columns(
@@ -153,72 +174,6 @@ def rename_columns(
             f"{[str(n) for n in names]}."
         )
     return out
-
-
-def parse_timestamps(
-    values: pd.Series, *, date_format: str | None = None, tz: str | None = None
-) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """Parse timestamps to UTC ns; return them and a mask of unparsable cells.
-
-    Parameters
-    ----------
-    values : Series
-        ISO-8601 strings, text in ``date_format``, datetimes, or epoch seconds / milliseconds.
-    date_format : str, optional
-        strftime format of the text (``"%m/%d/%Y"``); ISO-8601 when None.
-    tz : str, optional
-        Zone of naive values (UTC when None). Values at midnight everywhere are dates and stay
-        at UTC midnight. Local times that do not exist or are ambiguous (DST) are unparsable.
-    """
-    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
-        index = pd.DatetimeIndex(values)
-        naive = index.tz is None
-        index = index.tz_convert("UTC") if not naive else _localize(index, tz)
-        return index.as_unit("ns"), index.isna() & ~pd.isna(values).to_numpy()
-    text = values.astype(str).str.strip()
-    blank = text.str.lower().isin(NA_TOKENS).to_numpy() | values.isna().to_numpy()
-    numeric = (
-        pd.to_numeric(text, errors="coerce")
-        if date_format is None
-        else pd.Series(np.nan, index=values.index)
-    )
-    is_epoch = numeric.notna().to_numpy()
-    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
-    if is_epoch.any():
-        epoch = numeric[is_epoch].to_numpy(dtype=np.float64)
-        unit = "ms" if np.nanmedian(np.abs(epoch)) > EPOCH_MS_THRESHOLD else "s"
-        parsed[is_epoch] = pd.to_datetime(epoch, unit=unit, utc=True, errors="coerce")
-    rest = ~is_epoch & ~blank
-    if rest.any():
-        parsed[rest] = _parse_text(text[rest], date_format, tz)
-    index = pd.DatetimeIndex(parsed).as_unit("ns")
-    return index, (~blank & index.isna()) | blank
-
-
-def _parse_text(text: pd.Series, date_format: str | None, tz: str | None) -> pd.DatetimeIndex:
-    """Text stamps to UTC; naive ones are in ``tz`` (dates stay at UTC midnight)."""
-    fmt = date_format or "ISO8601"
-    if tz is None:
-        return pd.DatetimeIndex(pd.to_datetime(text, format=fmt, utc=True, errors="coerce"))
-    try:
-        local = pd.DatetimeIndex(pd.to_datetime(text, format=fmt, errors="coerce"))
-    except (ValueError, TypeError):  # mixed offsets: every value carries its own zone
-        return pd.DatetimeIndex(pd.to_datetime(text, format=fmt, utc=True, errors="coerce"))
-    return local.tz_convert("UTC") if local.tz is not None else _localize(local, tz)
-
-
-def _localize(index: pd.DatetimeIndex, tz: str | None) -> pd.DatetimeIndex:
-    """Naive stamps in ``tz`` to UTC; an all-midnight index (dates) is taken as UTC dates."""
-    valid = index[index.notna()]
-    if tz is None or (len(valid) and (valid == valid.normalize()).all()):
-        return index.tz_localize("UTC")
-    try:
-        local = index.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    except Exception as exc:  # zoneinfo raises its own KeyError subclass for an unknown zone
-        raise DataError(
-            f"unknown time zone {tz!r} (rule: an IANA name such as 'America/New_York')"
-        ) from exc
-    return local.tz_convert("UTC")
 
 
 def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

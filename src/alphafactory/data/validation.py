@@ -44,7 +44,8 @@ from alphafactory.errors import DataError
 logger = logging.getLogger(__name__)
 POLICIES: tuple[str, ...] = ("raise", "drop", "repair")
 _ACTION_COLUMNS = ("row", "timestamp", "symbol", "action", "rule")
-_TABLE_ONLY_ATTRS = frozenset({"unparsable_text", "date_format"})  # for reports, not for Bars
+# For reports, not for Bars.
+_TABLE_ONLY_ATTRS = frozenset({"unparsable_text", "date_format", "timestamp_reasons"})
 
 
 class DataValidationError(DataError):
@@ -73,7 +74,8 @@ class ValidationReport:
     actions : DataFrame
         Columns ``row, timestamp, symbol, action, rule``; empty unless a policy was applied.
     row_label : str
-        What ``row`` counts in a file: ``line`` (CSV) or ``row`` (Parquet, 1-based).
+        What ``row`` counts in a file: ``line`` (CSV, the physical line, the header being
+        line 1) or ``row`` (Parquet, the 0-based row index; reports say so).
     """
 
     issues: pd.DataFrame
@@ -116,6 +118,7 @@ class ValidationReport:
         lines = [
             f"{self.source}: {self.n_rows} rows, {n_err} errors, {n_warn} warnings"
             + (f" (calendar {self.calendar})" if self.calendar else "")
+            + self._numbering()
         ]
         for rec in self.issues.head(limit).itertuples(index=False):
             lines.append(f"  {self._where(rec)}: [{rec.severity}] {rec.rule}: {rec.detail}")
@@ -136,9 +139,14 @@ class ValidationReport:
         more = f"; and {len(errors) - limit} more" if len(errors) > limit else ""
         cal = f" (calendar {self.calendar})" if self.calendar else ""
         return (
-            f"{self.source}: {len(errors)} validation error(s){cal}: {shown}{more} "
+            f"{self.source}: {len(errors)} validation error(s){cal}{self._numbering()}: "
+            f"{shown}{more} "
             "(`alphafactory data validate` prints the full report)"
         )
+
+    def _numbering(self) -> str:
+        parquet = self.row_label == "row" and self.source != "<frame>"
+        return " (rows by 0-based index)" if parquet else ""
 
     def _where(self, rec: Any) -> str:
         row = rec.row

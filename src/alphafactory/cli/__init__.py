@@ -111,8 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
+    from alphafactory.runs.staging import exit_on_sigterm
+
     try:
-        return int(args.func(args) or 0)
+        with exit_on_sigterm():  # SIGTERM unwinds the job, so its staging directory goes
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("alphafactory: interrupted", file=sys.stderr)
         return 130

@@ -328,7 +328,9 @@ def validation_summary(validation: pd.DataFrame) -> pd.DataFrame:
 
 
 def runs_overview(runs: list[Run]) -> pd.DataFrame:
-    """One row per run: name, creation time, seed, models, which artifacts it holds."""
+    """One row per run: name, creation time, seed, models, which artifacts it holds, and its
+    status (``complete``, ``running``, ``stopped mid-run``, plus the damaged files of a
+    damage-tolerant view, :class:`alphafactory.dashboard.damage.ShownRun`)."""
     rows = []
     for run in runs:
         manifest = run.manifest or {}
@@ -343,5 +345,13 @@ def runs_overview(runs: list[Run]) -> pd.DataFrame:
             "models": ", ".join((metrics.get("models") or {}).keys()),
             "artifacts": ", ".join(present) or "config and manifest only",
             "commit": ((manifest.get("git") or {}).get("commit") or "")[:10],
+            "status": _status(run),
         })
     return pd.DataFrame(rows)
+
+
+def _status(run: Run) -> str:
+    state = run.state
+    text = {"complete": "complete", "running": "running"}.get(state, "stopped mid-run")
+    damaged = getattr(run, "damaged", None)
+    return f"{text}; damaged: {', '.join(sorted(damaged))}" if damaged else text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from alphafactory.dashboard.damage import ShownRun, shown
 from alphafactory.dashboard.launch import RUN_ENV
 from alphafactory.dashboard.shaping import (
     datasets,
@@ -17,7 +19,9 @@ from alphafactory.dashboard.shaping import (
     missing_columns,
     runs_of_job,
 )
+from alphafactory.errors import RunError
 from alphafactory.runs import Run, list_runs, runs_root
+from alphafactory.runs._io import read_parquet_file
 
 __all__ = [
     "RUN_ENV",
@@ -34,6 +38,7 @@ __all__ = [
     "run_header",
     "setup_page",
     "table",
+    "warn_damage",
 ]
 
 _STATE_KEY = "alphafactory_run"
@@ -49,16 +54,24 @@ def setup_page(title: str) -> None:
 def _label(run: Run) -> str:
     created = run.created_at
     when = created.strftime("%Y-%m-%d %H:%M UTC") if created is not None else "?"
-    return f"{run.name} · {when}"
+    flags = [f for f in (getattr(run, "state_label", ""),
+                         "damaged" if getattr(run, "damaged", None) else "") if f]  # fmt: skip
+    return f"{run.name} · {when}" + (f" ({', '.join(flags)})" if flags else "")
 
 
-def _candidates() -> tuple[Path, list[Run], Run | None]:
+def warn_damage(file: str, problem: str) -> None:
+    """One line naming a damaged file and its problem; the page goes on with the rest."""
+    st.warning(f"Damaged `{file}`: {problem}. The page shows what the rest of the run holds.",
+               icon=":material/broken_image:")
+
+
+def _candidates() -> tuple[Path, list[ShownRun], ShownRun | None]:
     root = runs_root()
-    runs = list(reversed(list_runs(root)))  # newest first
-    forced: Run | None = None
+    runs = [shown(r) for r in reversed(list_runs(root))]  # newest first
+    forced: ShownRun | None = None
     if os.environ.get(RUN_ENV):
         try:
-            forced = Run.open(os.environ[RUN_ENV])
+            forced = shown(Run.open(os.environ[RUN_ENV]))
         except (FileNotFoundError, ValueError):
             forced = None
         if forced is not None and all(r.path.resolve() != forced.path.resolve() for r in runs):
@@ -89,7 +102,8 @@ def choose_run() -> Run | None:
                                   format_func=lambda p: _label(by_path[p]),
                                   help="Runs found under the runs root, newest first.")
     st.session_state[_STATE_KEY] = choice
-    return by_path[choice]
+    # A fresh view, so damage found while labelling is still reported on this page.
+    return dataclasses.replace(by_path[choice], damaged={}, on_damage=warn_damage)
 
 
 def choose_dataset(run: Run) -> str | None:
@@ -116,7 +130,8 @@ def job_runs_or_stop(job: str, title: str, how: str) -> list[Run]:
     one (``how``, markdown) and stop the page."""
     root = runs_root()
     st.sidebar.caption(f"Runs root: `{root}`")
-    runs = runs_of_job(list_runs(root), job)
+    # A live or killed long-running job's report is shown too (the label says which).
+    runs = runs_of_job([shown(r, warn_damage) for r in list_runs(root, incomplete=True)], job)
     if not runs:
         st.title(title)
         st.info(f"No {job} runs under `{root}` (runs whose manifest says `job = \"{job}\"`)."
@@ -170,15 +185,29 @@ def run_header(run: Run, page: str, dataset: str | None = None) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _read_parquet(path: str, mtime_ns: int) -> pd.DataFrame:
-    return pd.read_parquet(path)
+    return read_parquet_file(Path(path))
+
+
+def _damaged(run: Run, file: str, problem: str) -> None:
+    if isinstance(run, ShownRun):
+        run.note_damage(file, problem)
+    else:
+        warn_damage(file, problem)
 
 
 def table(run: Run, name: str) -> pd.DataFrame | None:
-    """Read a run table through Streamlit's cache (invalidated when the file changes)."""
+    """Read a run table through Streamlit's cache (invalidated when the file changes).
+
+    A damaged file reads as absent after one line naming it (see :mod:`.damage`).
+    """
     path = run.table_path(name)
     if not path.is_file():
         return None
-    return _read_parquet(str(path), path.stat().st_mtime_ns)
+    try:
+        return _read_parquet(str(path), path.stat().st_mtime_ns)
+    except RunError as exc:
+        _damaged(run, f"{name}.parquet", str(exc))
+        return None
 
 
 def load(run: Run, name: str, what: str, hint: str = "", *, dataset: str | None = None,
@@ -217,8 +246,13 @@ def predictions(run: Run) -> tuple[pd.DataFrame | None, str]:
         return df, "predictions.parquet"
     csv = run.path / "signals.csv"
     if csv.is_file():
-        signals = pd.read_csv(csv)
-        signals["timestamp"] = pd.to_datetime(signals["timestamp"], utc=True)
+        try:
+            signals = pd.read_csv(csv)
+            signals["timestamp"] = pd.to_datetime(signals["timestamp"], utc=True)
+        except (OSError, ValueError, KeyError, pd.errors.ParserError) as exc:
+            text = f"{type(exc).__name__}: {exc}" if isinstance(exc, KeyError) else str(exc)
+            _damaged(run, "signals.csv", f"{csv}: not a readable signal file: {text}")
+            return None, ""
         return signals, "signals.csv"
     return None, ""
 

@@ -21,6 +21,7 @@ from alphafactory.errors import RunError
 from alphafactory.runs._io import atomic_write, read_json, read_parquet_file, write_json
 from alphafactory.runs.manifest import collect_environment, command_line, git_state
 from alphafactory.runs.staging import (
+    STAGING_PREFIX,
     RunState,
     check_writable,
     fresh_directory,
@@ -228,12 +229,14 @@ class Run:
         if not path.is_dir():
             what = "does not exist" if not path.exists() else "is not a directory"
             raise RunNotFoundError(f"run directory {path} {what}")
-        if not ((path / "manifest.json").is_file() or (path / "config.toml").is_file()):
-            hint = (" (a job's staging directory: the job did not finish)"
-                    if path.name.startswith(".staging-") else "")  # fmt: skip
+        if path.name.startswith(STAGING_PREFIX):
             raise RunError(
-                f"{path} is not a run directory: it has neither manifest.json nor "
-                f"config.toml{hint}"
+                f"{path} is not a run directory: it is a job's staging directory (the job is "
+                "still writing it, or was killed before it finished)"
+            )
+        if not ((path / "manifest.json").is_file() or (path / "config.toml").is_file()):
+            raise RunError(
+                f"{path} is not a run directory: it has neither manifest.json nor config.toml"
             )
         return cls(path)
 

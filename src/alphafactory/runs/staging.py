@@ -22,14 +22,17 @@ asked for ``incomplete=True``, and ``rerun`` refuses them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,7 +43,9 @@ __all__ = [
     "STAGING_PREFIX",
     "Heartbeat",
     "RunState",
+    "Terminated",
     "check_writable",
+    "exit_on_sigterm",
     "file_mode",
     "fresh_directory",
     "marker_state",
@@ -313,3 +318,30 @@ class Heartbeat:
         if self._thread is not None:
             self._thread.join()
         (self.run_dir / MARKER).unlink(missing_ok=True)
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived: unwinds the job like any exception, so staging directories are
+    discarded on the way out; exits with status 143 (128 + SIGTERM)."""
+
+
+@contextlib.contextmanager
+def exit_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` for the duration of the block (main thread only).
+
+    Without it SIGTERM ends the process on the spot and a batch job's staging directory stays
+    behind until the next job sweeps it; with it the job's ``except BaseException`` clean-up
+    runs. The previous handler is restored on exit.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -56,3 +56,72 @@ def test_cli_data_download_offline_is_a_clean_error(tmp_path, monkeypatch, capsy
 def test_cli_data_without_subcommand_prints_help(capsys):
     assert main(["data"]) == 2
     assert "download" in capsys.readouterr().out
+
+
+# --- issue #12: one line for bad flags, nothing fetched or written ---------------------------
+
+
+def _error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("alphafactory: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_cli_data_validate_negative_limit_is_one_line(tmp_path, capsys):
+    path = tmp_path / "a.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n2024-01-02,1,1,1,1,1\n")
+    assert main(["data", "validate", str(path), "--limit", "-5"]) == 2
+    assert _error_line(capsys) == "alphafactory: error: --limit: must be an integer >= 0, got -5"
+
+
+def test_cli_data_validate_unknown_calendar_names_flag(tmp_path, capsys):
+    path = tmp_path / "a.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n2024-01-02,1,1,1,1,1\n")
+    assert main(["data", "validate", str(path), "--calendar", "MOON"]) == 2
+    assert "--calendar: unknown calendar 'MOON' (rule: '24/7', 'weekdays'" in _error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--start", "notadate"], "--start: must be a date such as 2015-01-01"),
+        (["--start", "1500-01-01"], "--start: must be a date"),
+        (["--start", "2020-01-01", "--end", "2019-01-01"], "--end: must be after --start"),
+        (["--start", "2020-01-01", "--interval", "0d"], "--interval: must be a yfinance interval"),
+    ],
+)
+def test_cli_data_download_bad_request_refused_before_network(
+    tmp_path, capsys, monkeypatch, flags, message
+):
+    import importlib
+
+    download = importlib.import_module("alphafactory.data.download")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the network was reached")
+
+    monkeypatch.setattr(download, "fetch", no_network)
+    argv = ["data", "download", "--symbol", "AAPL", "--data-dir", str(tmp_path / "d"), *flags]
+    assert main(argv) == 2
+    assert message in _error_line(capsys)
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("timestamp,open,high,low,close,volume\n", "no rows"),
+        ("timestamp,open,high,low,close,volume,close\n2024-01-02,1,1,1,1,1,1\n",
+         "column 'close' appears twice"),
+        ("timestamp,open,high,low,close,volume\n2024-01-02,1,1,1,1,1\n"
+         "2024-01-03T00:00:00+05:00,1,1,1,1,1\n", "line 3: timestamp"),
+    ],
+    ids=["header-only", "duplicate-close", "mixed-formats"],
+)
+def test_cli_data_validate_refused_file_is_one_line_exit_two(tmp_path, capsys, text, message):
+    path = tmp_path / "a.csv"
+    path.write_text(text)
+    assert main(["data", "validate", str(path)]) == 2
+    assert message in _error_line(capsys)
+    assert path.read_text() == text

@@ -47,3 +47,47 @@ def test_features_cli_user_errors_exit_2(argv, message, capsys, tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+# --- issue #12: --out never replaces an input or an existing file without --force ------------
+
+
+def _ibm_csv(tmp_path):
+    bars = load_sample("us-equities-daily").xs("IBM", level="symbol").loc["2010"]
+    return write_ohlcv_csv(bars, tmp_path / "IBM.csv")
+
+
+def test_features_build_existing_out_refused_without_force(tmp_path, capsys):
+    csv = _ibm_csv(tmp_path)
+    out = tmp_path / "f.parquet"
+    out.write_bytes(b"keep me")
+    argv = ["features", "build", "--bars", str(csv), "--families", "returns", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"alphafactory: error: --out {out}: already exists; pass --force " \
+                  "(overwrite=True) to replace it"
+    assert out.read_bytes() == b"keep me"
+    assert main([*argv, "--force"]) == 0
+    assert pd.read_parquet(out).shape[0] > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["IBM.csv", "f.parquet"]
+
+
+def test_features_build_out_equal_to_input_refused(tmp_path, capsys):
+    from alphafactory.data import write_parquet
+
+    bars = load_sample("us-equities-daily").xs("IBM", level="symbol").loc["2010"]
+    path = write_parquet(bars, tmp_path / "IBM.parquet")
+    before = path.read_bytes()
+    argv = ["features", "build", "--bars", str(path), "--out", str(path), "--force"]
+    assert main(argv) == 2
+    assert "is the same file as the input --bars" in capsys.readouterr().err
+    assert path.read_bytes() == before
+
+
+def test_features_build_bad_calendar_refused_before_reading(tmp_path, capsys):
+    csv = _ibm_csv(tmp_path)
+    out = tmp_path / "f.parquet"
+    assert main(["features", "build", "--bars", str(csv), "--calendar", "NOPE",
+                 "--out", str(out)]) == 2  # fmt: skip
+    assert "--calendar: unknown calendar 'NOPE'" in capsys.readouterr().err
+    assert not out.exists()

@@ -82,7 +82,11 @@ def bars_source_from_args(
     ``base`` (e.g. a config file's ``[data]`` section) supplies what the flags leave unset; a
     ``--bars`` given on the command line replaces its spec.
     """
+    from alphafactory.data.calendars import check_calendar
+
     given = _given_options(args)
+    if "calendar" in given:  # before any file is read: a typo is not a data problem
+        check_calendar(given["calendar"], "--calendar")
     spec = getattr(args, "bars", None)
     if base is not None:
         doc = base.to_config()

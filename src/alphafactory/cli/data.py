@@ -94,9 +94,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _download(args: argparse.Namespace) -> int:
     from alphafactory.cli import CLIError
-    from alphafactory.data.download import DownloadError, csv_path, download
+    from alphafactory.data.download import DownloadError, check_request, csv_path, download
     from alphafactory.data.validation import DataValidationError
 
+    check_request(args.start, args.end, args.interval, names=("--start", "--end", "--interval"))
     try:
         bars = download(
             args.symbol,
@@ -117,10 +118,14 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from alphafactory.data.calendars import calendar_name
+    from alphafactory.cli import CLIError
+    from alphafactory.data.calendars import calendar_name, check_calendar
 
+    if args.limit < 0:
+        raise CLIError(f"--limit: must be an integer >= 0, got {args.limit}")
     if args.calendar is None:
         args.calendar = calendar_name(args.asset_class)
+    check_calendar(args.calendar, "--calendar")
     source = bars_source_from_args(args)
     assert source is not None
     failed = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -53,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     build.add_argument("--exclude", default=None, help="comma-separated name patterns to drop")
     build.add_argument("--float64", action="store_true", help="write float64 (default float32)")
+    build.add_argument("--force", action="store_true", help="replace --out if it exists")
     build.set_defaults(func=_build)
 
     lst = sub.add_parser(
@@ -75,6 +77,7 @@ def _build(args: argparse.Namespace) -> int:
 
     from alphafactory.cli import CLIError
     from alphafactory.features import FeatureSpec, build_features
+    from alphafactory.runs.output_paths import check_output_paths
 
     if args.out.suffix != ".parquet":
         raise CLIError(f"--out must be a .parquet file; got {args.out}.")
@@ -84,6 +87,9 @@ def _build(args: argparse.Namespace) -> int:
         args.bars = str(args.csv)
     source = bars_source_from_args(args)
     assert source is not None
+    inputs = {"--bars": source.spec if source.kind == "path" else None,
+              "--membership": source.membership}  # fmt: skip
+    check_output_paths({"--out": args.out}, inputs=inputs, overwrite=args.force)
     bars = source.load()
     try:
         spec = FeatureSpec(
@@ -99,7 +105,13 @@ def _build(args: argparse.Namespace) -> int:
         raise CLIError("The selection matched no feature; see `alphafactory features list`.")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     feats.columns = feats.columns.astype(str)
-    feats.to_parquet(args.out)
+    # Write beside the target and rename: a failed write leaves no half file under --out.
+    partial = args.out.with_name(f".{args.out.name}.partial-{os.getpid()}")
+    try:
+        feats.to_parquet(partial)
+        os.replace(partial, args.out)
+    finally:
+        partial.unlink(missing_ok=True)
     print(
         f"wrote {feats.shape[0]} rows x {feats.shape[1]} features to {args.out} "
         f"in {time.perf_counter() - start:.2f} s"

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from alphafactory.errors import ConfigError
+
 ASSET_CLASSES: tuple[str, ...] = ("equities", "crypto", "fx")
 DEFAULT_CALENDARS: dict[str, str] = {"equities": "XNYS", "crypto": "24/7", "fx": "weekdays"}
 
@@ -57,17 +59,32 @@ def sessions(name: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIn
     return pd.DatetimeIndex(days).tz_localize("UTC").as_unit("ns").rename("timestamp")
 
 
+def check_calendar(name: str, label: str = "calendar") -> str:
+    """Return ``name`` when it is a calendar this package knows; else a ConfigError naming it."""
+    if name in ("24/7", "weekdays"):
+        return name
+    import exchange_calendars as xcals
+
+    if name not in set(xcals.get_calendar_names(include_aliases=True)):
+        raise _unknown(name, label)
+    return name
+
+
+def _unknown(name: object, label: str = "calendar") -> ConfigError:
+    return ConfigError(
+        f"{label}: unknown calendar {name!r} (rule: '24/7', 'weekdays' or an exchange_calendars "
+        "code such as 'XNYS', 'XLON', 'XTKS')."
+    )
+
+
 @functools.lru_cache(maxsize=16)
 def _exchange_calendar(name: str, first_year: int):  # -> exchange_calendars.ExchangeCalendar
     import exchange_calendars as xcals
 
     try:
         default = xcals.get_calendar(name)
-    except xcals.errors.InvalidCalendarName as exc:
-        raise ValueError(
-            f"Unknown calendar {name!r}: use '24/7', 'weekdays' or an exchange_calendars code "
-            "such as 'XNYS', 'XLON', 'XTKS'."
-        ) from exc
+    except xcals.errors.InvalidCalendarName:
+        raise _unknown(name) from None
     start = pd.Timestamp(year=first_year, month=1, day=1)
     if start >= pd.Timestamp(default.first_session):
         return default

@@ -28,6 +28,8 @@ from alphafactory.errors import DataError
 
 ADJUSTMENT = "split_and_dividend (yfinance auto_adjust=True)"
 _INTRADAY = re.compile(r"^(\d+)(m|h)$")
+_FIRST, _LAST = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-11")  # what ns stamps hold
+_INTERVAL = re.compile(r"^[1-9]\d*(m|h|d|wk|mo)$")
 
 
 class DownloadError(DataError, RuntimeError):
@@ -108,6 +110,38 @@ def cached_download(
     return panel
 
 
+def check_request(
+    start: object, end: object = None, interval: str = "1d", *, names: tuple[str, str, str] = (
+        "start", "end", "interval")
+) -> None:
+    """Raise DataError unless ``start`` (and ``end``) are dates, ``start < end`` and the interval
+    reads like yfinance's (``1d``, ``1wk``, ``1mo``, ``5m``, ``1h``); ``names`` label them."""
+    stamps = []
+    for name, value in zip(names[:2], (start, end), strict=True):
+        if value is None and name == names[1]:
+            stamps.append(None)
+            continue
+        stamp = pd.to_datetime(str(value), errors="coerce") if value is not None else pd.NaT
+        if not pd.isna(stamp):
+            naive = stamp.tz_convert(None) if stamp.tz is not None else stamp
+            stamp = stamp if _FIRST <= naive <= _LAST else pd.NaT
+        if pd.isna(stamp):
+            raise DataError(
+                f"{name}: must be a date such as 2015-01-01 (rule: ISO-8601, between 1677 and "
+                f"2262); got {value!r}."
+            )
+        stamps.append(stamp)
+    if stamps[1] is not None and not stamps[0] < stamps[1]:
+        raise DataError(
+            f"{names[1]}: must be after {names[0]} {start} (rule: end is exclusive); got {end!r}."
+        )
+    if not _INTERVAL.match(str(interval)):
+        raise DataError(
+            f"{names[2]}: must be a yfinance interval such as 1d, 1wk, 1mo, 1h, 5m; "
+            f"got {interval!r}."
+        )
+
+
 def fetch(
     symbol: str,
     start: str | pd.Timestamp,
@@ -169,6 +203,7 @@ def download(
     DataFrame
         Bars indexed by ``timestamp``; ``attrs`` holds the sidecar's metadata.
     """
+    check_request(start, end, interval)  # before the network: a bad date is not a network error
     path = csv_path(symbol, asset_class, data_dir, interval)
     sidecar = path.with_suffix(".json")
     if path.is_file() and not refresh:

@@ -42,7 +42,6 @@ _KIND_PATTERNS = {
     "a naive date-time": r"^\d{4}-\d{2}-\d{2}[T ][\d:.]+$",
 }
 _TIME_OF_DAY = r"^\d{4}-\d{2}-\d{2}[T ]([\d:.]+)"
-_DAILY = pd.Timedelta(hours=20)
 _SPAN_S = min(-_LO.timestamp(), _HI.timestamp())  # seconds either side of 1970 that fit in ns
 
 
@@ -194,15 +193,20 @@ def _check_kinds(text: pd.Series, is_epoch: np.ndarray, rest: np.ndarray, where:
 def _check_time_of_day(
     index: pd.DatetimeIndex, text: pd.Series, rest: np.ndarray, where: Where
 ) -> None:
-    """Daily bars must share one wall-clock time of day, as written in the file."""
+    """Daily bars must share one wall-clock time of day, as written in the file.
+
+    The data is daily when every date written in the file has one time of day (intraday bars
+    have several); the written dates, not the UTC stamps, decide, since mixed offsets can
+    bring two days' bars within hours of each other.
+    """
     clock = text.str.extract(_TIME_OF_DAY, expand=False)
     has = rest & clock.notna().to_numpy() & index.notna()
     if has.sum() < 2:
         return
-    stamps = index[has].unique().sort_values()
-    if len(stamps) < 2 or stamps.to_series().diff().dropna().median() < _DAILY:
-        return
     times = clock[has].str.replace(r"\.0*$", "", regex=True)
+    dates = text[has].str.slice(0, 10)
+    if dates.nunique() < 2 or (times.groupby(dates).nunique() > 1).any():
+        return
     first = times.iloc[0]
     differ = (times != first).to_numpy()
     if differ.any():

@@ -20,11 +20,13 @@ Rules (``rule`` name, severity):
   included) away from the symbol's usual level, the level most bars share (cents for dollars).
 
 Policies: ``raise`` raises :class:`DataValidationError` when there is an error; ``drop`` removes
-rows with row-level errors (duplicates keep their first copy) and sorts; ``repair`` sorts,
+rows with row-level errors (duplicates keep their first copy), drops a symbol's bars before an
+unadjusted split (the prices either side cannot both be right) and sorts; ``repair`` sorts,
 keeps the first of duplicates, clamps high/low to cover open and close, rescales unit errors,
 back-adjusts splits, and drops rows it cannot repair (unparsable, NaN, price <= 0,
-negative volume). Missing sessions and (under ``drop``) splits cannot be fixed by a row
-operation: they stay in the report. Every action is listed in ``report.actions``.
+negative volume). Missing sessions cannot be fixed by a row operation: they stay in the bars
+with the action ``kept (no row operation fixes it)``. Every action is listed in
+``report.actions`` (and counted in ``bars.attrs["validation"]``) and logged as a warning.
 """
 
 from __future__ import annotations
@@ -232,15 +234,61 @@ def apply_policy(
     if on_error == "repair":
         work, repaired = _repair(work, issues)
         actions.append(repaired)
+    else:
+        work, cut = _drop_before_splits(work, issues)
+        actions.append(cut)
     if (issues["rule"] == "unsorted").any():
         actions.append(
             _actions(table, issues, _rows_of([issues], {"unsorted"}), "sorted", {"unsorted"})
         )
+    acted = set(_concat(actions, _ACTION_COLUMNS)["rule"])
+    left = issues[(issues["severity"] == "error") & ~issues["rule"].isin(acted)]
+    if len(left):  # say so: an error no row operation fixes stays in the bars
+        actions.append(_kept(left))
     bars = _to_bars(work)
     report = replace(report, actions=_concat(actions, _ACTION_COLUMNS))
     if len(report.actions):
         logger.warning("%s", report)
     return bars, report
+
+
+def _drop_before_splits(
+    work: pd.DataFrame, issues: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop a symbol's bars before an unadjusted split: prices either side cannot both be right."""
+    done = []
+    for rec in issues[issues["rule"] == "split_signature"].itertuples(index=False):
+        earlier = (_same_symbol(work, rec) & (work["timestamp"] < rec.timestamp)).to_numpy()
+        work = work[~earlier]
+        done.append(
+            _actions(
+                work.iloc[:0],
+                issues,
+                {rec.row},
+                f"dropped {int(earlier.sum())} earlier bars (unadjusted split)",
+                {"split_signature"},
+            )
+        )
+    return work, _concat(done, _ACTION_COLUMNS)
+
+
+def _same_symbol(work: pd.DataFrame, rec: Any) -> pd.Series:
+    """Rows of the issue's symbol; the row's own symbol, which a file's stem may have filled."""
+    own = work.loc[work["row"] == rec.row, "symbol"]
+    return work["symbol"] == (own.iloc[0] if len(own) else rec.symbol)
+
+
+def _kept(left: pd.DataFrame) -> pd.DataFrame:
+    """Actions for errors a policy leaves as they are (a missing session has no row to drop)."""
+    return pd.DataFrame(
+        {
+            "row": left["row"].to_numpy(),
+            "timestamp": left["timestamp"].to_numpy(),
+            "symbol": left["symbol"].to_numpy(),
+            "action": "kept (no row operation fixes it)",
+            "rule": left["rule"].to_numpy(),
+        }
+    )
 
 
 def _repair(work: pd.DataFrame, issues: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -267,7 +315,7 @@ def _repair(work: pd.DataFrame, issues: pd.DataFrame) -> tuple[pd.DataFrame, pd.
         )
     splits = issues[issues["rule"] == "split_signature"]
     for rec in splits.itertuples(index=False):
-        earlier = (work["symbol"] == rec.symbol) & (work["timestamp"] < rec.timestamp)
+        earlier = _same_symbol(work, rec) & (work["timestamp"] < rec.timestamp)
         for col in rules.PRICES:
             work.loc[earlier, col] = work.loc[earlier, col] * rec.fix
         work.loc[earlier, "volume"] = work.loc[earlier, "volume"] / rec.fix

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from alphafactory.errors import DataError
 from alphafactory.evaluation import deflated_sharpe_ratio
 from alphafactory.features import Standardizer
 from alphafactory.training import WalkForward, walk_forward
@@ -79,9 +81,18 @@ class _CentredSmoother(Standardizer):
 def test_leakage_guard_one_bar_label_leak_makes_null_ic_jump():
     market, features, labels = selftest_data(SMALL, "null")
     honest = _null_t_stat(features, labels, market)
-    leaked = features.assign(leak=labels)  # bar t sees the return of bar t+1
+    # Bar t sees the return of bar t+1, blurred by noise so that walk_forward's own label-timing
+    # check (which refuses an exact leak, below) lets it through: the null self-test catches it.
+    noise = np.random.default_rng(0).normal(scale=labels.std(), size=len(labels))
+    leaked = features.assign(leak=labels.fillna(0.0) + noise)
     assert abs(honest) < 3
     assert _null_t_stat(leaked, labels, market) > 10
+
+
+def test_leakage_guard_exact_label_leak_is_refused_before_any_fit():
+    market, features, labels = selftest_data(SMALL, "null")
+    with pytest.raises(DataError, match=r"labels: not strictly after the features.*'leak' at t"):
+        _null_t_stat(features.assign(leak=labels), labels, market)
 
 
 def test_leakage_guard_one_bar_normalizer_leak_makes_null_ic_jump():

@@ -24,7 +24,12 @@ import pandas as pd
 
 from alphafactory.training.fold_data import Normalizer, prepare_panel
 from alphafactory.training.splits import WalkForward
-from alphafactory.training.walk_forward import fit_block, resolve_model, seeded_clone
+from alphafactory.training.walk_forward import (
+    fit_block,
+    label_horizon,
+    resolve_model,
+    seeded_clone,
+)
 
 if TYPE_CHECKING:
     from alphafactory.models.artifact import ModelArtifact
@@ -93,13 +98,8 @@ def fit_final(
     from alphafactory.models.artifact import TrainingWindow, make_artifact
     from alphafactory.models.seeding import torch_threads
 
-    if horizon is None:
-        horizon = labels.attrs.get("horizon")
-        if horizon is None:
-            raise ValueError(
-                "The label horizon is unknown: pass horizon=... or labels with attrs['horizon']."
-            )
-    splitter = splitter.with_horizon(int(horizon))
+    horizon = label_horizon(labels, horizon)
+    splitter = splitter.with_horizon(horizon)
     estimator, name = resolve_model(model, config)
     panel = prepare_panel(features, labels, lookback)
     train, val = final_blocks(np.unique(panel.sample_time), len(panel.timestamps), splitter)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from alphafactory.errors import DataError
 from alphafactory.features.windows import PanelWindows
+from alphafactory.training.sample_audit import (
+    check_label_timing,
+    count_infinite,
+    dropped_rows,
+)
 
 
 class Normalizer(Protocol):
@@ -36,19 +42,26 @@ class FoldData:
     sample_symbol: np.ndarray
     sample_time: np.ndarray
     lookback: int
+    audit: dict[str, Any] = field(default_factory=dict)
 
 
 def prepare_panel(features: pd.DataFrame, labels: pd.Series, lookback: int) -> FoldData:
-    """Index the samples of ``features`` and ``labels`` (complete, finite windows only)."""
+    """Index the samples of ``features`` and ``labels`` (complete, finite windows only).
+
+    Infinite feature values become NaN (so no normalizer fits on them); every feature row that
+    is not a sample is counted by cause in ``audit`` (see :mod:`.sample_audit`), with
+    ``infinite`` (feature -> count of infinite values). Raises :class:`DataError` when no sample
+    is usable or the label is known at ``t`` (:func:`.sample_audit.check_label_timing`).
+    """
     from alphafactory.features.window_frames import make_windows
 
     if not isinstance(labels, pd.Series):
         raise TypeError(f"labels must be a Series, got {type(labels).__name__}.")
+    infinite = count_infinite(features)
+    if infinite:
+        features = features.replace([np.inf, -np.inf], np.nan)
     data = make_windows(features, labels, lookback, nan_policy="drop")
-    if len(data) == 0:
-        raise ValueError(
-            f"No usable sample: every {lookback}-bar window has a NaN feature or no finite label."
-        )
+    assert data.target is not None
     index = features.index
     if isinstance(index, pd.MultiIndex):
         row_time = data.timestamps.get_indexer(index.get_level_values(0))
@@ -56,7 +69,19 @@ def prepare_panel(features: pd.DataFrame, labels: pd.Series, lookback: int) -> F
     else:
         row_time = data.timestamps.get_indexer(index)
         row_symbol = np.zeros(len(index), dtype=np.intp)
-    assert data.target is not None
+    present = np.zeros(data.target.shape, dtype=bool)
+    present[row_symbol, row_time] = True
+    audit = dropped_rows(data.cube, present, data.target, lookback, pd.Index(features.columns))
+    audit["infinite"] = infinite
+    if len(data) == 0:
+        counts = ", ".join(f"{k} {v}" for k, v in audit["dropped"].items() if v)
+        raise DataError(
+            f"features/labels: no usable sample: every {lookback}-bar window has a NaN feature "
+            f"or no finite label (of {audit['rows']} rows dropped: {counts})"
+        )
+    # A label known when its features are (attrs absent or lying) is refused before any fit.
+    check_label_timing(data.cube, data.sample_symbol, data.time_positions, data.target,
+                       lookback, pd.Index(features.columns))  # fmt: skip
     return FoldData(
         features=features,
         row_time=row_time.astype(np.int64),
@@ -67,6 +92,7 @@ def prepare_panel(features: pd.DataFrame, labels: pd.Series, lookback: int) -> F
         sample_symbol=data.sample_symbol,
         sample_time=data.time_positions,
         lookback=lookback,
+        audit=audit,
     )
 
 

@@ -45,7 +45,8 @@ def long_short_returns(
 def model_metrics(
     result: WalkForwardResult, *, n_trials: int = 1, cost_bps: float = 5.0
 ) -> dict[str, float]:
-    """IC, Rank IC, ICIR, their t-statistics and the long-short performance after costs."""
+    """IC, Rank IC, ICIR, their t-statistics, the long-short performance after costs, and the
+    rows the walk-forward dropped by cause (:func:`dropped_metrics`)."""
     from alphafactory.evaluation import ic_summary, information_coefficient, summary
 
     pred = result.predictions
@@ -69,7 +70,19 @@ def model_metrics(
         "cost_bps": float(cost_bps),
         "n_folds": float(len(result.folds)),
         "n_predictions": float(len(pred)),
+        **dropped_metrics(result),
     }
+
+
+def dropped_metrics(result: WalkForwardResult) -> dict[str, float]:
+    """``n_rows`` (feature rows), ``n_samples`` and ``dropped_<cause>`` per cause of
+    :mod:`alphafactory.training.sample_audit`: every row the walk-forward did not use, counted."""
+    meta = result.meta
+    if meta.get("rows") is None:
+        return {}
+    out = {"n_rows": float(meta["rows"]), "n_samples": float(meta["samples"])}
+    out.update({f"dropped_{cause}": float(n) for cause, n in meta["dropped"].items()})
+    return out
 
 
 def prediction_table(result: WalkForwardResult) -> pd.DataFrame:

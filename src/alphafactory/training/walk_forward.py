@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from alphafactory.errors import DataError
 from alphafactory.training.executors import run_tasks
 from alphafactory.training.fold_data import (
     FoldData,
@@ -28,6 +29,10 @@ from alphafactory.training.fold_data import (
     fold_cube,
     mean_ic,
     prepare_panel,
+)
+from alphafactory.training.sample_audit import (
+    check_horizon,
+    warn_dropped,
 )
 from alphafactory.training.splits import WalkForward
 
@@ -55,7 +60,10 @@ class WalkForwardResult:
     model : str
         The model's name (registry name or class name).
     meta : dict
-        ``lookback``, ``horizon``, ``n_features``.
+        ``lookback``, ``horizon``, ``n_features``; ``rows`` (feature rows), ``samples``,
+        ``dropped`` (cause -> rows that are not samples, summing to ``rows - samples``; see
+        :mod:`alphafactory.training.sample_audit`), ``dropped_by_feature`` and ``infinite``
+        (feature -> infinite values, treated as NaN).
     models : dict of int to ModelArtifact
         Fold -> fitted model artifact, for the folds ``keep_models`` kept (empty by default).
     """
@@ -141,20 +149,30 @@ def walk_forward(
     Returns
     -------
     WalkForwardResult
+        ``meta["dropped"]`` counts every feature row that is not a sample, by cause.
+
+    Warns
+    -----
+    NonFiniteInputWarning
+        Rows were dropped for a NaN or infinite feature after the warm-up, an infinite label,
+        or infinite feature values were found (they are treated as NaN).
+
+    Raises
+    ------
+    DataError
+        The horizon is unknown or not a whole number >= 1; no usable sample; the label is not
+        strictly after its features (nearly a linear function of the window the model sees,
+        whatever its attrs say; see :func:`~alphafactory.training.sample_audit.check_label_timing`).
     """
     from alphafactory.features.normalize import Standardizer
 
-    if horizon is None:
-        horizon = labels.attrs.get("horizon")
-        if horizon is None:
-            raise ValueError(
-                "The label horizon is unknown: pass horizon=... or labels with attrs['horizon']."
-            )
+    horizon = label_horizon(labels, horizon)
     if keep_models not in ("none", "last", "all"):
         raise ValueError(f"keep_models must be 'none', 'last' or 'all', got {keep_models!r}.")
-    splitter = splitter.with_horizon(int(horizon))
+    splitter = splitter.with_horizon(horizon)
     estimator, name = resolve_model(model, config)
     panel = prepare_panel(features, labels, lookback)
+    warn_dropped(panel.audit, panel.audit["infinite"])
     blocks = list(splitter.timestamp_blocks(len(panel.timestamps)))
     specs = []
     for k, (train, val, test) in enumerate(blocks):
@@ -175,6 +193,24 @@ def walk_forward(
         if "estimator" in o
     }
     return dataclasses.replace(result, models=models)
+
+
+def label_horizon(labels: pd.Series, horizon: int | None) -> int:
+    """The label horizon: ``horizon``, else ``labels.attrs["horizon"]``; an int >= 1 either way.
+
+    Raises
+    ------
+    DataError
+        Neither is given, or the horizon is not a whole number of bars >= 1.
+    """
+    if horizon is not None:
+        return check_horizon(horizon, "horizon")
+    if not isinstance(labels, pd.Series) or labels.attrs.get("horizon") is None:
+        raise DataError(
+            "labels: the label horizon is unknown: pass horizon=... or labels with "
+            "attrs['horizon'] (every builder in alphafactory.labels records it)"
+        )
+    return check_horizon(labels.attrs["horizon"], "labels.attrs['horizon']")
 
 
 def resolve_model(model: str | Any, config: Mapping[str, Any] | None) -> tuple[Any, str]:
@@ -326,5 +362,10 @@ def _assemble(
     table["best_epoch"] = [o["best_epoch"] for o in outputs]
     table["fit_seconds"] = [o["fit_seconds"] for o in outputs]
     table["history"] = [o["history"] for o in outputs]
-    meta = {"lookback": lookback, "horizon": horizon, "n_features": panel.features.shape[1]}
+    audit = panel.audit
+    meta = {"lookback": lookback, "horizon": horizon, "n_features": panel.features.shape[1],
+            "rows": audit.get("rows"), "samples": audit.get("samples"),
+            "dropped": dict(audit.get("dropped", {})),
+            "dropped_by_feature": dict(audit.get("by_feature", {})),
+            "infinite": dict(audit.get("infinite", {}))}  # fmt: skip
     return WalkForwardResult(predictions, table, splitter, name, meta)

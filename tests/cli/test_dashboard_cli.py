@@ -47,3 +47,17 @@ def test_cli_dashboard_is_registered_with_options():
 def test_cli_dashboard_missing_dir_exits_2(tmp_path, capsys):
     assert main(["dashboard", str(tmp_path / "missing")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_dashboard_on_a_staging_directory_is_one_line(tmp_path, capsys):
+    staged = Run.create("demo", {}, seed=0, root=tmp_path, staged=True)
+    assert main(["dashboard", str(staged.path), "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a job's staging directory" in err
+
+
+def test_dashboard_on_a_run_with_a_damaged_manifest_still_opens_it(tmp_path):
+    run = Run.create("demo", {}, seed=0, root=tmp_path)
+    (run.path / "manifest.json").write_text("{")  # the pages name the damage
+    _, env = streamlit_command(run.path)
+    assert env[RUN_ENV] == str(run.path.resolve())

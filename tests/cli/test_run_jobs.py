@@ -96,3 +96,24 @@ def test_workflow_run_reruns_and_a_changed_metric_is_reported(trained, capsys, t
     run.write_metrics(metrics)
     assert main(["rerun", str(run.path)]) == 1
     assert "models.ridge.ic" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [
+    ["demo", "--runs-dir", "{blocker}/runs"],
+    ["train", "--config", "{config}", "--bars", SPEC, "--out", "{blocker}/runs/t"],
+])  # fmt: skip
+def test_unwritable_runs_dir_is_one_line_before_any_work(tmp_path, capsys, command):
+    """Issue 12: an unwritable --runs-dir / --out fails at once, naming it, writing nothing."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    config = tmp_path / "train.toml"
+    config.write_text(textwrap.dedent(TRAIN_CONFIG))
+    argv = [a.format(blocker=blocker, config=config) for a in command]
+    capsys.readouterr()
+    assert main([*argv, "--signals-dir", str(tmp_path / "sig")] if argv[0] == "demo"
+                else argv) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"cannot create a run directory in {blocker}/runs" in err
+    assert "is not a directory" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "train.toml"]

@@ -6,7 +6,9 @@ import os
 import sys
 from pathlib import Path
 
+from alphafactory.errors import RunError
 from alphafactory.runs import RUNS_ROOT_ENV, Run
+from alphafactory.runs.staging import STAGING_PREFIX
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 RUN_ENV = "ALPHAFACTORY_RUN"
@@ -58,6 +60,9 @@ def streamlit_command(
         path = Path(target).resolve()
         if not path.is_dir():
             raise FileNotFoundError(f"{target} is not a directory (expected a run or runs root)")
+        if path.name.startswith(STAGING_PREFIX):
+            raise RunError(f"{target} is a job's staging directory (the job is still writing "
+                           "it or was killed), not a run; open the runs root instead")
         try:
             run = Run.open(path)
         except ValueError:

@@ -73,3 +73,28 @@ def test_runs_overview_marks_damaged_runs(damaged_root, tmp_path):
     table = runs_overview([shown(r) for r in list_runs(root)])
     assert table["status"].iloc[0].startswith("complete; damaged: ")
     assert "manifest.json" in table["status"].iloc[0]
+
+
+def test_runs_page_lists_a_stopped_run_but_pages_open_the_complete_one(tmp_path, monkeypatch):
+    import datetime as dt
+    import json
+
+    from alphafactory.runs import Run
+    from alphafactory.runs.staging import MARKER
+
+    root = tmp_path / "runs"
+    done = Run.create("done", {}, seed=0, root=root,
+                      now=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    killed = Run.create("watch", {}, seed=0, root=root)
+    (killed.path / MARKER).write_text(json.dumps(
+        {"pid": 1, "host": "elsewhere", "heartbeat_at": "2026-01-02T00:00:00+00:00",
+         "interval_s": 30}))  # fmt: skip
+    (root / ".staging-20260103T000000Z-x-1-1").mkdir()  # a killed batch job: not a run
+    monkeypatch.setenv(RUNS_ROOT_ENV, str(root))
+    monkeypatch.delenv(RUN_ENV, raising=False)
+    at = AppTest.from_file(str(APP_PATH.parent / "pages" / "runs.py"),
+                           default_timeout=TIMEOUT_S).run()  # fmt: skip
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert sorted(table["status"]) == ["complete", "stopped mid-run"]
+    assert at.sidebar.selectbox[0].value == str(done.path)  # the newest complete run

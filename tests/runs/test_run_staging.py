@@ -202,3 +202,15 @@ def test_unwritable_runs_root_is_one_run_error(tmp_path, staged):
     with pytest.raises(RunError, match=r"file/runs: .*file is not a directory"):
         check_run_target(blocker / "runs")
     assert blocker.read_text() == "x"
+
+
+def test_an_exact_out_path_sweeps_staging_dirs_but_not_the_parents_other_folders(tmp_path):
+    dead = _dead_pid()
+    other = tmp_path / "project"
+    other.mkdir()
+    lookalike = other / f".notes.{dead}.abcdefgh"
+    lookalike.write_text("a user's file")
+    killed = tmp_path / f".staging-out-{dead}-1"
+    killed.mkdir()
+    Run.create("x", {}, seed=0, path=tmp_path / "out", staged=True).publish()
+    assert not killed.exists() and lookalike.read_text() == "a user's file"

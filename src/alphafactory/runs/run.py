@@ -167,7 +167,7 @@ class Run:
             parent, final, exact = runs_root(root), stem, False
         if staged:
             writable(lambda: parent.mkdir(parents=True, exist_ok=True), parent)
-            sweep(parent)
+            sweep(parent, temp_files=not exact)
             target = writable(lambda: staging_dir(parent, final), parent)
             run = cls(target, (parent, final, exact))
         else:

@@ -125,9 +125,11 @@ def _dead_writer(name: str, pattern: re.Pattern[str]) -> bool:
     return bool(m) and not pid_alive(int(m.group(1)))
 
 
-def sweep(root: Path) -> list[Path]:
-    """Remove what killed jobs left in ``root``: staging directories and atomic-write
-    temporary files (top level and one folder down of each run) whose process is dead.
+def sweep(root: Path, *, temp_files: bool = True) -> list[Path]:
+    """Remove what killed jobs left in ``root``: staging directories and, with
+    ``temp_files``, atomic-write temporary files (top level and one folder down of each run)
+    whose process is dead. Pass ``temp_files=False`` for a folder that is not a runs root (the
+    parent of an exact ``--out`` directory), whose other folders are not runs.
 
     Returns the paths removed. Errors removing one (a permission) are skipped: debris is
     invisible to readers, so failing a new job over it would be worse than leaving it.
@@ -145,7 +147,7 @@ def sweep(root: Path) -> list[Path]:
                 shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)
             continue
-        if entry.name.startswith(".") or not entry.is_dir():
+        if not temp_files or entry.name.startswith(".") or not entry.is_dir():
             continue
         for folder in (entry, *(p for p in _subdirs(entry))):
             for temp in _children(folder):

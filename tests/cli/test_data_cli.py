@@ -125,3 +125,32 @@ def test_cli_data_validate_refused_file_is_one_line_exit_two(tmp_path, capsys, t
     assert main(["data", "validate", str(path)]) == 2
     assert message in _error_line(capsys)
     assert path.read_text() == text
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--membership", "m.csv"], "--membership: not used by data validate on files"),
+        (["--start", "2024-01-01", "--on-error", "drop"], "--start, --on-error: not used by"),
+        (["--date-format", "%Q"], "--date-format / date_format '%Q': not a strftime format"),
+        (["--tz", "Mars/Olympus"], "--tz / tz: unknown time zone 'Mars/Olympus'"),
+    ],
+)
+def test_cli_data_validate_ignored_or_bad_options_are_one_line(tmp_path, capsys, flags, message):
+    path = tmp_path / "a.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n2024-01-02,1,1,1,1,1\n")
+    assert main(["data", "validate", str(path), *flags]) == 2
+    assert message in _error_line(capsys)
+
+
+def test_cli_data_validate_bad_synthetic_freq_is_one_line(capsys):
+    assert main(["data", "validate", "synthetic:freq=abc"]) == 2
+    assert "freq must be a duration such as 1D, 1h or 15min; got 'abc'" in _error_line(capsys)
+
+
+def test_cli_data_download_blank_symbol_refused_before_network(tmp_path, capsys):
+    argv = ["data", "download", "--symbol", " ", "--start", "2020-01-01",
+            "--data-dir", str(tmp_path / "d")]  # fmt: skip
+    assert main(argv) == 2
+    assert "--symbol: must be a ticker such as AAPL" in _error_line(capsys)
+    assert not (tmp_path / "d").exists()

@@ -97,6 +97,8 @@ def _download(args: argparse.Namespace) -> int:
     from alphafactory.data.download import DownloadError, check_request, csv_path, download
     from alphafactory.data.validation import DataValidationError
 
+    if not args.symbol.strip():
+        raise CLIError(f"--symbol: must be a ticker such as AAPL or BTC-USD, got {args.symbol!r}")
     check_request(args.start, args.end, args.interval, names=("--start", "--end", "--interval"))
     try:
         bars = download(
@@ -128,6 +130,14 @@ def _validate(args: argparse.Namespace) -> int:
     check_calendar(args.calendar, "--calendar")
     source = bars_source_from_args(args)
     assert source is not None
+    given = {"--universe": source.universe, "--membership": source.membership,
+             "--start": source.start, "--end": source.end, "--on-error": args.bars_on_error}
+    ignored = [flag for flag, value in given.items() if value is not None]
+    if source.kind == "path" and ignored:  # validate checks every row of the files as they are
+        raise CLIError(
+            f"{', '.join(ignored)}: not used by data validate on files (it reports every row "
+            "as stored); drop the flag, or load with it in features build, train or backtest"
+        )
     failed = False
     for report in source.validate():
         print(report.format(limit=args.limit))

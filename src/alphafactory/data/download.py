@@ -203,6 +203,8 @@ def download(
     DataFrame
         Bars indexed by ``timestamp``; ``attrs`` holds the sidecar's metadata.
     """
+    if not str(symbol).strip():
+        raise DataError(f"symbol: must be a ticker such as AAPL or BTC-USD; got {symbol!r}.")
     check_request(start, end, interval)  # before the network: a bad date is not a network error
     path = csv_path(symbol, asset_class, data_dir, interval)
     sidecar = path.with_suffix(".json")

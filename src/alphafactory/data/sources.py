@@ -295,7 +295,14 @@ def _synthetic(params: dict[str, Any], calendar: str | None) -> pd.DataFrame:
 
     params = dict(params)
     freq = params.get("freq", "1D")
-    if pd.Timedelta(freq) < pd.Timedelta(days=1) or calendar is not None:
+    try:
+        step = pd.Timedelta(freq)
+    except ValueError:
+        raise ConfigError(
+            f"bars source synthetic: freq must be a duration such as 1D, 1h or 15min; "
+            f"got {freq!r}."
+        ) from None
+    if step < pd.Timedelta(days=1) or calendar is not None:
         params["calendar"] = calendar or "XNYS"
     return synthetic_market(**params).bars
 

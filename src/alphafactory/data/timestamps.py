@@ -225,7 +225,12 @@ def _parse_text(
     fmt = date_format or "ISO8601"
     try:
         local = pd.DatetimeIndex(pd.to_datetime(text, format=fmt, errors="coerce"))
-    except (ValueError, TypeError):  # mixed offsets: every value carries its own zone
+    except (ValueError, TypeError) as exc:  # mixed offsets: every value carries its own zone
+        if date_format is not None and "directive" in str(exc):
+            raise DataError(
+                f"--date-format / date_format {date_format!r}: not a strftime format (rule: "
+                f"codes such as %Y-%m-%d or %m/%d/%Y); got: {exc}"
+            ) from None
         local = None
     if local is None or local.tz is not None:
         clock = text.str.extract(_TIME_OF_DAY, expand=False)

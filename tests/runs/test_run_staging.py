@@ -22,6 +22,7 @@ from alphafactory.runs.staging import (
     exit_on_sigterm,
     marker_state,
     sweep,
+    writer_tag,
 )
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
@@ -31,6 +32,10 @@ def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     return proc.pid
+
+
+def _tag(pid: int) -> str:
+    return writer_tag().rsplit("-", 1)[0] + f"-{pid}"
 
 
 def _visible(root) -> list[str]:
@@ -80,21 +85,24 @@ def test_staging_directory_is_not_a_run(tmp_path):
 def test_sweep_removes_dead_writers_debris_only(tmp_path):
     dead, live = _dead_pid(), os.getpid()
     done = Run.create("done", {}, seed=0, root=tmp_path, now=NOW)
-    (tmp_path / f".staging-20260301T120000Z-x-{dead}-1").mkdir()
-    (tmp_path / f".staging-20260301T120000Z-y-{live}-1").mkdir()
-    (done.path / f".metrics.json.{dead}.abcd1234").write_text("{")
+    (tmp_path / f".staging-20260301T120000Z-x-{_tag(dead)}-1").mkdir()
+    (tmp_path / f".staging-20260301T120000Z-y-{_tag(live)}-1").mkdir()
+    (tmp_path / f".staging-20260301T120000Z-z-0badc0de-{dead}-1").mkdir()  # another host's
+    (done.path / f".metrics.json.{_tag(dead)}.abcd1234").write_text("{")
     (done.path / "execution").mkdir()
-    (done.path / "execution" / f".fills.parquet.{dead}.k_9x2z01").write_text("")
-    (done.path / f".metrics.json.{live}.abcd1234").write_text("{")
+    (done.path / "execution" / f".fills.parquet.{_tag(dead)}.k_9x2z01").write_text("")
+    (done.path / f".metrics.json.{_tag(live)}.abcd1234").write_text("{")
     removed = sweep(tmp_path)
     assert len(removed) == 3
-    assert _visible(tmp_path) == [f".staging-20260301T120000Z-y-{live}-1", done.path.name]
+    assert _visible(tmp_path) == [f".staging-20260301T120000Z-y-{_tag(live)}-1",
+                                  f".staging-20260301T120000Z-z-0badc0de-{dead}-1",
+                                  done.path.name]  # fmt: skip
     assert sorted(p.name for p in done.path.iterdir() if p.name.startswith(".")) == [
-        f".metrics.json.{live}.abcd1234"]
+        f".metrics.json.{_tag(live)}.abcd1234"]
 
 
 def test_a_new_staged_job_sweeps_a_killed_jobs_staging_directory(tmp_path):
-    killed = tmp_path / f".staging-20260301T120000Z-x-{_dead_pid()}-1"
+    killed = tmp_path / f".staging-20260301T120000Z-x-{_tag(_dead_pid())}-1"
     killed.mkdir()
     Run.create("next", {}, seed=0, root=tmp_path, staged=True).publish()
     assert not killed.exists()
@@ -208,9 +216,9 @@ def test_an_exact_out_path_sweeps_staging_dirs_but_not_the_parents_other_folders
     dead = _dead_pid()
     other = tmp_path / "project"
     other.mkdir()
-    lookalike = other / f".notes.{dead}.abcdefgh"
+    lookalike = other / f".notes.{_tag(dead)}.abcdefgh"
     lookalike.write_text("a user's file")
-    killed = tmp_path / f".staging-out-{dead}-1"
+    killed = tmp_path / f".staging-out-{_tag(dead)}-1"
     killed.mkdir()
     Run.create("x", {}, seed=0, path=tmp_path / "out", staged=True).publish()
     assert not killed.exists() and lookalike.read_text() == "a user's file"

@@ -5,8 +5,9 @@ or ``./runs``; the time is the creation time as ``YYYYMMDDTHHMMSSZ``). Readers t
 artifact but ``manifest.json`` as optional and say so when one is missing.
 
 A run directory is complete or it is not a run. Batch jobs write under a staging name
-(``.staging-<name>-<pid>-<k>``) and rename it when every artifact is written; long-running jobs
-(``monitor watch``) keep a ``RUNNING`` marker with a heartbeat in their run while they run.
+(``.staging-<name>-<host>-<pid>-<k>``) and rename it when every artifact is written;
+long-running jobs (``monitor watch``) keep a ``RUNNING`` marker with a heartbeat in their run
+while they run.
 :func:`list_runs` and :func:`latest_run` return complete runs only (``incomplete=True`` adds
 those running or stopped mid-run); names starting with a dot (staging directories, temporary
 files) are never read. A damaged artifact (truncated JSON or Parquet, invalid TOML) raises

@@ -42,15 +42,15 @@ def json_safe(value: Any) -> Any:
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
     """Write through a temporary file in the same directory, then rename over ``path``.
 
-    The temporary file is a dotfile named ``.<name>.<pid>.<random>``: readers skip dotfiles,
-    and :func:`alphafactory.runs.staging.sweep` removes those a killed process left. The file
-    gets the mode the umask gives a new file (``mkstemp`` creates 0600, which would make run
-    files private while the rest of the directory is not).
+    The temporary file is a dotfile named ``.<name>.<host hash>-<pid>.<random>``: readers skip
+    dotfiles, and :func:`alphafactory.runs.staging.sweep` removes those a killed process left.
+    The file gets the mode the umask gives a new file (``mkstemp`` creates 0600, which would
+    make run files private while the rest of the directory is not).
     """
-    from alphafactory.runs.staging import file_mode
+    from alphafactory.runs.staging import file_mode, writer_tag
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{writer_tag()}.", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))

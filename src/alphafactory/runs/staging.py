@@ -2,13 +2,14 @@
 
 Batch jobs (``run``, ``demo``, ``train``, ``backtest``, ``execute``, factory cycles, a server's
 backtest jobs) write their run under a staging name in the runs root,
-``.staging-<final name>-<pid>-<k>``, and rename it to its final name only once every artifact
-is written (:meth:`Run.publish <alphafactory.runs.Run.publish>`); a failure or SIGTERM removes
-it (:meth:`Run.discard <alphafactory.runs.Run.discard>`). A SIGKILL leaves only the staging
-directory, which readers never list (its name starts with a dot), and the next job that stages
-a run in that root sweeps it once its pid is dead (:func:`sweep`). Temporary files of
-:func:`~alphafactory.runs._io.atomic_write` (``.<name>.<pid>.<random>``) are dotfiles too, so
-readers ignore them, and the sweep removes those of dead processes.
+``.staging-<final name>-<host hash>-<pid>-<k>``, and rename it to its final name only once
+every artifact is written (:meth:`Run.publish <alphafactory.runs.Run.publish>`); a failure or
+SIGTERM removes it (:meth:`Run.discard <alphafactory.runs.Run.discard>`). A SIGKILL leaves
+only the staging directory, which readers never list (its name starts with a dot); the next
+job that stages a run in that root sweeps it once its pid is dead on this host
+(:func:`sweep`). Temporary files of :func:`~alphafactory.runs._io.atomic_write`
+(``.<name>.<host hash>-<pid>.<random>``) are dotfiles too: readers ignore them, and the sweep
+removes those of dead processes.
 
 Long-running jobs (``monitor watch``) write their report into a run directory while they run;
 such a directory holds a ``RUNNING`` marker (JSON: ``pid``, ``host``, ``job``, ``started_at``,
@@ -25,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import hashlib
 import json
 import os
 import re
@@ -55,6 +57,7 @@ __all__ = [
     "staging_dir",
     "sweep",
     "writable",
+    "writer_tag",
 ]
 
 STAGING_PREFIX = ".staging-"
@@ -64,9 +67,12 @@ _MISSED_BEATS = 3
 
 RunState = Literal["complete", "running", "stopped"]
 
-_STAGING_RE = re.compile(r"^\.staging-.+-(\d+)-\d+$")
-# atomic_write's temporary files: ".<name>.<pid>.<mkstemp's 8 random characters>"
-_TEMP_RE = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]{8}$")
+# Debris is named after its writer, "<host hash>-<pid>", so a sweep removes only what a dead
+# process of this host left (a runs root on a shared disk also holds other hosts' live jobs).
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+_STAGING_RE = re.compile(r"^\.staging-.+-([0-9a-f]{8})-(\d+)-\d+$")
+# atomic_write's temporary files: ".<name>.<host hash>-<pid>.<mkstemp's 8 random characters>"
+_TEMP_RE = re.compile(r"^\..+\.([0-9a-f]{8})-(\d+)\.[A-Za-z0-9_]{8}$")
 _counter = 0
 _counter_lock = threading.Lock()
 
@@ -104,6 +110,11 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def writer_tag() -> str:
+    """``"<host hash>-<pid>"``: who writes a staging directory or temporary file."""
+    return f"{_HOST}-{os.getpid()}"
+
+
 def staging_dir(parent: Path, final_name: str) -> Path:
     """Create and return a fresh staging directory for ``parent/final_name``."""
     global _counter
@@ -111,7 +122,7 @@ def staging_dir(parent: Path, final_name: str) -> Path:
         with _counter_lock:
             _counter += 1
             k = _counter
-        path = parent / f"{STAGING_PREFIX}{final_name}-{os.getpid()}-{k}"
+        path = parent / f"{STAGING_PREFIX}{final_name}-{writer_tag()}-{k}"
         try:
             path.mkdir()
             return path
@@ -122,7 +133,7 @@ def staging_dir(parent: Path, final_name: str) -> Path:
 
 def _dead_writer(name: str, pattern: re.Pattern[str]) -> bool:
     m = pattern.match(name)
-    return bool(m) and not pid_alive(int(m.group(1)))
+    return bool(m) and m.group(1) == _HOST and not pid_alive(int(m.group(2)))
 
 
 def sweep(root: Path, *, temp_files: bool = True) -> list[Path]:
@@ -152,7 +163,10 @@ def sweep(root: Path, *, temp_files: bool = True) -> list[Path]:
         for folder in (entry, *(p for p in _subdirs(entry))):
             for temp in _children(folder):
                 if temp.is_file() and _dead_writer(temp.name, _TEMP_RE):
-                    temp.unlink(missing_ok=True)
+                    try:
+                        temp.unlink(missing_ok=True)
+                    except OSError:
+                        continue
                     removed.append(temp)
     return removed
 

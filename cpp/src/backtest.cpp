@@ -314,6 +314,18 @@ void ration_orders(const BacktestInputs& in, Layout at, const Costs& costs, std:
   }
 }
 
+// Bars [from, T) after a bankruptcy: no holdings, no cash, no costs, nothing read (the price
+// and weight ranges are left empty, so the facade checks those bars' inputs itself).
+void close_out(const BacktestOutputs& out, std::int64_t from, std::int64_t T, std::int64_t N) {
+  std::fill(out.shares + from * N, out.shares + T * N, 0.0);
+  for (std::int64_t row = 0; row < kLedgerRows; ++row) {
+    const double fill = row == kMinPrice   ? std::numeric_limits<double>::infinity()
+                        : row == kMaxPrice ? -std::numeric_limits<double>::infinity()
+                                           : 0.0;
+    std::fill(out.ledger + row * T + from, out.ledger + row * T + T, fill);
+  }
+}
+
 // Per bar, one pass over the assets: size every order from the value before trading, book it in
 // full, and mark the asset. When the orders together break the leverage limit (rare below full
 // gross), ration_orders takes back what the limit does not execute.
@@ -350,6 +362,12 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
   double* ledger = out.ledger;
 
   for (std::int64_t s = 0; s < T; ++s) {
+    if (!(value > 0.0)) {
+      // Bankrupt before trading: the portfolio at this bar's execution prices is worth nothing
+      // (or less), so no order can be sized from it. Close out and stop.
+      close_out(out, s, T, N);
+      return;
+    }
     const std::int64_t r = s - in.lag;
     bool decision = false;
     if (r >= 0 && r < T) {
@@ -480,9 +498,10 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
     const double borrow_cost = m.short_value * in.borrow_per_bar;
     cash -= borrow_cost;
     value = cash + m.next_holdings;
+    const double equity = cash + m.holdings;
 
     ledger[kCash * T + s] = cash;
-    ledger[kEquity * T + s] = cash + m.holdings;
+    ledger[kEquity * T + s] = equity;
     ledger[kSpreadCost * T + s] = spread_cost;
     ledger[kImpactCost * T + s] = impact_cost;
     ledger[kCommissionCost * T + s] = commission_cost;
@@ -492,6 +511,15 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
     ledger[kMinPrice * T + s] = m.prices.lo;
     ledger[kMaxPrice * T + s] = m.prices.hi;
     ledger[kAbsWeightSum * T + s] = weight_sum;
+    if (!(equity > 0.0)) {
+      // Bankrupt at the close: the positions are closed at the marks (the shortfall is the
+      // lender's), cash and equity are 0 from here on and nothing trades again.
+      std::fill(shares_row, shares_row + N, 0.0);
+      ledger[kCash * T + s] = 0.0;
+      ledger[kEquity * T + s] = 0.0;
+      if (s + 1 < T) close_out(out, s + 1, T, N);
+      return;
+    }
   }
 }
 

@@ -35,6 +35,9 @@ def reference_backtest(
     the others by ascending order value), shrinking an order with a root finder where the slack
     ``max_leverage * equity - gross`` would fall below ``min(slack, 0)``.
 
+    Bankruptcy: when the value before trading or the equity at a close is <= 0, holdings and
+    cash become 0 for that bar and every later one.
+
     Returns (equity list, cash list, shares list of lists, total cost list).
     """
     n_bars, n_assets = len(exec_price), len(exec_price[0])
@@ -58,11 +61,20 @@ def reference_backtest(
     last = [None] * n_assets
     pending = {}
     equity_out, cash_out, shares_out, cost_out = [], [], [], []
+    bankrupt = False
     for t in range(n_bars):
         for i in range(n_assets):
             if not math.isnan(exec_price[t][i]):
                 last[i] = exec_price[t][i]
         value = cash + sum(h * p for h, p in zip(holdings, last, strict=True) if h != 0.0)
+        if bankrupt or not value > 0.0:
+            # Bankrupt (before trading, or at an earlier close): nothing held, nothing traded.
+            bankrupt, cash, holdings[:] = True, 0.0, [0.0] * n_assets
+            equity_out.append(0.0)
+            cash_out.append(0.0)
+            shares_out.append(list(holdings))
+            cost_out.append(0.0)
+            continue
         gross = sum(abs(h) * p for h, p in zip(holdings, last, strict=True) if h != 0.0)
         row = t - lag
         decision = row >= 0 and any(not math.isnan(w) for w in weights[row])
@@ -130,6 +142,8 @@ def reference_backtest(
                 cash -= borrow
                 bar_cost += borrow
         equity = cash + sum(h * p for h, p in zip(holdings, last, strict=True) if h != 0.0)
+        if not equity > 0.0:  # bankrupt at the close: positions closed, the shortfall forgiven
+            bankrupt, cash, equity, holdings[:] = True, 0.0, 0.0, [0.0] * n_assets
         equity_out.append(equity)
         cash_out.append(cash)
         shares_out.append(list(holdings))

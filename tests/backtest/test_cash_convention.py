@@ -8,6 +8,7 @@ needed here.
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,11 @@ from hypothesis import strategies as st
 
 from alphafactory.backtest import Commission, CostModel, CostParameters, FixedBps, backtest
 from alphafactory.data.wide import Panel
+
+# These tests drive the order-level limit (max_leverage), the costs and the reference loop
+# with decisions above gross 1: the target-gross cap (max_gross_leverage, tested in
+# test_gross_and_bankruptcy.py) is off.
+backtest = partial(backtest, max_gross_leverage=None)
 
 DATA = Path(__file__).parent / "data"
 

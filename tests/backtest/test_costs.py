@@ -99,7 +99,24 @@ def test_adding_two_impact_exponents_is_rejected(bars):
 
 
 def test_invalid_parameters_rejected():
-    with pytest.raises(ValueError, match="bps >= 0"):
+    with pytest.raises(ValueError, match=r"FixedBps: bps must be a finite number >= 0, got -1"):
         FixedBps(-1)
     with pytest.raises(ValueError, match="per_share"):
         Commission(per_share=-0.1)
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: FixedBps(float("nan")), r"FixedBps: bps must be a finite number >= 0, got nan"),
+    (lambda: FixedBps(float("inf")), r"FixedBps: bps must be .*got inf"),
+    (lambda: Commission(minimum=float("nan")), r"Commission: minimum must be .*got nan"),
+    (lambda: SquareRootImpact(eta=float("nan")), r"SquareRootImpact: eta must be .*got nan"),
+    (lambda: SquareRootImpact(half_spread_bps=-1.0), r"half_spread_bps must be .*got -1.0"),
+    (lambda: SquareRootImpact(vol_window=0), r"vol_window must be a whole number of bars >= 1"),
+    (lambda: SpreadImpact(impact=float("inf")), r"SpreadImpact: impact must be .*got inf"),
+    (lambda: SpreadImpact(adv_window=2.5), r"adv_window must be a whole number .*got 2.5"),
+])
+def test_cost_model_bad_parameter_is_a_config_error_at_construction(make, message):
+    from alphafactory.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        make()

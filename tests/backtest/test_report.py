@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,6 +10,11 @@ from alphafactory.backtest import FixedBps, backtest, buy_and_hold, report_table
 from alphafactory.backtest.report import tearsheet
 from alphafactory.backtest.report_tables import BENCHMARK_METRICS, HEADLINE_METRICS
 from alphafactory.evaluation import drawdown_table, monthly_returns, sharpe_ratio
+
+# These tests drive the order-level limit (max_leverage), the costs and the reference loop
+# with decisions above gross 1: the target-gross cap (max_gross_leverage, tested in
+# test_gross_and_bankruptcy.py) is off.
+backtest = partial(backtest, max_gross_leverage=None)
 
 
 def test_summary_has_evaluation_rows_and_costs(bars, random_weights):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,11 @@ from alphafactory.backtest import (
     market_from,
 )
 from alphafactory.data.wide import Panel
+
+# These tests drive the order-level limit (max_leverage), the costs and the reference loop
+# with decisions above gross 1: the target-gross cap (max_gross_leverage, tested in
+# test_gross_and_bankruptcy.py) is off.
+backtest = partial(backtest, max_gross_leverage=None)
 
 FIELDS = ("open", "high", "low", "close", "volume")
 

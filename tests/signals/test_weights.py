@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alphafactory.errors import ConfigError
 from alphafactory.signals import (
     quantile_long_short,
     rebalance_every,
@@ -13,6 +14,7 @@ from alphafactory.signals import (
     universe_from_prices,
     vol_target,
 )
+from alphafactory.signals.weights import UninformativeScoresWarning
 
 
 @pytest.fixture
@@ -123,3 +125,76 @@ def test_vol_target_scales_toward_target_and_caps():
     assert (scaled["A"].iloc[:60] == 1.0).all()
     capped = vol_target(weights, prices, target_vol=10.0, lookback=60, max_leverage=2.0)
     assert capped["A"].max() == 2.0
+
+
+def _rows(values, columns="ABCD"):
+    index = pd.date_range("2024-01-01", periods=len(values), freq="D", tz="UTC")
+    return pd.DataFrame(values, index=index, columns=list(columns), dtype=float)
+
+
+@pytest.mark.parametrize("rule", [
+    lambda s: top_bottom_k(s, 1, 1),
+    lambda s: top_bottom_k(s, 2, 0),
+    lambda s: quantile_long_short(s, 2),
+    lambda s: quantile_long_short(s, 2, long_only=True),
+])
+def test_constant_cross_section_takes_no_position_and_warns_once(rule):
+    scores = _rows([[0.5, 0.5, 0.5, 0.5], [1.0, 2.0, 3.0, 4.0], [7.0, 7.0, np.nan, 7.0]])
+    with pytest.warns(UninformativeScoresWarning,
+                      match=r"no position on 2 with all scores equal \(ties are ties\) of 3 "
+                            r"decision bars") as record:
+        weights = rule(scores)
+    assert len(record) == 1
+    assert (weights.iloc[[0, 2]].to_numpy() == 0).all()  # a decision to hold nothing
+    assert (weights.iloc[1] != 0).any()
+
+
+@pytest.mark.parametrize("rule", [
+    lambda s: top_bottom_k(s, 1, 1), lambda s: quantile_long_short(s, 5),
+])
+def test_one_symbol_long_short_takes_no_position_and_says_why(rule):
+    scores = _rows([[0.3], [-0.2], [np.nan]], columns="A")
+    with pytest.warns(UninformativeScoresWarning,
+                      match=r"2 with fewer than 2 scored names \(a long-short rule needs >= 2 "
+                            r"names\) of 2 decision bars"):
+        weights = rule(scores)
+    assert (weights.iloc[:2].to_numpy() == 0).all() and weights.iloc[2].isna().all()
+
+
+def test_top_bottom_k_tie_straddling_the_cut_shares_the_place():
+    weights = top_bottom_k(_rows([[3.0, 2.0, 2.0, 1.0]]), 2, 0).iloc[0]
+    np.testing.assert_allclose(weights.to_numpy(), [0.5, 0.25, 0.25, 0.0])
+    # Column order does not matter: the same scores in another order give the same weights.
+    swapped = top_bottom_k(_rows([[2.0, 1.0, 3.0, 2.0]]), 2, 0).iloc[0]
+    np.testing.assert_allclose(swapped.to_numpy(), [0.25, 0.0, 0.5, 0.25])
+
+
+def test_top_bottom_k_tie_in_both_legs_nets_out():
+    weights = top_bottom_k(_rows([[3.0, 2.0, 2.0, 2.0, 1.0]], "ABCDE"), 2, 2).iloc[0]
+    np.testing.assert_allclose(weights.to_numpy(), [0.25, 0.0, 0.0, 0.0, -0.25], atol=1e-15)
+
+
+def test_quantile_tied_group_falls_in_one_bucket():
+    # Average ranks 1, 2.5, 2.5, 4: with 2 buckets the tied pair is split by column order
+    # no more; both fall in the bucket of their average rank.
+    weights = quantile_long_short(_rows([[1.0, 2.0, 2.0, 4.0]]), 2).iloc[0]
+    assert weights["B"] == weights["C"]
+    assert weights["A"] < 0 and weights["D"] > 0
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda s: top_bottom_k(s, 0, 0), r"k_long and k_short must not both be 0"),
+    (lambda s: top_bottom_k(s, float("nan")), r"k_long must be an integer >= 0, got nan"),
+    (lambda s: top_bottom_k(s, 1, gross=float("inf")), r"gross must be a finite number > 0"),
+    (lambda s: quantile_long_short(s, 1), r"quantiles must be an integer >= 2, got 1"),
+    (lambda s: score_proportional(s, max_weight=0.0), r"max_weight must be a finite number > 0"),
+    (lambda s: score_proportional(s, max_net=float("nan")), r"max_net must be .*got nan"),
+    (lambda s: threshold_long_flat(s, enter=float("nan")), r"enter \(the threshold\) must be a "
+                                                           r"finite number, got nan"),
+    (lambda s: rebalance_every(s, 0), r"rebalance must be an integer >= 1, got 0"),
+    (lambda s: rebalance_every(s, "bogus"), r"rebalance must be .*period alias.*'bogus'"),
+    (lambda s: rebalance_every(s, 2.5), r"rebalance must be .*got 2.5"),
+])
+def test_weight_functions_bad_parameter_is_a_config_error_naming_it(scores, call, message):
+    with pytest.raises(ConfigError, match=message):
+        call(scores)

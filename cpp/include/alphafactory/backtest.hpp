@@ -21,6 +21,10 @@
 //      of execution does not matter and none is sorted.
 //   4. last[i] <- mark_price[s, i] where finite; shorts pay borrow_per_bar * |shares| * last.
 //   5. equity[s] = cash + sum_i shares[i] * last[i].
+//   Bankruptcy: when V <= 0 before trading at bar s (at its execution prices) or equity[s] <= 0
+//   at its close, every position is closed (shares 0), cash and equity are 0 from bar s on, and
+//   nothing trades again (the shortfall below 0 is the lender's: there is no negative equity).
+//   Those bars' ledger rows of min/max price and |weight| are left empty (+inf, -inf, 0).
 // Costs of an order of q shares at price p (notional n = |q| p):
 //   spread     = n * half_spread[s, i]
 //   impact     = n * impact_coef[s, i] * |q| ^ impact_exponent

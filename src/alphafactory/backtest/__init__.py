@@ -20,10 +20,11 @@ from alphafactory.backtest.risk_managed import RiskManagedResult, risk_managed_b
 from alphafactory.backtest.run_record import record_backtest
 from alphafactory.backtest.spread_impact import SpreadImpact, corwin_schultz_spread
 from alphafactory.backtest.square_root_impact import SquareRootImpact
-from alphafactory.backtest.vectorized import backtest
+from alphafactory.backtest.vectorized import BankruptcyWarning, GrossLeverageWarning, backtest
 
 __all__ = [
     "BacktestResult",
+    "BankruptcyWarning",
     "Commission",
     "Comparison",
     "CompositeCost",
@@ -31,6 +32,7 @@ __all__ = [
     "CostModel",
     "CostParameters",
     "FixedBps",
+    "GrossLeverageWarning",
     "NoCost",
     "RiskManagedResult",
     "SpreadImpact",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alphafactory.data.wide import Panel
+from alphafactory.errors import ConfigError
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -122,8 +123,8 @@ class FixedBps(CostModel):
     bps: float
 
     def __post_init__(self) -> None:
-        if not np.isfinite(self.bps) or self.bps < 0:
-            raise ValueError(f"FixedBps needs bps >= 0, got {self.bps}.")
+        if not _finite_at_least_zero(self.bps):
+            raise ConfigError(f"FixedBps: bps must be a finite number >= 0, got {self.bps!r}.")
 
     def parameters(self, market: Panel) -> CostParameters:
         return CostParameters(half_spread=self.bps * 1e-4)
@@ -150,8 +151,9 @@ class Commission(CostModel):
     def __post_init__(self) -> None:
         for name in ("per_share", "bps", "minimum"):
             value = getattr(self, name)
-            if not np.isfinite(value) or value < 0:
-                raise ValueError(f"Commission {name} must be finite and >= 0, got {value}.")
+            if not _finite_at_least_zero(value):
+                raise ConfigError(f"Commission: {name} must be a finite number >= 0, got "
+                                  f"{value!r}.")
 
     def parameters(self, market: Panel) -> CostParameters:
         return CostParameters(
@@ -184,3 +186,9 @@ def _add(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray | float:
     if not _nonzero(b):
         return a
     return np.asarray(a) + np.asarray(b)
+
+
+def _finite_at_least_zero(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return False
+    return bool(np.isfinite(value) and value >= 0)

@@ -23,6 +23,9 @@ _CASH, _EQUITY = LEDGER_ROWS["cash"], LEDGER_ROWS["equity"]
 _NOTIONAL, _LIMITED = LEDGER_ROWS["traded_notional"], LEDGER_ROWS["limited_notional"]
 _COST_NAMES = ("spread", "impact", "commission", "borrow")
 _COSTS = [LEDGER_ROWS[name] for name in _COST_NAMES]
+#: Summary rows that describe a strategy still trading: NaN for a bankrupt run.
+_UNDEFINED_WHEN_BANKRUPT = ["cagr", "annual_volatility", "sharpe", "sortino", "calmar",
+                            "hit_rate", "psr", "deflated_sharpe"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +54,22 @@ class BacktestResult:
     cost_parameters: CostParameters = field(repr=False)
     periods_per_year: float
 
+    @cached_property
+    def bankrupt_at(self) -> pd.Timestamp | None:
+        """The bar at which equity reached 0 or less (None if it never did).
+
+        From that bar on every position is closed, cash and equity are 0 and nothing trades:
+        the loop never carries negative equity (see :func:`~alphafactory.backtest.backtest`).
+        """
+        hit = np.flatnonzero(self.ledger[_EQUITY] <= 0.0)
+        return self.market.timestamps[hit[0]] if len(hit) else None
+
+    def _previous_equity(self) -> np.ndarray:
+        """Equity at the previous close (initial cash first); NaN after a bankruptcy, so the
+        ratios of the bars after it are NaN, not 0 / 0."""
+        previous = np.concatenate([[self.initial_cash], self.ledger[_EQUITY][:-1]])
+        return np.where(previous > 0.0, previous, np.nan)
+
     def _series(self, row: int, name: str) -> pd.Series:
         return pd.Series(self.ledger[row], index=self.market.timestamps, name=name)
 
@@ -66,18 +85,19 @@ class BacktestResult:
 
     @cached_property
     def returns(self) -> pd.Series:
-        """Net simple returns per bar: ``equity[t] / equity[t-1] - 1`` (``equity[-1]`` = cash)."""
+        """Net simple returns per bar: ``equity[t] / equity[t-1] - 1`` (``equity[-1]`` = cash).
+
+        The bankruptcy bar's return is -1; the bars after it have none (NaN)."""
         equity = self.ledger[_EQUITY]
-        previous = np.concatenate([[self.initial_cash], equity[:-1]])
-        return pd.Series(equity / previous - 1.0, index=self.market.timestamps, name="returns")
+        return pd.Series(equity / self._previous_equity() - 1.0, index=self.market.timestamps,
+                         name="returns")
 
     @cached_property
     def gross_returns(self) -> pd.Series:
         """Returns before costs: the bar's costs (spread, impact, commission, borrow) added back."""
         equity = self.ledger[_EQUITY]
-        previous = np.concatenate([[self.initial_cash], equity[:-1]])
         costs = self.ledger[_COSTS].sum(axis=0)
-        gross = (equity + costs) / previous - 1.0
+        gross = (equity + costs) / self._previous_equity() - 1.0
         return pd.Series(gross, index=self.market.timestamps, name="gross_returns")
 
     @cached_property
@@ -105,8 +125,10 @@ class BacktestResult:
 
     @cached_property
     def weights(self) -> pd.DataFrame:
-        """Realized weights: position value / equity at each close, ``T x N``."""
-        return self.position_values.div(self.equity, axis=0)
+        """Realized weights: position value / equity at each close, ``T x N`` (0 once bankrupt:
+        nothing is held)."""
+        equity = self.equity.where(self.equity > 0.0, np.inf)
+        return self.position_values.div(equity, axis=0)
 
     @cached_property
     def exposure(self) -> pd.DataFrame:
@@ -122,10 +144,8 @@ class BacktestResult:
     @cached_property
     def turnover(self) -> pd.Series:
         """One-sided turnover per bar: traded notional / equity at the previous close."""
-        previous = np.concatenate([[self.initial_cash], self.ledger[_EQUITY][:-1]])
-        return pd.Series(
-            self.ledger[_NOTIONAL] / previous, index=self.market.timestamps, name="turnover"
-        )
+        return pd.Series(self.ledger[_NOTIONAL] / self._previous_equity(),
+                         index=self.market.timestamps, name="turnover")
 
     @cached_property
     def trades(self) -> pd.DataFrame:
@@ -162,7 +182,12 @@ class BacktestResult:
         ``commission_cost``, ``borrow_cost``; ``cost_bps_of_traded`` is spread + impact +
         commission per traded notional), ``limited_notional`` (what the leverage limit cut),
         ``mean_turnover`` (one-sided, traded notional / previous equity) and
-        ``mean_gross_exposure``.
+        ``mean_gross_exposure``, and ``bankrupt`` (1.0 if equity reached 0, else 0.0).
+
+        A bankrupt run's ``total_return`` is -1 and its ``max_drawdown`` -1; the ratios that
+        would describe a strategy still trading (``sharpe``, ``sortino``, ``calmar``, ``cagr``,
+        ``annual_volatility``, ``psr``, ``deflated_sharpe``, ``hit_rate``) are NaN: a number
+        computed from the bars before the loss would lie about it.
 
         Returns
         -------
@@ -171,9 +196,14 @@ class BacktestResult:
         """
         from alphafactory.evaluation import summary as performance_summary
 
+        bankrupt = self.bankrupt_at is not None
         table = performance_summary(
-            self.returns, periods_per_year=self.periods_per_year, n_trials=n_trials
+            self.returns.dropna(), periods_per_year=self.periods_per_year, n_trials=n_trials
         )
+        if bankrupt:
+            table.loc[table.index.intersection(_UNDEFINED_WHEN_BANKRUPT), "value"] = np.nan
+            table.loc["total_return", "value"] = -1.0
+            table.loc["max_drawdown", "value"] = -1.0
         traded = float(self.ledger[_NOTIONAL].sum())
         totals = self.costs.sum()
         trading = float(totals[["spread", "impact", "commission"]].sum())
@@ -186,6 +216,7 @@ class BacktestResult:
             "limited_notional": float(self.ledger[_LIMITED].sum()),
             "mean_turnover": float(self.turnover.mean()),
             "mean_gross_exposure": float(self.exposure["gross"].mean()),
+            "bankrupt": float(bankrupt),
         }
         values = pd.concat([table["value"], pd.Series(extra, dtype=np.float64)])
         values.index = pd.Index(list(values.index), name="metric", dtype=object)

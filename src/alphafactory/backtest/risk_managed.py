@@ -80,6 +80,7 @@ def risk_managed_backtest(
     unfilled: Literal["carry", "drop"] = "carry",
     whole_shares: bool = False,
     max_leverage: float = 1.0,
+    max_gross_leverage: float | None = 1.0,
     periods_per_year: float | None = None,
 ) -> RiskManagedResult:
     """Backtest target weights with ``risk`` applied to every decision and every close.
@@ -94,7 +95,7 @@ def risk_managed_backtest(
     manual_resets : sequence of timestamps
         When an operator resets a halt (any reset rule): the first bar at or after each.
     cost, execution, cash, borrow_bps, participation_cap, unfilled, whole_shares, max_leverage,
-    periods_per_year
+    max_gross_leverage, periods_per_year
         Passed to :func:`~alphafactory.backtest.backtest`.
 
     Returns
@@ -106,7 +107,7 @@ def risk_managed_backtest(
         "cost": cost, "execution": execution, "cash": cash, "borrow_bps": borrow_bps,
         "participation_cap": participation_cap, "unfilled": unfilled,
         "whole_shares": whole_shares, "max_leverage": max_leverage,
-        "periods_per_year": periods_per_year,
+        "max_gross_leverage": max_gross_leverage, "periods_per_year": periods_per_year,
     }
     proposals = _proposals(weights, market)
     if not risk.limits:  # risk off: the plain backtest

@@ -10,6 +10,7 @@ import pandas as pd
 from alphafactory.backtest.costs import CostModel, CostParameters
 from alphafactory.backtest.market import trailing_mean_volume
 from alphafactory.data.wide import Panel
+from alphafactory.errors import ConfigError
 
 _K = 3.0 - 2.0 * np.sqrt(2.0)
 
@@ -47,6 +48,24 @@ def corwin_schultz_spread(high: np.ndarray, low: np.ndarray, window: int = 20) -
     pair = np.vstack([np.full((1, high.shape[1]), np.nan), pair])
     spread = pd.DataFrame(pair).rolling(window, min_periods=1).mean().shift(1).bfill()
     return spread.fillna(0.0).to_numpy(dtype=np.float64)
+
+
+def check_cost_fields(model: object, who: str, *, rates: tuple[str, ...],
+                      windows: tuple[str, ...]) -> None:
+    """Raise :class:`ConfigError` naming the first bad field: ``rates`` finite and >= 0 (a
+    half spread in bps may also be None or a frame), ``windows`` whole numbers >= 1 (bars)."""
+    for name in rates:
+        value = getattr(model, name)
+        if value is None or isinstance(value, pd.DataFrame):
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
+                np.isfinite(value) and value >= 0):
+            raise ConfigError(f"{who}: {name} must be a finite number >= 0, got {value!r}.")
+    for name in windows:
+        value = getattr(model, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ConfigError(f"{who}: {name} must be a whole number of bars >= 1, got "
+                              f"{value!r}.")
 
 
 def half_spread_fraction(
@@ -105,9 +124,11 @@ class SpreadImpact(CostModel):
     adv_window: int = 20
     spread_window: int = 20
 
+    def __post_init__(self) -> None:
+        check_cost_fields(self, "SpreadImpact", rates=("half_spread_bps", "impact"),
+                          windows=("adv_window", "spread_window"))
+
     def parameters(self, market: Panel) -> CostParameters:
-        if self.impact < 0:
-            raise ValueError(f"SpreadImpact impact must be >= 0, got {self.impact}.")
         half = half_spread_fraction(
             market, self.half_spread_bps, self.spread_window, "SpreadImpact"
         )

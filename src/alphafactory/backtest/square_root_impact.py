@@ -10,7 +10,11 @@ import pandas as pd
 
 from alphafactory.backtest.costs import CostModel, CostParameters
 from alphafactory.backtest.market import trailing_volatility
-from alphafactory.backtest.spread_impact import adv_or_raise, half_spread_fraction
+from alphafactory.backtest.spread_impact import (
+    adv_or_raise,
+    check_cost_fields,
+    half_spread_fraction,
+)
 from alphafactory.data.wide import Panel
 
 
@@ -44,9 +48,11 @@ class SquareRootImpact(CostModel):
     spread_window: int = 20
     calibration: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        check_cost_fields(self, "SquareRootImpact", rates=("eta", "half_spread_bps"),
+                          windows=("vol_window", "adv_window", "spread_window"))
+
     def parameters(self, market: Panel) -> CostParameters:
-        if not np.isfinite(self.eta) or self.eta < 0:
-            raise ValueError(f"SquareRootImpact eta must be finite and >= 0, got {self.eta}.")
         half = half_spread_fraction(
             market, self.half_spread_bps, self.spread_window, "SquareRootImpact"
         )

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alphafactory.errors import ConfigError
 from alphafactory.evaluation._inputs import ArrayLike, as_series
 from alphafactory.evaluation.periods import infer_periods_per_year
 
@@ -48,9 +49,17 @@ def resolve_periods_per_year(returns: pd.Series, periods_per_year: float | None)
     """Return ``periods_per_year`` if given (checked > 0), else infer it from the index."""
     if periods_per_year is None:
         return infer_periods_per_year(returns.index)
-    if not np.isfinite(periods_per_year) or periods_per_year <= 0:
-        raise ValueError(f"periods_per_year must be a positive number; got {periods_per_year!r}.")
+    if not _finite(periods_per_year) or periods_per_year <= 0:  # type: ignore[operator]
+        raise ConfigError(f"periods_per_year must be a positive finite number of periods; got "
+                          f"{periods_per_year!r}.")
     return float(periods_per_year)
+
+
+def _finite(value: object) -> bool:
+    """A real number (not a bool) that is finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return False
+    return bool(np.isfinite(value))
 
 
 def _prepare(
@@ -58,8 +67,8 @@ def _prepare(
 ) -> tuple[np.ndarray, float, float]:
     series = as_series(returns, "returns")
     ppy = resolve_periods_per_year(series, periods_per_year)
-    if risk_free <= -1.0:
-        raise ValueError(f"risk_free is an annual rate > -1; got {risk_free!r}.")
+    if not _finite(risk_free) or risk_free <= -1.0:  # type: ignore[operator]
+        raise ConfigError(f"risk_free must be a finite annual rate > -1; got {risk_free!r}.")
     rf_period = (1.0 + risk_free) ** (1.0 / ppy) - 1.0
     return series.to_numpy(), ppy, rf_period
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alphafactory.errors import ConfigError
 from alphafactory.evaluation._inputs import ArrayLike, as_series
 from alphafactory.evaluation.performance import resolve_periods_per_year
 
@@ -23,8 +24,8 @@ def rolling_sharpe(
     Series
         On the returns' index (NaN dropped first), named ``rolling_sharpe``.
     """
-    if window < 2:
-        raise ValueError(f"window must be >= 2, got {window}.")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 2:
+        raise ConfigError(f"window must be an integer >= 2 periods, got {window!r}.")
     series = as_series(returns, "returns")
     ppy = resolve_periods_per_year(series, periods_per_year)
     rolling = series.rolling(window, min_periods=window)

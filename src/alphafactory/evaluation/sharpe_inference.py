@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from alphafactory.errors import ConfigError
 from alphafactory.evaluation._inputs import ArrayLike, as_series
 from alphafactory.evaluation._stats import EULER_GAMMA, norm_cdf, norm_ppf, skew_kurtosis
 
@@ -36,8 +37,9 @@ def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
     ``gamma`` the Euler-Mascheroni constant, ``V`` the variance of the trials' Sharpes.
     ``SR_0 = 0`` for a single trial.
     """
-    if int(n_trials) != n_trials or n_trials < 1:
-        raise ValueError(f"n_trials must be an integer >= 1; got {n_trials!r}.")
+    if (isinstance(n_trials, bool) or not isinstance(n_trials, (int, float, np.number))
+            or not np.isfinite(n_trials) or int(n_trials) != n_trials or n_trials < 1):
+        raise ConfigError(f"n_trials must be an integer >= 1; got {n_trials!r}.")
     if not sharpe_variance >= 0.0:
         raise ValueError(f"sharpe_variance must be >= 0; got {sharpe_variance!r}.")
     if n_trials == 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from math import inf
 from typing import Any
 
 from alphafactory.errors import ConfigError
@@ -230,8 +231,11 @@ class BacktestSection:
     ``SpreadImpact``'s ``impact``, ...; default square-root impact with ``eta = 1`` and a 2 bps
     half spread); ``commission`` optionally adds a ``Commission`` (fields
     ``per_share``, ``bps``, ``minimum``). ``execution`` is ``next_open | next_close | close``;
-    ``periods_per_year`` overrides the annualization inferred from the bars. Bars before the
-    first decision are cut, so the equity curve is out of sample only.
+    ``periods_per_year`` overrides the annualization inferred from the bars.
+    ``max_gross_leverage`` (default 1) scales a decision whose gross ``sum |w|`` exceeds it down
+    to it, with a warning (the same option as ``alphafactory backtest --max-gross-leverage`` and
+    a trading file's ``[bot]``). Bars before the first decision are cut, so the equity curve is
+    out of sample only.
     """
 
     cost: Mapping[str, Any] = field(
@@ -243,6 +247,13 @@ class BacktestSection:
     borrow_bps: float = 0.0
     participation_cap: float | None = None
     periods_per_year: float | None = None
+    max_gross_leverage: float | None = 1.0
+
+    def __post_init__(self) -> None:
+        value = self.max_gross_leverage
+        if value is not None and not (isinstance(value, (int, float)) and 0 < value < inf):
+            raise ConfigError(f"[backtest] max_gross_leverage must be a positive finite number, "
+                              f"got {value!r}")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

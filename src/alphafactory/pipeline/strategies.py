@@ -156,6 +156,7 @@ def run_backtest(
         window, weights, cost=cost_model(section), execution=section.execution,
         cash=section.cash, borrow_bps=section.borrow_bps,
         participation_cap=section.participation_cap, periods_per_year=section.periods_per_year,
+        max_gross_leverage=section.max_gross_leverage,
     )  # fmt: skip
 
 
@@ -180,6 +181,7 @@ def backtest_strategy(
         window, weights, risk=manager, cost=cost_model(section), execution=section.execution,
         cash=section.cash, borrow_bps=section.borrow_bps,
         participation_cap=section.participation_cap, periods_per_year=section.periods_per_year,
+        max_gross_leverage=section.max_gross_leverage,
     )  # fmt: skip
     return out.result, out.interventions
 

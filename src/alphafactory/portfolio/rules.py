@@ -20,6 +20,7 @@ from alphafactory.portfolio.base import PortfolioRule, PortfolioState
 from alphafactory.portfolio.kelly import FractionalKelly
 from alphafactory.portfolio.limits import Limits
 from alphafactory.portfolio.optimizers import OPTIMIZERS
+from alphafactory.portfolio.params import check_parameters
 from alphafactory.portfolio.scaling import OptimalF, VolTarget
 from alphafactory.portfolio.score_rules import Hysteresis, Proportional, Quantile, Threshold, TopK
 from alphafactory.portfolio.sizing import EqualWeight, InverseVolatility, RiskParity
@@ -91,9 +92,11 @@ def build_rule(rule: str, params: Mapping[str, Any] | None = None) -> PortfolioR
         except ValueError as exc:
             raise ConfigError(f"rule {rule!r}: {exc}") from None
     try:
-        return cls(**params)
+        built = cls(**params)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"rule {rule!r}: {exc}") from None
+    check_parameters(built)
+    return built
 
 
 def weights_from_scores(
@@ -136,14 +139,17 @@ def weights_from_scores(
     Raises
     ------
     ConfigError
-        For an unknown rule or parameter.
+        For an unknown rule or parameter, a parameter that is not finite or out of range
+        (:func:`~alphafactory.portfolio.params.check_parameters`), or a bad ``rebalance``.
     """
     if isinstance(rule, PortfolioRule):
         if params:
             raise ConfigError(f"rule {rule.name!r} is already built; pass no parameters with it.")
+        check_parameters(rule)
         built = rule
     else:
         built = build_rule(rule, params)
+    rebalance_every(scores.iloc[:0], rebalance)  # a bad rebalance fails before any work
     if universe is not None:
         mask = universe.reindex(index=scores.index, columns=scores.columns).fillna(False)
         scores = scores.where(mask.to_numpy(dtype=bool))

@@ -4,11 +4,13 @@ or :mod:`alphafactory.portfolio.entries`; none needs prices or state."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 import pandas as pd
 
+from alphafactory.errors import ConfigError
 from alphafactory.portfolio.base import PortfolioRule, PortfolioState, check_scores
 from alphafactory.portfolio.entries import weights_from_thresholds
 from alphafactory.signals import (
@@ -31,8 +33,8 @@ class TopK(PortfolioRule):
     long_only: bool = False
 
     def __post_init__(self) -> None:
-        if self.k < 1:
-            raise ValueError(f"topk: k must be >= 1, got {self.k}.")
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
+            raise ConfigError(f"k must be an integer >= 1, got {self.k!r}.")
 
     def weights(self, scores: pd.DataFrame, prices: pd.DataFrame | None = None,
                 state: PortfolioState | None = None) -> pd.DataFrame:  # fmt: skip
@@ -49,8 +51,9 @@ class Quantile(PortfolioRule):
     long_only: bool = False
 
     def __post_init__(self) -> None:
-        if self.quantiles < 2:
-            raise ValueError(f"quantile: quantiles must be >= 2, got {self.quantiles}.")
+        if (isinstance(self.quantiles, bool) or not isinstance(self.quantiles, int)
+                or self.quantiles < 2):
+            raise ConfigError(f"quantiles must be an integer >= 2, got {self.quantiles!r}.")
 
     def weights(self, scores: pd.DataFrame, prices: pd.DataFrame | None = None,
                 state: PortfolioState | None = None) -> pd.DataFrame:  # fmt: skip
@@ -65,6 +68,12 @@ class Proportional(PortfolioRule):
     name: ClassVar[str] = "proportional"
     max_weight: float | None = None
 
+    def __post_init__(self) -> None:
+        value = self.max_weight
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not 0 < value < math.inf):
+            raise ConfigError(f"max_weight must be a finite number > 0 (or None), got {value!r}.")
+
     def weights(self, scores: pd.DataFrame, prices: pd.DataFrame | None = None,
                 state: PortfolioState | None = None) -> pd.DataFrame:  # fmt: skip
         check_scores(scores)
@@ -77,6 +86,12 @@ class Threshold(PortfolioRule):
 
     name: ClassVar[str] = "threshold"
     threshold: float = 0.0
+
+    def __post_init__(self) -> None:
+        value = self.threshold
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
+                value):
+            raise ConfigError(f"threshold must be a finite number, got {value!r}.")
 
     def weights(self, scores: pd.DataFrame, prices: pd.DataFrame | None = None,
                 state: PortfolioState | None = None) -> pd.DataFrame:  # fmt: skip

@@ -53,8 +53,10 @@ class TopKExposure(PortfolioRule):
                              f"{self.exposure_in!r}.")  # fmt: skip
         if not (np.isfinite(self.exposure) and self.exposure > 0):
             raise ValueError(f"exposure must be > 0, got {self.exposure}.")
-        if self.min_trade_value < 0 or self.min_trade_weight < 0:
-            raise ValueError("min_trade_value and min_trade_weight must be >= 0.")
+        for name in ("min_trade_value", "min_trade_weight"):
+            value = getattr(self, name)
+            if not value >= 0:  # NaN included
+                raise ValueError(f"{name} must be >= 0, got {value!r}.")
         if self.mask is not None and not isinstance(self.mask, pd.DataFrame):
             raise TypeError(f"mask must be a boolean T x N DataFrame, got "
                             f"{type(self.mask).__name__}.")  # fmt: skip

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from alphafactory.errors import ConfigError
 from alphafactory.risk.limit import (
     Action,
     CircuitBreaker,
@@ -33,10 +34,10 @@ def _validate(breaker: CircuitBreaker) -> None:
     check_positive(breaker, "max_loss")
     check_common(breaker)
     if not 0 <= breaker.scale < 1:
-        raise ValueError(f"{type(breaker).__name__} scale must be in [0, 1), got "
+        raise ConfigError(f"{type(breaker).__name__} scale must be in [0, 1), got "
                          f"{breaker.scale}.")
     if breaker.max_loss >= 1:
-        raise ValueError(f"{type(breaker).__name__} max_loss is a fraction below 1, got "
+        raise ConfigError(f"{type(breaker).__name__} max_loss is a fraction below 1, got "
                          f"{breaker.max_loss}.")
 
 

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from alphafactory.errors import ConfigError
 from alphafactory.risk.limit import (
     Action,
     Breach,
@@ -99,13 +100,13 @@ class VaRLimit(RiskLimit):
         check_positive(self, "max_var")
         check_common(self)
         if self.method not in METHODS:
-            raise ValueError(f"VaRLimit method must be one of {list(METHODS)}, got "
+            raise ConfigError(f"VaRLimit method must be one of {list(METHODS)}, got "
                              f"{self.method!r}.")
         if not 0.5 < self.level < 1 or not 0 < self.lam < 1:
-            raise ValueError(f"VaRLimit needs 0.5 < level < 1 and 0 < lam < 1, got "
+            raise ConfigError(f"VaRLimit needs 0.5 < level < 1 and 0 < lam < 1, got "
                              f"{self.level}, {self.lam}.")
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 2:
-            raise ValueError(f"VaRLimit window must be an int >= 2, got {self.window!r}.")
+            raise ConfigError(f"VaRLimit window must be an int >= 2, got {self.window!r}.")
 
     def check(self, weights: np.ndarray, context: RiskContext) -> Breach | None:
         if len(context.returns) < self.window or not np.any(weights):

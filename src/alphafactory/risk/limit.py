@@ -25,6 +25,8 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
+from alphafactory.errors import ConfigError
+
 Action = Literal["scale", "halt"]
 Reset = Literal["next_session", "manual"]
 ACTIONS: tuple[str, ...] = ("scale", "halt")
@@ -74,20 +76,20 @@ def within(measure: float, threshold: float) -> bool:
 
 
 def check_common(obj: Any) -> None:
-    """Raise ``ValueError`` for an unknown ``action`` or ``reset`` of a limit or breaker."""
+    """Raise :class:`ConfigError` for an unknown ``action`` or ``reset`` of a limit or breaker."""
     name = type(obj).__name__
     if obj.action not in ACTIONS:
-        raise ValueError(f"{name} action must be one of {list(ACTIONS)}, got {obj.action!r}.")
+        raise ConfigError(f"{name} action must be one of {list(ACTIONS)}, got {obj.action!r}.")
     if obj.reset not in RESETS:
-        raise ValueError(f"{name} reset must be one of {list(RESETS)}, got {obj.reset!r}.")
+        raise ConfigError(f"{name} reset must be one of {list(RESETS)}, got {obj.reset!r}.")
 
 
 def check_positive(obj: Any, *names: str) -> None:
-    """Raise ``ValueError`` unless each named field is a positive finite number."""
+    """Raise :class:`ConfigError` unless each named field is a positive finite number."""
     for field in names:
         value = getattr(obj, field)
         if isinstance(value, bool) or not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{type(obj).__name__} {field} must be > 0 and finite, got {value}.")
+            raise ConfigError(f"{type(obj).__name__} {field} must be > 0 and finite, got {value}.")
 
 
 class _Configured(ABC):

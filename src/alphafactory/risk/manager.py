@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alphafactory.errors import ConfigError
 from alphafactory.risk.exposure_limits import VaRLimit
 from alphafactory.risk.limit import CircuitBreaker, RiskContext, RiskLimit
 
@@ -116,7 +117,7 @@ class RiskManager:
                                 f"got {type(item).__name__}.")
         names = [item.name for item in limits]
         if len(set(names)) != len(names):
-            raise ValueError(f"RiskManager has the same limit twice: {names}.")
+            raise ConfigError(f"RiskManager has the same limit twice: {names}.")
         object.__setattr__(self, "limits", limits)
 
     @property

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from alphafactory.errors import ConfigError
 from alphafactory.risk.limit import (
     TOLERANCE,
     Action,
@@ -82,7 +83,7 @@ class MaxGroupWeight(RiskLimit):
         if not isinstance(self.groups, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.groups.items()
         ):
-            raise ValueError("MaxGroupWeight groups must map symbol names to group names.")
+            raise ConfigError("MaxGroupWeight groups must map symbol names to group names.")
         object.__setattr__(self, "groups", dict(self.groups))
 
     def check(self, weights: np.ndarray, context: RiskContext) -> Breach | None:
@@ -132,7 +133,7 @@ class MaxPositions(RiskLimit):
         if isinstance(self.max_positions, bool) or not isinstance(self.max_positions, int) or (
             self.max_positions < 1
         ):
-            raise ValueError(f"MaxPositions max_positions must be an int >= 1, got "
+            raise ConfigError(f"MaxPositions max_positions must be an int >= 1, got "
                              f"{self.max_positions!r}.")
         check_common(self)
 

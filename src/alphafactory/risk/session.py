@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from alphafactory.errors import ConfigError
 from alphafactory.risk.limit import CircuitBreaker, EquityTracker, RiskContext, RiskLimit
 from alphafactory.risk.manager import Intervention, RiskManager, intervention
 
@@ -45,6 +46,9 @@ class RiskSession:
     """
 
     def __init__(self, manager: RiskManager, equity: float) -> None:
+        if isinstance(equity, bool) or not isinstance(equity, (int, float, np.number)) or not (
+                np.isfinite(equity) and equity > 0):
+            raise ConfigError(f"RiskSession equity must be a finite amount > 0, got {equity!r}.")
         self.manager = manager
         self.equity = float(equity)
         self.halt: Trip | None = None

@@ -13,10 +13,18 @@ not tradable at t before ranking: a symbol without a price is never given a weig
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from alphafactory.errors import ConfigError
+
 _CAP_ITERATIONS = 64
+
+
+class UninformativeScoresWarning(UserWarning):
+    """Rows of scores that cannot rank names (all equal, or too few names) took no position."""
 
 
 def universe_from_prices(prices: pd.DataFrame) -> pd.DataFrame:
@@ -38,32 +46,44 @@ def top_bottom_k(
 
     With both legs the portfolio is dollar neutral: the long leg sums to ``gross / 2`` and the
     short leg to ``-gross / 2``; long only (``k_short=0``), the long leg sums to ``gross``. A row
-    with fewer than ``k_long + k_short`` valid names shrinks both legs to fit (ties broken by
-    column order). Names that are neither long nor short get 0.
+    with fewer than ``k_long + k_short`` valid names shrinks both legs to fit. Names that are
+    neither long nor short get 0.
+
+    Ties are ties, never broken by column order: names with equal scores that straddle a leg's
+    cut share the places left in the leg equally (k = 2 on scores ``3, 2, 2, 1`` puts a full
+    place on the 3 and half a place on each 2), so the leg keeps its total and equal scores get
+    equal weights. A tied group that reaches into both legs nets out. A row whose finite scores
+    are all equal (two names or more), and a long-short row with fewer than two names, take no
+    position: one :class:`UninformativeScoresWarning` per call counts them.
     """
-    if k_long < 0 or k_short < 0 or k_long + k_short == 0:
-        raise ValueError(
-            f"k_long and k_short must be >= 0 and not both 0, got {k_long}, {k_short}."
-        )
+    _check_count("k_long", k_long, 0)
+    _check_count("k_short", k_short, 0)
+    if k_long + k_short == 0:
+        raise ConfigError(f"k_long and k_short must not both be 0, got {k_long}, {k_short}.")
+    _check_gross(gross)
     values, decision = _masked_scores(scores, universe)
     valid = np.isfinite(values)
     n_valid = valid.sum(axis=1)
-    order = np.argsort(np.where(valid, -values, np.inf), axis=1, kind="stable")
-    rank_desc = np.empty_like(order)
-    np.put_along_axis(rank_desc, order, np.arange(values.shape[1])[None, :], axis=1)
-    rank_asc = (n_valid[:, None] - 1) - rank_desc  # 0 = lowest valid score
     total = k_long + k_short
     scale = np.minimum(1.0, n_valid / total)
     n_long = np.floor(k_long * scale).astype(np.int64)
     n_short = np.floor(k_short * scale).astype(np.int64)
-    is_long = valid & (rank_desc < n_long[:, None])
-    is_short = valid & (rank_asc < n_short[:, None]) & ~is_long
+    # Each name's tied group occupies places [start, end) of the descending order.
+    frame = pd.DataFrame(values)
+    start = frame.rank(axis=1, method="min", ascending=False).to_numpy() - 1.0
+    end = frame.rank(axis=1, method="max", ascending=False).to_numpy()
+    size = end - start
+    with np.errstate(divide="ignore", invalid="ignore"):
+        in_long = np.clip((n_long[:, None] - start) / size, 0.0, 1.0)
+        in_short = np.clip((n_short[:, None] - (n_valid[:, None] - end)) / size, 0.0, 1.0)
     both = k_short > 0
     long_total = gross / 2 if both else gross
     weights = np.zeros_like(values)
     with np.errstate(divide="ignore", invalid="ignore"):
-        weights += np.where(is_long, long_total / n_long[:, None], 0.0)
-        weights -= np.where(is_short, (gross / 2) / n_short[:, None], 0.0)
+        weights += np.where(valid & (in_long > 0), long_total / n_long[:, None] * in_long, 0.0)
+        weights -= np.where(valid & (in_short > 0), (gross / 2) / n_short[:, None] * in_short,
+                            0.0)
+    _drop_uninformative(weights, values, decision, both, "top_bottom_k")
     return _frame(weights, decision, scores)
 
 
@@ -80,11 +100,16 @@ def quantile_long_short(
     Names are bucketed by cross-sectional percentile rank ``(rank - 1) / n`` into ``quantiles``
     buckets. Long-short rows are dollar neutral with legs of ``gross / 2``; ``long_only`` puts
     ``gross`` on the top bucket.
+
+    Ties are ties, never broken by column order: tied names share their average rank, so a tied
+    group falls in one bucket as a whole. A row whose finite scores are all equal, or that has
+    fewer than two names, takes no position: one :class:`UninformativeScoresWarning` per call
+    counts them.
     """
-    if quantiles < 2:
-        raise ValueError(f"quantiles must be >= 2, got {quantiles}.")
+    _check_count("quantiles", quantiles, 2)
+    _check_gross(gross)
     values, decision = _masked_scores(scores, universe)
-    ranks = pd.DataFrame(values).rank(axis=1, method="first").to_numpy()
+    ranks = pd.DataFrame(values).rank(axis=1, method="average").to_numpy()
     n_valid = np.isfinite(values).sum(axis=1)[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         bucket = np.floor((ranks - 1) / n_valid * quantiles)
@@ -97,6 +122,7 @@ def quantile_long_short(
     with np.errstate(divide="ignore", invalid="ignore"):
         weights += np.where(top, long_total / n_top, 0.0)
         weights -= np.where(bottom, (gross / 2) / n_bottom, 0.0)
+    _drop_uninformative(weights, values, decision, True, "quantile_long_short")
     return _frame(weights, decision, scores)
 
 
@@ -116,12 +142,11 @@ def score_proportional(
     so each side keeps its total where the cap allows); then, if ``|sum w| > max_net``, the larger
     side is scaled down until the net equals ``max_net`` (gross only decreases).
     """
-    if gross <= 0:
-        raise ValueError(f"gross must be > 0, got {gross}.")
-    if max_weight is not None and max_weight <= 0:
-        raise ValueError(f"max_weight must be > 0, got {max_weight}.")
-    if max_net is not None and max_net < 0:
-        raise ValueError(f"max_net must be >= 0, got {max_net}.")
+    _check_gross(gross)
+    if max_weight is not None:
+        _check_real("max_weight", max_weight, "a finite number > 0", low=0.0, open_low=True)
+    if max_net is not None:
+        _check_real("max_net", max_net, "a finite number >= 0", low=0.0)
     values, decision = _masked_scores(scores, universe)
     valid = np.isfinite(values)
     raw = np.where(valid, values, 0.0)
@@ -157,9 +182,12 @@ def threshold_long_flat(
     With ``exit < enter`` a name entered stays long until its score falls below ``exit``
     (hysteresis); the state at t depends only on scores <= t. A name without a score at t is flat.
     """
+    _check_real("enter (the threshold)", enter, "a finite number")
     exit = enter if exit is None else exit
+    _check_real("exit", exit, "a finite number")
+    _check_gross(gross)
     if exit > enter:
-        raise ValueError(f"exit ({exit}) must be <= enter ({enter}).")
+        raise ConfigError(f"exit ({exit}) must be <= enter ({enter}).")
     values, decision = _masked_scores(scores, universe)
     state = np.where(values > enter, 1.0, np.where(values < exit, 0.0, np.nan))
     state = np.where(np.isfinite(values), state, 0.0)
@@ -185,11 +213,11 @@ def vol_target(
     ``target_vol / (std(r_p[t-lookback+1 .. t]) * sqrt(periods_per_year))``, capped at
     ``max_leverage`` and 1 until ``lookback`` returns exist. Uses only prices and weights <= t.
     """
-    if target_vol <= 0 or lookback < 2 or max_leverage <= 0:
-        raise ValueError(
-            f"need target_vol > 0, lookback >= 2, max_leverage > 0; got {target_vol}, {lookback}, "
-            f"{max_leverage}."
-        )
+    _check_real("target_vol", target_vol, "a finite number > 0", low=0.0, open_low=True)
+    _check_count("lookback", lookback, 2)
+    _check_real("periods_per_year", periods_per_year, "a finite number > 0", low=0.0,
+                open_low=True)
+    _check_real("max_leverage", max_leverage, "a finite number > 0", low=0.0, open_low=True)
     prices = prices.reindex(index=weights.index, columns=weights.columns)
     held = weights.ffill().fillna(0.0).to_numpy(dtype=np.float64)
     px = prices.ffill().to_numpy(dtype=np.float64)
@@ -215,19 +243,72 @@ def rebalance_every(weights: pd.DataFrame, every: int | str) -> pd.DataFrame:
         the choice needs nothing from later bars.
     """
     n = len(weights)
-    if isinstance(every, int):
-        if every < 1:
-            raise ValueError(f"every must be >= 1, got {every}.")
+    if isinstance(every, (int, np.integer)) and not isinstance(every, bool):
+        _check_count("rebalance", every, 1)
         keep = np.arange(n) % every == 0
-    else:
+    elif isinstance(every, str):
         index = pd.DatetimeIndex(weights.index)
         naive = index.tz_convert(None) if index.tz is not None else index
-        periods = naive.to_period(every).asi8
+        try:
+            periods = naive.to_period(every).asi8
+        except (ValueError, TypeError):
+            raise ConfigError(f"rebalance must be an integer >= 1 bar or a period alias like "
+                              f"'W', 'M' or 'Q', got {every!r}.") from None
         keep = np.ones(n, dtype=bool)
         keep[1:] = periods[1:] != periods[:-1]
+    else:
+        raise ConfigError(f"rebalance must be an integer >= 1 bar or a period alias like 'W', "
+                          f"got {every!r}.")
     out = weights.to_numpy(dtype=np.float64, copy=True)
     out[~keep] = np.nan
     return pd.DataFrame(out, index=weights.index, columns=weights.columns)
+
+
+def _check_count(name: str, value: object, least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ConfigError(f"{name} must be an integer >= {least}, got {value!r}.")
+
+
+def _check_real(name: str, value: object, rule: str, *, low: float = -np.inf,
+                open_low: bool = False) -> None:
+    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    if ok:
+        number = float(value)  # type: ignore[arg-type]
+        ok = np.isfinite(number) and (number > low if open_low else number >= low)
+    if not ok:
+        raise ConfigError(f"{name} must be {rule}, got {value!r}.")
+
+
+def _check_gross(gross: object) -> None:
+    if not isinstance(gross, (int, float, np.number)) or not 0 < gross < np.inf:  # type: ignore[operator]
+        raise ConfigError(f"gross must be a finite number > 0, got {gross!r}.")
+
+
+def _drop_uninformative(
+    weights: np.ndarray, values: np.ndarray, decision: np.ndarray, two_legs: bool, what: str
+) -> None:
+    """Zero the decision rows that cannot rank names, in place, and warn once counting them.
+
+    A row whose finite scores (two or more) are all equal ranks nothing; a row with one name
+    cannot fill two legs (``two_legs``).
+    """
+    valid = np.isfinite(values)
+    n_valid = valid.sum(axis=1)
+    highest = np.where(valid, values, -np.inf).max(axis=1, initial=-np.inf)
+    lowest = np.where(valid, values, np.inf).min(axis=1, initial=np.inf)
+    constant = decision & (n_valid >= 2) & (highest == lowest)
+    alone = decision & (n_valid < 2) if two_legs else np.zeros_like(decision)
+    if not (constant.any() or alone.any()):
+        return
+    weights[constant | alone] = 0.0
+    parts = []
+    if constant.any():
+        parts.append(f"{int(constant.sum())} with all scores equal (ties are ties)")
+    if alone.any():
+        parts.append(f"{int(alone.sum())} with fewer than 2 scored names (a long-short rule "
+                     "needs >= 2 names)")
+    warnings.warn(f"{what}: no position on {' and '.join(parts)} of {int(decision.sum())} "
+                  f"decision bars", UninformativeScoresWarning, stacklevel=3)
 
 
 def _masked_scores(

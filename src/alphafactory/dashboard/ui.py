@@ -20,8 +20,7 @@ from alphafactory.dashboard.shaping import (
     runs_of_job,
 )
 from alphafactory.errors import RunError
-from alphafactory.runs import Run, list_runs, runs_root
-from alphafactory.runs._io import read_parquet_file
+from alphafactory.runs import Run, list_runs, read_parquet_file, runs_root
 
 __all__ = [
     "RUN_ENV",

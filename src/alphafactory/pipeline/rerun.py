@@ -198,7 +198,7 @@ def rerun(
 def _check_tables(run: Run) -> None:
     """Read every Parquet table of ``run`` once: a truncated table is a RunError naming it,
     not a rerun that passes because only the metrics were compared."""
-    from alphafactory.runs._io import read_parquet_file
+    from alphafactory.runs import read_parquet_file
 
     for path in sorted(run.path.rglob("*.parquet")):
         rel = path.relative_to(run.path)

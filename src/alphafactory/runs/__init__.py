@@ -90,6 +90,7 @@ Examples
 >>> latest_run().read_table("equity")                                # doctest: +SKIP
 """
 
+from alphafactory.runs._io import read_parquet_file
 from alphafactory.runs.listing import latest_run, list_runs
 from alphafactory.runs.manifest import collect_environment, fingerprint, git_state
 from alphafactory.runs.run import (
@@ -113,6 +114,7 @@ __all__ = [
     "git_state",
     "latest_run",
     "list_runs",
+    "read_parquet_file",
     "read_toml",
     "runs_root",
     "write_toml",

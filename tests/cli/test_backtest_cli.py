@@ -5,9 +5,11 @@ import json
 import pandas as pd
 import pytest
 
+from alphafactory.backtest import GrossLeverageWarning
 from alphafactory.cli import main
 from alphafactory.data import load_sample, to_wide
 from alphafactory.signals import export_signals
+from alphafactory.signals.weights import UninformativeScoresWarning
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +102,95 @@ def test_backtest_command_params_not_a_table_is_a_usage_error(momentum_signals, 
         main(["backtest", "--signals", str(momentum_signals), "--params", "k = 3"])
     assert exit_.value.code == 2
     assert "TOML inline table" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv_tail", "message"), [
+    (["--k", "0"], "--k: must be an integer >= 1, got 0"),
+    (["--rule", "quantile", "--quantiles", "1"], "--quantiles: must be an integer >= 2, got 1"),
+    (["--cost", "fixed", "--bps", "nan"], "--bps: must be a finite number >= 0, got nan"),
+    (["--cost", "fixed", "--bps", "-1"], "--bps: must be a finite number >= 0, got -1.0"),
+    (["--rebalance", "0"], "--rebalance: must be an integer >= 1 bar or a period like W or M, "
+                           "got '0'"),
+    (["--rebalance", "fortnight"], "rebalance must be an integer >= 1 bar or a period alias"),
+    (["--rule", "proportional", "--max-weight", "0"],
+     "--max-weight: must be a finite number > 0, got 0.0"),
+    (["--rule", "threshold", "--threshold", "nan"],
+     "--threshold: must be a finite number, got nan"),
+    (["--cash", "inf"], "--cash: must be a finite amount > 0, got inf"),
+    (["--eta", "nan"], "--eta: must be a finite number > 0, got nan"),
+    (["--borrow-bps", "nan"], "--borrow-bps: must be a finite number >= 0, got nan"),
+    (["--participation-cap", "0"], "--participation-cap: must be in (0, 1], got 0.0"),
+    (["--max-gross-leverage", "nan"], "--max-gross-leverage: must be a finite number > 0, got nan"),
+    (["--max-gross-leverage", "0"], "--max-gross-leverage: must be a finite number > 0, got 0.0"),
+    (["--rule", "quantile", "--k", "3"], "--k: --rule quantile does not read it (its flags: "
+                                         "--quantiles, --long-only"),
+    (["--rule", "min_variance", "--long-only"],
+     "--long-only: --rule min_variance does not read it"),
+    (["--threshold", "0.5"], "--threshold: --rule topk does not read it"),
+    (["--bps", "5"], "--bps: --cost sqrt does not read it (only --cost fixed does)"),
+    (["--cost", "fixed", "--eta", "2"], "--eta: --cost fixed does not read it"),
+])
+def test_backtest_bad_or_ignored_flag_is_one_line_exit_2_and_writes_nothing(
+    tmp_path, momentum_signals, capsys, argv_tail, message
+):
+    out = tmp_path / "run"
+    status = main(["backtest", "--signals", str(momentum_signals), "--out", str(out), *argv_tail])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("alphafactory: error: ") and len(err.strip().splitlines()) == 1
+    assert message in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("argv_tail", "message"), [
+    (["--slices", "0"], "--slices: must be an integer >= 1, got 0"),
+    (["--horizon", "nan"], "--horizon: must be a finite number of seconds > 0, got nan"),
+    (["--participation", "2"], "--participation: must be in (0, 1], got 2.0"),
+    (["--half-spread-bps", "-1"], "--half-spread-bps: must be a finite number >= 0, got -1.0"),
+    (["--k", "0"], "--k: must be an integer >= 1, got 0"),
+])
+def test_execute_bad_flag_is_one_line_exit_2_and_writes_nothing(
+    tmp_path, momentum_signals, capsys, argv_tail, message
+):
+    out = tmp_path / "run"
+    status = main(["execute", "--signals", str(momentum_signals), "--out", str(out), *argv_tail])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_backtest_out_that_exists_is_refused_before_any_work(tmp_path, momentum_signals, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    status = main(["backtest", "--signals", str(momentum_signals), "--out", str(out)])
+    assert status == 2
+    assert "--out" in (err := capsys.readouterr().err) and "already exists" in err
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    assert (out / "keep.txt").read_text() == "mine"
+    signal_file = tmp_path / "copy.csv"
+    signal_file.write_bytes(momentum_signals.read_bytes())
+    before = signal_file.read_bytes()
+    assert main(["backtest", "--signals", str(signal_file), "--out", str(signal_file)]) == 2
+    assert signal_file.read_bytes() == before
+
+
+def test_backtest_one_symbol_signal_file_warns_why_it_makes_no_trades(tmp_path, capsys):
+    close = to_wide(load_sample(), "close")
+    scores = close.iloc[-200:, :1].pct_change(20, fill_method=None).dropna()
+    path = export_signals(scores, tmp_path / "one.csv", model="momentum")
+    with pytest.warns(UninformativeScoresWarning, match=r"a long-short rule needs >= 2 names"):
+        status = main(["backtest", "--signals", str(path), "--no-run"])
+    assert status == 0
+    assert "final_equity" in capsys.readouterr().out
+
+
+def test_backtest_max_gross_leverage_flag_is_recorded_and_scales(tmp_path, momentum_signals):
+    out = tmp_path / "run"
+    # topk legs sum to gross 1: every decision is scaled to 0.5, with one warning per run.
+    with pytest.warns(GrossLeverageWarning, match=r"max_gross_leverage=0.5 on \d+ of \d+ "
+                                                   r"decision bars \(largest 1\)") as record:
+        assert main(["backtest", "--signals", str(momentum_signals), "--rule", "topk", "--k",
+                     "2", "--max-gross-leverage", "0.5", "--out", str(out)]) == 0
+    assert len([w for w in record if w.category is GrossLeverageWarning]) == 1
+    assert "max_gross_leverage = 0.5" in (out / "config.toml").read_text()

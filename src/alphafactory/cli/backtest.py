@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_strategy_arguments(parser)
     parser.add_argument("--cost", choices=["sqrt", "fixed", "spread"], default="sqrt",
                         help="square-root impact, fixed bps, or spread + linear impact")
-    parser.add_argument("--bps", type=float, default=10.0, help="bps for --cost fixed")
-    parser.add_argument("--eta", type=float, default=1.0, help="eta for --cost sqrt")
+    parser.add_argument("--bps", type=float, default=None,
+                        help="bps for --cost fixed (default 10)")
+    parser.add_argument("--eta", type=float, default=None, help="eta for --cost sqrt (default 1)")
     parser.add_argument("--borrow-bps", type=float, default=0.0)
     parser.add_argument("--participation-cap", type=float, default=None)
+    parser.add_argument("--max-gross-leverage", type=float, default=1.0,
+                        help="scale a decision whose gross sum |w| exceeds it down to it, with "
+                             "a warning (default 1)")
     parser.set_defaults(func=_backtest)
 
 
@@ -47,11 +52,18 @@ def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--params", type=_toml_table, default={}, metavar="TABLE",
                         help="the rule's parameters as a TOML inline table, e.g. "
                              "'{ window = 60, k = 20, limits = { max_weight = 0.1 } }'")
-    parser.add_argument("--k", type=int, default=1, help="names per leg for --rule topk")
-    parser.add_argument("--long-only", action="store_true")
-    parser.add_argument("--quantiles", type=int, default=5)
-    parser.add_argument("--threshold", type=float, default=0.0, help="entry for --rule threshold")
-    parser.add_argument("--max-weight", type=float, default=None)
+    # The rule flags default to None so that one given to a rule that ignores it is an error
+    # (see strategy_fields), not a silent no-op recorded in the run's config.
+    parser.add_argument("--k", type=int, default=None,
+                        help="names per leg for --rule topk (default 1)")
+    parser.add_argument("--long-only", action="store_true",
+                        help="long leg only, for --rule topk or quantile")
+    parser.add_argument("--quantiles", type=int, default=None,
+                        help="buckets for --rule quantile (default 5)")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="entry for --rule threshold (default 0)")
+    parser.add_argument("--max-weight", type=float, default=None,
+                        help="largest |weight| per name for --rule proportional")
     parser.add_argument("--rebalance", default="1", help="every N bars, or a period like W or M")
     parser.add_argument("--execution", choices=["next_open", "next_close", "close"],
                         default="next_open")
@@ -90,24 +102,103 @@ def strategy_source(args: argparse.Namespace) -> BarsSource:
     return source
 
 
+#: Rule flag -> (job field, default when not given).
+_RULE_FLAGS: dict[str, tuple[str, Any]] = {
+    "--k": ("k", 1), "--long-only": ("long_only", False), "--quantiles": ("quantiles", 5),
+    "--threshold": ("threshold", 0.0), "--max-weight": ("max_weight", None),
+}
+
+
 def strategy_fields(args: argparse.Namespace) -> dict[str, Any]:
-    """The job fields shared by ``backtest`` and ``execute``, from their common flags."""
+    """The job fields shared by ``backtest`` and ``execute``, from their common flags.
+
+    Flags are checked first, before any file is read: a bad value, or a rule flag the chosen
+    ``--rule`` does not read, is one line naming the flag.
+    """
+    check_strategy_flags(args)
+    rule_fields = {}
+    for name, default in _RULE_FLAGS.values():
+        value = getattr(args, name)
+        rule_fields[name] = default if value is None or value is False else value
     return {
         "data": strategy_source(args), "signals": str(args.signals), "model": args.model,
-        "rule": args.rule, "k": args.k, "long_only": args.long_only,
-        "quantiles": args.quantiles, "threshold": args.threshold, "max_weight": args.max_weight,
-        "params": args.params, "rebalance": args.rebalance, "execution": args.execution,
-        "cash": args.cash,
+        "rule": args.rule, **rule_fields, "params": args.params, "rebalance": args.rebalance,
+        "execution": args.execution, "cash": args.cash,
     }  # fmt: skip
+
+
+def check_strategy_flags(args: argparse.Namespace) -> None:
+    """Raise :class:`~alphafactory.cli.CLIError` naming the first bad or ignored strategy flag."""
+    from alphafactory.pipeline.strategy_job import RULE_PARAMS
+
+    check_flag(args.k is None or args.k >= 1, "--k", "an integer >= 1", args.k)
+    check_flag(args.quantiles is None or args.quantiles >= 2, "--quantiles", "an integer >= 2",
+               args.quantiles)
+    check_flag(args.threshold is None or math.isfinite(args.threshold), "--threshold",
+               "a finite number", args.threshold)
+    check_flag(args.max_weight is None or 0 < args.max_weight < math.inf, "--max-weight",
+               "a finite number > 0", args.max_weight)
+    check_flag(0 < args.cash < math.inf, "--cash", "a finite amount > 0", args.cash)
+    every = str(args.rebalance).strip()
+    if every.lstrip("+-").isdigit():
+        check_flag(int(every) >= 1, "--rebalance", "an integer >= 1 bar or a period like W or M",
+                   args.rebalance)
+    used = RULE_PARAMS.get(args.rule, ())
+    for flag, (name, _) in _RULE_FLAGS.items():
+        value = getattr(args, name)
+        if value is not None and value is not False and name not in used:
+            reads = ", ".join(f"--{u.replace('_', '-')}" for u in used) or "none of them"
+            from alphafactory.cli import CLIError
+
+            raise CLIError(f"{flag}: --rule {args.rule} does not read it (its flags: {reads}; "
+                           f"other parameters go in --params); drop {flag}")
+
+
+def check_flag(ok: bool, flag: str, rule: str, got: object) -> None:
+    """Raise :class:`~alphafactory.cli.CLIError` ``"<flag>: must be <rule>, got <got>"``."""
+    if not ok:
+        from alphafactory.cli import CLIError
+
+        raise CLIError(f"{flag}: must be {rule}, got {got!r}")
+
+
+def check_run_out(args: argparse.Namespace) -> None:
+    """Refuse ``--out`` before any work: an existing file or non-empty directory (a run directory
+    is never written over), or the signal file itself."""
+    from alphafactory.cli import CLIError
+
+    out = args.out
+    if out is None or args.no_run:
+        return
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise CLIError(f"--out {out}: already exists and is not an empty directory; a run is "
+                       "never written over another, choose a new path")
 
 
 def _backtest(args: argparse.Namespace) -> int:
     import sys
 
+    from alphafactory.cli import CLIError
     from alphafactory.pipeline.strategy_job import BacktestJob, backtest_job
 
-    job = BacktestJob(**strategy_fields(args), cost=args.cost, bps=args.bps, eta=args.eta,
-                      borrow_bps=args.borrow_bps, participation_cap=args.participation_cap)
+    for flag, value, cost in (("--bps", args.bps, "fixed"), ("--eta", args.eta, "sqrt")):
+        if value is not None and args.cost != cost:
+            raise CLIError(f"{flag}: --cost {args.cost} does not read it (only --cost {cost} "
+                           f"does); drop {flag}")
+    bps = 10.0 if args.bps is None else args.bps
+    eta = 1.0 if args.eta is None else args.eta
+    check_flag(0 <= bps < math.inf, "--bps", "a finite number >= 0", bps)
+    check_flag(0 < eta < math.inf, "--eta", "a finite number > 0", eta)
+    check_flag(0 <= args.borrow_bps < math.inf, "--borrow-bps", "a finite number >= 0",
+               args.borrow_bps)
+    cap = args.participation_cap
+    check_flag(cap is None or 0 < cap <= 1, "--participation-cap", "in (0, 1]", cap)
+    check_flag(0 < args.max_gross_leverage < math.inf, "--max-gross-leverage",
+               "a finite number > 0", args.max_gross_leverage)
+    check_run_out(args)
+    job = BacktestJob(**strategy_fields(args), cost=args.cost, bps=bps, eta=eta,
+                      borrow_bps=args.borrow_bps, participation_cap=args.participation_cap,
+                      max_gross_leverage=args.max_gross_leverage)
     outcome = backtest_job(job, path=args.out, write=not args.no_run)
     if outcome.note:
         print(outcome.note, file=sys.stderr)

@@ -35,11 +35,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _execute(args: argparse.Namespace) -> int:
+    import math
     import sys
     import textwrap
 
-    from alphafactory.cli.backtest import strategy_fields
+    from alphafactory.cli.backtest import check_flag, check_run_out, strategy_fields
     from alphafactory.pipeline.strategy_job import ExecuteJob, execute_job
+
+    check_flag(args.slices >= 1, "--slices", "an integer >= 1", args.slices)
+    check_flag(0 < args.horizon < math.inf, "--horizon", "a finite number of seconds > 0",
+               args.horizon)
+    check_flag(0 < args.participation <= 1, "--participation", "in (0, 1]", args.participation)
+    spread = args.half_spread_bps
+    check_flag(spread is None or 0 <= spread < math.inf, "--half-spread-bps",
+               "a finite number >= 0", spread)
+    check_flag(0 < args.eta < math.inf, "--eta", "a finite number > 0", args.eta)
+    check_run_out(args)
 
     job = ExecuteJob(**strategy_fields(args), algo=args.algo, style=args.style,
                      slices=args.slices, horizon=args.horizon, participation=args.participation,

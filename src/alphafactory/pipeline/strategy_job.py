@@ -68,6 +68,7 @@ class BacktestJob(StrategyFields):
     eta: float = 1.0
     borrow_bps: float = 0.0
     participation_cap: float | None = None
+    max_gross_leverage: float | None = 1.0
 
     def __post_init__(self) -> None:
         StrategyFields.__post_init__(self)  # zero-argument super() breaks in slotted dataclasses
@@ -229,7 +230,8 @@ def backtest_job(
     cost = {"sqrt": SquareRootImpact(eta=job.eta, half_spread_bps=None),
             "fixed": FixedBps(job.bps), "spread": SpreadImpact()}[job.cost]  # fmt: skip
     result = backtest(bars, weights, cost=cost, execution=job.execution, cash=job.cash,
-                      borrow_bps=job.borrow_bps, participation_cap=job.participation_cap)
+                      borrow_bps=job.borrow_bps, participation_cap=job.participation_cap,
+                      max_gross_leverage=job.max_gross_leverage)
     log(f"backtest of {job.signals}: {len(result.trades)} trades")
     run = None
     if write:

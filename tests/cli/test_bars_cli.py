@@ -182,3 +182,26 @@ def test_cli_data_update_folder_reports_and_writes(own, tmp_path, capsys, market
 def test_cli_data_update_without_new_bars_for_a_folder_is_an_error(own, capsys):
     assert main(["data", "update", str(own), "--date-format", "%m/%d/%Y"]) == 2
     assert "no new bars given" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["data", "validate", "{csv}", "--columns", "open=x,open=y"],
+         "columns: ['open'] renamed twice (rule: each old name once)"),
+        (["data", "validate", "{xlsx}"], "unknown bars file type '.xlsx'"),
+        (["features", "build", "--sample", "us-equities-daily", "--bars", "{csv}",
+          "--out", "{out}"], "--bars and --sample: both name the bars"),
+        (["features", "build", "--csv", "{csv}", "--bars", "{csv}", "--out", "{out}"],
+         "--bars and --csv: both name the bars"),
+    ],
+    ids=["columns-twice", "unknown-suffix", "bars-and-sample", "bars-and-csv"],
+)
+def test_cli_bars_spec_conflicts_are_one_line(tmp_path, capsys, argv, expected):
+    csv = tmp_path / "A.csv"
+    csv.write_text("timestamp,open,high,low,close,volume\n2024-01-02,1,1,1,1,1\n")
+    (tmp_path / "A.xlsx").write_bytes(csv.read_bytes())
+    names = {"csv": csv, "xlsx": tmp_path / "A.xlsx", "out": tmp_path / "f.parquet"}
+    assert main([a.format(**names) for a in argv]) == 2
+    assert expected in one_line_error(capsys)
+    assert not (tmp_path / "f.parquet").exists()

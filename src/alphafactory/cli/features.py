@@ -40,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_bars_arguments(build, default="sample")
+    build.set_defaults(bars=None)  # None: not given, so --sample / --csv may name the bars
     alias = build.add_mutually_exclusive_group()
     alias.add_argument("--sample", help="alias of --bars sample:NAME")
     alias.add_argument("--csv", type=Path, help="alias of --bars PATH")
@@ -81,10 +82,15 @@ def _build(args: argparse.Namespace) -> int:
 
     if args.out.suffix != ".parquet":
         raise CLIError(f"--out must be a .parquet file; got {args.out}.")
+    alias = "--sample" if args.sample else "--csv" if args.csv else None
+    if alias and args.bars is not None:
+        raise CLIError(f"--bars and {alias}: both name the bars (rule: give one); got both")
     if args.sample:
         args.bars = f"sample:{args.sample}"
     elif args.csv:
         args.bars = str(args.csv)
+    elif args.bars is None:
+        args.bars = "sample"
     source = bars_source_from_args(args)
     assert source is not None
     inputs = {"--bars": source.spec if source.kind == "path" else None,

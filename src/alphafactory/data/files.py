@@ -66,6 +66,11 @@ def read_table(path: Path, options: ReadOptions) -> tuple[pd.DataFrame, Validati
     if not path.is_file():
         raise SourceNotFoundError(f"No bars file at {path}.")
     suffix = path.suffix.lower()
+    if suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES:
+        raise DataError(
+            f"{path}: unknown bars file type {suffix or '(none)'!r} (rule: .csv or .txt for CSV, "
+            ".parquet or .pq for Parquet)."
+        )
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet_table(path, options)
     return read_and_validate(

@@ -347,6 +347,12 @@ def _column_map(value: object) -> dict[str, str]:
             pairs.append((old.strip(), new.strip()))
     else:
         raise ConfigError(f"columns must be a table or 'old=new,...'; got {value!r}.")
+    olds = [str(k) for k, _ in pairs]
+    twice = sorted({k for k in olds if olds.count(k) > 1})
+    if twice:
+        raise ConfigError(
+            f"columns: {twice} renamed twice (rule: each old name once); got {value!r}."
+        )
     return {str(k): str(v) for k, v in pairs}
 
 

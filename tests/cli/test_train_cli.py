@@ -102,3 +102,25 @@ def test_train_executor_without_a_scheduler_is_one_line(tmp_path, capsys):
                  "--executor", "tcp://127.0.0.1:1", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "no Dask scheduler" in err[0]
+
+
+@pytest.mark.parametrize("kind", ["non_empty_dir", "file", "config"])
+def test_train_cli_bad_out_is_refused_before_training(tmp_path, capsys, kind):
+    config = tmp_path / "exp.toml"
+    config.write_text(CONFIG)
+    out = tmp_path / "run"
+    if kind == "non_empty_dir":
+        out.mkdir()
+        (out / "notes.txt").write_text("keep me")
+        expected = f"--out {out}: already exists and is not empty"
+    elif kind == "file":
+        out.write_text("keep me")
+        expected = f"--out {out}: is a file; a run directory must be new or empty"
+    else:
+        out = config
+        expected = f"--out {out}: holds the input --config"
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert main(["train", "--config", str(config), "--synthetic", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("alphafactory: error: ") and expected in err and "\n" not in err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

@@ -88,7 +88,7 @@ def test_cli_export_from_run_refuses_overwrite_without_force(tmp_path, train_run
     assert header == "timestamp,symbol,model,score"
     assert json.loads(sidecar_path(out).read_text())["data_fingerprint"] == "sha256:abc"
     assert main(argv) == 2
-    assert "already exists; pass overwrite=True (CLI: --force)" in capsys.readouterr().err
+    assert "already exists; pass --force" in capsys.readouterr().err
     assert main([*argv, "--force"]) == 0
     assert main([*argv, "--force", "--data-fingerprint", "x"]) == 2
     assert "--data-fingerprint" in capsys.readouterr().err

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alphafactory.cli._artifact import add_artifact_arguments, artifact_from_args
 from alphafactory.cli._bars import add_bars_arguments, bars_source_from_args
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _EPILOG = """examples:
   alphafactory score --artifact runs/my-lstm/model --bars data/equities/
@@ -20,7 +24,7 @@ DIR/model/) or a registry reference of --workflow NAME: champion, challenger or 
 from the registry in mlruns/, or --registry-root DIR / --tracking-uri URI). By default the
 latest timestamp of the bars is scored, from the model's warm-up tail only; --at all scores
 every timestamp. Prints timestamp,symbol,score as CSV, or writes it to --out (.csv or
-.parquet).
+.parquet; an existing file only with --force, never over an input).
 """
 
 
@@ -38,15 +42,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="'last' (default), 'all', or comma-separated timestamps")
     parser.add_argument("--out", type=Path, default=None,
                         help="write the scores to this .csv or .parquet file")
+    parser.add_argument("--force", action="store_true", help="replace an existing --out file")
     parser.set_defaults(func=_score)
 
 
 def _score(args: argparse.Namespace) -> int:
     from alphafactory.cli import CLIError
     from alphafactory.models import load, score
+    from alphafactory.runs.output_paths import check_output_paths
 
-    if args.out is not None and args.out.suffix not in (".csv", ".parquet"):
-        raise CLIError(f"--out must end in .csv or .parquet, got {args.out}")
+    if args.out is not None:
+        if args.out.suffix not in (".csv", ".parquet"):
+            raise CLIError(f"--out must end in .csv or .parquet, got {args.out}")
+        # Before any work: the scores never land on an input, nor on a file without --force.
+        inputs = {flag: Path(value) for flag, value in (("--bars", args.bars),
+                  ("--artifact", args.artifact)) if value and Path(value).exists()}  # fmt: skip
+        check_output_paths({"--out": args.out}, inputs=inputs, overwrite=args.force)
     artifact = load(artifact_from_args(args))
     source = bars_source_from_args(args)
     assert source is not None  # --bars is required
@@ -59,10 +70,30 @@ def _score(args: argparse.Namespace) -> int:
     table = scores.reset_index()
     if args.out is None:
         table.to_csv(sys.stdout, index=False)
-    elif args.out.suffix == ".csv":
-        table.to_csv(args.out, index=False)
     else:
-        table.to_parquet(args.out, index=False)
+        _write_atomic(table, args.out)
     if args.out is not None:
         print(f"{len(table)} scores of {artifact.model} to {args.out}")
     return 0
+
+
+def _write_atomic(table: pd.DataFrame, out: Path) -> None:
+    """Write ``table`` next to ``out`` and rename it into place: a failure leaves no half file."""
+    import os
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(handle)
+    temp = Path(name)
+    try:
+        if out.suffix == ".csv":
+            table.to_csv(temp, index=False)
+        else:
+            table.to_parquet(temp, index=False)
+        mask = os.umask(0)
+        os.umask(mask)
+        temp.chmod(0o666 & ~mask)  # mkstemp makes 0600; an output follows the umask
+        os.replace(temp, out)
+    finally:
+        temp.unlink(missing_ok=True)

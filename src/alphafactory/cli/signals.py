@@ -60,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="fingerprint of the bars, for a file outside a run (a run's manifest has its own)",
     )
-    export.add_argument("--force", action="store_true", help="replace an existing signal file")
+    export.add_argument("--force", action="store_true",
+                        help="replace an existing signal file and its sidecar")
     export.set_defaults(func=_export)
     check = sub.add_parser(
         "check",
@@ -79,22 +80,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from alphafactory.cli import CLIError
+    from alphafactory.runs.output_paths import check_output_paths
     from alphafactory.signals import (
         DEFAULT_SIGNAL_PATH,
         export_run_signals,
         export_signals,
         load_signals,
+        sidecar_path,
     )
+    from alphafactory.signals.reader import read_table
 
     source: Path = args.predictions
     if not source.exists():
-        raise CLIError(f"no predictions file at {source}")
+        raise CLIError(f"--predictions {source}: no such file or run directory")
     models = [m for m in args.models.split(",") if m] if args.models else None
     out = args.out or DEFAULT_SIGNAL_PATH
     run_dir = source if source.is_dir() else source.parent
+    inputs = {"--predictions": source if source.is_file() else source / "predictions.parquet"}
+    if source.is_dir():
+        inputs.update({f"--predictions {name}": source / name
+                       for name in ("manifest.json", "config.toml")})  # fmt: skip
+    check_output_paths({"--out": out, "--out's sidecar": sidecar_path(out)}, inputs=inputs,
+                       overwrite=args.force)  # fmt: skip
     if (run_dir / "manifest.json").is_file() and (source.is_dir() or source.stem == "predictions"):
         if args.data_fingerprint is not None:
             raise CLIError(
@@ -107,8 +115,8 @@ def _export(args: argparse.Namespace) -> int:
     else:
         if source.is_dir():
             raise CLIError(f"{source} is a directory but not a run (no manifest.json)")
-        suffix = source.suffix.lower()
-        frame = pd.read_parquet(source) if suffix in {".parquet", ".pq"} else pd.read_csv(source)
+        fmt = "parquet" if source.suffix.lower() in {".parquet", ".pq"} else "csv"
+        frame = read_table(source, fmt)
         if models is not None:
             if "model" not in frame.columns:
                 raise CLIError(f"--models: {source} has no model column to select from")

@@ -72,6 +72,7 @@ def _train(args: argparse.Namespace) -> int:
     from alphafactory.pipeline.train_job import TrainJob, train_job
     from alphafactory.runs import read_toml
 
+    _check_out(args)
     doc: dict[str, Any] = {}
     where = "the train defaults"
     if args.config is not None:
@@ -96,6 +97,32 @@ def _train(args: argparse.Namespace) -> int:
         f"{metrics['long_short_sharpe']:.2f} after {job.cost_bps:g} bps"
     )
     return 0
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse an unusable --out before training (not after the folds have run).
+
+    A run directory is new or empty: train never replaces one (no --force), since a run is a
+    record other runs and the registry point at.
+    """
+    from alphafactory.errors import ConfigError
+    from alphafactory.runs.output_paths import same_file
+
+    out = args.out
+    if out is None:
+        return
+    for flag, value in (("--config", args.config), ("--bars", args.bars)):
+        if value and Path(value).exists() and (
+            same_file(out, Path(value)) or Path(value).resolve().is_relative_to(out.resolve())
+        ):
+            raise ConfigError(f"--out {out}: holds the input {flag} {value}; choose another path")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is a file; a run directory must be new or empty")
+    if out.is_dir() and any(out.iterdir()):
+        raise ConfigError(
+            f"--out {out}: already exists and is not empty; a run directory must be new or "
+            "empty, choose another path"
+        )
 
 
 def _bars_source(

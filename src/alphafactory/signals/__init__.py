@@ -16,6 +16,7 @@ from alphafactory.signals.schema import (
     SIGNAL_COLUMNS,
     SignalFileError,
 )
+from alphafactory.signals.sidecar import SignalSidecarWarning
 from alphafactory.signals.weights import (
     quantile_long_short,
     rebalance_every,
@@ -34,6 +35,7 @@ __all__ = [
     "SIGNAL_COLUMNS",
     "SignalFileError",
     "SignalMetadata",
+    "SignalSidecarWarning",
     "export_run_signals",
     "export_signals",
     "load_signals",

@@ -11,8 +11,9 @@ that no longer describes its file is detected on load.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from alphafactory import __version__
+from alphafactory.signals.reader import read_table
 from alphafactory.signals.schema import (
     ANSWER_COLUMNS,
     OPTIONAL_COLUMNS,
@@ -32,8 +34,16 @@ from alphafactory.signals.schema import (
     check_columns,
     validated,
 )
+from alphafactory.signals.sidecar import (
+    SCHEMA_VERSION,
+    check_matches,
+    read_sidecar,
+    sha256,
+    sidecar_path,
+)
 
-SCHEMA_VERSION = 1
+__all__ = ["DEFAULT_SIGNAL_PATH", "SCHEMA_VERSION", "SignalMetadata", "export_signals",
+           "load_signals", "scores_wide", "sidecar_path"]  # fmt: skip
 DEFAULT_SIGNAL_PATH = Path("signals/signal_files/alpha_ml_signals.csv")
 
 
@@ -54,12 +64,6 @@ class SignalMetadata:
     model_config: Mapping[str, Any] = field(default_factory=dict)
     data_fingerprint: str | None = None
     description: str = ""
-
-
-def sidecar_path(path: str | Path) -> Path:
-    """Return the sidecar path of a signal file: ``<name>.meta.json`` next to it."""
-    path = Path(path)
-    return path.with_name(path.name + ".meta.json")
 
 
 def export_signals(
@@ -106,6 +110,10 @@ def export_signals(
     path = Path(path)
     fmt = _format(path, fmt)
     meta = _metadata(metadata)
+    if not isinstance(model, str) or not model.strip():
+        raise SignalFileError(f"model: must be a non-empty model name, got {model!r}")
+    if path.is_dir():
+        raise SignalFileError(f"{path}: is a directory; a signal file path names a file")
     if path.exists() and not overwrite:
         raise SignalFileError(
             f"{path}: a signal file already exists; pass overwrite=True (CLI: --force) to "
@@ -116,9 +124,6 @@ def export_signals(
     out = frame.copy()
     if fmt == "csv":
         out["timestamp"] = out["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f%z")
-        out.to_csv(path, index=False, float_format="%.17g")
-    else:
-        out.to_parquet(path, index=False)
     sidecar = {
         "schema_version": SCHEMA_VERSION,
         "format": fmt,
@@ -130,10 +135,44 @@ def export_signals(
         "description": meta.description,
         "package_version": __version__,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "sha256": _sha256(path),
     }
-    sidecar_path(path).write_text(json.dumps(sidecar, indent=2, sort_keys=True, default=str) + "\n")
+    _write_pair(out, fmt, path, sidecar)
     return path
+
+
+def _write_pair(out: pd.DataFrame, fmt: str, path: Path, sidecar: dict[str, Any]) -> None:
+    """Write the file and its sidecar to temporary names, then move both into place.
+
+    A failure leaves the previous pair (or nothing) behind, never half a file; the file moves
+    first, so a crash between the two moves leaves a sidecar whose checksum flags the file.
+    """
+    temps = []
+    try:
+        for target in (path, sidecar_path(path)):
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                            dir=target.parent)  # fmt: skip
+            os.close(handle)
+            temps.append(Path(name))
+        if fmt == "csv":
+            out.to_csv(temps[0], index=False, float_format="%.17g")
+        else:
+            out.to_parquet(temps[0], index=False)
+        sidecar["sha256"] = sha256(temps[0])
+        text = json.dumps(sidecar, indent=2, sort_keys=True, default=str) + "\n"
+        temps[1].write_text(text, encoding="utf-8")
+        mode = 0o666 & ~_umask()
+        for temp, target in zip(temps, (path, sidecar_path(path)), strict=True):
+            temp.chmod(mode)  # mkstemp makes 0600; a signal file follows the umask
+            os.replace(temp, target)
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_signals(
@@ -155,7 +194,8 @@ def load_signals(
     require_sidecar : bool
         Raise when the ``.meta.json`` sidecar is missing (True by default).
     verify_checksum : bool
-        Raise when the file's SHA-256 differs from the one the sidecar recorded.
+        Raise when the file's SHA-256, rows, models or columns differ from the ones the sidecar
+        recorded; False reads a file edited since export.
 
     Returns
     -------
@@ -166,15 +206,22 @@ def load_signals(
     Raises
     ------
     SignalFileError
-        Missing columns, unparsable timestamps, NaN scores, duplicate keys, a stale or foreign
-        sidecar, or timestamps/symbols the bars do not have; the message names rows.
+        An unreadable, empty or header-only file; missing columns, unparsable timestamps, NaN
+        scores, missing symbols or model names, duplicate keys; a malformed, stale or foreign
+        sidecar (see :mod:`alphafactory.signals.sidecar`); or timestamps/symbols the bars do
+        not have. The message is one line naming the file, the rows or field and the rule.
+
+    Warns
+    -----
+    SignalSidecarWarning
+        The sidecar records no checksum (its rows and models are still checked).
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No signal file at {path}.")
-    meta = _read_sidecar(path, require_sidecar, verify_checksum)
+    meta = read_sidecar(path, require=require_sidecar, verify=verify_checksum)
     fmt = meta["format"] if meta else _format(path, None)
-    raw = pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path, dtype={"symbol": str})
+    raw = read_table(path, fmt)
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         raise SignalFileError(
@@ -186,6 +233,8 @@ def load_signals(
         models = meta.get("models", []) if meta else []
         raw["model"] = models[0] if len(models) == 1 else "model"
     frame = validated(raw, source=str(path))
+    if meta is not None and verify_checksum:
+        check_matches(frame, meta, path)
     if bars is not None:
         check_against_bars(frame, bars, str(path))
     frame.attrs["metadata"] = meta
@@ -209,13 +258,15 @@ def scores_wide(signals: pd.DataFrame, *, model: str | None = None, column: str 
     models = signals["model"].unique()
     if model is None:
         if len(models) != 1:
-            raise ValueError(
+            raise SignalFileError(
                 f"The signals hold models {sorted(models)}; pass model=... to pick one."
             )
         model = models[0]
     chosen = signals[signals["model"] == model]
     if chosen.empty:
-        raise ValueError(f"No signals for model {model!r}; the file holds {sorted(models)}.")
+        raise SignalFileError(
+            f"No signals for model {model!r}; the file holds {sorted(models)}."
+        )
     wide = chosen.pivot(index="timestamp", columns="symbol", values=column).astype(np.float64)
     wide.columns.name = "symbol"
     return wide.sort_index().sort_index(axis=1)
@@ -264,38 +315,3 @@ def _long_frame(predictions: pd.DataFrame | pd.Series, model: str) -> pd.DataFra
             "(timestamp, symbol) with a 'score' column, or a wide T x N frame of scores."
         )
     return frame
-
-
-def _read_sidecar(path: Path, require: bool, verify: bool) -> dict[str, Any] | None:
-    side = sidecar_path(path)
-    if not side.exists():
-        if require:
-            raise SignalFileError(
-                f"{path}: no sidecar {side.name}; export with export_signals(...) or pass "
-                "require_sidecar=False for a file made elsewhere."
-            )
-        return None
-    try:
-        meta = json.loads(side.read_text())
-    except json.JSONDecodeError as exc:
-        raise SignalFileError(f"{side}: not valid JSON ({exc}).") from exc
-    version = meta.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise SignalFileError(
-            f"{side}: schema_version {version!r} is not supported; this version reads "
-            f"{SCHEMA_VERSION}."
-        )
-    if verify and meta.get("sha256") and meta["sha256"] != _sha256(path):
-        raise SignalFileError(
-            f"{path} changed after export: its SHA-256 differs from the one in {side.name}. "
-            "Re-export it, or pass verify_checksum=False to read it anyway."
-        )
-    return meta
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -20,6 +20,7 @@ from alphafactory.signals.io import (
     SignalMetadata,
     export_signals,
 )
+from alphafactory.signals.reader import read_table
 
 
 def export_run_signals(
@@ -54,13 +55,16 @@ def export_run_signals(
     Raises
     ------
     SignalFileError
-        The run has no predictions or no data fingerprint, a requested model is not in the
+        The run has no predictions, they are unreadable (truncated, damaged, no rows) or have
+        no data fingerprint, a requested model is not in the
         predictions, or the exported models ran on data sets with different fingerprints.
     """
     run = _open(run)
-    predictions = run.read_table("predictions")
-    if predictions is None:
+    source = run.path / "predictions.parquet"
+    if not source.is_file():
         raise SignalFileError(f"{run.path}: the run has no predictions.parquet to export.")
+    # The reader names the file when it is truncated, damaged or empty (one line, no traceback).
+    predictions = read_table(source, "parquet")
     if isinstance(predictions.index, pd.MultiIndex) or predictions.index.name is not None:
         predictions = predictions.reset_index()
     if "model" not in predictions.columns:

@@ -46,10 +46,17 @@ def check_columns(columns: pd.Index, source: str) -> None:
 def validated(raw: pd.DataFrame, *, source: str) -> pd.DataFrame:
     """Return ``raw`` with parsed UTC timestamps and float scores, sorted by the key.
 
-    Raises on unparsable timestamps, non-finite scores or target weights, horizons that are not
-    whole bars >= 1, and duplicate ``(timestamp, symbol, model)`` keys, naming the rows.
+    Raises on unparsable timestamps, empty or NaN symbols and model names, non-finite scores or
+    target weights, horizons that are not whole bars >= 1, and duplicate
+    ``(timestamp, symbol, model)`` keys, naming the rows.
     """
     frame = raw.copy()
+    stamps = frame["timestamp"]
+    if pd.api.types.is_numeric_dtype(stamps) or pd.api.types.is_bool_dtype(stamps):
+        raise SignalFileError(
+            f"{source}: timestamp holds numbers (e.g. {stamps.iloc[0]}), not ISO-8601 times; "
+            "write timestamps as text such as 2024-01-02T00:00:00+00:00"
+        )
     timestamps = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="ISO8601")
     bad = np.flatnonzero(timestamps.isna().to_numpy())
     if bad.size:
@@ -58,8 +65,8 @@ def validated(raw: pd.DataFrame, *, source: str) -> pd.DataFrame:
             f"(e.g. {frame['timestamp'].iloc[bad[0]]!r}); expected ISO-8601."
         )
     frame["timestamp"] = timestamps
-    frame["symbol"] = frame["symbol"].astype(str)
-    frame["model"] = frame["model"].astype(str)
+    for name in ("symbol", "model"):
+        frame[name] = _names(frame[name], name, source)
     scores = pd.to_numeric(frame["score"], errors="coerce").astype(np.float64)
     bad = np.flatnonzero(~np.isfinite(scores.to_numpy()))
     if bad.size:
@@ -97,6 +104,20 @@ def validated(raw: pd.DataFrame, *, source: str) -> pd.DataFrame:
     ordered = [*KEY_COLUMNS, "score"]
     ordered += [c for c in frame.columns if c not in ordered]
     return frame[ordered].sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+
+def _names(column: pd.Series, name: str, source: str) -> pd.Series:
+    """``column`` as strings; a missing, NaN or blank cell is an error naming its rows."""
+    values = column.tolist()
+    text = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+    blank = [not t.strip() or t.lower() in ("nan", "none", "<na>") for t in text]
+    bad = np.flatnonzero(np.asarray(blank, dtype=bool))
+    if bad.size:
+        raise SignalFileError(
+            f"{source}: {name} is empty or NaN in row(s) {_rows(bad)} (got "
+            f"{values[bad[0]]!r}); every row names its {name}"
+        )
+    return pd.Series(text, index=column.index, dtype=object).astype(str)
 
 
 def check_against_bars(frame: pd.DataFrame, bars: pd.DataFrame, source: str) -> None:

@@ -241,8 +241,9 @@ def apply_policy(
         actions.append(
             _actions(table, issues, _rows_of([issues], {"unsorted"}), "sorted", {"unsorted"})
         )
-    acted = set(_concat(actions, _ACTION_COLUMNS)["rule"])
-    left = issues[(issues["severity"] == "error") & ~issues["rule"].isin(acted)]
+    done = _concat(actions, _ACTION_COLUMNS)
+    handled = issues["rule"].isin(set(done["rule"])) | issues["row"].isin(set(done["row"].dropna()))
+    left = issues[(issues["severity"] == "error") & ~handled]
     if len(left):  # say so: an error no row operation fixes stays in the bars
         actions.append(_kept(left))
     bars = _to_bars(work)

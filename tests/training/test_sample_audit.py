@@ -137,6 +137,8 @@ def test_walk_forward_genuine_forward_labels_pass_the_timing_check(tiny, horizon
         (None, {"horizon": float("nan")}, r"^labels.attrs\['horizon'\]: .* got nan$"),
         (None, {"horizon": "1"}, r"^labels.attrs\['horizon'\]: .* got '1'$"),
         (None, {}, r"^labels: the label horizon is unknown"),
+        (1, {"horizon": 5}, r"^horizon: 1 is shorter than the labels' own horizon 5 "),
+        (2, {"horizon": 0}, r"^labels.attrs\['horizon'\]: must be .* got 0$"),
     ],
 )
 def test_walk_forward_horizon_not_in_the_future_is_refused(tiny, horizon, attrs, match):

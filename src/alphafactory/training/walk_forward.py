@@ -201,16 +201,28 @@ def label_horizon(labels: pd.Series, horizon: int | None) -> int:
     Raises
     ------
     DataError
-        Neither is given, or the horizon is not a whole number of bars >= 1.
+        Neither is given, either is not a whole number of bars >= 1, or ``horizon`` is shorter
+        than the labels' recorded one.
     """
-    if horizon is not None:
-        return check_horizon(horizon, "horizon")
-    if not isinstance(labels, pd.Series) or labels.attrs.get("horizon") is None:
+    recorded = labels.attrs.get("horizon") if isinstance(labels, pd.Series) else None
+    if recorded is not None:
+        recorded = check_horizon(recorded, "labels.attrs['horizon']")
+    if horizon is None:
+        if recorded is None:
+            raise DataError(
+                "labels: the label horizon is unknown: pass horizon=... or labels with "
+                "attrs['horizon'] (every builder in alphafactory.labels records it)"
+            )
+        return recorded
+    horizon = check_horizon(horizon, "horizon")
+    if recorded is not None and horizon < recorded:
+        # The purge follows the horizon: a shorter one lets training labels see the test block.
         raise DataError(
-            "labels: the label horizon is unknown: pass horizon=... or labels with "
-            "attrs['horizon'] (every builder in alphafactory.labels records it)"
+            f"horizon: {horizon} is shorter than the labels' own horizon {recorded} "
+            "(labels.attrs['horizon']); the purge would let training labels reach into the "
+            "test block"
         )
-    return check_horizon(labels.attrs["horizon"], "labels.attrs['horizon']")
+    return horizon
 
 
 def resolve_model(model: str | Any, config: Mapping[str, Any] | None) -> tuple[Any, str]:

@@ -134,7 +134,8 @@ def triple_barrier(
         Indexed like ``bars``: ``label`` (+1 upper barrier, -1 lower, 0 vertical, NaN unknown),
         ``touch_time`` (timestamp of the exit bar, NaT if unknown), ``ret`` (simple return from
         entry to exit price), ``upper`` and ``lower`` (barrier prices). ``.attrs`` holds
-        ``horizon``, ``entry`` and ``uses``.
+        ``horizon``, ``entry``, ``kind`` and ``uses`` (the future bars used), which the
+        walk-forward's purge and label-timing check read (so do its columns, e.g. ``label``).
     """
     _check(pt, sl, horizon, vol_window)
     panel = load_panel(bars)
@@ -144,7 +145,7 @@ def triple_barrier(
     out = panel.to_frame(res)
     stamps = panel.timestamps[np.clip(touch, 0, len(panel.timestamps) - 1)]
     out.insert(1, "touch_time", pd.Series(stamps, index=out.index).where(touch >= 0))
-    out.attrs.update(horizon=int(horizon), entry=entry,
+    out.attrs.update(horizon=int(horizon), entry=entry, kind="triple_barrier",
                      uses=f"open, high, low, close of t+1 .. t+{horizon}")
     return out
 
@@ -173,5 +174,5 @@ def meta_labels(
     meta = np.where(np.isfinite(pnl) & tb["label"].notna().to_numpy(),
                     (pnl > 0).astype(np.float64), np.nan)
     out = pd.Series(meta, index=tb.index, name="meta_label")
-    out.attrs.update(tb.attrs)
+    out.attrs.update(tb.attrs, kind="meta_label")
     return out

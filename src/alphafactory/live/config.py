@@ -4,7 +4,10 @@
 
     [bot]        name, broker ("paper" | "alpaca"), data (a bars spec), history (bars before
                  the first traded one), bars (timestamps traded, the last N of the data),
-                 cash, rebalance, sizing ("next_open" | "last"), max_leverage, whole_shares,
+                 cash, rebalance, sizing ("next_open" | "last"), max_leverage,
+                 max_gross_leverage (default 1: a proposal whose gross sum |w| exceeds it is
+                 scaled down to it, by the risk limit of that name; a [[risk]] table of that
+                 name sets it instead; none turns it off), whole_shares,
                  store (a SQLAlchemy URL; default sqlite:///trading/<name>.db),
                  corporate_actions ("yfinance" | "alpaca" | a CSV: splits and dividends after
                  the history rescale the bars the scorer sees; default none)
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from math import inf
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +62,7 @@ class TradingSection:
     rebalance: int = 1
     sizing: str = "next_open"
     max_leverage: float = 1.0
+    max_gross_leverage: float | None = 1.0
     whole_shares: bool = False
     store: str | None = None
     corporate_actions: str | None = None
@@ -67,6 +72,11 @@ class TradingSection:
             raise ConfigError(f"[bot] broker must be one of {list(BROKERS)}, got {self.broker!r}.")
         if self.history < 1 or self.bars < 2:
             raise ConfigError("[bot] needs history >= 1 and bars >= 2.")
+        for key in ("max_leverage", "max_gross_leverage"):
+            value = getattr(self, key)
+            if value is not None and not (isinstance(value, (int, float))
+                                          and not isinstance(value, bool) and 0 < value < inf):
+                raise ConfigError(f"[bot] {key} must be a positive finite number, got {value!r}.")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -165,8 +175,7 @@ class TradingConfig:
         portfolio = doc["portfolio"]
         check_keys(portfolio, {"rule", "params"}, f"[portfolio] of {where}")
         rule = build_rule(portfolio.get("rule", "topk"), portfolio.get("params", {}))
-        risk = RiskManager.from_config(doc["risk"], f"[[risk]] of {where}") if doc.get(
-            "risk") else None
+        risk = _risk_manager(doc, bot, where)
         if bot.broker != "paper" and bot.sizing != "last":
             raise ConfigError(f"[bot] of {where}: broker {bot.broker!r} sizes orders from the "
                               f"latest price (a live broker does not know the next open): set "
@@ -185,3 +194,21 @@ class TradingConfig:
         path = Path(path)
         with path.open("rb") as handle:
             return cls.from_mapping(tomllib.load(handle), path)
+
+
+def _risk_manager(doc: Mapping[str, Any], bot: TradingSection, where: str
+                  ) -> RiskManager | None:
+    """The [[risk]] limits, with ``max_gross_leverage`` first unless a table sets it.
+
+    ``[bot] max_gross_leverage`` is the option of that name of the backtest and the workflow;
+    in a trading session the risk limit of that name applies it (the bot and the backtest of
+    its store then scale alike). Giving it both ways is an error: one value, one place.
+    """
+    tables = list(doc.get("risk") or [])
+    named = [t for t in tables if isinstance(t, Mapping) and t.get("name") == "max_gross_leverage"]
+    if named and "max_gross_leverage" in doc["bot"]:
+        raise ConfigError(f"{where}: max_gross_leverage is set in [bot] and in a [[risk]] table; "
+                          "keep one.")
+    if not named and bot.max_gross_leverage is not None:
+        tables.insert(0, {"name": "max_gross_leverage", "max_gross": bot.max_gross_leverage})
+    return RiskManager.from_config(tables, f"[[risk]] of {where}") if tables else None

@@ -176,6 +176,7 @@ const char* reason_name(int8_t reason) {
     case Reason::kRiskPriceCollar: return "RISK_PRICE_COLLAR";
     case Reason::kRiskKillSwitch: return "RISK_KILL_SWITCH";
     case Reason::kSelfTrade: return "SELF_TRADE";
+    case Reason::kQtyOverflow: return "QTY_OVERFLOW";
     case Reason::kUser: return "USER";
     case Reason::kIocRemainder: return "IOC_REMAINDER";
     case Reason::kMarketNoLiquidity: return "MARKET_NO_LIQUIDITY";

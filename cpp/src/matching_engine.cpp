@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace alphafactory {
@@ -12,6 +13,12 @@ constexpr int8_t kChangeReduce = 2;
 constexpr int8_t kChangeDelete = 3;
 constexpr int8_t kChangeExecute = 4;
 
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+// A level holds at most (resting orders) * kMaxQty lots and a position at most the lots traded,
+// so below these watermarks no order can overflow either and the exact check is skipped.
+constexpr std::size_t kRestingWatch = static_cast<std::size_t>((kInt64Max - kMaxQty) / kMaxQty);
+constexpr int64_t kTradedWatch = kInt64Max - kMaxQty;
+
 bool can_rest(int8_t type) {
   return type == static_cast<int8_t>(OrderType::kLimit) ||
          type == static_cast<int8_t>(OrderType::kPostOnly);
@@ -19,13 +26,18 @@ bool can_rest(int8_t type) {
 }  // namespace
 
 MatchingEngine::MatchingEngine(const EngineConfig& config) : config_(config) {
+  config_.risk.validate();
+  if (static_cast<int>(config_.stp) < 0 || static_cast<int>(config_.stp) > 3)
+    throw std::invalid_argument("stp must be 0..3, got " +
+                                std::to_string(static_cast<int>(config_.stp)));
   risk_on_ = config_.risk.any();
   add_instrument(0, config.tick_size, config.lot_size);
 }
 
 void MatchingEngine::add_instrument(int32_t instrument, double tick_size, double lot_size) {
   if (!(tick_size > 0) || !(lot_size > 0) || !std::isfinite(tick_size) || !std::isfinite(lot_size))
-    throw std::invalid_argument("tick_size and lot_size must be finite and > 0");
+    throw std::invalid_argument("tick_size and lot_size must be finite numbers > 0, got " +
+                                std::to_string(tick_size) + " and " + std::to_string(lot_size));
   if (find_book(instrument) >= 0)
     throw std::invalid_argument("instrument " + std::to_string(instrument) + " already exists");
   Book b;
@@ -51,6 +63,7 @@ void MatchingEngine::reset() {
   cached_account_ = nullptr;
   positions_.clear();
   killed_accounts_ = 0;
+  traded_lots_ = 0;
   next_trade_id_ = 1;
   clear_output();
 }
@@ -106,6 +119,10 @@ void MatchingEngine::handle_new(const OrderMsg& m) {
   if (m.type == static_cast<int8_t>(OrderType::kPostOnly)) {
     const auto& opp = b.sides[1 - side_index(m.side)];
     if (!opp.empty() && opp.back().key >= -m.side * m.price) return reject(Reason::kWouldCross);
+  }
+  if (index_.size() >= kRestingWatch || traded_lots_ >= kTradedWatch) {
+    const Reason r = check_overflow(b, m.account, m.side, can_rest(m.type), m.price, m.qty, 0);
+    if (r != Reason::kNone) return reject(r);
   }
   if (config_.emit_accepted)
     emit(m.ts, m.order_id, m.instrument, EventType::kAccepted, Reason::kNone, m.qty);
@@ -164,7 +181,13 @@ void MatchingEngine::handle_modify(const OrderMsg& m) {
     const Reason r = check_risk(b, n.account, n.side, m.type, m.price, m.qty);
     if (r != Reason::kNone) return reject(r);
   }
-  if (m.price == n.price && m.qty <= n.qty) {
+  const bool in_place = m.price == n.price && m.qty <= n.qty;
+  if (!in_place && (index_.size() >= kRestingWatch || traded_lots_ >= kTradedWatch)) {
+    const Reason r = check_overflow(b, n.account, n.side, true, m.price, m.qty,
+                                    m.price == n.price ? n.qty : 0);
+    if (r != Reason::kNone) return reject(r);
+  }
+  if (in_place) {
     // Same price, not larger: reduce in place and keep queue priority.
     const int64_t delta = n.qty - m.qty;
     if (delta > 0) {
@@ -232,11 +255,27 @@ Reason MatchingEngine::check_risk(const Book& b, int32_t acct, int8_t side, int8
     }
   }
   if (lim.max_position >= 0) {
-    const int64_t next = position(acct, b.instrument) + side * qty;
+    const int128_t next = position_wide(acct, b.instrument) + static_cast<int128_t>(side) * qty;
     if ((next < 0 ? -next : next) > lim.max_position) return Reason::kRiskMaxPosition;
   }
   if (lim.max_open_orders >= 0 && can_rest(type) && open_orders(acct) >= lim.max_open_orders)
     return Reason::kRiskMaxOpenOrders;
+  return Reason::kNone;
+}
+
+Reason MatchingEngine::check_overflow(const Book& b, int32_t acct, int8_t side, bool rests,
+                                      int64_t price, int64_t qty, int64_t leaving) {
+  if (rests) {
+    // A resting order's own level exists only where the book does not cross, so this is the
+    // level it would join: nothing can trade first.
+    const auto& lv = b.sides[side_index(side)];
+    const int64_t key = key_of(side, price);
+    const std::size_t pos = level_pos(lv, key);
+    if (pos < lv.size() && lv[pos].key == key && lv[pos].qty - leaving > kInt64Max - qty)
+      return Reason::kQtyOverflow;
+  }
+  const int128_t next = position_wide(acct, b.instrument) + static_cast<int128_t>(side) * qty;
+  if (next > kInt64Max || next < -kInt64Max) return Reason::kQtyOverflow;
   return Reason::kNone;
 }
 
@@ -249,8 +288,8 @@ bool MatchingEngine::fok_fillable(const Book& b, int8_t side, int32_t acct, int6
     const Level& level = opp[i];
     if (level.key < bound) break;
     if (config_.stp == StpMode::kNone) {
+      if (level.qty >= qty - avail) return true;  // avail + level.qty could overflow
       avail += level.qty;
-      if (avail >= qty) return true;
       continue;
     }
     for (uint32_t j = level.head; j != kNil; j = pool_[j].next) {
@@ -259,8 +298,8 @@ bool MatchingEngine::fok_fillable(const Book& b, int8_t side, int32_t acct, int6
         if (config_.stp == StpMode::kCancelMaker) continue;
         return false;  // matching would stop here
       }
+      if (n.qty >= qty - avail) return true;
       avail += n.qty;
-      if (avail >= qty) return true;
     }
   }
   return false;
@@ -290,8 +329,9 @@ int64_t MatchingEngine::match(Book& b, int64_t ts, int64_t id, int32_t acct, int
                                 mk.account, acct, side, {}});
         log_change(ts, mk.id, b.instrument, kChangeExecute, mk.side, mk.price, q);
         b.last_trade = mk.price;
-        position_ref(acct, b.instrument) += side * q;
-        position_ref(mk.account, b.instrument) -= side * q;
+        position_ref(acct, b.instrument) += static_cast<int128_t>(side) * q;
+        position_ref(mk.account, b.instrument) -= static_cast<int128_t>(side) * q;
+        traded_lots_ += q;
         rem -= q;
         mk.qty -= q;
         level.qty -= q;

@@ -1,6 +1,9 @@
 // Read-only queries and bookkeeping of MatchingEngine (the matching itself is in
 // matching_engine.cpp).
 #include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "alphafactory/matching_engine.hpp"
 
@@ -63,9 +66,17 @@ uint64_t MatchingEngine::l2_hash() const {
   return h;
 }
 
-int64_t MatchingEngine::position(int32_t acct, int32_t instrument) const {
-  const int64_t* p = positions_.find(position_key(acct, instrument));
+int128_t MatchingEngine::position_wide(int32_t acct, int32_t instrument) const {
+  const int128_t* p = positions_.find(position_key(acct, instrument));
   return p ? *p : 0;
+}
+
+int64_t MatchingEngine::position(int32_t acct, int32_t instrument) const {
+  const int128_t p = position_wide(acct, instrument);
+  if (p > std::numeric_limits<int64_t>::max() || p < -std::numeric_limits<int64_t>::max())
+    throw std::overflow_error("position of account " + std::to_string(acct) + " in instrument " +
+                              std::to_string(instrument) + " is beyond int64 lots");
+  return static_cast<int64_t>(p);
 }
 
 int64_t MatchingEngine::open_orders(int32_t acct) const {

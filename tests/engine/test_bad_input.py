@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from alphafactory.engine import ORDER_DTYPE, EventType, MatchingEngine, OrderType, Reason
+from alphafactory.errors import ExecutionError
 
 
 @pytest.mark.parametrize(
@@ -47,9 +48,9 @@ def test_unknown_instrument_is_rejected(msg):
 
 def test_process_rejects_wrong_dtype_and_shape():
     engine = MatchingEngine()
-    with pytest.raises(TypeError, match="ORDER_DTYPE"):
+    with pytest.raises(ExecutionError, match="orders: must be a numpy array of ORDER_DTYPE"):
         engine.process(np.zeros(3, dtype=np.int64))
-    with pytest.raises(ValueError, match="1-dimensional"):
+    with pytest.raises(ExecutionError, match="orders: must be 1-dimensional"):
         engine.process(np.zeros((2, 2), dtype=ORDER_DTYPE))
     assert engine.process(np.zeros(0, dtype=ORDER_DTYPE))[1].size == 0
 

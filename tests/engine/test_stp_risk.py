@@ -113,5 +113,5 @@ def test_kill_switch_blocks_new_orders_but_not_cancels(msg):
 
 
 def test_risk_limits_reject_negative_values():
-    with pytest.raises(ValueError, match="max_order_qty must be >= 0"):
+    with pytest.raises(ValueError, match=r"RiskLimits.max_order_qty: must be an integer >= 0"):
         RiskLimits(max_order_qty=-1)

@@ -20,6 +20,8 @@
 
 namespace alphafactory {
 
+__extension__ typedef __int128 int128_t;
+
 struct EngineConfig {
   double tick_size = 0.01;  // of instrument 0
   double lot_size = 1.0;    // of instrument 0
@@ -78,6 +80,9 @@ class MatchingEngine {
   bool is_live(int64_t order_id) const { return index_.find(order_id) != nullptr; }
   // FNV-style hash of every level (instrument, side, price, qty) in a canonical order.
   uint64_t l2_hash() const;
+  // Net filled lots; std::overflow_error if beyond int64 (positions are kept in 128 bits, and a
+  // taker order that would push its own position past int64 is rejected, but a maker's can
+  // still get there: an error, never a wrapped number).
   int64_t position(int32_t account, int32_t instrument) const;
   int64_t open_orders(int32_t account) const;
   void set_kill_switch(int32_t account, bool on);
@@ -137,6 +142,13 @@ class MatchingEngine {
   void handle_modify(const OrderMsg& m);
   Reason check_risk(const Book& b, int32_t account, int8_t side, int8_t type, int64_t price,
                     int64_t qty);
+  // kQtyOverflow when resting `qty` at `price` would take that level's total past int64, the
+  // level at that price holding `leaving` lots that go first (a MODIFY's own quantity), or when
+  // filling `qty` would take the account's position past int64; else kNone. Cheap while too
+  // little rests and has traded for either to be possible (the usual case: two compares).
+  Reason check_overflow(const Book& b, int32_t account, int8_t side, bool rests, int64_t price,
+                        int64_t qty, int64_t leaving);
+  int128_t position_wide(int32_t account, int32_t instrument) const;
   bool fok_fillable(const Book& b, int8_t side, int32_t account, int64_t price, int64_t qty) const;
   // Matches an aggressor; returns the unfilled quantity; *stp_stop is set if STP ended matching.
   int64_t match(Book& b, int64_t ts, int64_t id, int32_t account, int8_t side, bool market,
@@ -177,7 +189,7 @@ class MatchingEngine {
     return static_cast<int64_t>((static_cast<uint64_t>(static_cast<uint32_t>(account)) << 32) |
                                 static_cast<uint32_t>(instrument));
   }
-  int64_t& position_ref(int32_t account, int32_t instrument) {
+  int128_t& position_ref(int32_t account, int32_t instrument) {
     return positions_.get_or_insert(position_key(account, instrument), 0);
   }
 
@@ -194,7 +206,9 @@ class MatchingEngine {
   uint32_t free_head_ = kNil;
   OrderIndex index_;
   FlatMap<Account> accounts_;
-  FlatMap<int64_t> positions_;
+  FlatMap<int128_t> positions_;
+  // Lots traded since the last reset: while below kMaxInt64 - kMaxQty no position can overflow.
+  int128_t traded_lots_ = 0;
   int64_t next_trade_id_ = 1;
   std::vector<Trade> trades_;
   std::vector<Event> events_;

@@ -24,7 +24,8 @@ enum class EventType : int8_t {
   kFilled = 5,
 };
 
-// Why an order was rejected or cancelled. Rejections: 1..19; cancellation causes: 20..
+// Why an order was rejected or cancelled. Rejections: 1..19 (17 also cancels); cancellation
+// causes: 20..
 enum class Reason : int8_t {
   kNone = 0,
   kDuplicateId = 1,
@@ -44,6 +45,9 @@ enum class Reason : int8_t {
   kRiskPriceCollar = 15,
   kRiskKillSwitch = 16,
   kSelfTrade = 17,
+  // The order would take its price level's total quantity, or its account's position, beyond
+  // int64 lots. Checked exactly once enough is resting or has traded for it to be possible.
+  kQtyOverflow = 18,
   kUser = 20,
   kIocRemainder = 21,
   kMarketNoLiquidity = 22,
@@ -57,9 +61,15 @@ constexpr int8_t kSell = -1;
 
 // Sentinel for "no price" (an empty side, no last trade). Never a valid price: prices are > 0.
 constexpr int64_t kNoPrice = std::numeric_limits<int64_t>::min();
-// Input bounds: larger values are rejected (kQtyOutOfRange / kPriceOutOfRange) so that sums of
-// quantities and price * quantity products stay far from int64 overflow.
+// Input bounds: larger values are rejected (kQtyOutOfRange / kPriceOutOfRange) so that one order's
+// price * quantity stays far from int64 overflow; sums of quantities (a level's total, a
+// position) are checked apart (kQtyOverflow). ALPHAFACTORY_MAX_QTY overrides the quantity bound
+// in the fuzz harness only, so that overflow is reachable with a handful of orders.
+#ifdef ALPHAFACTORY_MAX_QTY
+constexpr int64_t kMaxQty = ALPHAFACTORY_MAX_QTY;
+#else
 constexpr int64_t kMaxQty = 1'000'000'000'000LL;      // 1e12 lots
+#endif
 constexpr int64_t kMaxPrice = 1'000'000'000'000'000LL;  // 1e15 ticks
 
 // Records carry explicit zeroed padding (`reserved`) so that their bytes, and so every output

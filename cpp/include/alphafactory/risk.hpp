@@ -1,7 +1,11 @@
 #pragma once
 // Pre-trade risk limits, applied per account to every new order and every MODIFY.
-// A negative value switches a limit off; all limits are off by default.
+// A negative value switches a limit off; all limits are off by default. NaN and infinities are
+// refused by validate(): a NaN compares false everywhere and would switch a check off unseen.
+#include <cmath>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 namespace alphafactory {
 
@@ -15,6 +19,20 @@ struct RiskLimits {
   bool any() const {
     return max_order_qty >= 0 || max_order_notional >= 0 || max_position >= 0 ||
            max_open_orders >= 0 || collar_ticks >= 0 || collar_fraction >= 0;
+  }
+  // Throws std::invalid_argument naming the first limit that is NaN or infinite (the integer
+  // limits cannot be; any negative value of either kind is "off").
+  void validate() const {
+    check("max_order_notional", max_order_notional);
+    check("collar_fraction", collar_fraction);
+  }
+
+ private:
+  static void check(const char* name, double value) {
+    if (!std::isfinite(value))
+      throw std::invalid_argument(std::string("RiskLimits.") + name +
+                                  ": must be a finite number (negative: off), got " +
+                                  (std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf"));
   }
 };
 

@@ -75,7 +75,11 @@ class EventType(IntEnum):
 
 
 class Reason(IntEnum):
-    """Why an order was rejected (1-17) or cancelled (17, 20-23); ``NONE`` otherwise."""
+    """Why an order was rejected (1-18) or cancelled (17, 20-23); ``NONE`` otherwise.
+
+    ``QTY_OVERFLOW``: the order would take its price level's total quantity, or its account's
+    position, beyond int64 lots (the book is left unchanged).
+    """
 
     NONE = 0
     DUPLICATE_ID = 1
@@ -95,6 +99,7 @@ class Reason(IntEnum):
     RISK_PRICE_COLLAR = 15
     RISK_KILL_SWITCH = 16
     SELF_TRADE = 17
+    QTY_OVERFLOW = 18
     USER = 20
     IOC_REMAINDER = 21
     MARKET_NO_LIQUIDITY = 22

@@ -74,7 +74,10 @@ def to_step(value: float, step: float, *, what: str = "price") -> int:
     limit = _engine.MAX_QTY if what == "qty" else _engine.MAX_PRICE
     if not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number, got {value!r}")
-    n = round(value / step)
+    scaled = value / step
+    if not abs(scaled) <= limit:  # also inf, when value / step overflows a float
+        raise ValueError(f"{what} {value!r} is out of range (at most {limit} steps of {step})")
+    n = round(scaled)
     if abs(n) > limit:
         raise ValueError(f"{what} {value!r} is out of range (at most {limit} steps of {step})")
     if abs(value - n * step) > _REL_TOL * abs(value):

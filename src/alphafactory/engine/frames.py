@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.engine._records import ORDER_DTYPE, EventType, OrderType, Reason
+from alphafactory.engine.arguments import shown
 from alphafactory.engine.convert import from_steps, to_steps
+from alphafactory.errors import ExecutionError
 
 __all__ = ["orders_from_frame", "trades_events_frames"]
 
@@ -17,16 +19,36 @@ _REQUIRED = ("ts", "order_id", "side", "type", "price", "qty")
 
 def _codes(values: pd.Series, names: dict[str, int], what: str) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(values):
-        return values.to_numpy(dtype=np.int64)
+        return _integers(values, what, np.int8).astype(np.int64)
     text = values.astype(str).str.upper().to_numpy()
     out = np.empty(len(text), dtype=np.int64)
     for i, name in enumerate(pd.unique(text)):
         if name not in names:
             row = int(np.flatnonzero(text == name)[0])
-            raise ValueError(f"row {row}: unknown {what} {name!r}; expected one of {list(names)}")
+            raise ExecutionError(f"row {row}: unknown {what} {name!r}; expected one of "
+                                 f"{list(names)}")
         out[text == name] = names[name]
         del i
     return out
+
+
+def _integers(values: pd.Series, what: str, dtype: type) -> np.ndarray:
+    """A column as integers, or an ExecutionError naming the column and its first bad row (a
+    NaN, a fraction, text or a value beyond ``dtype``; numpy would truncate or wrap them)."""
+    info = np.iinfo(dtype)
+    numbers = pd.to_numeric(values, errors="coerce")
+    as_float = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
+    if pd.api.types.is_integer_dtype(numbers):
+        ints = numbers.to_numpy()
+        bad = (ints < info.min) | (ints > info.max)
+    else:
+        bad |= (as_float < info.min) | (as_float > info.max)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ExecutionError(f"row {row}: {what} must be an integer ({np.dtype(dtype).name}), "
+                             f"got {shown(values.iloc[row])}")
+    return numbers.to_numpy().astype(dtype)
 
 
 def orders_from_frame(
@@ -36,24 +58,25 @@ def orders_from_frame(
 ) -> np.ndarray:
     """Convert an orders DataFrame (units) to an ORDER_DTYPE array (ticks, lots).
 
-    Raises ValueError for a missing column, an unknown side or type name, or an off-tick price
-    or off-lot quantity, naming the row (its position in ``frame``).
+    Raises ExecutionError for a missing column, a non-integer id, ts, account or instrument, an
+    unknown side or type name, or a NaN, off-tick or out-of-range price or quantity, naming the
+    row (its position in ``frame``).
     """
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
-        raise ValueError(f"orders frame lacks columns {missing}; has {list(frame.columns)}")
+        raise ExecutionError(f"orders frame lacks columns {missing}; has {list(frame.columns)}")
     n = len(frame)
     out = np.zeros(n, dtype=ORDER_DTYPE)
-    out["ts"] = frame["ts"].to_numpy(dtype=np.int64)
-    out["order_id"] = frame["order_id"].to_numpy(dtype=np.int64)
-    out["account"] = frame["account"].to_numpy(dtype=np.int32) if "account" in frame else 0
-    instr = frame["instrument"].to_numpy(dtype=np.int32) if "instrument" in frame else np.zeros(
-        n, dtype=np.int32)
+    out["ts"] = _integers(frame["ts"], "ts", np.int64)
+    out["order_id"] = _integers(frame["order_id"], "order_id", np.int64)
+    out["account"] = _integers(frame["account"], "account", np.int32) if "account" in frame else 0
+    instr = (_integers(frame["instrument"], "instrument", np.int32) if "instrument" in frame
+             else np.zeros(n, dtype=np.int32))
     out["instrument"] = instr
     out["side"] = _codes(frame["side"], {"B": 1, "BUY": 1, "S": -1, "SELL": -1}, "side")
     out["type"] = _codes(frame["type"], {t.name: int(t) for t in OrderType}, "type")
-    price = frame["price"].to_numpy(dtype=np.float64, na_value=np.nan)
-    qty = frame["qty"].to_numpy(dtype=np.float64, na_value=np.nan)
+    price = _floats(frame["price"], "price")
+    qty = _floats(frame["qty"], "qty")
     priced = ~np.isin(out["type"], [OrderType.MARKET, OrderType.CANCEL])
     sized = out["type"] != OrderType.CANCEL
     for inst in np.unique(instr):
@@ -72,8 +95,17 @@ def orders_from_frame(
             except ValueError as exc:
                 local, _, rest = str(exc).partition(":")
                 row = idx[int(local.split()[1])]
-                raise ValueError(f"row {row}:{rest}") from None
+                raise ExecutionError(f"row {row}:{rest}") from None
     return out
+
+
+def _floats(values: pd.Series, what: str) -> np.ndarray:
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    text = values.notna().to_numpy() & np.isnan(numbers)
+    if text.any():
+        row = int(np.flatnonzero(text)[0])
+        raise ExecutionError(f"row {row}: {what} must be a number, got {shown(values.iloc[row])}")
+    return numbers
 
 
 def trades_events_frames(

@@ -18,6 +18,7 @@ __all__ = ["ReferenceBook", "ReferenceLimits"]
 
 MAX_QTY = 1_000_000_000_000
 MAX_PRICE = 1_000_000_000_000_000
+INT64_MAX = 2**63 - 1
 _FNV_OFFSET = 1469598103934665603
 _FNV_PRIME = 1099511628211
 _MASK = (1 << 64) - 1
@@ -164,6 +165,9 @@ class ReferenceBook:
         opposite = self.best(instrument, -side)
         if typ == POST_ONLY and opposite is not None and self._crosses(side, price, opposite):
             return reject(Reason.WOULD_CROSS)
+        reason = self._overflow(instrument, account, side, typ in (LIMIT, POST_ONLY), price, qty)
+        if reason != Reason.NONE:
+            return reject(reason)
         if self.emit_accepted:
             self._event(ts, oid, instrument, ACC, Reason.NONE, qty)
         if typ == FOK and not self._fok_fillable(instrument, account, side, price, qty):
@@ -203,6 +207,11 @@ class ReferenceBook:
         reason = self._risk(instr, account, side, MODIFY, price, qty)
         if reason != Reason.NONE:
             return self._event(ts, oid, instr, REJ, reason, qty)
+        if not (price == old_price and qty <= old_qty):
+            leaving = old_qty if price == old_price else 0
+            reason = self._overflow(instr, account, side, True, price, qty, leaving)
+            if reason != Reason.NONE:
+                return self._event(ts, oid, instr, REJ, reason, qty)
         if price == old_price and qty <= old_qty:
             order[2] = qty  # keeps its place in the FIFO
             return self._event(ts, oid, instr, MOD, Reason.NONE, qty)
@@ -255,6 +264,19 @@ class ReferenceBook:
             and self.open.get(account, 0) >= lim.max_open_orders
         ):
             return Reason.RISK_MAX_OPEN_ORDERS
+        return Reason.NONE
+
+    def _overflow(self, instrument, account, side, rests, price, qty, leaving=0) -> Reason:
+        """QTY_OVERFLOW when resting ``qty`` at ``price`` would take that level's total past
+        int64 (``leaving`` lots of a modified order leave it first), or filling ``qty`` would take
+        the account's position past int64 (the engine keeps both in int64 on the way out)."""
+        fifo = self.books[instrument][side].levels.get(price) if rests else None
+        # Summing only when the level could overflow keeps the reference's speed.
+        if fifo and len(fifo) * MAX_QTY + qty > INT64_MAX:
+            if sum(o[2] for o in fifo) - leaving > INT64_MAX - qty:
+                return Reason.QTY_OVERFLOW
+        if abs(self.positions.get((account, instrument), 0) + side * qty) > INT64_MAX:
+            return Reason.QTY_OVERFLOW
         return Reason.NONE
 
     def _opposite_levels(self, instrument: int, side: int):

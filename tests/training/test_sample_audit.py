@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alphafactory.errors import DataError
 from alphafactory.training import WalkForward, walk_forward
@@ -154,3 +156,44 @@ def test_walk_forward_no_usable_sample_names_the_causes(tiny):
     with pytest.raises(DataError, match=r"no usable sample: .*\(of 1600 rows dropped: "
                        r"warm_up 32, nonfinite_feature 1568\)"):
         _walk(features.assign(r1=np.nan), labels)
+
+
+def _random_panel(n_sym: int, n_time: int, seed: int):
+    rng = np.random.default_rng(seed)
+    stamps = pd.date_range("2024-01-01", periods=n_time, freq="D", tz="UTC")
+    index = pd.MultiIndex.from_product([stamps, [f"S{i}" for i in range(n_sym)]],
+                                       names=["timestamp", "symbol"])  # fmt: skip
+    features = pd.DataFrame(rng.normal(size=(len(index), 3)), index=index, columns=["a", "b", "c"])
+    labels = pd.Series(rng.normal(size=len(index)), index=index)
+    labels.attrs["horizon"] = 1
+    return features, labels
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    holes=st.lists(st.tuples(st.integers(0, 159), st.integers(0, 2),
+                             st.sampled_from([np.nan, np.inf, -np.inf])), max_size=12),
+    dropped_rows=st.lists(st.integers(0, 159), max_size=6),
+    label_holes=st.lists(st.tuples(st.integers(0, 159), st.sampled_from([np.nan, np.inf])),
+                         max_size=6),
+    lookback=st.integers(1, 6),
+)  # fmt: skip
+def test_dropped_rows_always_account_for_every_row(holes, dropped_rows, label_holes, lookback):
+    features, labels = _random_panel(4, 40, seed=len(holes))
+    for row, col, value in holes:
+        features.iloc[row, col] = value
+    for row, value in label_holes:
+        labels.iloc[row] = value
+    features = features.drop(features.index[sorted(set(dropped_rows))])
+    try:
+        panel = prepare_panel(features, labels, lookback)
+    except DataError as exc:
+        assert str(exc).startswith("features/labels: no usable sample")
+        return
+    audit = panel.audit
+    assert audit["rows"] == len(features)
+    assert audit["samples"] == len(panel.sample_time)
+    assert audit["rows"] - audit["samples"] == sum(audit["dropped"].values())
+    assert all(v >= 0 for v in audit["dropped"].values())
+    n_inf = sum(int(np.isinf(features[c].to_numpy()).sum()) for c in features.columns)
+    assert sum(audit["infinite"].values()) == n_inf

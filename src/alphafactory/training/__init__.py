@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     "ExperimentConfig": "alphafactory.training.experiment",
     "run_experiment": "alphafactory.training.experiment",
     "fit_final": "alphafactory.training.final",
+    "NonFiniteInputWarning": "alphafactory.training.sample_audit",
 }
 
 __all__ = sorted([*_LAZY, "WalkForwardResult", "walk_forward"])

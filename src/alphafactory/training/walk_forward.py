@@ -6,6 +6,10 @@ early-stopped on the validation slice, and the test slice is predicted. The test
 all folds, concatenated, are the out-of-sample signal. With ``keep_models`` the fitted
 estimators are kept as :class:`~alphafactory.models.ModelArtifact` (``result.models``), which
 :func:`~alphafactory.models.score` applies to new bars exactly as the fold predicted its test block.
+
+Nothing is dropped silently: every feature row that is not a sample is counted by cause in
+``result.meta["dropped"]`` (infinite values count like NaN, with a warning), and a label that is
+not strictly after its features is refused (see :mod:`alphafactory.training.sample_audit`).
 """
 
 from __future__ import annotations

@@ -153,16 +153,18 @@ def _read_text_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
     """All cells as text; lines with the wrong number of fields are set aside by line number.
 
     Lines are physical lines counting the header as line 1 (a quoted field may not span lines).
-    The bulk of the file goes through pandas' C parser; only quoted lines are re-counted with
-    the csv module, so the line numbers stay exact without a per-row Python loop.
+    A clean file (no quotes, no blank or ragged line) is parsed in one go by pyarrow's reader
+    and its rows are lines 2..n+1; otherwise the lines are counted first (quoted ones with the
+    csv module) and only the well-formed ones are parsed, so line numbers stay exact.
     """
-    lines = pd.Series(_LINE_BREAK.split(_text_of(path)), dtype="string")
-    if not len(lines) or not str(lines.iloc[0]).strip():
+    text = _text_of(path)
+    lines = _LINE_BREAK.split(text) if "\r" in text else text.split("\n")
+    if not lines or not lines[0].strip():
         raise DataError(
             f"{path} line 1: empty file (rule: a header timestamp,open,high,low,close,volume "
             "then one bar a line); got no header."
         )
-    first = str(lines.iloc[0])
+    first = lines[0]
     raw_header = next(csv.reader([first]))
     header = [canonical_name(c) for c in raw_header]
     if len(header) == 1:
@@ -173,32 +175,40 @@ def _read_text_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, 
             f"timestamp,open,high,low,close,volume){hint}."
         )
     check_unique_columns(header, raw_header, str(path))
-    body = lines.iloc[1:]
-    body = body[body.str.strip().str.len() > 0]
-    if not len(body):
+    if lines[-1] == "":
+        lines.pop()  # the final line end
+    body = np.asarray(lines[1:], dtype=object)
+    filled = np.fromiter((bool(t.strip()) for t in body), dtype=bool, count=len(body))
+    if not filled.any():
         raise DataError(
             f"{path}: no rows (rule: a header then at least one bar a line); got the header only."
         )
-    numbers = body.index.to_numpy() + 1  # 1-based physical line numbers, header = line 1
-    fields = body.str.count(",").to_numpy() + 1
-    quoted = body.str.contains('"', regex=False).to_numpy()
-    if quoted.any():  # a quoted field may hold commas: count fields as the CSV reader does
-        texts = body[quoted].tolist()
+    fields = np.fromiter((t.count(",") + 1 for t in body), dtype=np.int64, count=len(body))
+    numbers = np.arange(2, len(body) + 2)  # 1-based physical line numbers, header = line 1
+    if '"' in text:  # a quoted field may hold commas: count fields as the CSV reader does
+        quoted = np.fromiter(('"' in t for t in body), dtype=bool, count=len(body))
         # An unbalanced quote would make any reader swallow the following lines: set it aside.
         fields[quoted] = [
-            -1 if t.count('"') % 2 else len(next(csv.reader([t]))) for t in texts
+            -1 if t.count('"') % 2 else len(next(csv.reader([t]))) for t in body[quoted]
         ]
-    good = fields == len(header)
-    text = "\n".join([first, *body[good].tolist()])
-    frame = pd.read_csv(
-        io.StringIO(text), dtype=str, keep_default_na=False, header=0, names=raw_header
-    )
+    good = filled & (fields == len(header))
+    if good.all() and '"' not in text:
+        frame = _parse_cells(text if "\r" not in text else "\n".join(lines), raw_header, "pyarrow")
+    else:
+        cells = "\n".join([first, *body[good].tolist()])
+        frame = _parse_cells(cells, raw_header, "c")
     if len(frame) != int(good.sum()):  # a reader disagreement must not shift line numbers
         raise DataError(
             f"{path}: the CSV reader found {len(frame)} rows in {int(good.sum())} lines "
             "(rule: one bar a line, quotes balanced); got a malformed file."
         )
-    return frame, numbers[good], numbers[~good], header
+    return frame, numbers[good], numbers[~good & filled], header
+
+
+def _parse_cells(text: str, names: list[str], engine: str) -> pd.DataFrame:
+    """Every cell as text, blanks kept as ``""`` (validation decides what a blank means)."""
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                       header=0, names=names, engine=engine)  # fmt: skip
 
 
 def _text_of(path: Path) -> str:

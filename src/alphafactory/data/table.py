@@ -180,10 +180,29 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Float64 values (NaN where missing) and a mask of cells that are text but not numbers."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(values), bool)
+    fast = _cast_floats(values)
+    if fast is not None:
+        return fast, np.zeros(len(values), bool)
     text = values.astype(str).str.strip()
     blank = text.str.lower().isin(NA_TOKENS).to_numpy() | values.isna().to_numpy()
     numbers = pd.to_numeric(text.where(~blank), errors="coerce").to_numpy(dtype=np.float64)
     return numbers, ~blank & np.isnan(numbers)
+
+
+def _cast_floats(values: pd.Series) -> np.ndarray | None:
+    """Clean number text in one vectorized cast (pyarrow), or None to take the careful path.
+
+    The cast refuses blanks, NA tokens, spaces and anything not a number, so any doubt falls
+    back to the per-cell rules above; what it accepts parses to the same floats.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return pc.cast(pa.array(values, from_pandas=True, type=pa.string()),
+                       pa.float64()).to_numpy(zero_copy_only=False)  # fmt: skip
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
 
 
 def _index_has_timestamp(index: pd.Index) -> bool:

@@ -255,3 +255,15 @@ def test_parquet_duplicate_columns_refused(tmp_path):
 def test_bars_index_refuses_epoch_numbers():
     with pytest.raises(DataError, match=r"timestamps: got int64 numbers"):
         to_utc_index(pd.Series([1704153600, 1704240000]))
+
+
+@pytest.mark.parametrize("extra", ["", "\n", "\r\n"], ids=["fast-path", "blank-line", "crlf"])
+def test_line_numbers_survive_the_fast_reader(tmp_path, extra):
+    days = pd.bdate_range("2024-01-01", periods=500).strftime("%Y-%m-%d")
+    lines = [f"{d},10,11,9,10.5,100" for d in days]
+    lines[300] = lines[300].replace(",11,", ",eleven,")
+    text = HEADER + "\n".join(lines[:100]) + "\n" + extra + "\n".join(lines[100:]) + "\n"
+    report = validate_csv(_csv(tmp_path, text))
+    bad = report.errors[report.errors["rule"] == "unparsable"]
+    assert bad["row"].tolist() == [302 + (1 if extra else 0)]
+    assert "cannot parse high 'eleven'" in bad["detail"].iloc[0]

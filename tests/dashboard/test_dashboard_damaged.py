@@ -35,6 +35,9 @@ def damaged_root(tmp_path_factory):
     _truncate(run.table_path("predictions"))
     _truncate(run.table_path("equity"), 0.3)
     (run.path / "execution" / "fills.parquet").write_bytes(b"PAR1 not parquet")
+    (run.figures_dir / "equity.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    (run.figures_dir / "tearsheet.html").write_bytes(b"<html>\xff\xfe</html>")
+    (run.path / "config.toml").write_bytes(b'job = "demo\xff"\n')
     return root
 
 

@@ -47,7 +47,7 @@ else:
 with st.expander("config.toml"):
     config_path = run.path / "config.toml"
     if config_path.is_file():
-        st.code(config_path.read_text(encoding="utf-8"), language="toml")
+        st.code(config_path.read_text(encoding="utf-8", errors="replace"), language="toml")
     else:
         st.caption("This run has no config.toml.")
 with st.expander("manifest.json"):

@@ -66,7 +66,11 @@ figures = run.figures()
 if figures:
     with st.expander(f"Figures saved by the job ({len(figures)})"):
         for path in figures:
-            if path.suffix.lower() == ".html":
-                components.html(path.read_text(encoding="utf-8"), height=420)
-            else:
-                st.image(str(path), caption=path.name)
+            try:
+                if path.suffix.lower() == ".html":
+                    components.html(path.read_text(encoding="utf-8", errors="replace"),
+                                    height=420)  # fmt: skip
+                else:
+                    st.image(str(path), caption=path.name)
+            except Exception as exc:  # a truncated image: name it, draw the others
+                ui.warn_damage(f"figures/{path.name}", f"{path}: cannot be shown: {exc}")

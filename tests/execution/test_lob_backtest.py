@@ -28,6 +28,8 @@ def _weights(bars: pd.DataFrame, every: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     weights = pd.DataFrame(rng.uniform(-0.6, 0.9, close.shape), index=close.index,
                            columns=close.columns)
+    # Within gross 1 (the backtest's max_gross_leverage scales a row above it, with a warning).
+    weights = weights.div(weights.abs().sum(axis=1).clip(lower=1.0), axis=0)
     return weights.iloc[::every].reindex(close.index).iloc[:120]
 
 

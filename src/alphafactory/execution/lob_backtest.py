@@ -18,6 +18,7 @@ frictionless one); :attr:`LobBacktestResult.vectorized` is the compounding backt
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,7 +30,7 @@ from alphafactory.backtest.market import market_from, trailing_mean_volume
 from alphafactory.backtest.result import BacktestResult
 from alphafactory.backtest.spread_impact import corwin_schultz_spread
 from alphafactory.backtest.square_root_impact import SquareRootImpact
-from alphafactory.backtest.vectorized import Execution, backtest
+from alphafactory.backtest.vectorized import Execution, GrossLeverageWarning, backtest
 from alphafactory.evaluation import information_coefficient
 from alphafactory.execution.book import BookConfig
 from alphafactory.execution.executor import ParentOrder, execute_parent
@@ -79,6 +80,7 @@ def lob_backtest(
     participation: float = 0.1,
     half_spread_bps: float | None = None,
     seed: int = 0,
+    max_gross_leverage: float | None = 1.0,
 ) -> LobBacktestResult:
     """Backtest ``weights`` with book execution and attribute the PnL.
 
@@ -103,6 +105,8 @@ def lob_backtest(
         the Corwin-Schultz estimate from the symbol's highs and lows when None.
     seed : int
         Parent k uses ``seed + k``: fixed seeds give identical results.
+    max_gross_leverage : float or None
+        As in :func:`backtest`: decisions above it are scaled down to it (one warning).
     """
     if half_spread_bps is not None and not half_spread_bps > 0:
         raise ValueError(f"half_spread_bps must be positive or None, got {half_spread_bps}.")
@@ -118,8 +122,12 @@ def lob_backtest(
                 else np.maximum(0.5 * corwin_schultz_spread(high, low), _MIN_HALF_SPREAD))
     half = np.where(half > 0, half, fallback)
     adv = trailing_mean_volume(volume, 20)
-    free = backtest(market, weights, execution=execution, cash=cash)
-    vectorized = backtest(market, weights, cost=cost, execution=execution, cash=cash)
+    free = backtest(market, weights, execution=execution, cash=cash,
+                    max_gross_leverage=max_gross_leverage)
+    with warnings.catch_warnings():  # the same weights, scaled alike: warned once above
+        warnings.simplefilter("ignore", GrossLeverageWarning)
+        vectorized = backtest(market, weights, cost=cost, execution=execution, cash=cash,
+                              max_gross_leverage=max_gross_leverage)
     trades = free.trades
     t_pos = market.timestamps.get_indexer(trades["timestamp"])
     i_pos = market.symbols.get_indexer(trades["symbol"])

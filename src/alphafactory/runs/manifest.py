@@ -7,12 +7,14 @@ from a git work tree), and data fingerprints from content hashes.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import platform
 import shlex
 import subprocess
 import sys
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ __all__ = [
     "command_line",
     "fingerprint",
     "git_state",
+    "merged_manifest",
 ]
 
 # Distributions whose versions change numbers; recorded in every manifest.
@@ -204,3 +207,40 @@ def fingerprint(obj: pd.DataFrame | pd.Series | np.ndarray | str | Path) -> str:
             f"got {type(obj).__name__}"
         )
     return f"sha256:{h.hexdigest()}"
+
+
+def merged_manifest(
+    current: Mapping[str, Any],
+    *,
+    schema: int,
+    data_fingerprints: Mapping[str, str] | None = None,
+    n_trials: int | None = None,
+    argv: list[str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    base: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The manifest :meth:`alphafactory.runs.Run.write_manifest` writes: ``current`` merged
+    with this call's entries and the environment, git state and command collected now."""
+    manifest: dict[str, Any] = {"schema": schema}
+    manifest.update({k: current[k] for k in ("name", "created_at", "seed") if k in current})
+    manifest.update(base or {})
+    fingerprints = dict(current.get("data_fingerprints") or {})
+    fingerprints.update(data_fingerprints or {})
+    manifest["data_fingerprints"] = fingerprints
+    manifest["n_trials"] = n_trials if n_trials is not None else current.get("n_trials")
+    manifest["updated_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
+    if argv is not None or "command" not in current:
+        manifest["command"] = command_line(argv)
+    else:
+        manifest["command"] = current["command"]
+    manifest["git"] = git_state()
+    manifest.update(collect_environment())
+    owned = set(manifest)
+    for k, v in current.items():
+        if k not in owned:
+            manifest[k] = v
+    for k, v in (extra or {}).items():
+        if k in owned:
+            raise ValueError(f"manifest key {k!r} is written by write_manifest itself")
+        manifest[k] = v
+    return manifest

@@ -19,7 +19,7 @@ import pandas as pd
 
 from alphafactory.errors import RunError
 from alphafactory.runs._io import atomic_write, read_json, read_parquet_file, write_json
-from alphafactory.runs.manifest import collect_environment, command_line, git_state
+from alphafactory.runs.manifest import merged_manifest
 from alphafactory.runs.staging import (
     STAGING_PREFIX,
     RunState,
@@ -324,29 +324,9 @@ class Run:
             Further job-specific entries (e.g. ``{"data": {"source": "bundled", ...}}``),
             merged at the top level; they may not overwrite the keys this method owns.
         """
-        current = self.manifest or {}
-        manifest: dict[str, Any] = {"schema": MANIFEST_SCHEMA}
-        manifest.update({k: current[k] for k in ("name", "created_at", "seed") if k in current})
-        manifest.update(_base or {})
-        fingerprints = dict(current.get("data_fingerprints") or {})
-        fingerprints.update(data_fingerprints or {})
-        manifest["data_fingerprints"] = fingerprints
-        manifest["n_trials"] = n_trials if n_trials is not None else current.get("n_trials")
-        manifest["updated_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
-        if argv is not None or "command" not in current:
-            manifest["command"] = command_line(argv)
-        else:
-            manifest["command"] = current["command"]
-        manifest["git"] = git_state()
-        manifest.update(collect_environment())
-        owned = set(manifest)
-        for k, v in current.items():
-            if k not in owned:
-                manifest[k] = v
-        for k, v in (extra or {}).items():
-            if k in owned:
-                raise ValueError(f"manifest key {k!r} is written by write_manifest itself")
-            manifest[k] = v
+        manifest = merged_manifest(self.manifest or {}, schema=MANIFEST_SCHEMA,
+                                   data_fingerprints=data_fingerprints, n_trials=n_trials,
+                                   argv=argv, extra=extra, base=_base)  # fmt: skip
         path = self.path / "manifest.json"
         write_json(path, manifest)
         return path

@@ -95,3 +95,25 @@ def test_rerun_into_an_unwritable_runs_dir(run, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot create a run directory in" in err and err.count("\n") == 1
     assert blocker.read_text() == "x"
+
+
+def test_rerun_whose_job_fails_leaves_nothing_behind(tmp_path, capsys):
+    """The job of a rerun fails (its data went missing): one line, and no run, staging
+    directory or temporary file is left in the runs root."""
+    from alphafactory.runs import read_toml, write_toml
+
+    root = tmp_path / "runs"
+    run = Run.create("train-ridge", {"job": "train"}, seed=1, root=root)
+    doc = read_toml(run.path / "config.toml") | {
+        "job": "train", "seed": 1, "model": {"name": "ridge"},
+        "walk_forward": {"train": 120, "val": 30, "test": 60, "lookback": 5},
+        "features": {"names": ["ret_1"]},
+        "data": {"spec": str(tmp_path / "gone.csv")}}  # fmt: skip
+    write_toml(run.path / "config.toml", doc)
+    run.write_metrics({"models": {"ridge": {"ic": 0.1}}})
+    before = _files(root)
+    capsys.readouterr()
+    assert main(["rerun", str(run.path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "gone.csv" in err, err
+    assert _files(root) == before

@@ -56,6 +56,27 @@ def test_backtest_gross_within_max_gross_leverage_gives_no_warning():
                  max_leverage=2.0)
 
 
+def test_backtest_gross_counts_only_the_names_that_trade_at_the_bar():
+    # B has no price at the execution bar: it is not traded, so its weight does not count.
+    prices, weights = _frames([[10.0, np.nan], [11.0, 20.0]], [[0.8, 0.8], [np.nan, np.nan]],
+                              "AB")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = backtest(prices, weights, execution="close", cash=1000)
+    assert result.position_values.iloc[0, 0] == pytest.approx(800.0)
+
+
+def test_risk_managed_backtest_passes_max_gross_leverage_through():
+    from alphafactory.backtest import risk_managed_backtest
+    from alphafactory.risk import RiskManager
+
+    prices, weights = _frames([[10.0], [11.0]], [[3.0], [np.nan]])
+    with pytest.warns(GrossLeverageWarning, match="on 1 of 1 decision bars"):
+        result = risk_managed_backtest(prices, weights, risk=RiskManager(), execution="close",
+                                       cash=1000)
+    assert result.result.position_values.iloc[0, 0] == pytest.approx(1000.0)
+
+
 def test_backtest_weight_100_levered_goes_bankrupt_and_stops_trading():
     prices, weights = _frames([[50.0], [40.0], [30.0], [60.0]], [[100.0]] * 4)
     with pytest.warns(BankruptcyWarning, match=r"bankrupt at 2024-01-02.*bar 1 of 4"):

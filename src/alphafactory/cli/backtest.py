@@ -206,6 +206,8 @@ def _backtest(args: argparse.Namespace) -> int:
     for key in ("total_return", "sharpe", "max_drawdown", "mean_turnover", "cost_bps_of_traded",
                 "final_equity"):
         print(f"{key:<20} {table[key]:>14.6g}")
+    if outcome.result.bankrupt_at is not None:  # the ratios above are NaN: say why
+        print(f"{'bankrupt_at':<20} {outcome.result.bankrupt_at}")
     if outcome.run is not None:
         print(f"run written to {outcome.run.path}")
     return 0

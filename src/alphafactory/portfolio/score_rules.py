@@ -26,6 +26,8 @@ class TopK(PortfolioRule):
     """Equal weights on the ``k`` best scores, and ``-`` on the ``k`` worst unless ``long_only``.
 
     Long-short rows are dollar neutral with legs of 1/2 (``w = ±1 / (2k)``); long only ``1/k``.
+    Ties are ties (:func:`~alphafactory.signals.top_bottom_k`): tied names across the cut share
+    its places, and a bar whose scores are all equal takes no position (with a warning).
     """
 
     name: ClassVar[str] = "topk"
@@ -44,7 +46,11 @@ class TopK(PortfolioRule):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Quantile(PortfolioRule):
-    """Long the top of ``quantiles`` percentile buckets, short the bottom unless ``long_only``."""
+    """Long the top of ``quantiles`` percentile buckets, short the bottom unless ``long_only``.
+
+    Ties are ties (:func:`~alphafactory.signals.quantile_long_short`): tied names share their
+    average rank and bucket; a bar whose scores are all equal takes no position (a warning).
+    """
 
     name: ClassVar[str] = "quantile"
     quantiles: int = 5

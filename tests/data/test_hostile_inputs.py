@@ -267,3 +267,12 @@ def test_line_numbers_survive_the_fast_reader(tmp_path, extra):
     bad = report.errors[report.errors["rule"] == "unparsable"]
     assert bad["row"].tolist() == [302 + (1 if extra else 0)]
     assert "cannot parse high 'eleven'" in bad["detail"].iloc[0]
+
+
+def test_file_rule_message_keeps_a_path_with_spaces(tmp_path):
+    folder = tmp_path / "my data"
+    folder.mkdir()
+    path = _csv(folder, HEADER + "1704153600,10,11,9,10.5,1000\n1704240000000,10.5,11,10,11,1\n")
+    with pytest.raises(DataError, match=r"my data/AAA.csv line 3: epoch 1704240000000 reads as "
+                       r"ms while line 2's 1704153600 reads as s"):
+        load_ohlcv_csv(path)

@@ -54,8 +54,12 @@ class Where:
     label: str = "line"
 
     def at(self, i: int) -> str:
-        name = i if self.rows is None else self.rows[i]
-        return f"{self.source} {self.label} {name}"
+        """``FILE line N`` of position ``i``."""
+        return f"{self.source} {self.row(i)}"
+
+    def row(self, i: int) -> str:
+        """``line N`` (or ``row N``) of position ``i``."""
+        return f"{self.label} {i if self.rows is None else self.rows[i]}"
 
 
 def parse_timestamps(
@@ -147,7 +151,7 @@ def _from_epoch(
         i0 = int(positions[ok][0])
         raise DataError(
             f"{where.at(int(positions[j]))}: epoch {text[positions[j]]} reads as {units[j]} "
-            f"while {where.at(i0).split(' ', 1)[1]}'s {text[i0]} reads as {first} (rule: one "
+            f"while {where.row(i0)}'s {text[i0]} reads as {first} (rule: one "
             "epoch unit per file, told by magnitude: s < 1e11 <= ms < 1e14 <= us < 1e17 <= ns); "
             "got mixed units."
         )
@@ -189,7 +193,7 @@ def _check_kinds(text: pd.Series, is_epoch: np.ndarray, rest: np.ndarray, where:
     i0 = int(known.index[0])
     raise DataError(
         f"{where.at(j)}: timestamp {text[j]!r} is {known[j]} while "
-        f"{where.at(i0).split(' ', 1)[1]}'s {text[i0]!r} is {first} (rule: one timestamp "
+        f"{where.row(i0)}'s {text[i0]!r} is {first} (rule: one timestamp "
         "format and one kind of zone per file; mixed ones put daily bars at two times of day); "
         "got mixed formats."
     )
@@ -218,7 +222,7 @@ def _check_time_of_day(
         j, i0 = int(times.index[differ][0]), int(times.index[0])
         raise DataError(
             f"{where.at(j)}: daily bar at {times[j]} while "
-            f"{where.at(i0).split(' ', 1)[1]}'s is at {first} (rule: daily bars share one time "
+            f"{where.row(i0)}'s is at {first} (rule: daily bars share one time "
             "of day as written; offsets may differ); got two times of day."
         )
 

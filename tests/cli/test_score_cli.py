@@ -42,3 +42,38 @@ def test_score_out_bad_suffix_is_one_line(tmp_path, capsys, name):
     assert code == 2
     assert "--out must end in .csv or .parquet" in _error_line(capsys)
     assert not (tmp_path / name).exists()
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory):
+    """A tiny ridge fold model saved as an artifact directory."""
+    from alphafactory.data import synthetic_market
+    from alphafactory.features import build_features
+    from alphafactory.labels import forward_returns
+    from alphafactory.training import WalkForward, walk_forward
+
+    market = synthetic_market(4, 200, seed=3)
+    result = walk_forward(build_features(market.bars, ["ret_1", "cs_z_ret_1"]),
+                          forward_returns(market.bars, 1), model="ridge",
+                          splitter=WalkForward(train=80, val=20, test=40), lookback=3,
+                          keep_models="last")  # fmt: skip
+    path = tmp_path_factory.mktemp("artifact") / "model"
+    next(iter(result.models.values())).save(path)
+    return path
+
+
+@pytest.mark.parametrize("file", ["artifact.json", "estimator/estimator.json",
+                                  "estimator/weights.npz"])  # fmt: skip
+@pytest.mark.parametrize("damage", ["truncate", "empty", "binary"])
+def test_score_damaged_artifact_is_one_line(tmp_path, capsys, artifact, file, damage):
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(artifact, copy)
+    target = copy / file
+    data = target.read_bytes()
+    target.write_bytes({"truncate": data[: len(data) // 2], "empty": b"",
+                        "binary": b"\x00\xff" * 20}[damage])  # fmt: skip
+    assert main(["score", "--artifact", str(copy), "--bars", "synthetic:n_symbols=4,n_bars=200,"
+                 "seed=3"]) == 2  # fmt: skip
+    assert str(copy) in _error_line(capsys)

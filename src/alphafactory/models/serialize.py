@@ -76,8 +76,11 @@ def load_estimator(directory: Path) -> AlphaEstimator:
         )
     try:
         return _READERS[kind](doc, directory)
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise ModelError(f"{directory}: corrupt {kind} estimator ({exc}).") from exc
+    except ModelError:
+        raise
+    except Exception as exc:  # numpy, torch, lightgbm and xgboost fail in their own ways
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ModelError(f"{directory}: corrupt {kind} estimator ({reason}).") from exc
 
 
 def _kind_of(estimator: AlphaEstimator) -> str:
@@ -118,7 +121,10 @@ def _write_ridge(est: RidgeAlpha, directory: Path) -> dict[str, Any]:
 
 def _read_ridge(doc: dict[str, Any], directory: Path) -> RidgeAlpha:
     est = RidgeAlpha(**doc["params"])
-    with np.load(_require_file(directory / "weights.npz"), allow_pickle=False) as data:
+    # Open the file here: np.load leaves its own handle open when the archive is damaged.
+    with _require_file(directory / "weights.npz").open("rb") as handle, np.load(
+        handle, allow_pickle=False
+    ) as data:
         est.coef_ = data["coef"]
         est.intercept_ = float(data["intercept"])
     est.n_features_in_ = int(doc["n_features_in"])

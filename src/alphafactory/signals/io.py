@@ -5,8 +5,9 @@ A signal file is CSV or Parquet, keyed by ``(timestamp, symbol, model)``, with a
 signals carry no answers, so a ``label`` or ``fold`` column (or any other) is an error on load,
 and :func:`export_signals` drops a predictions frame's ``label`` and ``fold``. Next to it,
 ``<file name>.meta.json`` records the schema version, the model's configuration, the data
-fingerprint, the package version, the creation time (UTC) and a SHA-256 of the file, so a sidecar
-that no longer describes its file is detected on load.
+fingerprint, the package version, the creation time (UTC), the rows, models and columns and a
+SHA-256 of the file, so a sidecar that no longer describes its file is detected on load (see
+:mod:`alphafactory.signals.sidecar`; reading: :mod:`alphafactory.signals.reader`).
 """
 
 from __future__ import annotations
@@ -104,8 +105,10 @@ def export_signals(
     Raises
     ------
     SignalFileError
-        ``path`` exists and ``overwrite`` is False; a column that is not a signal column;
-        missing, NaN or duplicate scores.
+        ``path`` exists and ``overwrite`` is False, or is a directory; ``model`` is not a
+        name; a column that is not a signal column; missing, NaN or duplicate scores; an empty
+        or NaN symbol or model name. Nothing is written then; the file and its sidecar are
+        written to temporary names and moved into place, so a failure never leaves half a pair.
     """
     path = Path(path)
     fmt = _format(path, fmt)

@@ -276,3 +276,13 @@ def test_file_rule_message_keeps_a_path_with_spaces(tmp_path):
     with pytest.raises(DataError, match=r"my data/AAA.csv line 3: epoch 1704240000000 reads as "
                        r"ms while line 2's 1704153600 reads as s"):
         load_ohlcv_csv(path)
+
+
+def test_membership_errors_name_the_physical_line_past_blank_lines(tmp_path):
+    from alphafactory.data.universe import read_membership
+
+    path = tmp_path / "members.csv"
+    path.write_text("symbol,start,end\n\nA,2020-01-01,\n\nB,nope,\n")
+    with pytest.raises(DataError, match=r"members.csv line 5: field start \(rule: a date "
+                       r"YYYY-MM-DD\); got 'nope'"):
+        read_membership(path)

@@ -34,7 +34,8 @@ def read_membership(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise SourceNotFoundError(f"No membership file at {path}.")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        # Blank lines kept (then dropped by position) so errors name the physical line.
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(
             f"{path}: not a membership CSV (rule: header symbol,start,end); got: "
@@ -47,6 +48,10 @@ def read_membership(path: str | Path) -> pd.DataFrame:
             f"{path} line 1 (header): missing {missing} (rule: header symbol,start,end); got "
             f"{list(frame.columns)}."
         )
+    frame = frame.fillna("")
+    frame = frame[frame.apply(lambda col: col.str.strip().ne("")).any(axis=1)]
+    lines = frame.index.to_numpy() + 2  # the header is line 1
+    frame = frame.reset_index(drop=True)
     out = pd.DataFrame({"symbol": frame["symbol"].str.strip()})
     for field in ("start", "end"):
         text = frame[field].str.strip()
@@ -56,7 +61,7 @@ def read_membership(path: str | Path) -> pd.DataFrame:
             i = int(np.flatnonzero(bad.to_numpy())[0])
             blank = ", or empty for still a member" if field == "end" else ""
             raise DataError(
-                f"{path} line {i + 2}: field {field} (rule: a date YYYY-MM-DD{blank}); "
+                f"{path} line {lines[i]}: field {field} (rule: a date YYYY-MM-DD{blank}); "
                 f"got {text.iloc[i]!r}."
             )
         out[field] = pd.DatetimeIndex(parsed).normalize()
@@ -66,7 +71,7 @@ def read_membership(path: str | Path) -> pd.DataFrame:
         if mask.any():
             i = int(np.flatnonzero(mask.to_numpy())[0])
             raise DataError(
-                f"{path} line {i + 2}: field {field} (rule: {rule}); got "
+                f"{path} line {lines[i]}: field {field} (rule: {rule}); got "
                 f"{frame[field].iloc[i]!r}."
             )
     return out

@@ -77,12 +77,12 @@ int main(int argc, char** argv) {
   try {
     const alphafactory::SimResult r =
         alphafactory::simulate_csv(orders, trades, events, options);
-    for (const std::string& e : r.errors) std::fprintf(stderr, "%s\n", e.c_str());
-    if (r.aborted) {
-      std::fprintf(stderr, "alphafactory-sim: error: stopped at a bad row (--strict), nothing "
-                   "written\n");
+    if (r.aborted) {  // one line: the bad row that stopped it
+      std::fprintf(stderr, "alphafactory-sim: error: bad row (strict mode, nothing written): %s\n",
+                   r.errors.back().c_str());
       return 1;
     }
+    for (const std::string& e : r.errors) std::fprintf(stderr, "%s\n", e.c_str());
     std::fprintf(stderr, "alphafactory-sim: %lld rows, %lld processed, %zu bad, %lld trades, "
                  "%lld events\n", static_cast<long long>(r.rows),
                  static_cast<long long>(r.orders), r.errors.size(),

@@ -181,3 +181,14 @@ def test_simulate_csv_float_tick_in_exponent_form_is_exact(folder):
                                       "2,0,2,2,B,LIMIT,0.00005,5\n")
     assert simulate_csv("small.csv", "t.csv", "e.csv", tick_size=1e-05).trades == 1
     assert (folder / "t.csv").read_text().splitlines()[1].split(",")[3] == "0.00005"
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_simulate_strict_bad_row_is_one_line_exit_1_nothing_written(folder, capsys, runner):
+    (folder / "bad.csv").write_text(HEADER + "1,0,1,1,S,LIMIT,100.05,5\n2,0,2,1,S,LIMIT,1e5,5\n")
+    code, lines = _run(runner, ["--orders", "bad.csv", "--trades", "t.csv", "--events", "e.csv",
+                                "--strict"], capsys)
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0] == (f"{_prefix(runner)}bad row (strict mode, nothing written): bad.csv:3: "
+                        "price '1e5' is not a decimal number")
+    assert sorted(p.name for p in folder.iterdir()) == ["bad.csv", "o.csv"]

@@ -154,3 +154,25 @@ def test_cli_data_download_blank_symbol_refused_before_network(tmp_path, capsys)
     assert main(argv) == 2
     assert "--symbol: must be a ticker such as AAPL" in _error_line(capsys)
     assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("s.csv", b"timestamp,\x80open,high,low,close,volume\n2024-01-02,1,1,1,1,1\n",
+         "s.csv line 1: not UTF-8 text"),
+        ("s.parquet", b"PAR1 not parquet", "s.parquet: not a readable Parquet file"),
+    ],
+)
+def test_cli_data_update_damaged_store_is_one_line_and_untouched(
+    tmp_path, capsys, name, data, message
+):
+    store = tmp_path / name
+    store.write_bytes(data)
+    new = tmp_path / "new.csv"
+    new.write_text("timestamp,open,high,low,close,volume\n2024-01-03,1,1,1,1,1\n")
+    before = store.read_bytes()
+    assert main(["data", "update", str(store), "--from", str(new)]) == 2
+    assert message in _error_line(capsys)
+    assert store.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "new.csv"])

@@ -103,11 +103,25 @@ def _stamp_text(stamps: pd.DatetimeIndex, fmt: FileFormat) -> np.ndarray:
 
 
 def _existing_header(path: Path, parquet: bool) -> list[str]:
+    """The stored file's column names; an unreadable file is a DataError naming it."""
     if parquet:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        names = pq.read_schema(path).names
+        try:
+            names = pq.read_schema(path).names
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(
+                f"{path}: not a readable Parquet file (rule: the store's files are bars "
+                f"Parquet); got: {' '.join(str(exc).split())}"
+            ) from None
         return [n for n in names if not n.startswith("__index_level_")]
-    with path.open(encoding="utf-8-sig") as handle:
-        first = handle.readline().rstrip("\r\n")
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            first = handle.readline().rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path} line 1: not UTF-8 text (rule: CSV files are UTF-8); got byte "
+            f"0x{exc.object[exc.start]:02x} at offset {exc.start}."
+        ) from None
     return first.split(",")

@@ -81,12 +81,13 @@ def to_table(
     flat = (
         frame.reset_index() if _index_has_timestamp(frame.index) else frame.reset_index(drop=True)
     )
+    raw_names = [str(c) for c in flat.columns]
     flat.columns = rename_columns(list(flat.columns), columns, source)
-    check_unique_columns(list(flat.columns), [str(c) for c in frame.columns], source)
+    check_unique_columns(list(flat.columns), raw_names, source)
     missing = [c for c in ("timestamp", *OHLCV_COLUMNS) if c not in flat.columns]
     if missing:
         raise DataError(
-            f"{source} line 1 (header): missing {missing} (rule: needs columns timestamp "
+            f"{source} {header_of(source)}: missing {missing} (rule: needs columns timestamp "
             "or date, open, high, low, close, volume in any case); got "
             f"{[str(c) for c in frame.columns]}; map other names with columns old=new."
         )
@@ -134,13 +135,18 @@ def _bad_text(
     return out
 
 
+def header_of(source: str) -> str:
+    """Where a file's column names are: ``line 1 (header)`` of a CSV, the Parquet ``(columns)``."""
+    return "(columns)" if source.lower().endswith((".parquet", ".pq")) else "line 1 (header)"
+
+
 def check_unique_columns(names: list[str], raw: list[str], source: str) -> None:
     """Refuse a column that appears twice (after case and aliases): which copy is meant?"""
     seen: dict[str, int] = {}
     for pos, name in enumerate(names, start=1):
         if name in seen:
             raise DataError(
-                f"{source} line 1 (header): column {name!r} appears twice, as "
+                f"{source} {header_of(source)}: column {name!r} appears twice, as "
                 f"{raw[seen[name] - 1]!r} in position {seen[name]} and {raw[pos - 1]!r} in "
                 f"position {pos} (rule: each column once, names compared in any case)."
             )
@@ -169,7 +175,7 @@ def rename_columns(
     unused = sorted(k for k in columns if canonical_name(k) not in used)
     if unused:
         raise DataError(
-            f"{source} line 1 (header): column mapping names {unused}, which the data does not "
+            f"{source} {header_of(source)}: column mapping names {unused}, which the data does not "
             f"have (rule: every old name in columns old=new must exist); got "
             f"{[str(n) for n in names]}."
         )

@@ -91,7 +91,7 @@ def test_backtest_weight_100_levered_goes_bankrupt_and_stops_trading():
     assert summary["bankrupt"] == 1.0
     assert summary["total_return"] == -1.0 and summary["max_drawdown"] == -1.0
     assert np.isnan(summary["sharpe"]) and np.isnan(summary["calmar"])
-    assert summary["final_equity"] == 0.0
+    assert summary["final_equity"] == 0.0 and summary["gross_total_return"] == -1.0
 
 
 def test_backtest_short_gapping_up_at_the_open_is_bankrupt_before_trading():

@@ -209,7 +209,7 @@ class BacktestResult:
         trading = float(totals[["spread", "impact", "commission"]].sum())
         extra: dict[str, float] = {
             "final_equity": float(self.ledger[_EQUITY][-1]),
-            "gross_total_return": float(np.prod(1.0 + self.gross_returns.to_numpy()) - 1.0),
+            "gross_total_return": float(np.nanprod(1.0 + self.gross_returns.to_numpy()) - 1.0),
             "traded_notional": traded,
             **{f"{kind}_cost": float(value) for kind, value in totals.items()},
             "cost_bps_of_traded": trading / traded * 1e4 if traded > 0 else 0.0,

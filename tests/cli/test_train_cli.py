@@ -51,6 +51,10 @@ def test_train_cli_synthetic_writes_run_directory(tmp_path, capsys):
     assert list(curves["epoch"]) == [1, 1]
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["models"]["lstm"]) >= {"ic", "rank_ic", "icir", "long_short_sharpe"}
+    counts = metrics["models"]["lstm"]  # every feature row not used is counted by cause
+    dropped = sum(v for k, v in counts.items() if k.startswith("dropped_"))
+    assert counts["n_rows"] - counts["n_samples"] == dropped > 0
+    assert counts["dropped_label_missing"] == 8  # the last bar of each of the 8 symbols
     manifest = run.manifest
     assert manifest["seed"] == 3 and manifest["n_trials"] == 1
     assert manifest["data_fingerprints"]["bars"].startswith("sha256:")

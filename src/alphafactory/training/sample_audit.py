@@ -86,12 +86,14 @@ def dropped_rows(
         ``rows - samples``) and ``by_feature`` (feature -> rows dropped for it after warm-up).
     """
     _, n_time, n_feat = cube.shape
-    finite = np.isfinite(cube)
-    row_ok = present & finite.all(axis=2)
+    # One feature at a time: a boolean copy of the whole cube would be a quarter of its size.
+    row_ok = present.copy()
+    for f in range(n_feat):
+        row_ok &= np.isfinite(cube[:, :, f])
     any_ok = row_ok.any(axis=1)
     first_ok = np.where(any_ok, row_ok.argmax(axis=1), n_time)
     start = np.arange(n_time)[None, :] - lookback + 1  # first bar of each window
-    warm_up = present & ((start < 0) | (start < first_ok[:, None]) & any_ok[:, None])
+    warm_up = present & ((start < 0) | ((start < first_ok[:, None]) & any_ok[:, None]))
 
     def in_window(bad: np.ndarray) -> np.ndarray:
         count = np.cumsum(bad, axis=1, dtype=np.int64)
@@ -103,7 +105,7 @@ def dropped_rows(
     by_feature = {}
     nonfinite = np.zeros_like(present)
     for f in range(n_feat):
-        hit = rest & in_window(present & ~finite[:, :, f])
+        hit = rest & in_window(present & ~np.isfinite(cube[:, :, f]))
         if hit.any():
             by_feature[str(feature_names[f])] = int(hit.sum())
             nonfinite |= hit

@@ -6,6 +6,8 @@ line 1) or the 0-based row (Parquet), the rule and what was got; nothing is writ
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -286,3 +288,27 @@ def test_membership_errors_name_the_physical_line_past_blank_lines(tmp_path):
     with pytest.raises(DataError, match=r"members.csv line 5: field start \(rule: a date "
                        r"YYYY-MM-DD\); got 'nope'"):
         read_membership(path)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_failed_write_leaves_the_old_file_and_no_partial(tmp_path, monkeypatch, kind):
+    import pyarrow.parquet as pq
+
+    from alphafactory.data import write_ohlcv_csv, write_parquet
+
+    bars = load_ohlcv_csv(_csv(tmp_path, HEADER + "".join(ROWS), "src.csv"))
+    path = tmp_path / f"out.{kind}"
+    path.write_bytes(b"old")
+
+    def disk_full(*args, **kwargs):
+        Path(args[1]).write_bytes(b"half")  # a half-written file, then the failure
+        raise OSError(28, "No space left on device")
+
+    if kind == "csv":
+        monkeypatch.setattr(pd.DataFrame, "to_csv", lambda self, *a, **k: disk_full(self, *a))
+    else:
+        monkeypatch.setattr(pq, "write_table", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        (write_ohlcv_csv if kind == "csv" else write_parquet)(bars, path)
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["src.csv", path.name])

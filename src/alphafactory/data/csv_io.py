@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -145,7 +146,13 @@ def write_ohlcv_csv(bars: pd.DataFrame, path: str | Path) -> Path:
     columns = ["timestamp", *(["symbol"] if "symbol" in flat.columns else []), *OHLCV_COLUMNS]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    flat[columns].to_csv(path, index=False, lineterminator="\n")
+    # Beside the target, then renamed: a failed write never leaves half a file at ``path``.
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        flat[columns].to_csv(partial, index=False, lineterminator="\n")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 

@@ -8,6 +8,7 @@ metadata key ``alphafactory.attrs``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -51,15 +52,25 @@ def write_parquet(
     table = table.replace_schema_metadata(metadata)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Beside the target, then renamed: a failed write never leaves half a file at ``path``.
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        _write(table, partial, flat, compression, compression_level)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def _write(table, path: Path, flat: pd.DataFrame, compression: str, level: int) -> None:
     pq.write_table(
         table,
         path,
         compression=compression,
-        compression_level=None if compression in ("none", "snappy") else compression_level,
+        compression_level=None if compression in ("none", "snappy") else level,
         use_dictionary=["symbol"] if "symbol" in flat.columns else False,
         use_byte_stream_split=list(OHLCV_COLUMNS),
     )
-    return path
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:

@@ -44,7 +44,7 @@ def test_weights_from_scores_decides_only_on_rebalance_bars(scores):
 
 
 def test_build_rule_bad_value_is_a_config_error_naming_the_rule():
-    with pytest.raises(ConfigError, match=r"rule 'topk': topk: k must be >= 1, got 0"):
+    with pytest.raises(ConfigError, match=r"rule 'topk': k must be an integer >= 1, got 0"):
         weights_from_scores(pd.DataFrame([[1.0]]), "topk", k=0)
     with pytest.raises(ConfigError, match=r"rule 'equal_weight': limits: max_gross must be"):
         build_rule("equal_weight", {"limits": {"max_gross": -1.0}})

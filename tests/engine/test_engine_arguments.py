@@ -16,12 +16,15 @@ from alphafactory.engine import (
     EventType,
     MatchingEngine,
     OrderType,
+    PoissonOrderFlow,
     Reason,
     RiskLimits,
+    read_lobster_messages,
     reference,
+    replay_lobster,
 )
 from alphafactory.engine.reference import INT64_MAX
-from alphafactory.errors import AlphaFactoryError, ExecutionError
+from alphafactory.errors import AlphaFactoryError, DataError, ExecutionError, SourceNotFoundError
 
 NAN = float("nan")
 
@@ -189,6 +192,62 @@ def test_reference_book_rejects_level_and_position_overflow_book_unchanged(monke
     assert ref.positions[(6, 0)] == -(2**62)
     _, events = ref.process([(0, 11, 6, 0, sell, limit, 101, 2**62)])
     assert events == [(0, 11, 0, int(EventType.REJECTED), int(Reason.QTY_OVERFLOW), 2**62)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"levels": 0}, "levels: must be an integer >= 1"),
+        ({"tick_size": NAN}, "tick_size: must be a finite number > 0, got nan"),
+        ({"cancel_rates": []}, "cancel_rates: must be a non-empty sequence of numbers >= 0"),
+        ({"cancel_rates": [0.5, NAN]}, "cancel_rates\\[1\\]: must be a finite number >= 0"),
+        ({"initial_price": 0.05}, "initial_price: must be more than levels=10 ticks, got 0.05"),
+        ({"initial_price": 100.001}, "initial_price: price 100.001 is not a multiple of 0.01"),
+        ({"market_rate": -1.0}, "market_rate: must be a finite number >= 0, got -1.0"),
+        ({"seed": -1}, "seed: must be an integer >= 0"),
+        ({"order_qty": 0}, "order_qty: must be an integer >= 1"),
+    ],
+)
+def test_order_flow_bad_argument_is_one_execution_error(kwargs, message):
+    with pytest.raises(ExecutionError, match=message):
+        PoissonOrderFlow(**kwargs)
+
+
+def test_order_flow_drive_bad_arguments_are_one_line():
+    flow = PoissonOrderFlow(seed=1)
+    with pytest.raises(ExecutionError, match="drive: give n_events, until, or both"):
+        flow.drive()
+    with pytest.raises(ExecutionError, match="n_events: must be an integer >= 0"):
+        flow.generate(-5)
+    with pytest.raises(ExecutionError, match=r"engine: has no instrument 3; instruments are "
+                                             r"\[0\]"):
+        PoissonOrderFlow(instrument=3).drive(MatchingEngine(), n_events=1)
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "message"),
+    [
+        (None, SourceNotFoundError, "no such LOBSTER message file"),
+        (b"", DataError, "has no messages"),
+        (b"\xff\xfe garbage", DataError, "not a LOBSTER message file"),
+        (b"1,2,3\n", DataError, "not a LOBSTER message file"),
+        (b"1.0,9,1,5,100,1,0\n", DataError, "line 1: type must be 1..7"),
+    ],
+)
+def test_lobster_bad_message_file_is_one_line(tmp_path, content, error, message):
+    path = tmp_path / "messages.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(error, match=message):
+        read_lobster_messages(path)
+
+
+def test_replay_lobster_bad_levels_is_one_line(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("1.0,1,1,5,1000000,1\n")
+    with pytest.raises(ExecutionError, match="levels: must be an integer >= 1 and <= 10000, "
+                                             "got -1"):
+        replay_lobster(path, levels=-1)
 
 
 @pytest.mark.soak

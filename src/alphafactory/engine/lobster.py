@@ -22,12 +22,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from os import PathLike
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from alphafactory import _engine
+from alphafactory.engine.arguments import check_int
 from alphafactory.engine.matching_engine import MatchingEngine
+from alphafactory.errors import DataError, SourceNotFoundError
 
 __all__ = ["LobsterReplay", "read_lobster_messages", "replay_lobster", "to_lobster"]
 
@@ -55,14 +58,28 @@ class LobsterReplay:
 def read_lobster_messages(path: str | PathLike[str]) -> pd.DataFrame:
     """Read a LOBSTER message file into a DataFrame (``time`` float64, the rest int64).
 
-    Raises ValueError naming the first row (1-based line) with a bad type or direction.
+    Raises DataError naming the file, and the first row (1-based line) with a bad type or
+    direction; SourceNotFoundError for a missing file.
     """
-    frame = pd.read_csv(path, header=None, names=list(MESSAGE_COLUMNS), usecols=range(6),
-                        dtype={"time": np.float64, **{c: np.int64 for c in MESSAGE_COLUMNS[1:]}})
+    if not Path(path).exists():
+        raise SourceNotFoundError(f"{path}: no such LOBSTER message file")
+    if Path(path).is_dir():
+        raise DataError(f"{path}: is a directory; expected a LOBSTER message file")
+    try:
+        frame = pd.read_csv(path, header=None, names=list(MESSAGE_COLUMNS), usecols=range(6),
+                            dtype={"time": np.float64,
+                                   **{c: np.int64 for c in MESSAGE_COLUMNS[1:]}})
+    except (ValueError, UnicodeDecodeError, OverflowError) as exc:  # pandas' parse errors
+        first = " ".join(str(exc).split())
+        raise DataError(f"{path}: not a LOBSTER message file (6 numeric columns: "
+                        f"{', '.join(MESSAGE_COLUMNS)}): {first}") from None
+    if frame.empty:
+        raise DataError(f"{path}: has no messages; expected rows of "
+                        f"{', '.join(MESSAGE_COLUMNS)}")
     bad = ~frame["type"].between(1, 7) | ~frame["direction"].isin([1, -1])
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"{path}: line {row + 1}: type must be 1..7 and direction +1/-1, got "
+        raise DataError(f"{path}: line {row + 1}: type must be 1..7 and direction +1/-1, got "
                          f"type {frame['type'].iloc[row]}, direction "
                          f"{frame['direction'].iloc[row]}")
     return frame
@@ -86,6 +103,7 @@ def replay_lobster(
         replay starts at the second message, and after each row the top ``levels`` levels are
         taken from the file; ``agreement`` says how often the messages alone matched it.
     """
+    levels = check_int("levels", levels, low=1, high=10_000)
     messages = (message_csv if isinstance(message_csv, pd.DataFrame)
                 else read_lobster_messages(message_csv))
     cols = {c: np.ascontiguousarray(messages[c].to_numpy(dtype=np.int64))
@@ -96,7 +114,7 @@ def replay_lobster(
                      if isinstance(orderbook_csv, np.ndarray)
                      else pd.read_csv(orderbook_csv, header=None).to_numpy(dtype=np.int64))
         if reference.shape[0] != len(messages) or reference.shape[1] < 4 * levels:
-            raise ValueError(
+            raise DataError(
                 f"orderbook has shape {reference.shape}; expected ({len(messages)}, >= "
                 f"{4 * levels}) for {len(messages)} messages and {levels} levels")
         reference = reference[:, : 4 * levels]

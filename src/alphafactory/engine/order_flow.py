@@ -27,9 +27,11 @@ import pandas as pd
 
 from alphafactory import _engine
 from alphafactory.engine._records import EVENT_DTYPE, ORDER_DTYPE, TRADE_DTYPE
-from alphafactory.engine.convert import to_steps
+from alphafactory.engine.arguments import INT32, INT64, check_int, check_number
+from alphafactory.engine.convert import to_step
 from alphafactory.engine.matching_engine import MatchingEngine
 from alphafactory.engine.order_flow_fit import fit_order_flow
+from alphafactory.errors import ExecutionError
 
 __all__ = ["CST_CANCEL_RATES", "FlowStep", "PoissonOrderFlow"]
 
@@ -99,16 +101,39 @@ class PoissonOrderFlow:
         start_ts: int = 0,
         time_unit: float = 1.0,
     ) -> None:
-        self.tick_size = float(tick_size)
-        self.instrument = int(instrument)
-        price = int(to_steps(np.array([initial_price]), self.tick_size)[0])
+        # Each argument checked here, so a bad one is one ExecutionError line naming it.
+        self.tick_size = check_number("tick_size", tick_size, low=0, strict_low=True)
+        self.instrument = check_int("instrument", instrument, low=INT32[0], high=INT32[1])
+        levels = check_int("levels", levels, low=1, high=INT32[1])
+        price = check_number("initial_price", initial_price, low=0, strict_low=True)
+        try:
+            ticks = to_step(price, self.tick_size)
+        except ValueError as exc:
+            raise ExecutionError(f"initial_price: {exc}") from None
+        if ticks <= levels:
+            raise ExecutionError(f"initial_price: must be more than levels={levels} ticks, got "
+                                 f"{price!r} ({ticks} ticks)")
+        if isinstance(cancel_rates, (str, bytes)) or not isinstance(cancel_rates, Sequence) or (
+                len(cancel_rates) == 0):
+            raise ExecutionError(f"cancel_rates: must be a non-empty sequence of numbers >= 0, "
+                                 f"got {cancel_rates!r}")
+        rates = [check_number(f"cancel_rates[{i}]", c, low=0) for i, c in enumerate(cancel_rates)]
         self._core = _engine.PoissonOrderFlow(
-            instrument=self.instrument, account=int(account), initial_price=price,
-            levels=int(levels), limit_rate_scale=float(limit_rate_scale),
-            limit_rate_exponent=float(limit_rate_exponent), market_rate=float(market_rate),
-            cancel_rates=[float(c) for c in cancel_rates], order_qty=int(order_qty),
-            initial_depth=int(initial_depth), time_unit_ns=float(time_unit) * 1e9,
-            first_order_id=int(first_order_id), start_ts=int(start_ts), seed=int(seed))
+            instrument=self.instrument,
+            account=check_int("account", account, low=INT32[0], high=INT32[1]),
+            initial_price=ticks, levels=levels,
+            limit_rate_scale=check_number("limit_rate_scale", limit_rate_scale, low=0,
+                                          strict_low=True),
+            limit_rate_exponent=check_number("limit_rate_exponent", limit_rate_exponent),
+            market_rate=check_number("market_rate", market_rate, low=0),
+            cancel_rates=rates,
+            order_qty=check_int("order_qty", order_qty, low=1, high=_engine.MAX_QTY),
+            initial_depth=check_int("initial_depth", initial_depth, low=0, high=INT32[1]),
+            time_unit_ns=check_number("time_unit", time_unit, low=0, strict_low=True) * 1e9,
+            first_order_id=check_int("first_order_id", first_order_id, low=INT64[0],
+                                     high=INT64[1]),
+            start_ts=check_int("start_ts", start_ts, low=INT64[0], high=INT64[1]),
+            seed=check_int("seed", seed, low=0, high=2**64 - 1))
         self._engine: MatchingEngine | None = None
 
     @classmethod
@@ -141,15 +166,23 @@ class PoissonOrderFlow:
         passes ``until`` (ns); at least one of the two is required. A flow drives one engine;
         without ``engine`` it drives its private one (``self.engine``)."""
         if n_events is None and until is None:
-            raise ValueError("give n_events, until, or both")
+            raise ExecutionError("drive: give n_events, until, or both")
+        limit = (np.iinfo(np.uint64).max if n_events is None
+                 else check_int("n_events", n_events, low=0, high=2**63 - 1))
+        end = _FAR_FUTURE if until is None else check_int("until", until, low=INT64[0],
+                                                          high=INT64[1])
         if engine is not None:
+            if not isinstance(engine, MatchingEngine):
+                raise ExecutionError(f"engine: must be a MatchingEngine, got {engine!r}")
             if self._engine is not None and engine is not self._engine:
-                raise ValueError("this flow already drives another engine; create a new flow")
+                raise ExecutionError("engine: this flow already drives another engine; create a "
+                                     "new flow")
+            if not engine._core.has_instrument(self.instrument):
+                raise ExecutionError(f"engine: has no instrument {self.instrument}; instruments "
+                                     f"are {engine.instruments}")
             self._engine = engine
         target = self.engine
-        limit = np.iinfo(np.uint64).max if n_events is None else int(n_events)
-        drawn, orders, trades, events = self._core.run(
-            target._core, limit, _FAR_FUTURE if until is None else int(until))
+        drawn, orders, trades, events = self._core.run(target._core, limit, end)
         return FlowStep(orders.view(ORDER_DTYPE), trades.view(TRADE_DTYPE),
                         events.view(EVENT_DTYPE), int(drawn))
 
@@ -159,5 +192,6 @@ class PoissonOrderFlow:
         Runs against the flow's own engine, so replaying the returned orders (from the first
         call on) into a fresh engine rebuilds the same book.
         """
-        until = None if horizon is None else self.now + int(horizon)
+        until = None if horizon is None else self.now + check_int("horizon", horizon, low=0,
+                                                                  high=INT64[1] - self.now)
         return self.drive(None, n_events=n_events, until=until).orders

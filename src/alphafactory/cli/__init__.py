@@ -113,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from alphafactory.runs.staging import exit_on_sigterm
 
+    # A library warning reaches the user as one line, like an error. Only the formatting is
+    # replaced (not showwarning), so warnings.catch_warnings(record=True) still records them.
+    original_format = warnings.formatwarning
+    warnings.formatwarning = _format_warning
     try:
         with exit_on_sigterm():  # SIGTERM unwinds the job, so its staging directory goes
             return int(args.func(args) or 0)
@@ -130,6 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"alphafactory: internal error: {type(exc).__name__}: {_one_line(exc)} "
                   "(run again with --debug for the traceback)", file=sys.stderr)
         return 1
+    finally:
+        warnings.formatwarning = original_format
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    return f"alphafactory: warning: {' '.join(str(message).split())}\n"
 
 
 if __name__ == "__main__":

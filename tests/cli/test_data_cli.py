@@ -176,3 +176,14 @@ def test_cli_data_update_damaged_store_is_one_line_and_untouched(
     assert message in _error_line(capsys)
     assert store.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "new.csv"])
+
+
+def test_cli_data_validate_folder_reports_an_unreadable_file_and_checks_the_rest(tmp_path, capsys):
+    (tmp_path / "A.csv").write_text("timestamp,open,high,low,close,volume\n2024-01-02,1,1,1,1,1\n")
+    (tmp_path / "B.csv").write_text("timestamp,open,high,low,close,volume\n")
+    (tmp_path / "C.csv").write_bytes(b"\x00\x01")
+    assert main(["data", "validate", str(tmp_path), "--calendar", "24/7"]) == 1
+    out = capsys.readouterr().out
+    assert "A.csv: 1 rows, 0 errors" in out
+    assert "file: [error] unreadable: no rows (rule: a header then at least one bar" in out
+    assert "file: [error] unreadable: not a text CSV file" in out

@@ -170,10 +170,12 @@ class BarsSource:
 
         Files and folders are checked file by file, rows named by file line; other sources
         are loaded and their bars checked. Returns a list of
-        :class:`alphafactory.data.validation.ValidationReport`.
+        :class:`alphafactory.data.validation.ValidationReport`. In a folder, a file that cannot
+        be read at all (binary, no rows, mixed formats...) gets a report with one ``unreadable``
+        error, so the other files are still checked; a single such file raises DataError.
         """
         from alphafactory.data.files import bar_files, read_table
-        from alphafactory.data.validation import validate_ohlcv
+        from alphafactory.data.validation import unreadable_report, validate_ohlcv
 
         if self.kind == "path":
             path = Path(self.spec).expanduser()
@@ -181,8 +183,15 @@ class BarsSource:
                 raise SourceNotFoundError(
                     f"bars source {self.spec!r}: no file or folder at {path}."
                 )
-            paths = bar_files(path) if path.is_dir() else [path]
-            return [read_table(p, self.read_options())[1] for p in paths]
+            if not path.is_dir():
+                return [read_table(path, self.read_options())[1]]
+            reports = []
+            for file in bar_files(path):
+                try:
+                    reports.append(read_table(file, self.read_options())[1])
+                except DataError as exc:
+                    reports.append(unreadable_report(str(file), str(exc)))
+            return reports
         bars = self.load()
         return [validate_ohlcv(bars, calendar=self.calendar, source=self.spec)]
 

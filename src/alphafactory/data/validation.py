@@ -16,6 +16,8 @@ Rules (``rule`` name, severity):
   ratio; a real crash such as AAPL's 2000-09-29 (0.527, 5.4% from 1/2) is outside the band. The
   detail shows how median volume moved (share counts scale by ``k`` at an unadjusted split, but
   trading activity around a split can hide it, so volume informs and does not decide);
+- ``unreadable`` (error): the whole file could not be read (only in a folder's reports, so
+  the other files are still checked; see :func:`unreadable_report`);
 - ``unit_error`` (error): bars whose close sits a factor 100 (50x..200x, the bar's own return
   included) away from the symbol's usual level, the level most bars share (cents for dollars).
 
@@ -158,7 +160,19 @@ class ValidationReport:
         stamp = "" if pd.isna(stamp) else " " + pd.Timestamp(stamp).isoformat()
         symbol = rec.symbol
         text = f"{where}{stamp}{' ' + symbol if symbol else ''}"
-        return text.removeprefix("- ") if pd.isna(row) and stamp else text
+        if pd.isna(row):  # a missing session has a time; an unreadable file has neither
+            return text.removeprefix("- ") if stamp else "file"
+        return text
+
+
+def unreadable_report(source: str, message: str) -> ValidationReport:
+    """A report of a file that could not be read: one ``unreadable`` error holding ``message``."""
+    detail = message.removeprefix(f"{source}: ").removeprefix(f"{source} ")
+    issues = pd.DataFrame({"row": pd.array([pd.NA], dtype="Int64"),
+                           "timestamp": pd.Series([pd.NaT], dtype="datetime64[ns, UTC]"),
+                           "symbol": [""], "rule": ["unreadable"], "severity": ["error"],
+                           "detail": [detail], "fix": [np.nan]})  # fmt: skip
+    return ValidationReport(issues=issues, source=source)
 
 
 def validate_ohlcv(

@@ -10,13 +10,13 @@ The merged bars are then revalidated by the cycle like any other data.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from alphafactory.runs import atomic_write
 
 __all__ = ["IngestReport", "ingest"]
 
@@ -34,15 +34,8 @@ class IngestReport:
 
 
 def _write(path: Path, bars: pd.DataFrame) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        bars.to_parquet(tmp, engine="pyarrow")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # The runs layer's atomic write: a temporary that follows the umask, renamed into place.
+    atomic_write(path, lambda tmp: bars.to_parquet(tmp, engine="pyarrow"))
 
 
 def ingest(source_bars: pd.DataFrame, cache: str | Path) -> tuple[pd.DataFrame, IngestReport]:

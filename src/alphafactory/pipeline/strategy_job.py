@@ -9,7 +9,6 @@ source); they are the run's ``config.toml``, so ``alphafactory rerun`` calls the
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,9 +157,11 @@ def recorded_source(signals: str | Path) -> Any:
     """
     from alphafactory.data.sources import BarsSource
     from alphafactory.signals import sidecar_path
+    from alphafactory.signals.sidecar import read_sidecar
 
     side = sidecar_path(signals)
-    meta = json.loads(side.read_text()) if side.is_file() else {}
+    # The sidecar's own reader: a binary or torn sidecar is one line naming it.
+    meta = read_sidecar(Path(signals), require=False, verify=False) or {}
     recorded = (meta.get("model_config") or {}).get("data")
     if isinstance(recorded, list) and len(recorded) == 1:
         recorded = recorded[0]

@@ -90,7 +90,7 @@ Examples
 >>> latest_run().read_table("equity")                                # doctest: +SKIP
 """
 
-from alphafactory.runs._io import read_parquet_file
+from alphafactory.runs._io import atomic_write, read_parquet_file
 from alphafactory.runs.listing import latest_run, list_runs
 from alphafactory.runs.manifest import collect_environment, fingerprint, git_state
 from alphafactory.runs.run import (
@@ -108,6 +108,7 @@ __all__ = [
     "RUNS_ROOT_ENV",
     "TABLES",
     "Run",
+    "atomic_write",
     "check_run_target",
     "collect_environment",
     "fingerprint",

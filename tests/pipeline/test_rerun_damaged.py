@@ -117,3 +117,13 @@ def test_rerun_whose_job_fails_leaves_nothing_behind(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "gone.csv" in err, err
     assert _files(root) == before
+
+
+def test_compare_ignores_figures_the_old_run_never_recorded():
+    from alphafactory.pipeline.rerun import _compare
+
+    old = {"sharpe": 1.0, "nested": {"ic": 0.1}}
+    new = {"sharpe": 1.0, "nested": {"ic": 0.1, "dropped_warmup": 20}, "n_rows": 5}
+    assert _compare(old, new, 1e-9, "") == []
+    assert _compare({**old, "gone": 1}, new, 1e-9, "") == [("gone", 1, None)]
+    assert _compare(old, {**new, "sharpe": 2.0}, 1e-9, "") == [("sharpe", 1.0, 2.0)]

@@ -312,3 +312,11 @@ def test_failed_write_leaves_the_old_file_and_no_partial(tmp_path, monkeypatch, 
         (write_ohlcv_csv if kind == "csv" else write_parquet)(bars, path)
     assert path.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["src.csv", path.name])
+
+
+def test_csv_nanosecond_epochs_keep_every_nanosecond(tmp_path):
+    path = _csv(tmp_path, HEADER + "1704153600123456789,10,11,9,10.5,100\n"
+                "1704153600123456790,10,11,9,10.5,100\n")  # fmt: skip
+    table = read_table(path, ReadOptions())[0]
+    assert table["timestamp"].astype("int64").tolist() == [1704153600123456789,
+                                                           1704153600123456790]  # fmt: skip

@@ -101,7 +101,9 @@ def parse_timestamps(
         # Only cells without a date separator after a digit can be epoch numbers; skipping the
         # rest keeps a file of ISO dates clear of a slow failed number parse per cell.
         maybe = ~blank & ~text.str.contains(r"\d[-/:T ]", regex=True).fillna(False).to_numpy()
-        if date_format is None and maybe.any():
+        if date_format is None and maybe.all():  # integers stay int64 (ns epochs keep every ns)
+            numeric = pd.to_numeric(text, errors="coerce")
+        elif date_format is None and maybe.any():
             numeric[maybe] = pd.to_numeric(text[maybe], errors="coerce")
     is_epoch = numeric.notna().to_numpy() & ~blank
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")

@@ -164,6 +164,9 @@ def test_workflow_run_writes_metrics_equity_trades_and_reruns(tiny_run):
     run = tiny_run.run
     metrics = run.metrics["models"]["ridge"]
     assert {"ic", "rank_ic", "sharpe", "deflated_sharpe", "periods_per_year"} <= set(metrics)
+    samples = run.metrics["samples"]["ridge"]  # every feature row not used, by cause
+    dropped = sum(v for k, v in samples.items() if k.startswith("dropped_"))
+    assert samples["n_rows"] == samples["n_samples"] + dropped and samples["dropped_warm_up"] > 0
     assert run.manifest["job"] == "run" and run.manifest["data_fingerprints"]["syn"]
     equity = run.read_table("equity")
     assert list(equity.columns) == ["ridge"] and equity.iloc[0, 0] == pytest.approx(1.0)

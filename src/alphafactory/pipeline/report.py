@@ -34,6 +34,7 @@ class RunRecord:
     tearsheets: dict[str, BacktestResult] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     artifacts: dict[str, ModelArtifact] = field(default_factory=dict)
+    samples: dict[str, dict[str, float]] = field(default_factory=dict)
     n_trials: int = 0
     several: bool = False
 
@@ -47,9 +48,16 @@ class RunRecord:
 
     def add_walk_forward(self, dataset: str, results: Mapping[str, WalkForwardResult]) -> None:
         """Add the predictions, folds and training curves of every model of a dataset."""
-        from alphafactory.training.report import curve_table, fold_table, prediction_table
+        from alphafactory.training.report import (
+            curve_table,
+            dropped_metrics,
+            fold_table,
+            prediction_table,
+        )
 
         for model, result in results.items():
+            # Every feature row the walk-forward did not use, by cause (metrics.json "samples").
+            self.samples[self.key(dataset, model)] = dropped_metrics(result)
             for table, frame in (("predictions", prediction_table(result)),
                                  ("folds", fold_table(result)),
                                  ("training_curves", curve_table(result))):  # fmt: skip
@@ -93,8 +101,11 @@ def write_run(
             artifact.save(run.path / "models" / key.replace(":", "/"))
         for key, result in record.tearsheets.items():
             result.to_html(run.figures_dir / f"tearsheet_{key.replace(':', '_')}.html")
-        run.write_metrics({"models": record.metrics, "n_trials": record.n_trials,
-                           "seconds": seconds})  # fmt: skip
+        metrics: dict[str, Any] = {"models": record.metrics, "n_trials": record.n_trials,
+                                   "seconds": seconds}  # fmt: skip
+        if record.samples:
+            metrics["samples"] = record.samples
+        run.write_metrics(metrics)
         run.write_manifest(data_fingerprints=record.fingerprints, n_trials=record.n_trials,
                            extra={"job": config.job})  # fmt: skip
     except BaseException:

@@ -320,3 +320,19 @@ def test_csv_nanosecond_epochs_keep_every_nanosecond(tmp_path):
     table = read_table(path, ReadOptions())[0]
     assert table["timestamp"].astype("int64").tolist() == [1704153600123456789,
                                                            1704153600123456790]  # fmt: skip
+
+
+def test_bars_a_nanosecond_apart_are_a_bar_length_error_not_a_huge_grid(tmp_path):
+    path = _csv(tmp_path, HEADER + "1704153600123456789,10,11,9,10.5,100\n"
+                "1704153600123456790,10,11,9,10.5,100\n")  # fmt: skip
+    errors = validate_csv(path).errors
+    assert errors["rule"].tolist() == ["bar_length"]
+    assert "bars 0 days 00:00:00.000000001 apart (rule: bars are at least" in errors["detail"][0]
+
+
+def test_sparse_intraday_bars_skip_the_grid_with_a_warning(tmp_path):
+    path = _csv(tmp_path, HEADER + "2020-01-02T15:00:00Z,10,11,9,10.5,100\n"
+                "2020-01-02T15:01:00Z,10,11,9,10.5,100\n"
+                "2070-01-02T15:00:00Z,10,11,9,10.5,100\n")  # fmt: skip
+    report = validate_csv(path)
+    assert report.warnings["rule"].tolist() == ["sparse_bars"]

@@ -21,6 +21,8 @@ UNIT_FACTOR = 100.0
 UNIT_BAND = np.log(2.0) / np.log(UNIT_FACTOR)  # a 100x step within a factor 2 (50x..200x)
 VOLUME_WINDOW = 20
 OHLC_RTOL = 1e-9
+MIN_BAR = pd.Timedelta(seconds=1)
+GRID_LIMIT, GRID_PER_BAR = 1_000_000, 100  # bar ends an intraday calendar check may build
 
 # Rules whose rows a policy may drop (the row itself is wrong).
 ROW_RULES: frozenset[str] = frozenset(
@@ -202,6 +204,17 @@ def intraday_rules(
     """
     stamps = pd.DatetimeIndex(group["timestamp"])
     first, last = stamps.min(), stamps.max()
+    # The grid has a bar end every `step` across the span: bars a nanosecond apart, or a few
+    # bars years apart, would ask for billions of them (a hostile file once asked for 170 TiB).
+    if step < MIN_BAR or (last - first) / step > GRID_LIMIT + GRID_PER_BAR * len(stamps):
+        first_row = np.zeros(len(group), dtype=bool)
+        first_row[0] = True
+        if step < MIN_BAR:
+            detail = f"bars {step} apart (rule: bars are at least {MIN_BAR} long)"
+            return [issues_frame(group, first_row, "bar_length", "error", [detail])]
+        detail = (f"{len(stamps)} bars of {step} over {last - first}: too sparse for a bar-by-bar "
+                  "calendar check, not checked")  # fmt: skip
+        return [issues_frame(group, first_row, "sparse_bars", "warning", [detail])]
     days = calendars.session_dates(pd.DatetimeIndex([first, last]))
     grid = calendars.bar_stamps(calendar, days[0], days[1], step)
     grid = grid[(grid >= first) & (grid <= last)]

@@ -16,6 +16,8 @@ Rules (``rule`` name, severity):
   ratio; a real crash such as AAPL's 2000-09-29 (0.527, 5.4% from 1/2) is outside the band. The
   detail shows how median volume moved (share counts scale by ``k`` at an unadjusted split, but
   trading activity around a split can hide it, so volume informs and does not decide);
+- ``bar_length`` (error): intraday bars less than a second apart; ``sparse_bars`` (warning):
+  intraday bars too few for their span to check bar by bar (the check is skipped);
 - ``unreadable`` (error): the whole file could not be read (only in a folder's reports, so
   the other files are still checked; see :func:`unreadable_report`);
 - ``unit_error`` (error): bars whose close sits a factor 100 (50x..200x, the bar's own return

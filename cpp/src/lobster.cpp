@@ -1,6 +1,8 @@
 #include "alphafactory/lobster.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "alphafactory/flat_map.hpp"
@@ -27,8 +29,16 @@ class LobBook {
     const int64_t key = side > 0 ? price : -price;
     auto it = std::lower_bound(lv.begin(), lv.end(), key,
                                [](const LobLevel& l, int64_t k) { return l.key < k; });
-    if (it != lv.end() && it->key == key) it->qty += qty;
-    else lv.insert(it, LobLevel{key, qty});
+    if (it != lv.end() && it->key == key) {
+      int64_t total = 0;
+      // Sizes come from a file: a level past int64 is an error, never a wrapped negative size.
+      if (__builtin_add_overflow(it->qty, qty, &total))
+        throw std::overflow_error("LOBSTER level at price " + std::to_string(price) +
+                                  " exceeds int64 shares");
+      it->qty = total;
+    } else {
+      lv.insert(it, LobLevel{key, qty});
+    }
   }
   // Removes up to qty at the level; drops the level when it reaches zero.
   void reduce(int64_t side, int64_t price, int64_t qty) {

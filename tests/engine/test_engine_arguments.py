@@ -250,6 +250,20 @@ def test_replay_lobster_bad_levels_is_one_line(tmp_path):
         replay_lobster(path, levels=-1)
 
 
+def test_replay_lobster_out_of_range_values_are_one_line(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text(f"1.0,1,1,{2**62},1000000,1\n2.0,1,2,{2**62},1000000,1\n")
+    with pytest.raises(DataError, match="message 1: size must be <= 1000000000000"):
+        replay_lobster(path)
+    path.write_text(f"1.0,1,1,5,{-(2**63)},1\n")
+    with pytest.raises(DataError, match=r"message 1: .*price -9223372036854775808"):
+        replay_lobster(path)
+    path.write_text("1.0,1,1,5,1000000,1\n")
+    book = np.full((1, 4), 2**62, dtype=np.int64)
+    with pytest.raises(DataError, match="orderbook row 1: prices and sizes must be within"):
+        replay_lobster(path, levels=1, orderbook_csv=book)
+
+
 @pytest.mark.soak
 def test_engine_level_overflow_at_full_scale_is_rejected():
     """9.2 million resting orders of 10^12 lots at one price: the next is QTY_OVERFLOW and

@@ -108,6 +108,15 @@ def replay_lobster(
                 else read_lobster_messages(message_csv))
     cols = {c: np.ascontiguousarray(messages[c].to_numpy(dtype=np.int64))
             for c in MESSAGE_COLUMNS[1:]}
+    # The replay trusts its inputs: sizes and prices in the engine's bounds keep every level sum
+    # and side-aware key (-price) inside int64.
+    bad = ((cols["size"] > _engine.MAX_QTY) | (cols["price"] > _engine.MAX_PRICE)
+           | (cols["price"] < -_engine.MAX_PRICE))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"message {row + 1}: size must be <= {_engine.MAX_QTY} and |price| <= "
+                        f"{_engine.MAX_PRICE}, got size {cols['size'][row]}, price "
+                        f"{cols['price'][row]}")
     reference = None
     if orderbook_csv is not None:
         reference = (np.asarray(orderbook_csv, dtype=np.int64)
@@ -118,9 +127,17 @@ def replay_lobster(
                 f"orderbook has shape {reference.shape}; expected ({len(messages)}, >= "
                 f"{4 * levels}) for {len(messages)} messages and {levels} levels")
         reference = reference[:, : 4 * levels]
+        if ((reference > _engine.MAX_PRICE) | (reference < -_engine.MAX_PRICE)).any():
+            row = int(np.flatnonzero(((reference > _engine.MAX_PRICE)
+                                      | (reference < -_engine.MAX_PRICE)).any(axis=1))[0])
+            raise DataError(f"orderbook row {row + 1}: prices and sizes must be within "
+                            f"+-{_engine.MAX_PRICE}, got {reference[row].tolist()}")
     ref = None if reference is None else np.ascontiguousarray(reference)
-    book = _engine.replay_lobster(cols["type"], cols["order_id"], cols["size"], cols["price"],
-                                  cols["direction"], int(levels), ref)
+    try:
+        book = _engine.replay_lobster(cols["type"], cols["order_id"], cols["size"],
+                                      cols["price"], cols["direction"], levels, ref)
+    except OverflowError as exc:
+        raise DataError(str(exc)) from None
     agreement = None
     if reference is not None:
         same = (book == reference).reshape(len(book), levels, 4).all(axis=2)

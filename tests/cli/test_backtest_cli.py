@@ -129,6 +129,7 @@ def test_backtest_command_params_not_a_table_is_a_usage_error(momentum_signals, 
     (["--threshold", "0.5"], "--threshold: --rule topk does not read it"),
     (["--bps", "5"], "--bps: --cost sqrt does not read it (only --cost fixed does)"),
     (["--cost", "fixed", "--eta", "2"], "--eta: --cost fixed does not read it"),
+    (["--k", "2", "--params", "{ k = 5 }"], "--k: also given in --params (k = 5); give it once"),
 ])
 def test_backtest_bad_or_ignored_flag_is_one_line_exit_2_and_writes_nothing(
     tmp_path, momentum_signals, capsys, argv_tail, message

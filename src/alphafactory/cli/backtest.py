@@ -146,6 +146,11 @@ def check_strategy_flags(args: argparse.Namespace) -> None:
     used = RULE_PARAMS.get(args.rule, ())
     for flag, (name, _) in _RULE_FLAGS.items():
         value = getattr(args, name)
+        if value is not None and value is not False and name in args.params:
+            from alphafactory.cli import CLIError
+
+            raise CLIError(f"{flag}: also given in --params ({name} = {args.params[name]!r}); "
+                           f"give it once")
         if value is not None and value is not False and name not in used:
             reads = ", ".join(f"--{u.replace('_', '-')}" for u in used) or "none of them"
             from alphafactory.cli import CLIError

@@ -336,3 +336,9 @@ def test_sparse_intraday_bars_skip_the_grid_with_a_warning(tmp_path):
                 "2070-01-02T15:00:00Z,10,11,9,10.5,100\n")  # fmt: skip
     report = validate_csv(path)
     assert report.warnings["rule"].tolist() == ["sparse_bars"]
+
+
+def test_intraday_bars_before_the_calendars_first_session_validate(tmp_path):
+    path = _csv(tmp_path, HEADER + "1970-01-01T15:00:00Z,10,11,9,10.5,100\n"
+                "1970-01-01T16:00:00Z,10,11,9,10.5,100\n")  # fmt: skip
+    assert validate_csv(path).n_rows == 2  # XNYS starts 1970-01-02: no DateOutOfBounds

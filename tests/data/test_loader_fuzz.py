@@ -8,6 +8,7 @@ Parquet files with wrong dtypes and epoch integers in any unit; and valid files,
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import numpy as np
@@ -23,6 +24,9 @@ from alphafactory.errors import AlphaFactoryError
 FUZZ = settings(max_examples=200, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 FIRST_DAY, LAST_DAY = pd.Timestamp("1990-01-01").date(), pd.Timestamp("2200-01-01").date()
+ZONES = st.sampled_from([None, dt.timezone.utc, dt.timezone(dt.timedelta(hours=-5))])
+DATETIMES = st.datetimes(min_value=dt.datetime(1600, 1, 1), max_value=dt.datetime(2300, 1, 1),
+                         timezones=ZONES)  # fmt: skip
 COLUMNS = ["timestamp", "open", "high", "low", "close", "volume"]
 VALID = (
     "timestamp,open,high,low,close,volume\n"
@@ -193,3 +197,23 @@ def test_valid_epoch_parquet_loads_to_the_same_bars_as_datetimes(tmp_path, scale
     frame.to_parquet(path)
     loaded = load_bars(str(path), calendar="24/7")
     assert loaded.index.get_level_values("timestamp").tolist() == stamps.tolist()
+
+
+@FUZZ
+@given(
+    stamps=st.lists(
+        st.one_of(
+            st.integers(-(2**63) + 1, 2**63 - 1).map(str),
+            st.integers(0, 10**10).map(str),
+            DATETIMES.map(lambda d: d.isoformat()),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_fuzz_csv_timestamps_any_values_one_line_or_bars(tmp_path, stamps):
+    """Any stamps, any spacing (a nanosecond apart, centuries apart): no huge grid, one line."""
+    path = tmp_path / "AAA.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n"
+                    + "".join(f"{s},10,11,9,10.5,100\n" for s in stamps))  # fmt: skip
+    _load(path)

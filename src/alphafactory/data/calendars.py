@@ -55,6 +55,7 @@ def sessions(name: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIn
         with _quiet_pandas():
             cal = _exchange_calendar(name, first.year)
             last = min(last, pd.Timestamp(cal.last_session))
+            first = max(first, pd.Timestamp(cal.first_session))  # 1 January may be a holiday
             days = cal.sessions_in_range(first, last) if first <= last else pd.DatetimeIndex([])
     return pd.DatetimeIndex(days).tz_localize("UTC").as_unit("ns").rename("timestamp")
 

@@ -342,3 +342,34 @@ def test_intraday_bars_before_the_calendars_first_session_validate(tmp_path):
     path = _csv(tmp_path, HEADER + "1970-01-01T15:00:00Z,10,11,9,10.5,100\n"
                 "1970-01-01T16:00:00Z,10,11,9,10.5,100\n")  # fmt: skip
     assert validate_csv(path).n_rows == 2  # XNYS starts 1970-01-02: no DateOutOfBounds
+
+
+@pytest.mark.parametrize("column", ["timestamp", "open"])
+@pytest.mark.parametrize("kind", ["date32", "ts_s_3000", "ts_new_york", "bool", "binary", "list",
+                                  "struct", "time", "duration", "null", "decimal"])  # fmt: skip
+def test_parquet_exotic_column_types_load_or_are_one_line(tmp_path, column, kind):
+    import datetime as dt
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    day = [dt.datetime(2024, 1, 2), dt.datetime(2024, 1, 3)]
+    arrays = {
+        "date32": pa.array([d.date() for d in day]),
+        "ts_s_3000": pa.array([d.replace(year=3000) for d in day], type=pa.timestamp("s")),
+        "ts_new_york": pa.array(day, type=pa.timestamp("us", tz="America/New_York")),
+        "bool": pa.array([True, False]), "binary": pa.array([b"\x00", b"\x01"]),
+        "list": pa.array([[1.0], [2.0]]), "struct": pa.array([{"a": 1}, {"a": 2}]),
+        "time": pa.array([dt.time(1), dt.time(2)]),
+        "duration": pa.array([1, 2], type=pa.duration("s")), "null": pa.array([None, None]),
+        "decimal": pa.array([decimal.Decimal(1704153600), decimal.Decimal(1704240000)]),
+    }  # fmt: skip
+    table = pa.Table.from_pandas(_frame(STAMPS).iloc[:2], preserve_index=False)
+    table = table.set_column(table.schema.get_field_index(column), column, arrays[kind])
+    path = tmp_path / "AAA.parquet"
+    pq.write_table(table, path)
+    try:
+        load_bars(str(path), calendar="24/7")
+    except DataError as exc:
+        assert "\n" not in str(exc) and "AAA.parquet" in str(exc)

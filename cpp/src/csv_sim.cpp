@@ -25,6 +25,24 @@ struct Decimal {
   int scale = 0;  // digits after the point
 };
 
+// A field as it may appear inside a one-line message: control bytes and bytes >= 0x80 (which
+// could be a line separator such as U+2028 or NEL) as \xNN, at most 80 bytes of the field.
+std::string shown(std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s.substr(0, 80)) {
+    if (c < 0x20 || c >= 0x7f || c == '\\') {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > 80) out += "...";
+  return out;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
@@ -213,7 +231,7 @@ SimResult simulate_csv(const std::string& orders_path, const std::string& trades
       if (line != kHeader)
         throw std::runtime_error(orders_path + ":" + std::to_string(line_no) +
                                  ": expected the header '" + kHeader + "', got '" +
-                                 std::string(line.substr(0, 80)) + "'");
+                                 shown(line) + "'");
       header_seen = true;
       continue;
     }
@@ -240,7 +258,7 @@ SimResult simulate_csv(const std::string& orders_path, const std::string& trades
       int64_t ints[4];
       for (int k = 0; k < 4 && err.empty(); ++k) {
         if (!parse_int(f[k], &ints[k]))
-          err = std::string(names[k]) + " '" + std::string(trim(f[k])) + "' is not an integer";
+          err = std::string(names[k]) + " '" + shown(trim(f[k])) + "' is not an integer";
         else if (k != 0 && k != 2 && (ints[k] < INT32_MIN || ints[k] > INT32_MAX))
           err = std::string(names[k]) + " " + std::to_string(ints[k]) + " is out of range";
       }
@@ -255,20 +273,20 @@ SimResult simulate_csv(const std::string& orders_path, const std::string& trades
         const bool priced = m.type != static_cast<int8_t>(OrderType::kMarket) && !is_cancel;
         if (side == "B") m.side = kBuy;
         else if (side == "S") m.side = kSell;
-        else err = "side must be B or S, got '" + std::string(side) + "'";
-        if (err.empty() && m.type == 0) err = "unknown order type '" + std::string(type) + "'";
+        else err = "side must be B or S, got '" + shown(side) + "'";
+        if (err.empty() && m.type == 0) err = "unknown order type '" + shown(type) + "'";
         if (err.empty() && priced) {
           Decimal price;
           if (!parse_decimal(f[6], &price)) {
-            err = "price '" + std::string(trim(f[6])) + "' is not a decimal number";
+            err = "price '" + shown(trim(f[6])) + "' is not a decimal number";
           } else {
             const std::string why = to_ticks(price, tick, &m.price);
             if (!why.empty())
-              err = "price " + std::string(trim(f[6])) + " " + why + " " + options.tick_size;
+              err = "price " + shown(trim(f[6])) + " " + why + " " + options.tick_size;
           }
         }
         if (err.empty() && !is_cancel) {
-          if (!parse_int(f[7], &v)) err = "qty '" + std::string(trim(f[7])) + "' is not an integer";
+          if (!parse_int(f[7], &v)) err = "qty '" + shown(trim(f[7])) + "' is not an integer";
           else m.qty = v;
         }
       }

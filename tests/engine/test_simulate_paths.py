@@ -192,3 +192,13 @@ def test_simulate_strict_bad_row_is_one_line_exit_1_nothing_written(folder, caps
     assert lines[0] == (f"{_prefix(runner)}bad row (strict mode, nothing written): bad.csv:3: "
                         "price '1e5' is not a decimal number")
     assert sorted(p.name for p in folder.iterdir()) == ["bad.csv", "o.csv"]
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_simulate_control_bytes_in_a_field_stay_on_one_line(folder, capsys, runner):
+    """A field holding a line separator (\\x1c, \\x0b, U+2028) is echoed escaped: one line."""
+    (folder / "odd.csv").write_bytes(HEADER.encode() + "1,0,1,1,\x1c\u2028,LIMIT,1,1\n".encode())
+    code, lines = _run(runner, ["--orders", "odd.csv", "--trades", "t.csv", "--events", "e.csv",
+                                "--strict"], capsys)
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].endswith("odd.csv:2: side must be B or S, got '\\x1c\\xe2\\x80\\xa8'")

@@ -86,7 +86,9 @@ def _signal_variants(tmp: Path) -> dict[str, bytes]:
         "utf16": good.encode("utf-16"),
         "semicolons": good.replace(",", ";").encode(),
         "header-only": (lines[0] + "\n").encode(),
-        "truncated-row": (good[: len(good) - 7]).encode(),
+        # cut inside the last row's symbol: the row lacks its model and score fields
+        "truncated-row": good[: good.rstrip("\n").rfind(",", 0, good.rstrip("\n").rfind(","))
+                              - 1].encode(),
         "text-score": good.replace(lines[1].split(",")[-1], "high", 1).encode(),
     }
 

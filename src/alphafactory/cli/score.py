@@ -79,21 +79,9 @@ def _score(args: argparse.Namespace) -> int:
 
 def _write_atomic(table: pd.DataFrame, out: Path) -> None:
     """Write ``table`` next to ``out`` and rename it into place: a failure leaves no half file."""
-    import os
-    import tempfile
+    from alphafactory.runs import atomic_write
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(handle)
-    temp = Path(name)
-    try:
-        if out.suffix == ".csv":
-            table.to_csv(temp, index=False)
-        else:
-            table.to_parquet(temp, index=False)
-        mask = os.umask(0)
-        os.umask(mask)
-        temp.chmod(0o666 & ~mask)  # mkstemp makes 0600; an output follows the umask
-        os.replace(temp, out)
-    finally:
-        temp.unlink(missing_ok=True)
+    if out.suffix == ".csv":
+        atomic_write(out, lambda temp: table.to_csv(temp, index=False))
+    else:
+        atomic_write(out, lambda temp: table.to_parquet(temp, index=False))

@@ -373,3 +373,19 @@ def test_parquet_exotic_column_types_load_or_are_one_line(tmp_path, column, kind
         load_bars(str(path), calendar="24/7")
     except DataError as exc:
         assert "\n" not in str(exc) and "AAA.parquet" in str(exc)
+
+
+@pytest.mark.parametrize("tz", [None, "UTC"])
+def test_parquet_stamps_past_year_9999_are_one_line(tmp_path, tz):
+    """A microsecond stamp in year 11104 (found by the Parquet fuzz) is named, not a crash."""
+    stamps = np.array(["2024-01-02", "11104-01-03", "2024-01-04"], dtype="datetime64[us]")
+    frame = pd.DataFrame({"timestamp": stamps, "open": 1.0, "high": 2.0, "low": 0.5,
+                          "close": 1.5, "volume": 10.0})
+    if tz:
+        frame["timestamp"] = frame["timestamp"].dt.tz_localize(tz)
+    path = tmp_path / "AAA.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(DataError) as info:
+        load_bars(path)  # a Path is a spec like its string
+    message = str(info.value)
+    assert "\n" not in message and "AAA.parquet" in message and "row 1" in message

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -285,11 +286,16 @@ class BarsSource:
         )
 
 
-def load_bars(source: str | BarsSource | Mapping[str, Any], **options: Any) -> pd.DataFrame:
-    """Return the bars a source names (a spec string, a :class:`BarsSource` or a ``[data]`` table).
+def load_bars(
+    source: str | os.PathLike[str] | BarsSource | Mapping[str, Any], **options: Any
+) -> pd.DataFrame:
+    """Return the bars a source names (a spec string or path, a :class:`BarsSource` or a
+    ``[data]`` table).
 
     ``options`` are :class:`BarsSource` fields that override the source's own.
     """
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
     if isinstance(source, BarsSource):
         src = BarsSource.from_config({**source.to_config(), **options}) if options else source
     elif isinstance(source, Mapping):

@@ -131,8 +131,17 @@ def _bad_text(
     for field, mask in unparsable.items():
         if field in flat.columns and mask.any():
             cells = flat[field].to_numpy()[mask]
-            out[field] = {int(r): str(v)[:40] for r, v in zip(rows[mask], cells, strict=True)}
+            out[field] = {int(r): _cell_text(v) for r, v in zip(rows[mask], cells, strict=True)}
     return out
+
+
+def _cell_text(value: object) -> str:
+    """A cell as text for a report; a Timestamp past year 9999 through numpy's datetime64."""
+    try:
+        return str(value)[:40]
+    except (ValueError, NotImplementedError, OverflowError):
+        asm8 = getattr(value, "asm8", None)
+        return (str(asm8) if asm8 is not None else type(value).__name__)[:40]
 
 
 def header_of(source: str) -> str:

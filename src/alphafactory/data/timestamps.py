@@ -62,6 +62,16 @@ class Where:
         return f"{self.label} {i if self.rows is None else self.rows[i]}"
 
 
+def _stamp_text(values: pd.Series) -> pd.Series:
+    """The stamps as text for messages; numpy's formatter where pandas' cannot (years > 9999)."""
+    try:
+        return values.astype(str)
+    except (ValueError, NotImplementedError, OverflowError):
+        aware = isinstance(values.dtype, pd.DatetimeTZDtype)
+        naive = values.dt.tz_convert(None) if aware else values
+        return pd.Series(np.datetime_as_string(naive.to_numpy()), index=values.index)
+
+
 def parse_timestamps(
     values: pd.Series,
     *,
@@ -89,7 +99,7 @@ def parse_timestamps(
     if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
         index = pd.DatetimeIndex(values)
         index = index.tz_convert("UTC") if index.tz is not None else _localize(index, tz)
-        index = _in_range(index, values.astype(str), reasons)
+        index = _in_range(index, _stamp_text(values), reasons)
         return index, index.isna() & ~pd.isna(values).to_numpy(), reasons
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numeric, text = values, values.astype(str)

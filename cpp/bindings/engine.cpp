@@ -157,7 +157,7 @@ void bind_engine(py::module_& m) {
               e.clear_output();
               e.process(msgs, n);
             }
-            return py::make_tuple(to_bytes(e.trades()), to_bytes(e.events()));
+            return py::make_tuple(hand_over(e.trade_buffer()), hand_over(e.event_buffer()));
           },
           py::arg("orders"),
           "Process ORDER records; returns (trade bytes, event bytes) of this call.")

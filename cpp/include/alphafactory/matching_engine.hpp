@@ -6,8 +6,9 @@
 // touched by push_back/pop_back and near-top inserts move a few 32-byte levels. Each level
 // holds an intrusive FIFO (doubly linked through uint32 indices) of pooled order nodes; an
 // open-addressing id index makes cancel by id O(1) for the order plus a short search for its
-// level (a few steps from the top, binary search below). Outputs are appended to reused vectors
-// of plain records; nothing calls back into the caller.
+// level (a few steps from the top, binary search below). Outputs are appended to reused arrays
+// of plain records (record_buffer.hpp: their storage can be handed to the caller without a copy);
+// nothing calls back into the caller.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -15,6 +16,7 @@
 
 #include "alphafactory/flat_map.hpp"
 #include "alphafactory/order_index.hpp"
+#include "alphafactory/record_buffer.hpp"
 #include "alphafactory/records.hpp"
 #include "alphafactory/risk.hpp"
 
@@ -58,8 +60,12 @@ class MatchingEngine {
   void process(const OrderMsg* msgs, std::size_t n);
   void process_one(const OrderMsg& msg);
 
-  const std::vector<Trade>& trades() const { return trades_; }
-  const std::vector<Event>& events() const { return events_; }
+  const RecordBuffer<Trade>& trades() const { return trades_; }
+  const RecordBuffer<Event>& events() const { return events_; }
+  // The output buffers themselves, so that their storage can be handed over without a copy
+  // (RecordBuffer::take); the engine gets fresh (pooled) storage on its next call.
+  RecordBuffer<Trade>& trade_buffer() { return trades_; }
+  RecordBuffer<Event>& event_buffer() { return events_; }
   const std::vector<BookChange>& book_changes() const { return changes_; }
   void clear_output() {
     trades_.clear();
@@ -210,8 +216,8 @@ class MatchingEngine {
   // Lots traded since the last reset: while below kMaxInt64 - kMaxQty no position can overflow.
   int128_t traded_lots_ = 0;
   int64_t next_trade_id_ = 1;
-  std::vector<Trade> trades_;
-  std::vector<Event> events_;
+  RecordBuffer<Trade> trades_;
+  RecordBuffer<Event> events_;
   std::vector<BookChange> changes_;
 };
 

@@ -23,6 +23,23 @@ class OrderIndex {
     }
     return sparse_.find(id);
   }
+  // The slot of id, or kAbsent; for a prefetch hint only: never touches the hash map.
+  uint32_t peek(int64_t id) const {
+    const uint64_t i = static_cast<uint64_t>(id);
+    return i < dense_.size() ? dense_[i] : kAbsent;
+  }
+  void prefetch(int64_t id) const {
+    const uint64_t i = static_cast<uint64_t>(id);
+    if (i < dense_.size()) __builtin_prefetch(&dense_[i]);
+  }
+  // Grows the dense array to cover ids up to `id` at once (a batch's last id), instead of
+  // doubling on the way there.
+  void reserve_dense(int64_t id) {
+    if (id < 0 || id >= kDenseLimit || static_cast<std::size_t>(id) < dense_.size()) return;
+    std::size_t cap = dense_.size() < 1024 ? 1024 : dense_.size();
+    while (cap <= static_cast<std::size_t>(id)) cap *= 2;
+    dense_.resize(cap, kAbsent);
+  }
   // Inserts id -> slot; false if present.
   bool insert(int64_t id, uint32_t slot) {
     if (id >= 0 && id < kDenseLimit) {

@@ -7,7 +7,6 @@ at ``t`` uses row ``t`` only (and rolling windows of past rows for beta and corr
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from alphafactory.features._arraylike import ArrayLike, as_panel, restore
 from alphafactory.features.rolling import rolling_cov, rolling_var
@@ -26,13 +25,36 @@ def _row_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, np.sqrt(var), count
 
 
+def _row_ranks(arr: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based, as floats) within each row; NaN stays NaN, +-inf are ranked.
+
+    The same numbers as ``DataFrame.rank(axis=1, method="average")`` (an average of
+    consecutive integers is exact in float64) from one sort of every row at once.
+    """
+    a = np.ascontiguousarray(arr)  # rows contiguous for the sort
+    n_time, n_sym = a.shape
+    order = np.argsort(a, axis=1)  # NaN sort last
+    ordered = np.take_along_axis(a, order, axis=1)
+    pos = np.arange(n_sym)
+    starts = np.ones((n_time, n_sym), dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]  # ties (0.0 == -0.0) share a group
+    ends = np.ones_like(starts)
+    ends[:, :-1] = starts[:, 1:]
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends, pos, n_sym)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty((n_time, n_sym))
+    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=1)
+    ranks[np.isnan(a)] = np.nan
+    return ranks
+
+
 def cs_rank(x: ArrayLike) -> ArrayLike:
     """Cross-sectional percentile rank per timestamp, scaled to ``[-0.5, 0.5]``.
 
     Ties get their average rank; NaN stays NaN; a timestamp with one finite value gets 0.
     """
     arr = as_panel(x)
-    ranks = pd.DataFrame(arr).rank(axis=1, method="average").to_numpy()
+    ranks = _row_ranks(arr)
     count = np.isfinite(arr).sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = np.where(count > 1, (ranks - 1.0) / (count - 1.0) - 0.5, 0.0)

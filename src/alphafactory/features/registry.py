@@ -51,27 +51,73 @@ FAMILY_MODULES: tuple[str, ...] = (
 class FeatureContext:
     """Wide OHLCV arrays of one panel plus a cache of shared intermediate results.
 
+    ``build_features`` computes most features on blocks of symbol columns (a context from
+    :meth:`columns`) so that intermediates stay small and in cache; a result that needs every
+    symbol (the market return) comes from :meth:`across`, and a cross-sectional feature runs
+    on the whole panel, assembling its per-symbol input block by block with :meth:`by_columns`.
+
     Parameters
     ----------
     fields : mapping
         ``open, high, low, close, volume`` -> float64 ``[T, N]``.
+    block_columns : int, optional
+        Symbols per block for :meth:`by_columns`; None computes on the whole panel at once.
     """
 
-    def __init__(self, fields: Mapping[str, np.ndarray]) -> None:
+    def __init__(
+        self, fields: Mapping[str, np.ndarray], block_columns: int | None = None
+    ) -> None:
         # Column-major copies: each symbol's series is contiguous, as TA-Lib wants, and
         # prefix sums along time run over contiguous memory.
         self.fields = {k: np.asfortranarray(v, dtype=np.float64) for k, v in fields.items()}
+        self.block_columns = block_columns
         self._cache: dict[Hashable, Any] = {}
+        self._root = self
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.fields["close"].shape
+
+    def columns(self, start: int, stop: int) -> FeatureContext:
+        """A context on symbol columns ``start:stop`` (views, no copy) with its own cache;
+        :meth:`across` results stay shared with this context's whole panel."""
+        block = FeatureContext({})
+        # column slices of Fortran-ordered arrays are themselves contiguous
+        block.fields = {k: v[:, start:stop] for k, v in self.fields.items()}
+        block._root = self._root
+        return block
 
     def cached(self, key: Hashable, fn: Callable[[], Any]) -> Any:
         """Return ``fn()``, computed once per context for ``key``."""
         if key not in self._cache:
             self._cache[key] = fn()
         return self._cache[key]
+
+    def across(self, key: Hashable, fn: Callable[[FeatureContext], Any]) -> Any:
+        """``fn(whole-panel context)``, computed once per panel for ``key`` and shared by every
+        column block (for results that need all symbols, such as the market return)."""
+        root = self._root
+        return root.cached(key, lambda: fn(root))
+
+    def by_columns(self, fn: Callable[[FeatureContext], np.ndarray]) -> np.ndarray:
+        """A per-symbol ``[T, N]`` result ``fn(ctx)`` computed on blocks of ``block_columns``
+        symbols and assembled into one column-major array.
+
+        ``fn`` must treat each column on its own (time-series kernels, TA-Lib), so every value
+        equals ``fn(self)``'s; the blocks only bound the size of its intermediates. The memory
+        order may differ from ``fn(self)``'s, and a sum across a row rounds differently on C-
+        and Fortran-ordered arrays: feed a cross-sectional sum (``cs_zscore``) only results
+        whose whole-panel form is column-major too.
+        """
+        n_time, n_sym = self.shape
+        step = self.block_columns
+        if step is None or step >= n_sym:
+            return fn(self)
+        out = np.empty((n_time, n_sym), order="F")
+        for start in range(0, n_sym, step):
+            stop = min(start + step, n_sym)
+            out[:, start:stop] = fn(self.columns(start, stop))
+        return out
 
     def release(self, keep: Sequence[Hashable] = ("logret",)) -> None:
         """Drop cached intermediates except ``keep`` (bounds memory between families)."""
@@ -117,6 +163,11 @@ class FeatureDef:
     description : str
     compute : callable
         ``compute(ctx) -> ndarray [T, N]`` using rows ``<= t`` for row ``t``.
+    cross_sectional : bool
+        True when the value of a symbol depends on the other symbols' values at the same
+        timestamp (ranks, z-scores): ``build_features`` computes it on the whole panel; every
+        other feature treats each symbol column on its own and may be computed on a block of
+        columns (``across`` results such as the market return are still whole-panel).
     """
 
     name: str
@@ -126,6 +177,7 @@ class FeatureDef:
     description: str
     compute: Callable[[FeatureContext], np.ndarray] = field(repr=False, compare=False)
     convergence: int = 0
+    cross_sectional: bool = False
 
     @property
     def history(self) -> int:

@@ -45,11 +45,13 @@ class Builder:
         compute: Compute,
         *,
         convergence: int = 0,
+        cross_sectional: bool = False,
         **params: Any,
     ) -> None:
         """Register one output column (a name already added is skipped).
 
-        ``convergence`` is the recursive-smoothing allowance (see ``FeatureDef``).
+        ``convergence`` is the recursive-smoothing allowance and ``cross_sectional`` marks a
+        feature that compares symbols at each timestamp (see ``FeatureDef``).
         """
         if name in self._names:
             return
@@ -63,5 +65,6 @@ class Builder:
                 description=description,
                 compute=compute,
                 convergence=int(convergence),
+                cross_sectional=cross_sectional,
             )
         )

@@ -25,12 +25,16 @@ BETA_WINDOW = 60
 
 
 def _ret(ctx: FeatureContext, n: int) -> np.ndarray:
-    c = ctx.fields["close"]
-    return ctx.cached(("ret", n), lambda: log(div(c, shift(c, n))))
+    # elementwise only, so column-major on the whole panel too (cs_zscore sums its rows)
+    def ret(block: FeatureContext) -> np.ndarray:
+        c = block.fields["close"]
+        return log(div(c, shift(c, n)))
+
+    return ctx.cached(("ret", n), lambda: ctx.by_columns(ret))
 
 
 def _market(ctx: FeatureContext) -> np.ndarray:
-    return ctx.cached("market", lambda: xs.market_return(ctx.logret))
+    return ctx.across("market", lambda whole: xs.market_return(whole.logret))
 
 
 def _beta(ctx: FeatureContext, n: int) -> np.ndarray:
@@ -47,6 +51,12 @@ def _resid_ret(ctx: FeatureContext, n: int) -> np.ndarray:
     return rolling_sum(ctx.logret, n) - _beta(ctx, BETA_WINDOW) * rolling_sum(mkt, n)
 
 
+def _cc_vol(ctx: FeatureContext) -> np.ndarray:
+    # Whole panel, not by_columns: the rolling kernels' memory order depends on the data
+    # (gaps), and cs_zscore's row sums round by memory order.
+    return ctx.cached("cc_vol_20", lambda: close_to_close(ctx.fields["close"], 20))
+
+
 def _volume_z(ctx: FeatureContext) -> np.ndarray:
     lv = log(ctx.fields["volume"])
     return div(lv - rolling_mean(lv, 20), rolling_std(lv, 20))
@@ -56,29 +66,35 @@ def _amihud(ctx: FeatureContext) -> np.ndarray:
     return amihud(ctx.fields["close"], ctx.fields["volume"], 20)
 
 
+def _rsi(ctx: FeatureContext) -> np.ndarray:
+    return ctx.talib("RSI", timeperiod=14)[0]
+
+
 def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:
     b = Builder(FAMILY)
+    # Ranks and z-scores compare symbols, so they run on the whole panel (cross_sectional);
+    # their per-symbol inputs are assembled block by block (by_columns).
     for n in sorted({1, *windows}):
         b.add(f"cs_rank_ret_{n}", n, f"Cross-sectional rank of the {n}-bar log return.",
-              lambda ctx, n=n: xs.cs_rank(_ret(ctx, n)), n=n)
+              lambda ctx, n=n: xs.cs_rank(_ret(ctx, n)), n=n, cross_sectional=True)
         b.add(f"cs_z_ret_{n}", n, f"Cross-sectional z-score of the {n}-bar log return.",
-              lambda ctx, n=n: xs.cs_zscore(_ret(ctx, n)), n=n)
+              lambda ctx, n=n: xs.cs_zscore(_ret(ctx, n)), n=n, cross_sectional=True)
     for n in (w for w in windows if w >= 2):
         b.add(f"beta_{n}", n, f"Beta of log returns to the equal-weight market over {n} bars.",
               lambda ctx, n=n: _beta(ctx, n), n=n)
         b.add(f"corr_mkt_{n}", n, f"Correlation with the equal-weight market over {n} bars.",
               lambda ctx, n=n: rolling_corr(ctx.logret, _market(ctx), n), n=n)
     b.add("cs_rank_vol_20", 20, "Cross-sectional rank of cc_vol_20.",
-          lambda ctx: xs.cs_rank(close_to_close(ctx.fields["close"], 20)), n=20)
+          lambda ctx: xs.cs_rank(_cc_vol(ctx)), n=20, cross_sectional=True)
     b.add("cs_z_vol_20", 20, "Cross-sectional z-score of cc_vol_20.",
-          lambda ctx: xs.cs_zscore(close_to_close(ctx.fields["close"], 20)), n=20)
+          lambda ctx: xs.cs_zscore(_cc_vol(ctx)), n=20, cross_sectional=True)
     b.add("cs_rank_volume_z_20", 19, "Cross-sectional rank of the 20-bar log-volume z-score.",
-          lambda ctx: xs.cs_rank(_volume_z(ctx)), n=20)
+          lambda ctx: xs.cs_rank(ctx.by_columns(_volume_z)), n=20, cross_sectional=True)
     b.add("cs_rank_amihud_20", 20, "Cross-sectional rank of 20-bar Amihud illiquidity.",
-          lambda ctx: xs.cs_rank(_amihud(ctx)), n=20)
+          lambda ctx: xs.cs_rank(ctx.by_columns(_amihud)), n=20, cross_sectional=True)
     b.add("cs_rank_rsi_14", 14, "Cross-sectional rank of RSI(14).",
-          lambda ctx: xs.cs_rank(ctx.talib("RSI", timeperiod=14)[0]), n=14,
-          convergence=talib_convergence("RSI", timeperiod=14))
+          lambda ctx: xs.cs_rank(ctx.by_columns(_rsi)), n=14,
+          convergence=talib_convergence("RSI", timeperiod=14), cross_sectional=True)
     b.add("idio_vol_60", 60, "Residual volatility after the market over 60 bars.",
           lambda ctx: _idio_vol(ctx, 60), n=60)
     b.add("resid_ret_20", BETA_WINDOW, "20-bar log return minus beta_60 times the market's.",

@@ -47,6 +47,37 @@ void run(const PanelFunction& f, const std::vector<py::array>& inputs,
   f.run(series, n_time, n_symbols, opt_values, dst);
 }
 
+// One [T, b] float64 block into columns start..start+b of a [T, N] float32/float64 output.
+template <typename OutT>
+void write_block(const py::array& src, py::array& out, py::ssize_t start) {
+  const py::ssize_t in_size = static_cast<py::ssize_t>(sizeof(OutT));
+  if (src.ndim() != 2 || out.ndim() != 2 || src.shape(0) != out.shape(0) || start < 0 ||
+      start + src.shape(1) > out.shape(1) || src.strides(0) % 8 != 0 ||
+      src.strides(1) % 8 != 0 || out.strides(1) != in_size || out.strides(0) % in_size != 0 ||
+      !out.writeable()) {
+    throw py::value_error("write_columns: a float64 [T, b] block and a writable [T, N] output "
+                          "with contiguous rows, b columns from start inside it");
+  }
+  const auto* s = static_cast<const double*>(src.data());
+  auto* o = static_cast<OutT*>(out.mutable_data()) + start;
+  py::gil_scoped_release release;
+  talib::write_columns(s, src.strides(0) / 8, src.strides(1) / 8, src.shape(0), src.shape(1),
+                       o, out.strides(0) / in_size);
+}
+
+void write_columns(const py::array& src, py::array out, py::ssize_t start) {
+  if (!py::isinstance<py::array_t<double>>(src)) {
+    throw py::value_error("write_columns: the block must be float64");
+  }
+  if (py::isinstance<py::array_t<float>>(out)) {
+    write_block<float>(src, out, start);
+  } else if (py::isinstance<py::array_t<double>>(out)) {
+    write_block<double>(src, out, start);
+  } else {
+    throw py::value_error("write_columns: the output must be float32 or float64");
+  }
+}
+
 }  // namespace
 
 void bind_talib(py::module_& m) {
@@ -77,6 +108,11 @@ void bind_talib(py::module_& m) {
       .def("lookback", &PanelFunction::lookback, py::arg("opt_values"))
       .def("run", &run, py::arg("inputs"), py::arg("opt_values"), py::arg("out").noconvert(),
            "Apply to [T, N] float64 inputs (any strides); writes one [N, T] array per output.");
+
+  m.def("write_columns", &write_columns, py::arg("src"), py::arg("out").noconvert(),
+        py::arg("start"),
+        "Write a float64 [T, b] block (any strides) into columns start..start+b of a [T, N] "
+        "float32 or float64 output with contiguous rows, converting as astype does.");
 }
 
 }  // namespace alphafactory::bindings

@@ -312,4 +312,23 @@ void PanelFunction::run(const std::vector<PanelSeries>& inputs, std::int64_t n_t
   }
 }
 
+template <typename OutT>
+void write_columns(const double* src, std::int64_t time_stride, std::int64_t col_stride,
+                   std::int64_t n_time, std::int64_t n_cols, OutT* out,
+                   std::int64_t out_row_stride) {
+  // Row by row: each destination row is one contiguous run, written in order; a source line
+  // holds 8 rows of a column and is reused over the next 8 rows, while the n_cols lines in use
+  // (a few KB for a block of symbols) stay in L1.
+  for (std::int64_t t = 0; t < n_time; ++t) {
+    const double* s = src + t * time_stride;
+    OutT* o = out + t * out_row_stride;
+    for (std::int64_t j = 0; j < n_cols; ++j) o[j] = static_cast<OutT>(s[j * col_stride]);
+  }
+}
+
+template void write_columns<float>(const double*, std::int64_t, std::int64_t, std::int64_t,
+                                   std::int64_t, float*, std::int64_t);
+template void write_columns<double>(const double*, std::int64_t, std::int64_t, std::int64_t,
+                                    std::int64_t, double*, std::int64_t);
+
 }  // namespace alphafactory::talib

@@ -61,4 +61,13 @@ class PanelFunction {
   friend class ColumnRunner;
 };
 
+// The panel writer of build_features: copy a float64 [n_time, n_cols] block (element (t, j) at
+// src[t * time_stride + j * col_stride], typically one column-major block of symbols) into
+// columns of a row-major output whose rows are `out_row_stride` elements apart, converting to
+// OutT (float or double, rounding as a C cast does, as numpy's astype does).
+template <typename OutT>
+void write_columns(const double* src, std::int64_t time_stride, std::int64_t col_stride,
+                   std::int64_t n_time, std::int64_t n_cols, OutT* out,
+                   std::int64_t out_row_stride);
+
 }  // namespace alphafactory::talib

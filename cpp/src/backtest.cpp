@@ -3,19 +3,22 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <utility>
 #include <vector>
 
 namespace alphafactory::backtest {
 namespace {
 
-// Column-major reads jump a whole column between assets; fetching the cache line a few bars
-// ahead hides the memory latency the hardware prefetcher cannot predict.
-constexpr std::int64_t kPrefetchBars = 32;
-
 // Less than this much currency of an order the leverage limit shrinks is not traded: what is
 // left of the slack after an order shrunk to fit it exactly is rounding noise.
 constexpr double kDust = 1e-9;
+
+// Column-major inputs (a pandas frame's layout) are read through a row-major window of a few
+// bars, refilled per block: the bar loop then reads each bar's assets contiguously, as from
+// row-major inputs, and the copy reads every column in runs of whole cache lines. A window of
+// about kWindowCells values per input keeps the windows in L2.
+constexpr std::int64_t kWindowCells = 8192;
 
 inline void prefetch(const double* address) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -26,15 +29,18 @@ inline void prefetch(const double* address) {
 }
 
 struct RowMajor {
-  static constexpr bool kStrided = false;
-  std::int64_t n_bars, n_assets;
+  static constexpr bool kWindowed = false;
+  std::int64_t row0, n_assets;  // row0 is 0: cell (s, i) of the inputs themselves
   std::int64_t operator()(std::int64_t s, std::int64_t i) const { return s * n_assets + i; }
 };
 
-struct ColumnMajor {
-  static constexpr bool kStrided = true;
-  std::int64_t n_bars, n_assets;
-  std::int64_t operator()(std::int64_t s, std::int64_t i) const { return i * n_bars + s; }
+// Cell (s, i) of a row-major window holding rows [row0, row0 + rows) of column-major inputs.
+struct Windowed {
+  static constexpr bool kWindowed = true;
+  std::int64_t row0, n_assets;
+  std::int64_t operator()(std::int64_t s, std::int64_t i) const {
+    return (s - row0) * n_assets + i;
+  }
 };
 
 // Running min and max that skip NaN (comparisons with NaN are false).
@@ -326,20 +332,247 @@ void close_out(const BacktestOutputs& out, std::int64_t from, std::int64_t T, st
   }
 }
 
+// The fast path's bar (a decision row, a flat cost per notional) in two passes over blocks of
+// kFlatBlock assets: flat_terms sizes the orders and computes, per asset, every term the bar
+// sums, elementwise (so the compiler vectorizes it); flat_sums then adds them up in asset
+// order. Each sum adds the same numbers in the same order as a one-pass scalar loop, so the
+// results are bit for bit those of the general path's arithmetic; an asset without an
+// execution price adds +0.0 to the sums it is not part of, which leaves them unchanged (none
+// of them can be -0.0: they start at +0.0 and x + -x is +0.0).
+constexpr std::int64_t kFlatBlock = 256;
+
+struct FlatTerms {
+  double abs_weight[kFlatBlock];  // |w| (0 without a price)
+  double trade[kFlatBlock];       // q * price
+  double notional[kFlatBlock];    // |q| * price
+  double idle[kFlatBlock];        // |held * last| of an asset without a price (else 0)
+  double close[kFlatBlock];       // holdings after the bar at its close
+  double next[kFlatBlock];        // the same at the next bar's execution prices
+  bool unpriced = false;          // an asset of the block has no execution price
+};
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define ALPHAFACTORY_X86_DISPATCH 1
+#endif
+
+// GCC does not if-convert floating-point arithmetic it may move under a condition unless it
+// may assume no trap (clang's default): -fno-trapping-math changes no result, only what a
+// program that reads the floating-point exception flags would see (this one reads none).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
+#endif
+// Row pointers of one bar and block: px, target, close (mark prices; unused when kSamePrices),
+// next_px (unused without kNext) are inputs; held and last are updated in place; order, before
+// and shares_row are written.
+template <bool kSamePrices, bool kNext>
+[[gnu::always_inline]] inline void flat_terms_body(std::int64_t n, double value, const double* __restrict px,
+                const double* __restrict target, const double* __restrict close,
+                const double* __restrict next_px, double* __restrict held,
+                double* __restrict last, double* __restrict order, double* __restrict before,
+                double* __restrict shares_row, FlatTerms& __restrict t) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    // Every term is computed from unconditional values, then selected: no branch (and no
+    // arithmetic under a condition, which the compiler would not speculate), so it vectorizes.
+    const double p = px[i], h = held[i], l = last[i], w_in = target[i];
+    const bool priced = !__builtin_isnan(p);
+    const double w = __builtin_isnan(w_in) ? 0.0 : w_in;
+    const double sized = w * value / p - h;
+    const double abs_w = __builtin_fabs(w), traded = sized * p, notional = __builtin_fabs(sized) * p;
+    const double idle = __builtin_fabs(h * l), moved = h + sized;
+    const double q = priced ? sized : 0.0;
+    t.abs_weight[i] = priced ? abs_w : 0.0;
+    t.trade[i] = priced ? traded : 0.0;
+    t.notional[i] = priced ? notional : 0.0;
+    t.idle[i] = priced ? 0.0 : idle;
+    const double after = priced ? moved : h;
+    double price = priced ? p : l;
+    if constexpr (!kSamePrices) {
+      const double c = close[i];
+      price = __builtin_isnan(c) ? price : c;
+    }
+    t.close[i] = after * price;
+    if constexpr (kNext) {
+      const double np = next_px[i];
+      t.next[i] = after * (__builtin_isnan(np) ? price : np);
+    }
+    order[i] = q;
+    before[i] = h;
+    held[i] = after;
+    last[i] = price;
+    shares_row[i] = after;
+  }
+  // Whether any asset lacks a price (the sum of their idle gross is then taken).
+  std::int64_t missing = 0;
+  for (std::int64_t i = 0; i < n; ++i) missing += __builtin_isnan(px[i]) ? 1 : 0;
+  t.unpriced = missing > 0;
+}
+
+// The same, compiled for the baseline instruction set and, on x86-64, for AVX2 (4 doubles a
+// vector, and a blend a select): lane-wise IEEE arithmetic without FMA, so both give the same
+// bits; run() picks one per call (flat_terms_wide when the CPU has AVX2).
+template <bool kSamePrices, bool kNext>
+void flat_terms(std::int64_t n, double value, const double* __restrict px,
+                const double* __restrict target, const double* __restrict close,
+                const double* __restrict next_px, double* __restrict held,
+                double* __restrict last, double* __restrict order, double* __restrict before,
+                double* __restrict shares_row, FlatTerms& __restrict t) {
+  flat_terms_body<kSamePrices, kNext>(n, value, px, target, close, next_px, held, last, order, before, shares_row, t);
+}
+
+#if defined(ALPHAFACTORY_X86_DISPATCH)
+template <bool kSamePrices, bool kNext>
+__attribute__((target("avx2"))) void flat_terms_wide(std::int64_t n, double value, const double* __restrict px,
+                const double* __restrict target, const double* __restrict close,
+                const double* __restrict next_px, double* __restrict held,
+                double* __restrict last, double* __restrict order, double* __restrict before,
+                double* __restrict shares_row, FlatTerms& __restrict t) {
+  flat_terms_body<kSamePrices, kNext>(n, value, px, target, close, next_px, held, last, order, before, shares_row, t);
+}
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
+bool has_avx2() {
+#if defined(ALPHAFACTORY_X86_DISPATCH)
+  return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
+
+template <bool kSamePrices, bool kNext>
+void flat_terms_on(bool wide, std::int64_t n, double value, const double* __restrict px,
+                const double* __restrict target, const double* __restrict close,
+                const double* __restrict next_px, double* __restrict held,
+                double* __restrict last, double* __restrict order, double* __restrict before,
+                double* __restrict shares_row, FlatTerms& __restrict t) {
+#if defined(ALPHAFACTORY_X86_DISPATCH)
+  if (wide) {
+    flat_terms_wide<kSamePrices, kNext>(n, value, px, target, close, next_px, held, last, order,
+                                        before, shares_row, t);
+    return;
+  }
+#else
+  (void)wide;
+#endif
+  flat_terms<kSamePrices, kNext>(n, value, px, target, close, next_px, held, last, order, before,
+                                 shares_row, t);
+}
+
+// The sums of one block's terms, in asset order, into the bar's running sums.
+template <bool kSamePrices, bool kBorrow, bool kNext>
+void flat_sums(std::int64_t n, const double* px, const double* close, const FlatTerms& t,
+               double& weight_sum, double& trade_value, double& notional_sum, double& gross_idle,
+               BarMarks& m) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    m.prices.see(px[i]);
+    if constexpr (!kSamePrices) m.prices.see(close[i]);
+    weight_sum += t.abs_weight[i];
+    trade_value += t.trade[i];
+    notional_sum += t.notional[i];
+    m.holdings += t.close[i];
+    if constexpr (kBorrow) m.short_value -= std::min(t.close[i], 0.0);
+    if constexpr (kNext) m.next_holdings += t.next[i];
+  }
+  if (t.unpriced) {
+    for (std::int64_t i = 0; i < n; ++i) gross_idle += t.idle[i];  // its own sum: same order
+  }
+}
+
+// The row-major window of column-major inputs the bar loop reads (see kWindowCells): every
+// per-cell input the run reads, rows [row0, row0 + rows) copied bar-major into scratch.
+class InputWindow {
+ public:
+  InputWindow(const BacktestInputs& in, bool capped)
+      : in_(in),
+        bars_(std::max<std::int64_t>(8, std::min<std::int64_t>(256, kWindowCells / in.n_assets))) {
+    add(in.exec_price, &view_.exec_price);
+    if (in.mark_price != in.exec_price) add(in.mark_price, &view_.mark_price);
+    add(in.targets, &view_.targets);
+    if (capped) add(in.volume, &view_.volume);
+    if (in.costs.half_spread.per_cell) add(in.costs.half_spread.values, &view_.costs.half_spread.values);
+    if (in.costs.impact_coef.per_cell) add(in.costs.impact_coef.values, &view_.costs.impact_coef.values);
+    scratch_.resize(sources_.size() * static_cast<std::size_t>((bars_ + 1 + in.lag) * in.n_assets));
+  }
+
+  std::int64_t bars() const { return bars_; }
+
+  // Point the view at rows [from - lag, to + 1) (clipped to the run) of every windowed input:
+  // bar s in [from, to) reads decision row s - lag and the execution prices of bar s + 1.
+  void fill(std::int64_t from, std::int64_t to, Windowed& at) {
+    const std::int64_t T = in_.n_bars, N = in_.n_assets;
+    const std::int64_t row0 = std::max<std::int64_t>(0, from - in_.lag);
+    const std::int64_t rows = std::min(T, to + 1) - row0;
+    const std::int64_t stride = bars_ + 1 + in_.lag;
+    for (std::size_t k = 0; k < sources_.size(); ++k) {
+      double* const tile = scratch_.data() + static_cast<std::int64_t>(k) * stride * N;
+      // Four columns at a time: four read streams, one run of four values written per row.
+      std::int64_t i = 0;
+      for (; i + 4 <= N; i += 4) {
+        const double* const c0 = sources_[k] + i * T + row0;
+        const double* const c1 = c0 + T;
+        const double* const c2 = c1 + T;
+        const double* const c3 = c2 + T;
+        for (std::int64_t b = rows; b < rows + bars_ && row0 + b < T; b += 8) {
+          prefetch(c0 + b);  // the next window's lines of these columns
+          prefetch(c1 + b);
+          prefetch(c2 + b);
+          prefetch(c3 + b);
+        }
+        double* row = tile + i;
+        for (std::int64_t b = 0; b < rows; ++b, row += N) {
+          row[0] = c0[b];
+          row[1] = c1[b];
+          row[2] = c2[b];
+          row[3] = c3[b];
+        }
+      }
+      for (; i < N; ++i) {
+        const double* const column = sources_[k] + i * T + row0;
+        for (std::int64_t b = 0; b < rows; ++b) tile[b * N + i] = column[b];
+      }
+      *targets_[k] = tile;
+    }
+    at.row0 = row0;
+  }
+
+  BacktestInputs& view() { return view_; }
+
+ private:
+  void add(const double* source, const double** target) {
+    sources_.push_back(source);
+    targets_.push_back(target);
+  }
+
+  const BacktestInputs& in_;
+  BacktestInputs view_ = in_;
+  std::int64_t bars_;
+  std::vector<const double*> sources_;
+  std::vector<const double**> targets_;
+  std::vector<double> scratch_;
+};
+
 // Per bar, one pass over the assets: size every order from the value before trading, book it in
 // full, and mark the asset. When the orders together break the leverage limit (rare below full
 // gross), ration_orders takes back what the limit does not execute.
 // kSamePrices: execution and mark prices are one array (execution at the close). kBorrow: shorts
 // pay borrow (else their value is not summed: one register fewer in the fast path).
 template <class Layout, bool kSamePrices, bool kBorrow>
-void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
-  const std::int64_t T = in.n_bars;
-  const std::int64_t N = in.n_assets;
+void run(const BacktestInputs& inputs, const BacktestOutputs& out) {
+  const std::int64_t T = inputs.n_bars;
+  const std::int64_t N = inputs.n_assets;
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const double* const exec_price = in.exec_price;
-  const double* const mark_price = in.mark_price;
-  const double* const targets = in.targets;
-  const bool capped = in.participation_cap > 0.0 && in.volume != nullptr;
+  const bool capped = inputs.participation_cap > 0.0 && inputs.volume != nullptr;
+  // Column-major inputs are read through a window (its view: the inputs with the windowed
+  // arrays pointing into it); row-major inputs in place.
+  std::optional<InputWindow> window;
+  BacktestInputs direct = inputs;
+  if constexpr (Layout::kWindowed) window.emplace(inputs, capped);
+  const BacktestInputs& in = window ? window->view() : direct;
+  Layout at{0, N};
+  std::int64_t window_end = Layout::kWindowed ? 0 : T;
   const bool whole = in.whole_shares;
   const Costs costs(in.costs);
   const double leverage = in.max_leverage;
@@ -353,6 +586,8 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
   std::vector<double> order(static_cast<std::size_t>(N), 0.0);   // shares ordered this bar
   std::vector<double> before(static_cast<std::size_t>(N), 0.0);  // shares before the order
   std::vector<std::pair<double, std::int64_t>> rising;
+  FlatTerms terms;
+  const bool wide = has_avx2();
   double* const held_now = shares.data();
   double* const order_of = order.data();
   double* const before_of = before.data();
@@ -362,6 +597,15 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
   double* ledger = out.ledger;
 
   for (std::int64_t s = 0; s < T; ++s) {
+    if constexpr (Layout::kWindowed) {
+      if (s == window_end) {
+        window_end = std::min(T, s + window->bars());
+        window->fill(s, window_end, at);
+      }
+    }
+    const double* const exec_price = in.exec_price;
+    const double* const mark_price = in.mark_price;
+    const double* const targets = in.targets;
     if (!(value > 0.0)) {
       // Bankrupt before trading: the portfolio at this bar's execution prices is worth nothing
       // (or less), so no order can be sized from it. Close out and stop.
@@ -389,33 +633,25 @@ void run(const BacktestInputs& in, const BacktestOutputs& out, Layout at) {
     if (decision && flat) {
       // Fast path for the common case (a decision row, a flat cost per notional, no per-order
       // state): the same arithmetic with the spread summed once per bar.
-      for (std::int64_t i = 0; i < N; ++i) {
-        const std::int64_t cell = at(s, i);
-        if (Layout::kStrided && s + kPrefetchBars < T) {
-          prefetch(exec_price + at(s + kPrefetchBars, i));
-          prefetch(targets + at(r + kPrefetchBars, i));
-          if constexpr (!kSamePrices) prefetch(mark_price + at(s + kPrefetchBars, i));
-        }
-        const double px = exec_price[cell];
-        double held = held_now[i];
-        if (!std::isnan(px)) {
-          const double target = targets[at(r, i)];
-          const double w = std::isnan(target) ? 0.0 : target;
-          weight_sum += std::fabs(w);  // and |held after| * px = |w| * V
-          const double q = w * value / px - held;
-          trade_value += q * px;
-          notional_sum += std::fabs(q) * px;
-          order_of[i] = q;
-          before_of[i] = held;
-          held += q;
-          held_now[i] = held;
+      const double* const px = exec_price + at(s, 0);
+      const double* const target = targets + at(r, 0);
+      const double* const close = mark_price + at(s, 0);
+      const double* const next_px = has_next ? exec_price + at(s + 1, 0) : px;
+      for (std::int64_t b = 0; b < N; b += kFlatBlock) {
+        const std::int64_t n = std::min(kFlatBlock, N - b);
+        if (has_next) {
+          flat_terms_on<kSamePrices, true>(wide, n, value, px + b, target + b, close + b, next_px + b,
+                                        held_now + b, last.data() + b, order_of + b,
+                                        before_of + b, shares_row + b, terms);
+          flat_sums<kSamePrices, kBorrow, true>(n, px + b, close + b, terms, weight_sum,
+                                                trade_value, notional_sum, gross_now, m);
         } else {
-          order_of[i] = 0.0;
-          gross_now += std::fabs(held * last[i]);
+          flat_terms_on<kSamePrices, false>(wide, n, value, px + b, target + b, close + b, next_px + b,
+                                         held_now + b, last.data() + b, order_of + b,
+                                         before_of + b, shares_row + b, terms);
+          flat_sums<kSamePrices, kBorrow, false>(n, px + b, close + b, terms, weight_sum,
+                                                 trade_value, notional_sum, gross_now, m);
         }
-        mark_asset<Layout, kSamePrices, kBorrow>(exec_price, mark_price, at, s, i, px, held, has_next,
-                                        last[i], m);
-        shares_row[i] = held;
       }
       spread_cost = notional_sum * flat_spread;
       gross_now += weight_sum * value;
@@ -529,19 +765,16 @@ void run_backtest(const BacktestInputs& in, const BacktestOutputs& out) {
   const bool same = in.exec_price == in.mark_price;
   const bool borrow = in.borrow_per_bar != 0.0;
   if (in.column_major) {
-    const ColumnMajor at{in.n_bars, in.n_assets};
     if (same) {
-      borrow ? run<ColumnMajor, true, true>(in, out, at) : run<ColumnMajor, true, false>(in, out, at);
+      borrow ? run<Windowed, true, true>(in, out) : run<Windowed, true, false>(in, out);
     } else {
-      borrow ? run<ColumnMajor, false, true>(in, out, at)
-             : run<ColumnMajor, false, false>(in, out, at);
+      borrow ? run<Windowed, false, true>(in, out) : run<Windowed, false, false>(in, out);
     }
   } else {
-    const RowMajor at{in.n_bars, in.n_assets};
     if (same) {
-      borrow ? run<RowMajor, true, true>(in, out, at) : run<RowMajor, true, false>(in, out, at);
+      borrow ? run<RowMajor, true, true>(in, out) : run<RowMajor, true, false>(in, out);
     } else {
-      borrow ? run<RowMajor, false, true>(in, out, at) : run<RowMajor, false, false>(in, out, at);
+      borrow ? run<RowMajor, false, true>(in, out) : run<RowMajor, false, false>(in, out);
     }
   }
 }

@@ -44,6 +44,10 @@ class NeuralAlpha(AlphaEstimator):
     best_epoch_ : int or None
     label_scale_ : float
         Standard deviation of the training labels; labels are divided by it for MSE/Huber.
+    val_scores_ : ndarray or None
+        ``predict(X_val)`` as computed during the best epoch's validation pass (the restored
+        weights' scores; None without validation data), so a caller need not predict the
+        validation set a second time. Not kept when the estimator is pickled.
     n_features_in_, lookback_ : int
     """
 
@@ -79,6 +83,7 @@ class NeuralAlpha(AlphaEstimator):
         self.trainer_ = trainer
         self.history_ = trainer.history
         self.best_epoch_ = trainer.best_epoch
+        self.val_scores_ = trainer.val_predictions
         self.label_scale_ = scale
         self.n_features_in_ = train.n_features
         self.lookback_ = train.lookback
@@ -99,6 +104,8 @@ class NeuralAlpha(AlphaEstimator):
         # Fitted modules travel to and from worker processes on CPU; the trainer travels without
         # its optimisation state (optimizer, schedule closure, RNG), which predict does not use.
         state = dict(vars(self))
+        if "val_scores_" in state:
+            state["val_scores_"] = None  # a by-product of fit, as large as the val set
         if "module_" in state:
             state["module_"] = copy.deepcopy(state["module_"]).cpu()
         if "trainer_" in state:

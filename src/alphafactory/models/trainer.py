@@ -48,6 +48,10 @@ class Trainer:
         Per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_ic``, ``lr``.
     best_epoch : int or None
         Epoch (1-based) whose weights were restored; None without validation data.
+    val_predictions : ndarray or None
+        The validation scores of the restored weights (float64, sample order), kept from that
+        epoch's validation pass: what ``predict(module, val)`` returns after ``fit``, without a
+        second pass over the validation set. None when no best weights were restored.
     """
 
     def __init__(self, config: TrainConfig | None = None, *, seed: int = 0) -> None:
@@ -56,6 +60,7 @@ class Trainer:
         self.device = resolve_device(self.config.device)
         self.history: list[dict[str, float]] = []
         self.best_epoch: int | None = None
+        self.val_predictions: np.ndarray | None = None
         self._loss = get_loss(self.config.loss)
         self._grouped_loss = self.config.loss in ("ic", "rank_ic")
         self._state: dict[str, Any] | None = None
@@ -109,11 +114,12 @@ class Trainer:
             while state["epoch"] < stop_at and not state["stopped"]:
                 train_loss = self._train_epoch(module, batcher, labels, steps)
                 record = {"epoch": state["epoch"] + 1, "train_loss": train_loss}
-                record.update(self._validate(module, val))
+                val_metrics, val_pred = self._validate(module, val)
+                record.update(val_metrics)
                 record["lr"] = state["optimizer"].param_groups[0]["lr"]
                 state["epoch"] += 1
                 self.history.append(record)
-                self._early_stopping(module, record)
+                self._early_stopping(module, record, val_pred)
                 bar.update(1)
                 bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
         finally:
@@ -144,6 +150,7 @@ class Trainer:
             "epoch": 0,
             "best_score": -math.inf,
             "best_weights": None,
+            "best_val_pred": None,
             "bad_epochs": 0,
             "stopped": False,
         }
@@ -171,20 +178,27 @@ class Trainer:
             count += len(batch.sample)
         return total / max(count, 1)
 
-    def _validate(self, module: torch.nn.Module, val: Windows | None) -> dict[str, float]:
+    def _validate(
+        self, module: torch.nn.Module, val: Windows | None
+    ) -> tuple[dict[str, float], np.ndarray | None]:
+        """Return the validation metrics and the float64 scores they were computed from."""
         if val is None or len(val) == 0 or val.labels is None:
-            return {}
-        pred = torch.from_numpy(self.predict(module, val).astype(np.float32))
+            return {}, None
+        scores = self.predict(module, val)
+        pred = torch.from_numpy(scores.astype(np.float32))
         y = torch.from_numpy(val.labels.astype(np.float32))
         groups = None
         if val.groups is not None:
             groups = dense_groups(torch.from_numpy(val.groups))
-        return {
+        metrics = {
             "val_loss": float(self._loss(pred, y, groups)),
             "val_ic": float(grouped_correlation(pred, y, groups)),
         }
+        return metrics, scores
 
-    def _early_stopping(self, module: torch.nn.Module, record: dict[str, float]) -> None:
+    def _early_stopping(
+        self, module: torch.nn.Module, record: dict[str, float], val_pred: np.ndarray | None
+    ) -> None:
         assert self._state is not None
         state = self._state
         if "val_loss" not in record:
@@ -195,6 +209,7 @@ class Trainer:
         if score > state["best_score"] + self.config.min_delta:
             state["best_score"] = score
             state["best_weights"] = {k: v.detach().clone() for k, v in module.state_dict().items()}
+            state["best_val_pred"] = val_pred  # the scores these weights give the val set
             state["best_epoch"] = int(record["epoch"])
             state["bad_epochs"] = 0
         else:
@@ -207,6 +222,8 @@ class Trainer:
         if self._state["best_weights"] is not None:
             module.load_state_dict(self._state["best_weights"])
             self.best_epoch = self._state["best_epoch"]
+            # None after a resumed checkpoint (not saved in it): predict the val set again.
+            self.val_predictions = self._state.get("best_val_pred")
 
     def _autocast(self) -> Any:
         if self.device.type == "cuda" and self.config.amp:
@@ -214,7 +231,7 @@ class Trainer:
         return torch.autocast(device_type="cpu", enabled=False)
 
     # ---------------------------------------------------------------- inference
-    @torch.no_grad()
+    @torch.inference_mode()  # no autograd bookkeeping at all (faster than no_grad)
     def predict(self, module: torch.nn.Module, windows: Windows) -> np.ndarray:
         """Return float64 scores ``[len(windows)]`` in sample order (module in eval mode)."""
         module.to(self.device)

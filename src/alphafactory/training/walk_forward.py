@@ -320,7 +320,14 @@ def fit_block(
         )
     val_windows = sets["val"][0] if len(sets["val"][0]) else None
     estimator = estimator.fit(sets["train"][0], X_val=val_windows)
-    scores = {part: estimator.predict(w) for part, (w, _) in sets.items() if len(w)}
+    # Torch estimators keep the restored weights' validation scores from training: the same
+    # numbers as predicting the validation set again, without another pass over it.
+    cached_val = getattr(estimator, "val_scores_", None)
+    scores = {
+        part: cached_val if part == "val" and cached_val is not None else estimator.predict(w)
+        for part, (w, _) in sets.items()
+        if len(w)
+    }
     return {
         "estimator": estimator,
         "normalizer": normalizer,

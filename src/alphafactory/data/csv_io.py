@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alphafactory.data.arrow_table import read_csv_fast
 from alphafactory.data.panel import OHLCV_COLUMNS
 from alphafactory.data.schema import normalize_bars
 from alphafactory.data.table import canonical_name, check_unique_columns, to_table
@@ -119,12 +120,16 @@ def read_and_validate(
     path = Path(path)
     if not path.is_file():
         raise SourceNotFoundError(f"No CSV file at {path}.")
-    raw, lines, bad_lines, header = _read_text_table(path)
-    table, unparsable = to_table(
-        raw, rows=lines, date_format=date_format, tz=tz, columns=columns, source=str(path)
-    )
-    if len(bad_lines):
-        table, unparsable = _with_bad_lines(table, unparsable, bad_lines, header)
+    fast = read_csv_fast(path, date_format=date_format, tz=tz, columns=columns)
+    if fast is not None:  # a clean file, read column-wise
+        table, unparsable = fast
+    else:  # anything odd: cell by cell, naming every bad line
+        raw, lines, bad_lines, header = _read_text_table(path)
+        table, unparsable = to_table(
+            raw, rows=lines, date_format=date_format, tz=tz, columns=columns, source=str(path)
+        )
+        if len(bad_lines):
+            table, unparsable = _with_bad_lines(table, unparsable, bad_lines, header)
     report = validate_table(
         table, unparsable, asset_class=asset_class, calendar=calendar, source=str(path)
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alphafactory.data.arrow_table import read_parquet_fast
 from alphafactory.data.csv_io import read_and_validate
 from alphafactory.data.panel import INDEX_NAMES, OHLCV_COLUMNS
 from alphafactory.data.schema import normalize_bars
@@ -150,6 +151,14 @@ def _read_parquet_table(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    fast = read_parquet_fast(path, date_format=options.date_format, tz=options.tz,
+                             columns=options.columns)  # fmt: skip
+    if fast is not None:  # a clean file, read column-wise
+        table, unparsable = fast
+        report = validate_table(table, unparsable, asset_class="equities",
+                                calendar=options.calendar, source=str(path),
+                                row_label="row")  # fmt: skip
+        return table, report
     try:
         arrow = pq.read_table(path)
         names = [str(n) for n in arrow.column_names]

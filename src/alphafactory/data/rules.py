@@ -7,11 +7,14 @@ unparsable). Rules are vectorized over rows; the per-symbol rules loop over symb
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from alphafactory.data import calendars
 from alphafactory.data.panel import OHLCV_COLUMNS
+
+NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 
 ISSUE_COLUMNS: tuple[str, ...] = ("row", "timestamp", "symbol", "rule", "severity", "detail", "fix")
 PRICES: tuple[str, ...] = ("open", "high", "low", "close")
@@ -62,6 +65,82 @@ def issues_frame(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PanelKeys:
+    """The table's rows keyed for the whole-panel rules, computed once per validation.
+
+    ``codes``: each row's symbol as an index into ``names`` (sorted); ``ns``: UTC nanoseconds
+    (NaT as ``NAT``); ``stamped``: positions of the rows with a timestamp, ordered by (symbol,
+    timestamp) with ties in table order (a stable sort), first copies only; ``repeat``:
+    positions of the later copies of a (symbol, timestamp) pair; ``unsorted``: positions of
+    rows earlier than the symbol's row before them in the table.
+    """
+
+    codes: np.ndarray
+    names: np.ndarray
+    ns: np.ndarray
+    stamped: np.ndarray
+    repeat: np.ndarray
+    unsorted: np.ndarray
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> PanelKeys:
+        codes, names = symbol_codes(table["symbol"])
+        ns = pd.DatetimeIndex(table["timestamp"]).as_unit("ns").asi8
+        stamped = ns != NAT
+        valid = None if stamped.all() else np.flatnonzero(stamped)
+        small = len(ns) < 2**31  # positions fit in int32: half the memory
+        # Each symbol's rows in table order: a stable sort of small integer codes (radix).
+        if valid is None:
+            by_symbol = np.argsort(codes, kind="stable")
+        else:
+            by_symbol = valid[np.argsort(codes[valid], kind="stable")]
+        c, t = codes[by_symbol], ns[by_symbol]
+        pair = c[1:] == c[:-1]
+        back = pair & (t[1:] < t[:-1])
+        unsorted = by_symbol[1:][back]
+        order = by_symbol
+        if len(unsorted):  # then sort by time within each symbol too (a lexsort, stable)
+            by_time = by_symbol[np.argsort(t, kind="stable")]
+            order = by_time[np.argsort(codes[by_time], kind="stable")]
+            c, t = codes[order], ns[order]
+            pair = c[1:] == c[:-1]
+        same = np.zeros(len(order), dtype=bool)
+        same[1:] = pair & (t[1:] == t[:-1])
+        del c, t, pair
+        stamped = (order[~same] if same.any() else order).astype(np.int32 if small else np.int64)
+        return cls(codes, names, ns, stamped, order[same], unsorted)
+
+
+def symbol_codes(symbols: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's symbol as an index into the sorted distinct symbols, and those symbols."""
+    if isinstance(symbols.dtype, pd.CategoricalDtype):
+        categories = symbols.cat.categories
+        codes = symbols.cat.codes.to_numpy()
+        if categories.is_monotonic_increasing and categories.is_unique and (codes >= 0).all():
+            return _small(codes, len(categories)), np.asarray(categories, dtype=object)
+    codes, names = pd.factorize(symbols.to_numpy(dtype=object), sort=True)
+    return _small(codes, len(names)), np.asarray(names, dtype=object)
+
+
+def _small(codes: np.ndarray, n: int) -> np.ndarray:
+    """Codes in the narrowest integer type: numpy sorts 16-bit integers by radix, in linear time."""
+    return codes.astype(np.int16 if n < 2**15 else np.int64, copy=False)
+
+
+def issues_at(
+    table: pd.DataFrame,
+    positions: np.ndarray,
+    rule: str,
+    severity: str,
+    details: list[str],
+    fix: np.ndarray | float = np.nan,
+) -> pd.DataFrame:
+    """Issue rows for the table rows at ``positions``, in that order."""
+    picked = table.iloc[positions]
+    return issues_frame(picked, np.ones(len(picked), dtype=bool), rule, severity, details, fix)
+
+
 def row_rules(table: pd.DataFrame, unparsable: dict[str, np.ndarray]) -> list[pd.DataFrame]:
     """Unparsable fields, NaN/inf, price <= 0, high < low, OHLC inconsistency, volume < 0."""
     out = []
@@ -88,238 +167,63 @@ def row_rules(table: pd.DataFrame, unparsable: dict[str, np.ndarray]) -> list[pd
             for i in np.flatnonzero(bad_parse)
         ]
         out.append(issues_frame(table, bad_parse, "unparsable", "error", details))
-    values = table[list(OHLCV_COLUMNS)].to_numpy(dtype=np.float64)
-    nonfinite = ~np.isfinite(values) & ~bad_parse[:, None]
-    has_nan = nonfinite.any(axis=1)
+    # Column by column: a rows x 5 copy of the values would double the table's memory.
+    o, h, low, c, v = (table[f].to_numpy(dtype=np.float64) for f in OHLCV_COLUMNS)
+    has_nan = np.zeros(len(table), dtype=bool)
+    for x in (o, h, low, c, v):
+        has_nan |= ~np.isfinite(x)
+    has_nan &= ~bad_parse
     if has_nan.any():
-        details = [
-            "NaN or inf in " + ", ".join(np.asarray(OHLCV_COLUMNS)[nonfinite[i]])
-            for i in np.flatnonzero(has_nan)
-        ]
+        picked = np.flatnonzero(has_nan)
+        nonfinite = ~np.isfinite(np.column_stack([x[picked] for x in (o, h, low, c, v)]))
+        fields = np.asarray(OHLCV_COLUMNS)
+        details = ["NaN or inf in " + ", ".join(fields[row]) for row in nonfinite]
         out.append(issues_frame(table, has_nan, "nan", "error", details))
-    o, h, low, c, v = (values[:, k] for k in range(5))
+    prices = (o, h, low, c)
     with np.errstate(invalid="ignore"):
-        nonpositive = (values[:, :4] <= 0.0).any(axis=1)
-        out += _simple(table, nonpositive, "nonpositive_price", "price <= 0", values[:, :4])
+        nonpositive = (o <= 0.0) | (h <= 0.0) | (low <= 0.0) | (c <= 0.0)
+        out += _simple(table, nonpositive, "nonpositive_price", "price <= 0", prices)
         # A relative slack of OHLC_RTOL absorbs the last-bit rounding of adjusted prices.
         below = h < low * (1.0 - OHLC_RTOL)
-        out += _simple(table, below, "high_below_low", "high < low", values[:, 1:3])
+        out += _simple(table, below, "high_below_low", "high < low", (h, low))
         high_short = h < np.maximum(o, c) * (1.0 - OHLC_RTOL)
         low_over = low > np.minimum(o, c) * (1.0 + OHLC_RTOL)
         inconsistent = ~below & (high_short | low_over)
         out += _simple(
-            table, inconsistent, "ohlc_inconsistent", "high below open/close or low above", values
-        )
-        out += _simple(table, v < 0.0, "negative_volume", "volume < 0", values[:, 4:])
+            table, inconsistent, "ohlc_inconsistent", "high below open/close or low above",
+            (o, h, low, c, v),
+        )  # fmt: skip
+        out += _simple(table, v < 0.0, "negative_volume", "volume < 0", (v,))
     return out
 
 
 def _simple(
-    table: pd.DataFrame, mask: np.ndarray, rule: str, text: str, shown: np.ndarray
+    table: pd.DataFrame, mask: np.ndarray, rule: str, text: str, shown: tuple[np.ndarray, ...]
 ) -> list[pd.DataFrame]:
     if not mask.any():
         return []
-    details = [f"{text}: " + " ".join(f"{x:.6g}" for x in shown[i]) for i in np.flatnonzero(mask)]
+    picked = np.flatnonzero(mask)
+    values = np.column_stack([x[picked] for x in shown])
+    details = [f"{text}: " + " ".join(f"{x:.6g}" for x in row) for row in values]
     return [issues_frame(table, mask, rule, "error", details)]
 
 
-def order_rules(table: pd.DataFrame) -> list[pd.DataFrame]:
+def order_rules(table: pd.DataFrame, keys: PanelKeys) -> list[pd.DataFrame]:
     """Duplicate timestamps (copies after the first) and rows earlier than the row before."""
     out = []
-    valid = table["timestamp"].notna().to_numpy()
-    keyed = table.loc[valid, ["symbol", "timestamp"]]
-    dup = np.zeros(len(table), dtype=bool)
-    dup[np.flatnonzero(valid)] = keyed.duplicated(keep="first").to_numpy()
-    if dup.any():
-        details = ["timestamp already seen for this symbol"] * int(dup.sum())
-        out.append(issues_frame(table, dup, "duplicate_timestamp", "error", details))
-    previous = keyed.groupby("symbol", sort=False)["timestamp"].shift(1)
-    back = np.zeros(len(table), dtype=bool)
-    back[np.flatnonzero(valid)] = (keyed["timestamp"] < previous).to_numpy()
-    if back.any():
-        details = ["timestamp earlier than the previous row"] * int(back.sum())
-        out.append(issues_frame(table, back, "unsorted", "error", details))
+    for positions, rule, detail in (
+        (keys.repeat, "duplicate_timestamp", "timestamp already seen for this symbol"),
+        (keys.unsorted, "unsorted", "timestamp earlier than the previous row"),
+    ):
+        if len(positions):
+            mask = np.zeros(len(table), dtype=bool)
+            mask[positions] = True
+            out.append(issues_frame(table, mask, rule, "error", [detail] * len(positions)))
     return out
 
 
-def calendar_rules(clean: pd.DataFrame, calendar: str) -> list[pd.DataFrame]:
-    """Missing sessions (errors) and bars on non-sessions (warnings), per symbol.
+# The whole-panel rules live beside this module; validation imports them from here.
+from alphafactory.data.jump_rules import jump_rules  # noqa: E402
+from alphafactory.data.session_rules import calendar_rules, intraday_step  # noqa: E402
 
-    Intraday bars (a symbol whose most common spacing is under a day) are checked bar by bar
-    against :func:`alphafactory.data.calendars.bar_stamps` instead (see :func:`intraday_rules`).
-    """
-    out = []
-    for symbol, group in clean.groupby("symbol", sort=False):
-        stamps = pd.DatetimeIndex(group["timestamp"])
-        step = intraday_step(stamps)
-        if step is not None:
-            out += intraday_rules(group, symbol, calendar, step)
-            continue
-        dates = stamps.normalize()
-        expected = calendars.sessions(calendar, dates.min(), dates.max())
-        missing = expected.difference(dates.unique())
-        if len(missing):
-            out.append(
-                pd.DataFrame(
-                    {
-                        "row": pd.NA,
-                        "timestamp": missing,
-                        "symbol": symbol,
-                        "rule": "missing_session",
-                        "severity": "error",
-                        "detail": f"no bar on a {calendar} session",
-                        "fix": np.nan,
-                    }
-                )
-            )
-        covered = dates <= (expected.max() if len(expected) else dates.min())
-        off = covered & ~dates.isin(expected)
-        if off.any():
-            details = [f"bar on a day that is not a {calendar} session"] * int(off.sum())
-            out.append(issues_frame(group, off, "non_session", "warning", details))
-    return out
-
-
-def intraday_step(stamps: pd.DatetimeIndex) -> pd.Timedelta | None:
-    """The bar length of intraday stamps (most common spacing under a day), else None."""
-    # asi8 counts the index's own unit (pandas 3 makes microseconds by default): compare in ns.
-    diffs = np.diff(np.unique(stamps.as_unit("ns").asi8))
-    day = pd.Timedelta(days=1).value
-    within = diffs[(diffs > 0) & (diffs < day)]
-    if len(within) == 0 or len(within) * 2 < len(diffs):
-        return None
-    values, counts = np.unique(within, return_counts=True)
-    return pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
-
-
-def intraday_rules(
-    group: pd.DataFrame, symbol: str, calendar: str, step: pd.Timedelta
-) -> list[pd.DataFrame]:
-    """Intraday bars against the calendar's bar grid, between the symbol's first and last bar.
-
-    ``missing_session`` (error): a session of the calendar without any bar; ``missing_bar``
-    (error): a bar end of a session that has other bars; ``non_session`` (warning): a bar whose
-    end is not on the grid (outside the session, or not a multiple of the bar length from the
-    open; bars stamped with their start instead of their end show up here and as missing).
-    """
-    stamps = pd.DatetimeIndex(group["timestamp"])
-    first, last = stamps.min(), stamps.max()
-    # The grid has a bar end every `step` across the span: bars a nanosecond apart, or a few
-    # bars years apart, would ask for billions of them (a hostile file once asked for 170 TiB).
-    if step < MIN_BAR or (last - first) / step > GRID_LIMIT + GRID_PER_BAR * len(stamps):
-        first_row = np.zeros(len(group), dtype=bool)
-        first_row[0] = True
-        if step < MIN_BAR:
-            detail = f"bars {step} apart (rule: bars are at least {MIN_BAR} long)"
-            return [issues_frame(group, first_row, "bar_length", "error", [detail])]
-        detail = (f"{len(stamps)} bars of {step} over {last - first}: too sparse for a bar-by-bar "
-                  "calendar check, not checked")  # fmt: skip
-        return [issues_frame(group, first_row, "sparse_bars", "warning", [detail])]
-    days = calendars.session_dates(pd.DatetimeIndex([first, last]))
-    grid = calendars.bar_stamps(calendar, days[0], days[1], step)
-    grid = grid[(grid >= first) & (grid <= last)]
-    out = []
-    missing = grid.difference(stamps)
-    if len(missing):
-        dates = calendars.session_dates(missing)
-        held = set(calendars.session_dates(stamps).unique())
-        empty = ~dates.isin(list(held))
-        whole = dates[empty].unique()
-        label = f"{int(step / pd.Timedelta(minutes=1))}min" if step.seconds % 60 == 0 else step
-        rows = [
-            pd.DataFrame({"row": pd.NA, "timestamp": whole, "symbol": symbol,
-                          "rule": "missing_session", "severity": "error",
-                          "detail": f"no bar on a {calendar} session ({label} bars)",
-                          "fix": np.nan}),
-            pd.DataFrame({"row": pd.NA, "timestamp": missing[~empty], "symbol": symbol,
-                          "rule": "missing_bar", "severity": "error",
-                          "detail": f"no {label} bar ending here in a {calendar} session",
-                          "fix": np.nan}),
-        ]  # fmt: skip
-        out += [r for r in rows if len(r)]
-    covered = (stamps >= grid.min()) & (stamps <= grid.max()) if len(grid) else stamps == stamps
-    off = ~stamps.isin(grid) & covered
-    if off.any():
-        details = [
-            f"bar end {t.strftime('%H:%M')} UTC is not a {calendar} bar end ({step} bars)"
-            for t in stamps[off]
-        ]
-        out.append(issues_frame(group, off, "non_session", "warning", details))
-    return out
-
-
-def jump_rules(clean: pd.DataFrame) -> list[pd.DataFrame]:
-    """Unadjusted-split signatures and 100x unit errors, per symbol on clean sorted rows."""
-    out = []
-    for _, group in clean.groupby("symbol", sort=False):
-        if len(group) < 2:
-            continue
-        o, c, v = (group[f].to_numpy(dtype=np.float64) for f in ("open", "close", "volume"))
-        out += _unit_errors(group, c)
-        out += _splits(group, o, c, v)
-    return out
-
-
-def _near(x: np.ndarray, target: float, tol: float) -> np.ndarray:
-    return np.abs(x / target - 1.0) <= tol
-
-
-def _unit_errors(group: pd.DataFrame, close: np.ndarray) -> list[pd.DataFrame]:
-    step = np.log(close[1:] / close[:-1]) / np.log(UNIT_FACTOR)
-    up = np.abs(step - 1.0) <= UNIT_BAND
-    down = np.abs(step + 1.0) <= UNIT_BAND
-    if not (up.any() or down.any()):
-        return []
-    level = np.concatenate([[0], np.cumsum(up.astype(int) - down.astype(int))])
-    values, counts = np.unique(level, return_counts=True)
-    usual = values[np.argmax(counts)]
-    off = level != usual
-    fix = UNIT_FACTOR ** (usual - level[off]).astype(np.float64)
-    details = [
-        f"close {x:.6g} is {1 / f:g}x the level of the other bars (unit error?)"
-        for x, f in zip(close[off], fix, strict=True)
-    ]
-    return [issues_frame(group, off, "unit_error", "error", details, fix)]
-
-
-def _splits(
-    group: pd.DataFrame, open_: np.ndarray, close: np.ndarray, volume: np.ndarray
-) -> list[pd.DataFrame]:
-    ratio = open_[1:] / close[:-1]
-    ks = np.asarray(SPLIT_RATIOS, dtype=np.float64)
-    forward = np.abs(ratio[:, None] * ks - 1.0)  # ratio ~ 1/k: a k-for-1 split
-    reverse = np.abs(ratio[:, None] / ks - 1.0)  # ratio ~ k: a 1-for-k reverse split
-    dev = np.minimum(forward, reverse)
-    hits = np.flatnonzero(dev.min(axis=1) <= SPLIT_TOLERANCE)
-    if not len(hits):
-        return []
-    rows = []
-    for i in hits:
-        j = i + 1
-        k_idx = int(np.argmin(dev[i]))
-        k = ks[k_idx]
-        is_forward = forward[i, k_idx] <= reverse[i, k_idx]
-        before = np.nanmedian(volume[max(0, j - VOLUME_WINDOW) : j])
-        after = np.nanmedian(volume[j : j + VOLUME_WINDOW])
-        scale = after / before if before > 0 else np.nan
-        expected = k if is_forward else 1.0 / k
-        label = f"{int(k)}-for-1 split" if is_forward else f"1-for-{int(k)} reverse split"
-        text = (
-            f"open/previous close {ratio[i]:.4f} matches an unadjusted {label} "
-            f"(median volume x{scale:.2f} after, x{expected:g} if shares were not adjusted)"
-        )
-        rows.append((j, "error", text, 1.0 / expected))
-    picked = group.iloc[[r[0] for r in rows]]
-    return [
-        pd.DataFrame(
-            {
-                "row": picked["row"].to_numpy(),
-                "timestamp": picked["timestamp"].to_numpy(),
-                "symbol": picked["symbol"].to_numpy(),
-                "rule": "split_signature",
-                "severity": [r[1] for r in rows],
-                "detail": [r[2] for r in rows],
-                "fix": [r[3] for r in rows],
-            }
-        )
-    ]
+__all__ = ["calendar_rules", "intraday_step", "jump_rules"]

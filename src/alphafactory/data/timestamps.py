@@ -22,6 +22,7 @@ a negative epoch, a stamp outside the nanosecond range 1677-09-22..2262-04-11.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,7 +100,7 @@ def parse_timestamps(
     if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
         index = pd.DatetimeIndex(values)
         index = index.tz_convert("UTC") if index.tz is not None else _localize(index, tz)
-        index = _in_range(index, _stamp_text(values), reasons)
+        index = _in_range(index, lambda: _stamp_text(values), reasons)
         return index, index.isna() & ~pd.isna(values).to_numpy(), reasons
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numeric, text = values, values.astype(str)
@@ -267,11 +268,18 @@ def _parse_text(
 
 
 def _in_range(
-    index: pd.DatetimeIndex, text: pd.Series, reasons: dict[int, str]
+    index: pd.DatetimeIndex,
+    text: pd.Series | Callable[[], pd.Series],
+    reasons: dict[int, str],
 ) -> pd.DatetimeIndex:
-    """NaT (with a reason) for stamps outside the nanosecond range, then UTC ns."""
+    """NaT (with a reason) for stamps outside the nanosecond range, then UTC ns.
+
+    ``text`` may be a function making it: formatting millions of datetimes costs seconds, and
+    only a stamp out of range needs it.
+    """
     out = (index < _LO) | (index > _HI)
     if out.any():
+        text = text() if callable(text) else text
         for i in text.index.to_numpy()[out]:
             reasons[int(i)] = f"outside the range {NS_RANGE} (rule: stamps fit in nanoseconds)"
         index = index.where(~out, pd.NaT)

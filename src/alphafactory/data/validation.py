@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from alphafactory.data import calendars, rules
+from alphafactory.data.arrow_table import release_memory
 from alphafactory.data.panel import INDEX_NAMES, OHLCV_COLUMNS
 from alphafactory.data.table import to_table
 from alphafactory.errors import DataError
@@ -215,14 +216,18 @@ def validate_table(
 ) -> ValidationReport:
     """Validate a table made by :func:`alphafactory.data.table.to_table`."""
     cal = calendars.calendar_name(asset_class, calendar)
-    parts = rules.row_rules(table, unparsable) + rules.order_rules(table)
-    stamped = table[table["timestamp"].notna()].sort_values(["symbol", "timestamp"], kind="stable")
-    stamped = stamped.drop_duplicates(["symbol", "timestamp"], keep="first")
-    clean = stamped[~stamped["row"].isin(_rows_of(parts, rules.ROW_RULES))]
+    keys = rules.PanelKeys.of(table)
+    parts = rules.row_rules(table, unparsable) + rules.order_rules(table, keys)
+    # Stamped rows in (symbol, timestamp) order, first copies; clean: without row errors.
+    stamped = keys.stamped
+    bad = _rows_of(parts, rules.ROW_RULES)
+    clean = stamped[~np.isin(table["row"].to_numpy()[stamped], bad)] if bad else stamped
+    release_memory()  # the sorts' scratch (a few arrays of the table's length) goes back
     if len(stamped):
-        parts += rules.calendar_rules(stamped, cal)
+        parts += rules.calendar_rules(table, keys, cal)
     if len(clean):
-        parts += rules.jump_rules(clean)
+        release_memory()
+        parts += rules.jump_rules(table, keys, clean)
     return ValidationReport(
         issues=_concat(parts), source=source, n_rows=len(table), calendar=cal, row_label=row_label
     )
@@ -349,11 +354,47 @@ def _repair(work: pd.DataFrame, issues: pd.DataFrame) -> tuple[pd.DataFrame, pd.
 
 
 def _to_bars(table: pd.DataFrame) -> pd.DataFrame:
-    table = table.dropna(subset=["timestamp"])
-    table = table.drop_duplicates(["symbol", "timestamp"], keep="first")
-    panel = table["symbol"].ne("").any()
-    keys = list(INDEX_NAMES) if panel else ["timestamp"]
-    bars = table.set_index(keys)[list(OHLCV_COLUMNS)].astype(np.float64).sort_index(kind="stable")
+    """Bars of the stamped rows, first copy of each (symbol, timestamp), sorted by the index.
+
+    Built from integer keys (no hashing of strings, no copy when the rows are already in order):
+    the index levels are the sorted distinct timestamps and symbols.
+    """
+    codes, names = rules.symbol_codes(table["symbol"])
+    ns = pd.DatetimeIndex(table["timestamp"]).as_unit("ns").asi8
+    # Rows already in index order (the usual file, written by time then symbol) stay in place.
+    in_place = bool(
+        (ns != rules.NAT).all()
+        and ((ns[1:] > ns[:-1]) | ((ns[1:] == ns[:-1]) & (codes[1:] > codes[:-1]))).all()
+    )
+    if in_place:
+        order, stamps = np.arange(len(table)), ns
+    else:  # index order: time, then symbol; of copies, the first in the table
+        kept = np.sort(rules.PanelKeys.of(table).stamped)
+        by_symbol = kept[np.argsort(codes[kept], kind="stable")]
+        order = by_symbol[np.argsort(ns[by_symbol], kind="stable")]
+        stamps = ns[order]
+    held = np.bincount(codes, minlength=len(names)) > 0
+    panel = bool((held & (names != "")).any())
+    new_time = np.ones(len(stamps), dtype=bool)
+    new_time[1:] = stamps[1:] != stamps[:-1]
+    time_codes = np.cumsum(new_time) - 1
+    times = pd.DatetimeIndex(pd.to_datetime(stamps[new_time], utc=True)).as_unit("ns")
+    if panel:
+        sym = codes if in_place else codes[order]
+        used = np.flatnonzero(np.bincount(sym, minlength=len(names)))
+        remap = np.zeros(len(names), dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        index = pd.MultiIndex(
+            levels=[times.rename("timestamp"), pd.Index(names[used], dtype=str, name="symbol")],
+            codes=[time_codes, remap[sym]],
+            names=list(INDEX_NAMES),
+            verify_integrity=False,
+        )
+    else:
+        index = pd.DatetimeIndex(times[time_codes], name="timestamp")
+    values = table[list(OHLCV_COLUMNS)].astype(np.float64)  # a lazy copy: no work if float64
+    # In place: the table's own float block under the new index (copy on write, not now).
+    bars = values.set_axis(index, axis=0) if in_place else values.take(order).set_axis(index)
     bars.attrs = {k: v for k, v in table.attrs.items() if k not in _TABLE_ONLY_ATTRS}
     return bars
 

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from alphafactory.data.panel import OHLCV_COLUMNS
 from alphafactory.data.table import canonical_name, rename_columns
-from alphafactory.data.timestamps import Where, parse_timestamps
+from alphafactory.data.timestamps import STAMP_RANGE, Where, parse_timestamps
 from alphafactory.errors import DataError
 
 _HEAD_BYTES = 8192
@@ -76,32 +76,49 @@ def read_parquet_fast(
     import pyarrow.parquet as pq
 
     try:
-        schema = pq.read_schema(path)
+        file = pq.ParquetFile(path)
+        schema = file.schema_arrow
         header = [str(n) for n in schema.names]
         names = _names(header, columns, str(path))
-        if names is None or len(set(header)) != len(header):
+        if names is None or len(set(header)) != len(header) or file.metadata.num_rows == 0:
             return None
         keep = ("timestamp", "symbol", *_NUMBERS)
         wanted = {n: r for r, n in zip(header, names, strict=True) if n in keep}
-        texts = [wanted[k] for k in ("symbol",) if k in wanted]
-        if any(not _is_text(schema.field(r).type) for r in texts):
-            return None
-        arrow = pq.read_table(path, columns=list(wanted.values()), read_dictionary=texts)
+        kinds = {n: schema.field(r).type for n, r in wanted.items()}
+        if "symbol" in wanted:  # dictionary-encoded: a few hundred strings, not millions
+            file = pq.ParquetFile(path, read_dictionary=[wanted["symbol"]])
     except (pa.ArrowException, OSError, ValueError, TypeError):
         return None
-    stamp_type = arrow.schema.field(wanted["timestamp"]).type
-    if arrow.num_rows == 0 or not pa.types.is_timestamp(stamp_type):
+    if not pa.types.is_timestamp(kinds["timestamp"]):
         return None  # epoch numbers, dates as text...: the careful path
-    for name in _NUMBERS:
-        if name in wanted and not pa.types.is_floating(arrow.schema.field(wanted[name]).type):
+    if "symbol" in kinds and not pa.types.is_dictionary(kinds["symbol"]):
+        if not _is_text(kinds["symbol"]):
             return None
-    names = [names[header.index(r)] for r in arrow.column_names]
-    rows = np.arange(arrow.num_rows)
-    by_name = dict(zip(names, arrow.columns, strict=True))
-    del arrow  # the columns are released one by one as they are converted
-    return table_from_arrow(
-        by_name, rows, date_format=date_format, tz=tz, source=str(path), row_label="row"
-    )
+    if any(not pa.types.is_float64(kinds[n]) for n in _NUMBERS if n in kinds):
+        return None
+    rows = np.arange(file.metadata.num_rows)
+    try:
+        return table_from_arrow(
+            _ParquetColumns(file, wanted), rows, date_format=date_format, tz=tz,
+            source=str(path), row_label="row",
+        )  # fmt: skip
+    except (pa.ArrowException, OSError, KeyError):
+        return None
+
+
+class _ParquetColumns(dict):
+    """Canonical name -> column, each read from the file only when popped: one column's Arrow
+    copy at a time is in memory, beside the table being filled."""
+
+    def __init__(self, file, raw: dict[str, str]) -> None:
+        super().__init__(raw)
+        self._file = file
+
+    def pop(self, name, *default):
+        if name not in self:
+            return default[0] if default else super().pop(name)
+        raw = super().pop(name)
+        return self._file.read(columns=[raw]).column(0)
 
 
 _NUMBERS = (*OHLCV_COLUMNS, "adj_close")
@@ -175,6 +192,7 @@ def release_memory() -> None:
             _TRIM = False
     if _TRIM:
         _TRIM(0)
+    pa.default_memory_pool().release_unused()  # the Parquet reader's buffers (mimalloc)
 
 
 _TRIM = None
@@ -243,6 +261,10 @@ def _timestamps(
     if pa.types.is_timestamp(column.type):
         if column.null_count:
             return None
+        kind = column.type
+        if kind.unit == "ns" and (kind.tz is not None or tz is None):
+            # UTC instants already (a naive stamp is UTC when tz is None): only the range rule
+            return _instants(column)
         values = pd.Series(column.to_pandas())
         stamps, bad, reasons = _parse(values, date_format, tz, source, label)
         return None if stamps is None or bad.any() or reasons else pd.Series(stamps)
@@ -253,6 +275,18 @@ def _timestamps(
     if stamps is None or bad.any() or reasons:
         return None
     ns = stamps.asi8[indices]
+    return pd.Series(pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC"))
+
+
+def _instants(column: pa.ChunkedArray) -> pd.Series | None:
+    """Nanosecond Arrow timestamps as UTC stamps, or None when one is outside the range rule."""
+    ns = np.empty(len(column), dtype=np.int64)
+    at = 0
+    for chunk in column.chunks:
+        ns[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False).view(np.int64)
+        at += len(chunk)
+    if len(ns) and (ns.min() < STAMP_RANGE[0].value or ns.max() > STAMP_RANGE[1].value):
+        return None
     return pd.Series(pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC"))
 
 

@@ -37,6 +37,7 @@ EPOCH_MS_THRESHOLD = 1e11
 NS_RANGE = "1677-09-22..2262-04-11"
 _LO = pd.Timestamp("1677-09-22", tz="UTC")
 _HI = pd.Timestamp("2262-04-11", tz="UTC")
+STAMP_RANGE = (_LO, _HI)  # stamps outside are refused (see NS_RANGE)
 _KIND_PATTERNS = {
     "a date (YYYY-MM-DD)": r"^\d{4}-\d{2}-\d{2}$",
     "a date-time with an offset": r"^\d{4}-\d{2}-\d{2}[T ][\d:.]+\s*(?:Z|[+-]\d{2}:?\d{2})$",

@@ -57,11 +57,13 @@ void MatchingEngine::reset() {
     b.last_trade = kNoPrice;
   }
   pool_.clear();
-  free_head_ = kNil;
+  levels_.clear();
+  free_levels_.clear();
   index_.clear();
   accounts_.clear();
   cached_account_ = nullptr;
   positions_.clear();
+  pos_cache_[0] = pos_cache_[1] = PositionSlot{};
   killed_accounts_ = 0;
   traded_lots_ = 0;
   next_trade_id_ = 1;
@@ -90,7 +92,7 @@ void MatchingEngine::process(const OrderMsg* msgs, std::size_t n) {
       const OrderMsg& g = msgs[i + kAhead / 2];
       if (g.type >= static_cast<int8_t>(OrderType::kCancel)) {
         const uint32_t slot = index_.peek(g.order_id);
-        if (slot < pool_.size()) __builtin_prefetch(&pool_[slot]);
+        if (slot < pool_.size()) __builtin_prefetch(&pool_[slot]);  // size(): slots in chunks
       }
     }
     process_one(msgs[i]);
@@ -128,7 +130,7 @@ void MatchingEngine::handle_new(const OrderMsg& m) {
   if (m.qty > kMaxQty) return reject(Reason::kQtyOutOfRange);
   if (!market && m.price <= 0) return reject(Reason::kNonPositivePrice);
   if (!market && m.price > kMaxPrice) return reject(Reason::kPriceOutOfRange);
-  if (index_.find(m.order_id)) return reject(Reason::kDuplicateId);
+  if (find_order(m.order_id) != kNil) return reject(Reason::kDuplicateId);
   Book& b = books_[static_cast<std::size_t>(bi)];
   if (risk_on_ || killed_accounts_ > 0) {
     const Reason r = check_risk(b, m.account, m.side, m.type, m.price, m.qty);
@@ -150,8 +152,12 @@ void MatchingEngine::handle_new(const OrderMsg& m) {
     return;
   }
   bool stp_stop = false;
-  const int64_t rem =
-      match(b, m.ts, m.order_id, m.account, m.side, market, m.price, m.qty, &stp_stop);
+  // Most limit orders do not cross: skip the matching loop for them.
+  const auto& opp = b.sides[1 - side_index(m.side)];
+  const bool crosses = market || (!opp.empty() && opp.back().key >= -m.side * m.price);
+  const int64_t rem = crosses ? match(b, m.ts, m.order_id, m.account, m.side, market, m.price,
+                                      m.qty, &stp_stop)
+                              : m.qty;
   if (rem == 0) {
     emit(m.ts, m.order_id, m.instrument, EventType::kFilled, Reason::kNone, 0);
   } else if (stp_stop) {
@@ -167,27 +173,34 @@ void MatchingEngine::handle_new(const OrderMsg& m) {
 }
 
 void MatchingEngine::handle_cancel(const OrderMsg& m) {
-  const uint32_t* p = index_.find(m.order_id);
-  if (!p) {
+  const uint32_t idx = find_order(m.order_id);
+  if (idx == kNil) {
     emit(m.ts, m.order_id, m.instrument, EventType::kRejected, Reason::kUnknownId, 0);
     return;
   }
-  const Node& n = pool_[*p];
-  const int32_t instrument = books_[static_cast<std::size_t>(n.book)].instrument;
+  const Node& n = pool_[idx];
+  const Level& level = levels_[n.level];
+  const int32_t instrument = books_[static_cast<std::size_t>(book_of(level))].instrument;
   emit(m.ts, n.id, instrument, EventType::kCanceled, Reason::kUser, n.qty);
-  log_change(m.ts, n.id, instrument, kChangeDelete, n.side, n.price, n.qty);
-  remove_order(*p);
+  log_change(m.ts, n.id, instrument, kChangeDelete, side_of(level), level.price, n.qty);
+  remove_order(idx);
 }
 
 void MatchingEngine::handle_modify(const OrderMsg& m) {
-  const uint32_t* p = index_.find(m.order_id);
-  if (!p) {
+  const uint32_t idx = find_order(m.order_id);
+  if (idx == kNil) {
     emit(m.ts, m.order_id, m.instrument, EventType::kRejected, Reason::kUnknownId, m.qty);
     return;
   }
-  const uint32_t idx = *p;
-  const Node n = pool_[idx];
-  Book& b = books_[static_cast<std::size_t>(n.book)];
+  // What the order is, copied: remove_order below frees its node and maybe its level.
+  const uint32_t li = pool_[idx].level;
+  const struct {
+    int64_t id, qty, price;
+    int32_t account, book;
+    int8_t side;
+  } o = {pool_[idx].id,      pool_[idx].qty,      levels_[li].price,
+         pool_[idx].account, book_of(levels_[li]), side_of(levels_[li])};
+  Book& b = books_[static_cast<std::size_t>(o.book)];
   const auto reject = [&](Reason r) {
     emit(m.ts, m.order_id, b.instrument, EventType::kRejected, r, m.qty);
   };
@@ -196,40 +209,38 @@ void MatchingEngine::handle_modify(const OrderMsg& m) {
   if (m.price <= 0) return reject(Reason::kNonPositivePrice);
   if (m.price > kMaxPrice) return reject(Reason::kPriceOutOfRange);
   if (risk_on_ || killed_accounts_ > 0) {
-    const Reason r = check_risk(b, n.account, n.side, m.type, m.price, m.qty);
+    const Reason r = check_risk(b, o.account, o.side, m.type, m.price, m.qty);
     if (r != Reason::kNone) return reject(r);
   }
-  const bool in_place = m.price == n.price && m.qty <= n.qty;
+  const bool in_place = m.price == o.price && m.qty <= o.qty;
   if (!in_place && (index_.size() >= kRestingWatch || traded_lots_ >= kTradedWatch)) {
-    const Reason r = check_overflow(b, n.account, n.side, true, m.price, m.qty,
-                                    m.price == n.price ? n.qty : 0);
+    const Reason r = check_overflow(b, o.account, o.side, true, m.price, m.qty,
+                                    m.price == o.price ? o.qty : 0);
     if (r != Reason::kNone) return reject(r);
   }
   if (in_place) {
     // Same price, not larger: reduce in place and keep queue priority.
-    const int64_t delta = n.qty - m.qty;
+    const int64_t delta = o.qty - m.qty;
     if (delta > 0) {
-      auto& lv = b.sides[side_index(n.side)];
-      Level& level = lv[level_pos(lv, key_of(n.side, n.price))];
-      level.qty -= delta;
+      levels_[li].qty -= delta;
       pool_[idx].qty = m.qty;
-      log_change(m.ts, n.id, b.instrument, kChangeReduce, n.side, n.price, delta);
+      log_change(m.ts, o.id, b.instrument, kChangeReduce, o.side, o.price, delta);
     }
-    emit(m.ts, n.id, b.instrument, EventType::kModified, Reason::kNone, m.qty);
+    emit(m.ts, o.id, b.instrument, EventType::kModified, Reason::kNone, m.qty);
     return;
   }
   // New price or larger quantity: leave the queue and re-enter as a limit order.
-  log_change(m.ts, n.id, b.instrument, kChangeDelete, n.side, n.price, n.qty);
+  log_change(m.ts, o.id, b.instrument, kChangeDelete, o.side, o.price, o.qty);
   remove_order(idx);
-  emit(m.ts, n.id, b.instrument, EventType::kModified, Reason::kNone, m.qty);
+  emit(m.ts, o.id, b.instrument, EventType::kModified, Reason::kNone, m.qty);
   bool stp_stop = false;
-  const int64_t rem = match(b, m.ts, n.id, n.account, n.side, false, m.price, m.qty, &stp_stop);
+  const int64_t rem = match(b, m.ts, o.id, o.account, o.side, false, m.price, m.qty, &stp_stop);
   if (rem == 0) {
-    emit(m.ts, n.id, b.instrument, EventType::kFilled, Reason::kNone, 0);
+    emit(m.ts, o.id, b.instrument, EventType::kFilled, Reason::kNone, 0);
   } else if (stp_stop) {
-    emit(m.ts, n.id, b.instrument, EventType::kCanceled, Reason::kSelfTrade, rem);
+    emit(m.ts, o.id, b.instrument, EventType::kCanceled, Reason::kSelfTrade, rem);
   } else {
-    rest(b, n.book, m.ts, n.id, n.account, n.side, m.price, rem);
+    rest(b, o.book, m.ts, o.id, o.account, o.side, m.price, rem);
   }
 }
 
@@ -289,7 +300,8 @@ Reason MatchingEngine::check_overflow(const Book& b, int32_t acct, int8_t side, 
     const auto& lv = b.sides[side_index(side)];
     const int64_t key = key_of(side, price);
     const std::size_t pos = level_pos(lv, key);
-    if (pos < lv.size() && lv[pos].key == key && lv[pos].qty - leaving > kInt64Max - qty)
+    if (pos < lv.size() && lv[pos].key == key &&
+        levels_[lv[pos].level].qty - leaving > kInt64Max - qty)
       return Reason::kQtyOverflow;
   }
   const int128_t next = position_wide(acct, b.instrument) + static_cast<int128_t>(side) * qty;
@@ -303,8 +315,8 @@ bool MatchingEngine::fok_fillable(const Book& b, int8_t side, int32_t acct, int6
   const int64_t bound = -side * price;
   int64_t avail = 0;
   for (std::size_t i = opp.size(); i-- > 0;) {
-    const Level& level = opp[i];
-    if (level.key < bound) break;
+    if (opp[i].key < bound) break;
+    const Level& level = levels_[opp[i].level];
     if (config_.stp == StpMode::kNone) {
       if (level.qty >= qty - avail) return true;  // avail + level.qty could overflow
       avail += level.qty;
@@ -326,11 +338,14 @@ bool MatchingEngine::fok_fillable(const Book& b, int8_t side, int32_t acct, int6
 int64_t MatchingEngine::match(Book& b, int64_t ts, int64_t id, int32_t acct, int8_t side,
                               bool market, int64_t price, int64_t qty, bool* stp_stop) {
   auto& opp = b.sides[1 - side_index(side)];
+  const int8_t maker_side = static_cast<int8_t>(-side);
   const int64_t bound = market ? 0 : -side * price;
   int64_t rem = qty;
   while (rem > 0 && !opp.empty()) {
-    Level& level = opp.back();
-    if (!market && level.key < bound) break;
+    if (!market && opp.back().key < bound) break;
+    const uint32_t li = opp.back().level;
+    Level& level = levels_[li];
+    const int64_t px = level.price;
     while (rem > 0 && level.head != kNil) {
       const uint32_t mi = level.head;
       Node& mk = pool_[mi];
@@ -340,13 +355,13 @@ int64_t MatchingEngine::match(Book& b, int64_t ts, int64_t id, int32_t acct, int
           break;
         }
         emit(ts, mk.id, b.instrument, EventType::kCanceled, Reason::kSelfTrade, mk.qty);
-        log_change(ts, mk.id, b.instrument, kChangeDelete, mk.side, mk.price, mk.qty);
+        log_change(ts, mk.id, b.instrument, kChangeDelete, maker_side, px, mk.qty);
       } else {
         const int64_t q = rem < mk.qty ? rem : mk.qty;
-        trades_.push_back(Trade{ts, next_trade_id_++, mk.price, q, mk.id, id, b.instrument,
+        trades_.push_back(Trade{ts, next_trade_id_++, px, q, mk.id, id, b.instrument,
                                 mk.account, acct, side, {}});
-        log_change(ts, mk.id, b.instrument, kChangeExecute, mk.side, mk.price, q);
-        b.last_trade = mk.price;
+        log_change(ts, mk.id, b.instrument, kChangeExecute, maker_side, px, q);
+        b.last_trade = px;
         position_ref(acct, b.instrument) += static_cast<int128_t>(side) * q;
         position_ref(mk.account, b.instrument) -= static_cast<int128_t>(side) * q;
         traded_lots_ += q;
@@ -361,16 +376,18 @@ int64_t MatchingEngine::match(Book& b, int64_t ts, int64_t id, int32_t acct, int
       level.head = mk.next;
       if (level.head != kNil) pool_[level.head].prev = kNil; else level.tail = kNil;
       --level.count;
-      index_.erase(mk.id);
+      index_.erase(mk.id, ids());
       release_open_order(mk.account);
-      mk.next = free_head_;
-      free_head_ = mi;
+      pool_.release(mi);
       if (config_.stp == StpMode::kCancelBoth && mk.account == acct) {
         *stp_stop = true;
         break;
       }
     }
-    if (level.count == 0) opp.pop_back();
+    if (level.count == 0) {
+      opp.pop_back();
+      free_levels_.push_back(li);
+    }
     if (*stp_stop) break;
   }
   return rem;
@@ -380,55 +397,69 @@ void MatchingEngine::rest(Book& b, int bi, int64_t ts, int64_t id, int32_t acct,
                           int64_t price, int64_t qty) {
   auto& lv = b.sides[side_index(side)];
   const int64_t key = key_of(side, price);
-  const std::size_t pos = level_pos(lv, key);
-  if (pos == lv.size() || lv[pos].key != key)
-    lv.insert(lv.begin() + static_cast<std::ptrdiff_t>(pos), Level{key, 0, kNil, kNil, 0});
-  Level& level = lv[pos];
-  const uint32_t idx = alloc_node();
-  pool_[idx] = Node{id, price, qty, acct, bi, level.tail, kNil, side};
+  // Adds land at or near the top: check the back before searching.
+  std::size_t pos = lv.size();
+  if (pos == 0 || lv[pos - 1].key != key) pos = level_pos(lv, key);
+  else --pos;
+  if (pos == lv.size() || lv[pos].key != key) {
+    const uint32_t li = alloc_level();
+    levels_[li] = Level{price, 0, kNil, kNil, 0,
+                        (static_cast<uint32_t>(bi) << 1) | (side == kBuy ? 0u : 1u)};
+    lv.insert(lv.begin() + static_cast<std::ptrdiff_t>(pos), LevelRef{key, li});
+  }
+  const uint32_t li = lv[pos].level;
+  Level& level = levels_[li];
+  const uint32_t idx = pool_.alloc();
+  pool_[idx] = Node{id, qty, level.tail, kNil, acct, li};
   if (level.tail != kNil) pool_[level.tail].next = idx; else level.head = idx;
   level.tail = idx;
   level.qty += qty;
   ++level.count;
-  index_.insert(id, idx);
+  index_.insert(id, idx, ids());
   ++account(acct).open_orders;
   log_change(ts, id, b.instrument, kChangeAdd, side, price, qty);
 }
 
 void MatchingEngine::remove_order(uint32_t idx) {
   Node& n = pool_[idx];
-  auto& lv = books_[static_cast<std::size_t>(n.book)].sides[side_index(n.side)];
-  const std::size_t pos = level_pos(lv, key_of(n.side, n.price));
-  Level& level = lv[pos];
+  const uint32_t li = n.level;
+  Level& level = levels_[li];
   if (n.prev != kNil) pool_[n.prev].next = n.next; else level.head = n.next;
   if (n.next != kNil) pool_[n.next].prev = n.prev; else level.tail = n.prev;
   level.qty -= n.qty;
-  if (--level.count == 0) lv.erase(lv.begin() + static_cast<std::ptrdiff_t>(pos));
-  index_.erase(n.id);
+  index_.erase(n.id, ids());
   release_open_order(n.account);
-  n.next = free_head_;
-  free_head_ = idx;
+  pool_.release(idx);
+  if (--level.count == 0) drop_level(li);
 }
 
-std::size_t MatchingEngine::level_pos(const std::vector<Level>& lv, int64_t key) const {
+void MatchingEngine::drop_level(uint32_t li) {
+  const Level& level = levels_[li];
+  auto& lv = books_[static_cast<std::size_t>(book_of(level))].sides[(level.book_side & 1)];
+  const std::size_t pos = level_pos(lv, key_of(side_of(level), level.price));
+  lv.erase(lv.begin() + static_cast<std::ptrdiff_t>(pos));
+  free_levels_.push_back(li);
+}
+
+std::size_t MatchingEngine::level_pos(const std::vector<LevelRef>& lv, int64_t key) {
   // Most activity is near the top of the book (the back): a few linear steps, then bisect.
   std::size_t i = lv.size();
   for (int step = 0; step < 8 && i > 0; ++step, --i)
     if (lv[i - 1].key < key) return i;
   const auto it = std::lower_bound(lv.begin(), lv.begin() + static_cast<std::ptrdiff_t>(i), key,
-                                   [](const Level& l, int64_t k) { return l.key < k; });
+                                   [](const LevelRef& l, int64_t k) { return l.key < k; });
   return static_cast<std::size_t>(it - lv.begin());
 }
 
-uint32_t MatchingEngine::alloc_node() {
-  if (free_head_ != kNil) {
-    const uint32_t i = free_head_;
-    free_head_ = pool_[i].next;
+uint32_t MatchingEngine::alloc_level() {
+  if (!free_levels_.empty()) {
+    const uint32_t i = free_levels_.back();
+    free_levels_.pop_back();
     return i;
   }
-  if (pool_.size() >= kNil) throw std::length_error("order pool exhausted (2^32 - 1 orders)");
-  pool_.push_back(Node{});
-  return static_cast<uint32_t>(pool_.size() - 1);
+  if (levels_.size() >= kNil) throw std::length_error("level pool exhausted");
+  levels_.push_back(Level{});
+  return static_cast<uint32_t>(levels_.size() - 1);
 }
 
 }  // namespace alphafactory

@@ -34,17 +34,20 @@ std::vector<LevelInfo> MatchingEngine::depth(int32_t instrument, int8_t side,
                                              std::size_t n) const {
   const auto& lv = book_at(instrument).sides[side_index(side)];
   std::vector<LevelInfo> out;
-  for (std::size_t i = lv.size(); i-- > 0 && out.size() < n;)
-    out.push_back(LevelInfo{side == kBuy ? lv[i].key : -lv[i].key, lv[i].qty, lv[i].count});
+  for (std::size_t i = lv.size(); i-- > 0 && out.size() < n;) {
+    const Level& l = levels_[lv[i].level];
+    out.push_back(LevelInfo{l.price, l.qty, l.count});
+  }
   return out;
 }
 
 bool MatchingEngine::lookup(int64_t order_id, OrderInfo* out) const {
-  const uint32_t* p = index_.find(order_id);
-  if (!p) return false;
-  const Node& n = pool_[*p];
-  *out = OrderInfo{n.id, n.price, n.qty, n.account,
-                   books_[static_cast<std::size_t>(n.book)].instrument, n.side};
+  const uint32_t idx = find_order(order_id);
+  if (idx == kNil) return false;
+  const Node& n = pool_[idx];
+  const Level& l = levels_[n.level];
+  *out = OrderInfo{n.id, l.price, n.qty, n.account,
+                   books_[static_cast<std::size_t>(book_of(l))].instrument, side_of(l)};
   return true;
 }
 
@@ -59,7 +62,7 @@ uint64_t MatchingEngine::l2_hash() const {
         mix(instrument);
         mix(s == 0 ? kBuy : kSell);
         mix(s == 0 ? lv[i].key : -lv[i].key);
-        mix(lv[i].qty);
+        mix(levels_[lv[i].level].qty);
       }
     }
   }
@@ -91,9 +94,12 @@ void MatchingEngine::set_kill_switch(int32_t acct, bool on) {
 }
 
 std::size_t MatchingEngine::memory_bytes() const {
-  std::size_t bytes = pool_.capacity() * sizeof(Node) + index_.memory_bytes() +
-                      accounts_.memory_bytes() + positions_.memory_bytes();
-  for (const Book& b : books_) bytes += (b.sides[0].capacity() + b.sides[1].capacity()) * sizeof(Level);
+  std::size_t bytes = pool_.memory_bytes() + index_.memory_bytes() + accounts_.memory_bytes() +
+                      positions_.memory_bytes() +
+                      levels_.capacity() * sizeof(Level) +
+                      free_levels_.capacity() * sizeof(uint32_t);
+  for (const Book& b : books_)
+    bytes += (b.sides[0].capacity() + b.sides[1].capacity()) * sizeof(LevelRef);
   return bytes;
 }
 

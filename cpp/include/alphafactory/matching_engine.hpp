@@ -83,7 +83,7 @@ class MatchingEngine {
   // Up to n levels of one side, best first.
   std::vector<LevelInfo> depth(int32_t instrument, int8_t side, std::size_t n) const;
   bool lookup(int64_t order_id, OrderInfo* out) const;
-  bool is_live(int64_t order_id) const { return index_.find(order_id) != nullptr; }
+  bool is_live(int64_t order_id) const { return find_order(order_id) != OrderIndex::kAbsent; }
   // FNV-style hash of every level (instrument, side, price, qty) in a canonical order.
   uint64_t l2_hash() const;
   // Net filled lots; std::overflow_error if beyond int64 (positions are kept in 128 bits, and a
@@ -101,29 +101,77 @@ class MatchingEngine {
  private:
   static constexpr uint32_t kNil = 0xFFFFFFFFu;
 
+  // 32 bytes: the price, instrument and side are the level's (a resting order never moves
+  // between levels), so a node is half a cache line.
   struct Node {
     int64_t id;
-    int64_t price;
     int64_t qty;
-    int32_t account;
-    int32_t book;
     uint32_t prev;
-    uint32_t next;
-    int8_t side;
+    uint32_t next;  // also the free list's link
+    int32_t account;
+    uint32_t level;  // slot in levels_
   };
+  // 32 bytes; a level keeps its slot while it lives, so an order finds it in O(1).
   struct Level {
-    int64_t key;  // price for bids, -price for asks: ascending, best at back
+    int64_t price;
     int64_t qty;
     uint32_t head;
     uint32_t tail;
     uint32_t count;
+    uint32_t book_side;  // book index << 1 | 1 for asks
+  };
+  // A side's levels in key order (bid: price, ask: -price; ascending, best at the back).
+  struct LevelRef {
+    int64_t key;
+    uint32_t level;
   };
   struct Book {
     int32_t instrument;
     double tick_size;
     double lot_size;
-    std::vector<Level> sides[2];  // 0 bids, 1 asks
+    std::vector<LevelRef> sides[2];  // 0 bids, 1 asks
     int64_t last_trade = kNoPrice;
+  };
+  // Nodes in fixed chunks: no 2x capacity overshoot at 10^7 orders, no copy on growth.
+  class NodePool {
+   public:
+    static constexpr unsigned kShift = 12;
+    static constexpr uint32_t kChunk = uint32_t{1} << kShift;
+    Node& operator[](uint32_t i) { return chunks_[i >> kShift][i & (kChunk - 1)]; }
+    const Node& operator[](uint32_t i) const { return chunks_[i >> kShift][i & (kChunk - 1)]; }
+    uint32_t size() const { return used_; }  // slots ever handed out since clear()
+    uint32_t alloc() {
+      if (free_ != kNil) {
+        const uint32_t i = free_;
+        free_ = (*this)[i].next;
+        return i;
+      }
+      if (used_ == kNil) throw std::length_error("order pool exhausted (2^32 - 1 orders)");
+      if ((used_ >> kShift) == chunks_.size()) chunks_.emplace_back(kChunk);
+      return used_++;
+    }
+    void release(uint32_t i) {
+      (*this)[i].next = free_;
+      free_ = i;
+    }
+    void clear() {
+      used_ = 0;
+      free_ = kNil;
+    }
+    std::size_t memory_bytes() const {
+      return chunks_.size() * std::size_t{kChunk} * sizeof(Node) +
+             chunks_.capacity() * sizeof(std::vector<Node>);
+    }
+
+   private:
+    std::vector<std::vector<Node>> chunks_;
+    uint32_t used_ = 0;
+    uint32_t free_ = kNil;
+  };
+  // The id index's view of the pool (slot -> id), made per call so it never dangles.
+  struct NodeIds {
+    const NodePool* pool;
+    int64_t operator()(uint32_t slot) const { return (*pool)[slot].id; }
   };
   struct Account {
     int64_t open_orders = 0;
@@ -131,6 +179,10 @@ class MatchingEngine {
   };
 
   static int side_index(int8_t side) { return side == kBuy ? 0 : 1; }
+  static int8_t side_of(const Level& l) { return (l.book_side & 1) ? kSell : kBuy; }
+  static int book_of(const Level& l) { return static_cast<int>(l.book_side >> 1); }
+  NodeIds ids() const { return NodeIds{&pool_}; }
+  uint32_t find_order(int64_t id) const { return index_.find(id, ids()); }
   static int64_t key_of(int8_t side, int64_t price) { return side == kBuy ? price : -price; }
 
   int find_book(int32_t instrument) const {
@@ -163,8 +215,10 @@ class MatchingEngine {
             int64_t qty);
   // Unlinks a resting order from its level (erasing an emptied level) and frees it.
   void remove_order(uint32_t idx);
-  std::size_t level_pos(const std::vector<Level>& lv, int64_t key) const;
-  uint32_t alloc_node();
+  // Drops an emptied level from its side's sorted list and frees its slot.
+  void drop_level(uint32_t li);
+  static std::size_t level_pos(const std::vector<LevelRef>& lv, int64_t key);
+  uint32_t alloc_level();
 
   void emit(int64_t ts, int64_t id, int32_t instrument, EventType e, Reason r, int64_t rem) {
     events_.push_back(Event{ts, id, rem, instrument, static_cast<int8_t>(e),
@@ -195,8 +249,21 @@ class MatchingEngine {
     return static_cast<int64_t>((static_cast<uint64_t>(static_cast<uint32_t>(account)) << 32) |
                                 static_cast<uint32_t>(instrument));
   }
+  // Two-entry cache in front of the position map (a trade touches the taker's and the maker's):
+  // an insert may move every slot, so it empties the cache.
   int128_t& position_ref(int32_t account, int32_t instrument) {
-    return positions_.get_or_insert(position_key(account, instrument), 0);
+    const int64_t key = position_key(account, instrument);
+    if (pos_cache_[0].ptr && pos_cache_[0].key == key) return *pos_cache_[0].ptr;
+    if (pos_cache_[1].ptr && pos_cache_[1].key == key) return *pos_cache_[1].ptr;
+    int128_t* p = positions_.find(key);
+    if (!p) {
+      positions_.insert(key, 0);
+      p = positions_.find(key);
+      pos_cache_[0] = pos_cache_[1] = PositionSlot{};
+    }
+    pos_cache_[1] = pos_cache_[0];
+    pos_cache_[0] = PositionSlot{key, p};
+    return *p;
   }
 
   EngineConfig config_;
@@ -208,11 +275,17 @@ class MatchingEngine {
   int32_t cached_account_id_ = 0;
   Account* cached_account_ = nullptr;
   FlatMap<int32_t> book_index_;
-  std::vector<Node> pool_;
-  uint32_t free_head_ = kNil;
+  NodePool pool_;
+  std::vector<Level> levels_;
+  std::vector<uint32_t> free_levels_;
   OrderIndex index_;
   FlatMap<Account> accounts_;
   FlatMap<int128_t> positions_;
+  struct PositionSlot {
+    int64_t key = 0;
+    int128_t* ptr = nullptr;
+  };
+  PositionSlot pos_cache_[2];
   // Lots traded since the last reset: while below kMaxInt64 - kMaxQty no position can overflow.
   int128_t traded_lots_ = 0;
   int64_t next_trade_id_ = 1;

@@ -162,7 +162,8 @@ class RecordBuffer {
 
  private:
   T* data_() { return static_cast<T*>(block_.ptr); }
-  void grow(std::size_t need) {
+  // Out of line so that push_back stays a compare and a store where it is inlined.
+  __attribute__((noinline)) void grow(std::size_t need) {
     const std::size_t want = std::max({need, capacity_ * 2, std::size_t{16}});
     const block_pool::Block b = block_pool::acquire(want * sizeof(T));
     if (size_) std::memcpy(b.ptr, block_.ptr, size_ * sizeof(T));

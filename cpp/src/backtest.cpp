@@ -18,11 +18,12 @@ constexpr double kDust = 1e-9;
 // bars, refilled per block: the bar loop then reads each bar's assets contiguously, as from
 // row-major inputs, and the copy reads every column in runs of whole cache lines. A window of
 // about kWindowCells values per input keeps the windows in L2.
-constexpr std::int64_t kWindowCells = 8192;
+constexpr std::int64_t kWindowCells = 16384;
 
+// Into L2 (a window's worth of lines would not stay in L1 until read).
 inline void prefetch(const double* address) {
 #if defined(__GNUC__) || defined(__clang__)
-  __builtin_prefetch(address);
+  __builtin_prefetch(address, 0, 2);
 #else
   (void)address;
 #endif
@@ -172,6 +173,21 @@ inline void mark_asset(const double* exec_price, const double* mark_price, Layou
   }
 }
 
+// The largest order of a bar by value q * price (ties: the later symbol, as in a stable sort);
+// index -1 when there is none.
+struct Largest {
+  double value = -std::numeric_limits<double>::infinity();
+  std::int64_t index = -1;
+  bool known = false;  // found while the bar was booked (else ration_orders scans for it)
+
+  void see(std::int64_t i, double q, double value_i) {
+    if (q != 0.0 && value_i >= value) {
+      value = value_i;
+      index = i;
+    }
+  }
+};
+
 // The totals one bar's orders book.
 struct Booked {
   double trade_value = 0.0;  // sum of q * price
@@ -179,7 +195,8 @@ struct Booked {
   double limited = 0.0;      // notional the leverage limit cut
 };
 
-// The orders of bar s (order[i] shares from before[i] shares; 0 = no order), booked in full into `booked`, `marks` and the holdings, but together leaving the
+// The orders of bar s (order[i] shares from before[i] shares; 0 = no order), booked in full
+// into `booked`, `marks` and the holdings, but together leaving the
 // slack at `slack` < 0. The limit executes them in sequence instead: those that do not lower the
 // slack first, in full, then the others by ascending order value, each shrunk to what the slack
 // then allows. Only the last, largest orders can be shrunk: those whose drains cover the excess
@@ -190,7 +207,7 @@ template <class Layout>
 void ration_orders(const BacktestInputs& in, Layout at, const Costs& costs, std::int64_t s,
                    double slack, const double* order, const double* before,
                    const double* last, double* held_now, double* shares_row, Booked& booked,
-                   BarMarks& marks,
+                   BarMarks& marks, Largest found,
                    std::vector<std::pair<double, std::int64_t>>& rising) {
   const double leverage = in.max_leverage;
   auto drain = [&](std::int64_t i, double q, double px, const OrderCost& cost) {
@@ -202,16 +219,13 @@ void ration_orders(const BacktestInputs& in, Layout at, const Costs& costs, std:
     const double px = in.exec_price[cell];
     return drain(i, order[i], px, costs.of(cell, std::fabs(order[i]), px));
   };
-  // The largest order by value (ties: the later symbol, as in a stable sort).
-  std::int64_t largest = -1;
-  double largest_value = -std::numeric_limits<double>::infinity();
-  for (std::int64_t i = 0; i < in.n_assets; ++i) {
-    const double value = order[i] * in.exec_price[at(s, i)];
-    if (order[i] != 0.0 && value >= largest_value) {
-      largest_value = value;
-      largest = i;
+  if (!found.known) {
+    for (std::int64_t i = 0; i < in.n_assets; ++i) {
+      found.see(i, order[i], order[i] * in.exec_price[at(s, i)]);
     }
   }
+  const std::int64_t largest = found.index;
+  const double largest_value = found.value;
   rising.clear();
   double popped = 0.0;
   const double first = drain_of(largest);
@@ -366,7 +380,8 @@ struct FlatTerms {
 // next_px (unused without kNext) are inputs; held and last are updated in place; order, before
 // and shares_row are written.
 template <bool kSamePrices, bool kNext>
-[[gnu::always_inline]] inline void flat_terms_body(std::int64_t n, double value, const double* __restrict px,
+[[gnu::always_inline]] inline void flat_terms_body(std::int64_t n, double value,
+                                                   const double* __restrict px,
                 const double* __restrict target, const double* __restrict close,
                 const double* __restrict next_px, double* __restrict held,
                 double* __restrict last, double* __restrict order, double* __restrict before,
@@ -378,7 +393,8 @@ template <bool kSamePrices, bool kNext>
     const bool priced = !__builtin_isnan(p);
     const double w = __builtin_isnan(w_in) ? 0.0 : w_in;
     const double sized = w * value / p - h;
-    const double abs_w = __builtin_fabs(w), traded = sized * p, notional = __builtin_fabs(sized) * p;
+    const double abs_w = __builtin_fabs(w), traded = sized * p;
+    const double notional = __builtin_fabs(sized) * p;
     const double idle = __builtin_fabs(h * l), moved = h + sized;
     const double q = priced ? sized : 0.0;
     t.abs_weight[i] = priced ? abs_w : 0.0;
@@ -417,17 +433,20 @@ void flat_terms(std::int64_t n, double value, const double* __restrict px,
                 const double* __restrict next_px, double* __restrict held,
                 double* __restrict last, double* __restrict order, double* __restrict before,
                 double* __restrict shares_row, FlatTerms& __restrict t) {
-  flat_terms_body<kSamePrices, kNext>(n, value, px, target, close, next_px, held, last, order, before, shares_row, t);
+  flat_terms_body<kSamePrices, kNext>(n, value, px, target, close, next_px, held, last, order,
+                                      before, shares_row, t);
 }
 
 #if defined(ALPHAFACTORY_X86_DISPATCH)
 template <bool kSamePrices, bool kNext>
-__attribute__((target("avx2"))) void flat_terms_wide(std::int64_t n, double value, const double* __restrict px,
+__attribute__((target("avx2"))) void flat_terms_wide(std::int64_t n, double value,
+                                                     const double* __restrict px,
                 const double* __restrict target, const double* __restrict close,
                 const double* __restrict next_px, double* __restrict held,
                 double* __restrict last, double* __restrict order, double* __restrict before,
                 double* __restrict shares_row, FlatTerms& __restrict t) {
-  flat_terms_body<kSamePrices, kNext>(n, value, px, target, close, next_px, held, last, order, before, shares_row, t);
+  flat_terms_body<kSamePrices, kNext>(n, value, px, target, close, next_px, held, last, order,
+                                      before, shares_row, t);
 }
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
@@ -463,10 +482,12 @@ void flat_terms_on(bool wide, std::int64_t n, double value, const double* __rest
 
 // The sums of one block's terms, in asset order, into the bar's running sums.
 template <bool kSamePrices, bool kBorrow, bool kNext>
-void flat_sums(std::int64_t n, const double* px, const double* close, const FlatTerms& t,
-               double& weight_sum, double& trade_value, double& notional_sum, double& gross_idle,
-               BarMarks& m) {
+void flat_sums(std::int64_t n, const double* px, const double* close, const double* order,
+               std::int64_t base, const FlatTerms& t, double& weight_sum, double& trade_value,
+               double& notional_sum, double& gross_idle, BarMarks& m, Largest& largest) {
   for (std::int64_t i = 0; i < n; ++i) {
+    // The largest order, for ration_orders: off the sums' critical path, nearly free here.
+    largest.see(base + i, order[i], t.trade[i]);
     m.prices.see(px[i]);
     if constexpr (!kSamePrices) m.prices.see(close[i]);
     weight_sum += t.abs_weight[i];
@@ -492,8 +513,9 @@ class InputWindow {
     if (in.mark_price != in.exec_price) add(in.mark_price, &view_.mark_price);
     add(in.targets, &view_.targets);
     if (capped) add(in.volume, &view_.volume);
-    if (in.costs.half_spread.per_cell) add(in.costs.half_spread.values, &view_.costs.half_spread.values);
-    if (in.costs.impact_coef.per_cell) add(in.costs.impact_coef.values, &view_.costs.impact_coef.values);
+    CostParameters& costs = view_.costs;
+    if (in.costs.half_spread.per_cell) add(in.costs.half_spread.values, &costs.half_spread.values);
+    if (in.costs.impact_coef.per_cell) add(in.costs.impact_coef.values, &costs.impact_coef.values);
     scratch_.resize(sources_.size() * static_cast<std::size_t>((bars_ + 1 + in.lag) * in.n_assets));
   }
 
@@ -628,6 +650,7 @@ void run(const BacktestInputs& inputs, const BacktestOutputs& out) {
     double weight_sum = 0.0;  // sum of |weight| read: infinite when one is
     double gross_now = 0.0;  // gross exposure after the orders, at the execution prices
     BarMarks m;
+    Largest largest;  // found by the fast path's sums
     double* const shares_row = out.shares + s * N;
 
     if (decision && flat) {
@@ -640,19 +663,24 @@ void run(const BacktestInputs& inputs, const BacktestOutputs& out) {
       for (std::int64_t b = 0; b < N; b += kFlatBlock) {
         const std::int64_t n = std::min(kFlatBlock, N - b);
         if (has_next) {
-          flat_terms_on<kSamePrices, true>(wide, n, value, px + b, target + b, close + b, next_px + b,
+          flat_terms_on<kSamePrices, true>(wide, n, value, px + b, target + b, close + b,
+                                           next_px + b,
                                         held_now + b, last.data() + b, order_of + b,
                                         before_of + b, shares_row + b, terms);
-          flat_sums<kSamePrices, kBorrow, true>(n, px + b, close + b, terms, weight_sum,
-                                                trade_value, notional_sum, gross_now, m);
+          flat_sums<kSamePrices, kBorrow, true>(n, px + b, close + b, order_of + b, b, terms,
+                                                weight_sum, trade_value, notional_sum, gross_now,
+                                                m, largest);
         } else {
-          flat_terms_on<kSamePrices, false>(wide, n, value, px + b, target + b, close + b, next_px + b,
+          flat_terms_on<kSamePrices, false>(wide, n, value, px + b, target + b, close + b,
+                                            next_px + b,
                                          held_now + b, last.data() + b, order_of + b,
                                          before_of + b, shares_row + b, terms);
-          flat_sums<kSamePrices, kBorrow, false>(n, px + b, close + b, terms, weight_sum,
-                                                 trade_value, notional_sum, gross_now, m);
+          flat_sums<kSamePrices, kBorrow, false>(n, px + b, close + b, order_of + b, b, terms,
+                                                 weight_sum, trade_value, notional_sum, gross_now,
+                                                 m, largest);
         }
       }
+      largest.known = true;
       spread_cost = notional_sum * flat_spread;
       gross_now += weight_sum * value;
     } else {
@@ -705,8 +733,8 @@ void run(const BacktestInputs& inputs, const BacktestOutputs& out) {
         }
         order_of[i] = q;
         gross_now += std::fabs(held * (std::isnan(px) ? last[i] : px));
-        mark_asset<Layout, kSamePrices, kBorrow>(exec_price, mark_price, at, s, i, px, held, has_next,
-                                        last[i], m);
+        mark_asset<Layout, kSamePrices, kBorrow>(exec_price, mark_price, at, s, i, px, held,
+                                                 has_next, last[i], m);
         shares_row[i] = held;
       }
     }
@@ -720,7 +748,7 @@ void run(const BacktestInputs& inputs, const BacktestOutputs& out) {
         Booked booked{trade_value, spread_cost, impact_cost, commission_cost, notional_sum, 0.0};
         BarMarks marks = m;
         ration_orders(in, at, costs, s, slack, order_of, before_of, last.data(), held_now,
-                      shares_row, booked, marks, rising);
+                      shares_row, booked, marks, largest, rising);
         trade_value = booked.trade_value;
         spread_cost = booked.spread;
         impact_cost = booked.impact;

@@ -78,6 +78,20 @@ void write_columns(const py::array& src, py::array out, py::ssize_t start) {
   }
 }
 
+void cumsum_columns(const py::array& x, py::array out) {
+  if (!py::isinstance<py::array_t<double>>(x) || !py::isinstance<py::array_t<double>>(out) ||
+      x.ndim() != 2 || out.ndim() != 2 || x.shape(0) != out.shape(0) ||
+      x.shape(1) != out.shape(1) || x.strides(0) % 8 != 0 || x.strides(1) % 8 != 0 ||
+      out.strides(0) % 8 != 0 || out.strides(1) % 8 != 0 || !out.writeable()) {
+    throw py::value_error("cumsum_columns: float64 [T, N] input and writable output alike");
+  }
+  const auto* src = static_cast<const double*>(x.data());
+  auto* dst = static_cast<double*>(out.mutable_data());
+  py::gil_scoped_release release;
+  talib::cumsum_columns(src, x.strides(0) / 8, x.strides(1) / 8, x.shape(0), x.shape(1), dst,
+                        out.strides(0) / 8, out.strides(1) / 8);
+}
+
 }  // namespace
 
 void bind_talib(py::module_& m) {
@@ -113,6 +127,9 @@ void bind_talib(py::module_& m) {
         py::arg("start"),
         "Write a float64 [T, b] block (any strides) into columns start..start+b of a [T, N] "
         "float32 or float64 output with contiguous rows, converting as astype does.");
+  m.def("cumsum_columns", &cumsum_columns, py::arg("x"), py::arg("out").noconvert(),
+        "np.cumsum(x, axis=0, out=out) for float64 [T, N] arrays (any strides), bit-identical, "
+        "several columns at a time. out must not overlap x unless it is x.");
 }
 
 }  // namespace alphafactory::bindings

@@ -331,4 +331,38 @@ template void write_columns<float>(const double*, std::int64_t, std::int64_t, st
 template void write_columns<double>(const double*, std::int64_t, std::int64_t, std::int64_t,
                                     std::int64_t, double*, std::int64_t);
 
+void cumsum_columns(const double* x, std::int64_t t_stride, std::int64_t c_stride,
+                    std::int64_t n_time, std::int64_t n_cols, double* out,
+                    std::int64_t out_t_stride, std::int64_t out_c_stride) {
+  constexpr std::int64_t kChains = 8;
+  if (n_time <= 0) return;
+  for (std::int64_t j0 = 0; j0 < n_cols; j0 += kChains) {
+    const std::int64_t k = std::min(kChains, n_cols - j0);
+    double acc[kChains];
+    const double* xs[kChains];
+    double* os[kChains];
+    for (std::int64_t i = 0; i < k; ++i) {
+      xs[i] = x + (j0 + i) * c_stride;
+      os[i] = out + (j0 + i) * out_c_stride;
+      acc[i] = xs[i][0];  // a copy, as numpy's (0.0 + -0.0 would lose the sign)
+      os[i][0] = acc[i];
+    }
+    if (k == kChains) {
+      for (std::int64_t t = 1; t < n_time; ++t) {
+        for (std::int64_t i = 0; i < kChains; ++i) {
+          acc[i] += xs[i][t * t_stride];
+          os[i][t * out_t_stride] = acc[i];
+        }
+      }
+    } else {
+      for (std::int64_t t = 1; t < n_time; ++t) {
+        for (std::int64_t i = 0; i < k; ++i) {
+          acc[i] += xs[i][t * t_stride];
+          os[i][t * out_t_stride] = acc[i];
+        }
+      }
+    }
+  }
+}
+
 }  // namespace alphafactory::talib

@@ -12,6 +12,7 @@ from alphafactory.data.wide import load_panel
 from alphafactory.features import build_features
 from alphafactory.features.cross_section import _row_ranks
 from alphafactory.features.registry import FeatureContext, resolve_spec
+from alphafactory.features.rolling import _cumsum
 from alphafactory.features.volatility import close_to_close
 
 
@@ -82,3 +83,15 @@ def test_row_ranks_equal_pandas_average_ranks_with_ties_nan_and_inf():
         for arr in (ties, smooth, np.asfortranarray(ties)):
             expected = pd.DataFrame(arr).rank(axis=1, method="average").to_numpy()
             np.testing.assert_array_equal(_row_ranks(arr), expected)
+
+
+def test_compiled_cumsum_is_numpy_cumsum_bit_for_bit():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(40, 11))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    x[rng.random(x.shape) < 0.1] = -0.0
+    x[0, 3], x[5, 4] = np.inf, -np.inf
+    for arr in (x, np.asfortranarray(x), x[::3], x[:, 2], np.asfortranarray(x)[4:]):
+        got, expected = _cumsum(arr), np.cumsum(arr, axis=0)
+        assert got.view(np.int64).tolist() == expected.view(np.int64).tolist()
+        assert got.flags.f_contiguous == expected.flags.f_contiguous

@@ -70,4 +70,13 @@ void write_columns(const double* src, std::int64_t time_stride, std::int64_t col
                    std::int64_t n_time, std::int64_t n_cols, OutT* out,
                    std::int64_t out_row_stride);
 
+// Running sums down each column of a float64 [n_time, n_cols] panel (element (t, j) at
+// x[t * t_stride + j * c_stride], likewise for out): out[0] = x[0], out[t] = out[t-1] + x[t],
+// the additions numpy's cumsum(axis=0) makes, in the same order, so the sums are bit-identical.
+// Several columns advance together: one column's sum is a chain of dependent additions
+// (latency-bound); eight independent chains keep the adder busy.
+void cumsum_columns(const double* x, std::int64_t t_stride, std::int64_t c_stride,
+                    std::int64_t n_time, std::int64_t n_cols, double* out,
+                    std::int64_t out_t_stride, std::int64_t out_c_stride);
+
 }  // namespace alphafactory::talib

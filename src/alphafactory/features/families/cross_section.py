@@ -52,9 +52,10 @@ def _resid_ret(ctx: FeatureContext, n: int) -> np.ndarray:
 
 
 def _cc_vol(ctx: FeatureContext) -> np.ndarray:
-    # Whole panel, not by_columns: the rolling kernels' memory order depends on the data
-    # (gaps), and cs_zscore's row sums round by memory order.
-    return ctx.cached("cc_vol_20", lambda: close_to_close(ctx.fields["close"], 20))
+    # Row-major, as this whole-panel result always was: cs_zscore's row sums add in memory
+    # order, so its rounding depends on it.
+    return ctx.cached("cc_vol_20", lambda: np.ascontiguousarray(ctx.by_columns(
+        lambda block: close_to_close(block.fields["close"], 20))))
 
 
 def _volume_z(ctx: FeatureContext) -> np.ndarray:

@@ -216,24 +216,37 @@ def project(phases: dict[str, float], epochs_run: int, epochs_total: int) -> dic
     return {"phases": out, "seconds": total, "outside_share": outside / total}
 
 
-def table(r: dict[str, Any]) -> str:
+def table(r: dict[str, Any], before: dict[str, Any] | None = None) -> str:
+    """The phase table (with a ``before`` run's shares beside it when given) and the TARGET."""
     total = r["inside_seconds"] + r["outside_seconds"]
-    lines = [
-        f"{'phase':<16}{'seconds':>10}{'share':>8}{'calls':>8}",
-    ]
+    head = f"{'phase':<16}{'seconds':>10}{'share':>8}{'calls':>8}"
+    lines = [head + (f"{'before':>10}" if before else "")]
+    old_total = before and before["inside_seconds"] + before["outside_seconds"]
     for p, v in sorted(r["phases"].items(), key=lambda kv: -kv[1]):
-        lines.append(f"{p:<16}{v:>10.1f}{v / total:>8.1%}{r['calls'].get(p, 0):>8}")
+        line = f"{p:<16}{v:>10.1f}{v / total:>8.1%}{r['calls'].get(p, 0):>8}"
+        if before:
+            line += f"{before['phases'].get(p, 0.0) / old_total:>10.1%}"
+        lines.append(line)
     s = r["size"]
     verdict = "PASS" if r["outside_share"] < TARGET_SHARE else "SHORT"
     lines += [
         f"{s['symbols']} symbols x {s['days']} days, {s['folds']} folds, "
         f"{r['epochs_run']} epochs, {r['steps']} steps ({r['train_step_ms']:.1f} ms/step), "
         f"wall {r['wall_seconds']:.1f} s, test IC {r['test_ic_mean']:.3f}",
-        f"TARGET walkforward.outside_share: {100 * r['outside_share']:.1f} % vs target < "
-        f"{100 * TARGET_SHARE:.0f} % -> {verdict}",
     ]
+    if before:
+        lines.append(
+            f"before: outside share {100 * before['outside_share']:.1f} % of "
+            f"{before['wall_seconds']:.1f} s ({before['epochs_run']} epochs)"
+        )
+    lines.append(
+        f"TARGET walkforward.outside_share: {100 * r['outside_share']:.1f} % vs target < "
+        f"{100 * TARGET_SHARE:.0f} % -> {verdict}"
+    )
     if s["epochs_cap"] < PRESET_EPOCHS:
-        proj = r["projection"]
+        proj = r.get("projection") or project(
+            r["phases"], r["epochs_run"], s["folds"] * PRESET_EPOCHS
+        )
         lines.append(
             f"extrapolated to {PRESET_EPOCHS} epochs per fold (per-epoch phases scaled, no early "
             f"stop): {proj['seconds']:.0f} s, outside share {100 * proj['outside_share']:.1f} %"
@@ -253,7 +266,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "walkforward_profile")
     parser.add_argument("--cprofile", type=Path, default=None, help="also write cProfile stats")
+    parser.add_argument("--render", type=Path, default=None, help="print a saved run's JSON")
+    parser.add_argument("--before", type=Path, default=None, help="a baseline run's JSON")
     args = parser.parse_args(argv)
+    before = json.loads(args.before.read_text()) if args.before else None
+    if args.render is not None:
+        print(table(json.loads(args.render.read_text()), before))
+        return 0
     if args.cprofile is not None:
         import cProfile
 
@@ -262,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         profiler.dump_stats(args.cprofile)
     else:
         result = run(args)
-    text = table(result)
+    text = table(result, before)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=2, default=str) + "\n")

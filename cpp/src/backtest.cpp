@@ -350,7 +350,7 @@ void close_out(const BacktestOutputs& out, std::int64_t from, std::int64_t T, st
 // kFlatBlock assets: flat_terms sizes the orders and computes, per asset, every term the bar
 // sums, elementwise (so the compiler vectorizes it); flat_sums then adds them up in asset
 // order. Each sum adds the same numbers in the same order as a one-pass scalar loop, so the
-// results are bit for bit those of the general path's arithmetic; an asset without an
+// results are bit for bit those of the one-pass loop this replaced; an asset without an
 // execution price adds +0.0 to the sums it is not part of, which leaves them unchanged (none
 // of them can be -0.0: they start at +0.0 and x + -x is +0.0).
 constexpr std::int64_t kFlatBlock = 256;
@@ -369,6 +369,15 @@ struct FlatTerms {
 #define ALPHAFACTORY_X86_DISPATCH 1
 #endif
 
+// std::isnan and std::fabs are not inlined into a function compiled with other options (below).
+#if defined(__GNUC__) || defined(__clang__)
+#define ALPHAFACTORY_ISNAN __builtin_isnan
+#define ALPHAFACTORY_FABS __builtin_fabs
+#else
+#define ALPHAFACTORY_ISNAN std::isnan
+#define ALPHAFACTORY_FABS std::fabs
+#endif
+
 // GCC does not if-convert floating-point arithmetic it may move under a condition unless it
 // may assume no trap (clang's default): -fno-trapping-math changes no result, only what a
 // program that reads the floating-point exception flags would see (this one reads none).
@@ -380,8 +389,8 @@ struct FlatTerms {
 // next_px (unused without kNext) are inputs; held and last are updated in place; order, before
 // and shares_row are written.
 template <bool kSamePrices, bool kNext>
-[[gnu::always_inline]] inline void flat_terms_body(std::int64_t n, double value,
-                                                   const double* __restrict px,
+[[gnu::always_inline]] inline void flat_terms_body(
+    std::int64_t n, double value, const double* __restrict px,
                 const double* __restrict target, const double* __restrict close,
                 const double* __restrict next_px, double* __restrict held,
                 double* __restrict last, double* __restrict order, double* __restrict before,
@@ -390,12 +399,12 @@ template <bool kSamePrices, bool kNext>
     // Every term is computed from unconditional values, then selected: no branch (and no
     // arithmetic under a condition, which the compiler would not speculate), so it vectorizes.
     const double p = px[i], h = held[i], l = last[i], w_in = target[i];
-    const bool priced = !__builtin_isnan(p);
-    const double w = __builtin_isnan(w_in) ? 0.0 : w_in;
+    const bool priced = !ALPHAFACTORY_ISNAN(p);
+    const double w = ALPHAFACTORY_ISNAN(w_in) ? 0.0 : w_in;
     const double sized = w * value / p - h;
-    const double abs_w = __builtin_fabs(w), traded = sized * p;
-    const double notional = __builtin_fabs(sized) * p;
-    const double idle = __builtin_fabs(h * l), moved = h + sized;
+    const double abs_w = ALPHAFACTORY_FABS(w), traded = sized * p;
+    const double notional = ALPHAFACTORY_FABS(sized) * p;
+    const double idle = ALPHAFACTORY_FABS(h * l), moved = h + sized;
     const double q = priced ? sized : 0.0;
     t.abs_weight[i] = priced ? abs_w : 0.0;
     t.trade[i] = priced ? traded : 0.0;
@@ -405,12 +414,12 @@ template <bool kSamePrices, bool kNext>
     double price = priced ? p : l;
     if constexpr (!kSamePrices) {
       const double c = close[i];
-      price = __builtin_isnan(c) ? price : c;
+      price = ALPHAFACTORY_ISNAN(c) ? price : c;
     }
     t.close[i] = after * price;
     if constexpr (kNext) {
       const double np = next_px[i];
-      t.next[i] = after * (__builtin_isnan(np) ? price : np);
+      t.next[i] = after * (ALPHAFACTORY_ISNAN(np) ? price : np);
     }
     order[i] = q;
     before[i] = h;
@@ -420,7 +429,7 @@ template <bool kSamePrices, bool kNext>
   }
   // Whether any asset lacks a price (the sum of their idle gross is then taken).
   std::int64_t missing = 0;
-  for (std::int64_t i = 0; i < n; ++i) missing += __builtin_isnan(px[i]) ? 1 : 0;
+  for (std::int64_t i = 0; i < n; ++i) missing += ALPHAFACTORY_ISNAN(px[i]) ? 1 : 0;
   t.unpriced = missing > 0;
 }
 

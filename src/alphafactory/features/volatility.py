@@ -21,13 +21,21 @@ from alphafactory.features.rolling import rolling_mean, rolling_var, shift
 __all__ = [
     "close_to_close",
     "garman_klass",
+    "garman_klass_term",
+    "log_ratio",
+    "mean_vol_from_term",
     "parkinson",
+    "parkinson_from_term",
+    "parkinson_term",
     "rogers_satchell",
+    "rs_term",
     "yang_zhang",
+    "yang_zhang_from_terms",
 ]
 
 
-def _log_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def log_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``ln(a / b)`` without warnings (NaN or inf where undefined)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(a / b)
 
@@ -35,13 +43,53 @@ def _log_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def close_to_close(close: ArrayLike, n: int = 20) -> ArrayLike:
     """Sample standard deviation (ddof=1) of the last ``n`` one-bar log close returns."""
     c = as_panel(close, "close")
-    return restore(close, np.sqrt(rolling_var(_log_ratio(c, shift(c, 1)), n)))
+    return restore(close, np.sqrt(rolling_var(log_ratio(c, shift(c, 1)), n)))
+
+
+# Per-bar terms and their window statistics, apart so that a caller computing several windows
+# (the volatility family) computes each term's logarithms once.
+
+
+def parkinson_term(h: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    hl = log_ratio(h, lo)
+    return hl * hl
+
+
+def parkinson_from_term(term: np.ndarray, n: int) -> np.ndarray:
+    return np.sqrt(rolling_mean(term, n) / (4.0 * np.log(2.0)))
+
+
+def garman_klass_term(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray) -> np.ndarray:
+    hl, co = log_ratio(h, lo), log_ratio(c, o)
+    return 0.5 * hl * hl - (2.0 * np.log(2.0) - 1.0) * co * co
+
+
+def mean_vol_from_term(term: np.ndarray, n: int) -> np.ndarray:
+    """``sqrt(max(rolling mean of a per-bar variance term, 0))`` (Garman-Klass, RS)."""
+    return np.sqrt(np.maximum(rolling_mean(term, n), 0.0))
+
+
+def rs_term(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return log_ratio(h, c) * log_ratio(h, o) + log_ratio(lo, c) * log_ratio(lo, o)
+
+
+def yang_zhang_from_terms(
+    overnight: np.ndarray, intraday: np.ndarray, rs: np.ndarray, n: int
+) -> np.ndarray:
+    """Yang-Zhang from ``ln(O_t / C_t-1)``, ``ln(C_t / O_t)`` and the Rogers-Satchell term."""
+    if n < 2:
+        raise ValueError(f"yang_zhang needs n >= 2, got {n}.")
+    k = 0.34 / (1.34 + (n + 1) / (n - 1))
+    var_overnight = rolling_var(overnight, n)
+    var_intraday = rolling_var(intraday, n)
+    var_rs = rolling_mean(rs, n)
+    return np.sqrt(np.maximum(var_overnight + k * var_intraday + (1 - k) * var_rs, 0.0))
 
 
 def parkinson(high: ArrayLike, low: ArrayLike, n: int = 20) -> ArrayLike:
     """Parkinson's range estimator: ``sqrt(mean(ln(H/L)^2) / (4 ln 2))`` over ``n`` bars."""
-    hl = _log_ratio(as_panel(high, "high"), as_panel(low, "low"))
-    return restore(high, np.sqrt(rolling_mean(hl * hl, n) / (4.0 * np.log(2.0))))
+    term = parkinson_term(as_panel(high, "high"), as_panel(low, "low"))
+    return restore(high, parkinson_from_term(term, n))
 
 
 def garman_klass(
@@ -52,13 +100,7 @@ def garman_klass(
     Negative window means (possible on tiny ranges) are floored at 0.
     """
     o, h, lo, c = (as_panel(a) for a in (open_, high, low, close))
-    hl, co = _log_ratio(h, lo), _log_ratio(c, o)
-    term = 0.5 * hl * hl - (2.0 * np.log(2.0) - 1.0) * co * co
-    return restore(close, np.sqrt(np.maximum(rolling_mean(term, n), 0.0)))
-
-
-def _rs_term(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return _log_ratio(h, c) * _log_ratio(h, o) + _log_ratio(lo, c) * _log_ratio(lo, o)
+    return restore(close, mean_vol_from_term(garman_klass_term(o, h, lo, c), n))
 
 
 def rogers_satchell(
@@ -66,7 +108,7 @@ def rogers_satchell(
 ) -> ArrayLike:
     """Rogers-Satchell (drift-independent): ``sqrt(mean(ln(H/C) ln(H/O) + ln(L/C) ln(L/O)))``."""
     o, h, lo, c = (as_panel(a) for a in (open_, high, low, close))
-    return restore(close, np.sqrt(np.maximum(rolling_mean(_rs_term(o, h, lo, c), n), 0.0)))
+    return restore(close, mean_vol_from_term(rs_term(o, h, lo, c), n))
 
 
 def yang_zhang(
@@ -81,8 +123,5 @@ def yang_zhang(
     if n < 2:
         raise ValueError(f"yang_zhang needs n >= 2, got {n}.")
     o, h, lo, c = (as_panel(a) for a in (open_, high, low, close))
-    k = 0.34 / (1.34 + (n + 1) / (n - 1))
-    overnight = rolling_var(_log_ratio(o, shift(c, 1)), n)
-    intraday = rolling_var(_log_ratio(c, o), n)
-    rs = rolling_mean(_rs_term(o, h, lo, c), n)
-    return restore(close, np.sqrt(np.maximum(overnight + k * intraday + (1 - k) * rs, 0.0)))
+    return restore(close, yang_zhang_from_terms(
+        log_ratio(o, shift(c, 1)), log_ratio(c, o), rs_term(o, h, lo, c), n))

@@ -9,7 +9,8 @@ from alphafactory.features import volatility as vol
 from alphafactory.features.convergence import talib_convergence
 from alphafactory.features.families._common import Builder, div, log
 from alphafactory.features.registry import FeatureContext, FeatureDef, talib_lookback
-from alphafactory.features.rolling import rolling_mean, rolling_moments, shift
+from alphafactory.features.rolling import rolling_mean, rolling_moments, rolling_var, shift
+from alphafactory.features.volatility import log_ratio
 
 FAMILY = "volatility"
 WINDOWS: tuple[int, ...] = (5, 10, 20, 60, 120)
@@ -17,7 +18,8 @@ OHLC = ("open", "high", "low", "close")
 
 
 def _cc(ctx: FeatureContext, n: int) -> np.ndarray:
-    return ctx.cached(("cc_vol", n), lambda: vol.close_to_close(ctx.fields["close"], n))
+    # close_to_close(close, n), from the one-bar log returns the family shares
+    return ctx.cached(("cc_vol", n), lambda: np.sqrt(rolling_var(ctx.logret, n)))
 
 
 def _ohlc(ctx: FeatureContext) -> list[np.ndarray]:
@@ -26,6 +28,24 @@ def _ohlc(ctx: FeatureContext) -> list[np.ndarray]:
 
 def _moments(ctx: FeatureContext, n: int) -> tuple[np.ndarray, np.ndarray]:
     return ctx.cached(("moments", n), lambda: rolling_moments(ctx.logret, n))
+
+
+def _term(ctx: FeatureContext, name: str) -> np.ndarray:
+    """A per-bar term shared by the windows of this family (its logarithms taken once)."""
+    o, h, lo, c = _ohlc(ctx)
+    make = {
+        "parkinson": lambda: vol.parkinson_term(h, lo),
+        "garman_klass": lambda: vol.garman_klass_term(o, h, lo, c),
+        "rs": lambda: vol.rs_term(o, h, lo, c),
+        "overnight": lambda: log_ratio(o, shift(c, 1)),
+        "intraday": lambda: log_ratio(c, o),
+    }[name]
+    return ctx.cached(("vol_term", name), make)
+
+
+def _yang_zhang(ctx: FeatureContext, n: int) -> np.ndarray:
+    return vol.yang_zhang_from_terms(
+        _term(ctx, "overnight"), _term(ctx, "intraday"), _term(ctx, "rs"), n)
 
 
 def _semi(ctx: FeatureContext, n: int, sign: float) -> np.ndarray:
@@ -40,13 +60,13 @@ def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:
         b.add(f"cc_vol_{n}", n, f"Std of one-bar log close returns over {n} bars.",
               lambda ctx, n=n: _cc(ctx, n), n=n)
         b.add(f"parkinson_{n}", n - 1, f"Parkinson range volatility over {n} bars.",
-              lambda ctx, n=n: vol.parkinson(ctx.fields["high"], ctx.fields["low"], n), n=n)
+              lambda ctx, n=n: vol.parkinson_from_term(_term(ctx, "parkinson"), n), n=n)
         b.add(f"garman_klass_{n}", n - 1, f"Garman-Klass volatility over {n} bars.",
-              lambda ctx, n=n: vol.garman_klass(*_ohlc(ctx), n), n=n)
+              lambda ctx, n=n: vol.mean_vol_from_term(_term(ctx, "garman_klass"), n), n=n)
         b.add(f"rogers_satchell_{n}", n - 1, f"Rogers-Satchell volatility over {n} bars.",
-              lambda ctx, n=n: vol.rogers_satchell(*_ohlc(ctx), n), n=n)
+              lambda ctx, n=n: vol.mean_vol_from_term(_term(ctx, "rs"), n), n=n)
         b.add(f"yang_zhang_{n}", n, f"Yang-Zhang volatility over {n} bars.",
-              lambda ctx, n=n: vol.yang_zhang(*_ohlc(ctx), n), n=n)
+              lambda ctx, n=n: _yang_zhang(ctx, n), n=n)
         b.add(f"natr_{n}", talib_lookback("NATR", timeperiod=n),
               f"Normalized ATR({n}) / 100 = ATR / C (TA-Lib NATR).",
               lambda ctx, n=n: ctx.talib("NATR", OHLC[1:], timeperiod=n)[0] / 100.0, n=n,

@@ -17,7 +17,9 @@ from alphafactory.features.rolling import rolling_cov, rolling_mean, rolling_std
 
 __all__ = [
     "amihud",
+    "amihud_term",
     "corwin_schultz",
+    "corwin_schultz_spread",
     "kyle_lambda",
     "normal_cdf",
     "order_flow_imbalance",
@@ -41,16 +43,20 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a / b
 
 
+def amihud_term(c: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Per-bar ``|C_t / C_t-1 - 1| / (C_t V_t)`` (NaN for zero traded value), ``[T, N]``."""
+    ret = np.abs(_ratio(c, shift(c, 1)) - 1.0)
+    dollar = c * v
+    return np.where(dollar > 0, _ratio(ret, dollar), np.nan)
+
+
 def amihud(close: ArrayLike, volume: ArrayLike, n: int = 20) -> ArrayLike:
     """Amihud illiquidity: mean over ``n`` bars of ``|r_t| / (close_t * volume_t)``.
 
     ``r_t`` is the simple close-to-close return; units are return per unit of traded value.
     Bars with zero traded value make the window NaN.
     """
-    c, v = as_panel(close, "close"), as_panel(volume, "volume")
-    ret = np.abs(_ratio(c, shift(c, 1)) - 1.0)
-    dollar = c * v
-    term = np.where(dollar > 0, _ratio(ret, dollar), np.nan)
+    term = amihud_term(as_panel(close, "close"), as_panel(volume, "volume"))
     return restore(close, rolling_mean(term, n))
 
 
@@ -65,6 +71,19 @@ def roll_spread(price: ArrayLike, n: int = 20) -> ArrayLike:
     return restore(price, np.where(np.isnan(cov), np.nan, 2.0 * np.sqrt(np.maximum(-cov, 0.0))))
 
 
+def corwin_schultz_spread(h: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Per-pair-of-bars Corwin-Schultz spread estimate (before the window mean), ``[T, N]``."""
+    h1, l1 = shift(h, 1), shift(lo, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beta = np.log(h / lo) ** 2 + np.log(h1 / l1) ** 2
+        gamma = np.log(np.maximum(h, h1) / np.minimum(lo, l1)) ** 2
+    denom = 3.0 - 2.0 * np.sqrt(2.0)
+    alpha = (np.sqrt(2.0 * beta) - np.sqrt(beta)) / denom - np.sqrt(gamma / denom)
+    ea = np.exp(alpha)
+    spread = np.maximum(2.0 * (ea - 1.0) / (1.0 + ea), 0.0)
+    return np.where(np.isfinite(alpha), spread, np.nan)
+
+
 def corwin_schultz(high: ArrayLike, low: ArrayLike, n: int = 20) -> ArrayLike:
     """Corwin-Schultz high-low spread estimate, averaged over ``n`` bars.
 
@@ -75,16 +94,7 @@ def corwin_schultz(high: ArrayLike, low: ArrayLike, n: int = 20) -> ArrayLike:
     Returns a relative spread (fraction of price).
     """
     h, lo = as_panel(high, "high"), as_panel(low, "low")
-    h1, l1 = shift(h, 1), shift(lo, 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        beta = np.log(h / lo) ** 2 + np.log(h1 / l1) ** 2
-        gamma = np.log(np.maximum(h, h1) / np.minimum(lo, l1)) ** 2
-    denom = 3.0 - 2.0 * np.sqrt(2.0)
-    alpha = (np.sqrt(2.0 * beta) - np.sqrt(beta)) / denom - np.sqrt(gamma / denom)
-    ea = np.exp(alpha)
-    spread = np.maximum(2.0 * (ea - 1.0) / (1.0 + ea), 0.0)
-    spread = np.where(np.isfinite(alpha), spread, np.nan)
-    return restore(high, rolling_mean(spread, n))
+    return restore(high, rolling_mean(corwin_schultz_spread(h, lo), n))
 
 
 def kyle_lambda(returns: ArrayLike, signed_volume: ArrayLike, n: int = 20) -> ArrayLike:

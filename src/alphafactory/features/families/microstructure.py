@@ -19,6 +19,16 @@ def _fields(ctx: FeatureContext, *names: str) -> list[np.ndarray]:
     return [ctx.fields[k] for k in names]
 
 
+# Per-bar terms shared by the family's windows (amihud(c, v, n) and corwin_schultz(h, l, n)
+# are the window means of these).
+def _amihud_term(ctx: FeatureContext) -> np.ndarray:
+    return ctx.cached("amihud_term", lambda: ms.amihud_term(*_fields(ctx, "close", "volume")))
+
+
+def _cs_spread(ctx: FeatureContext) -> np.ndarray:
+    return ctx.cached("cs_spread", lambda: ms.corwin_schultz_spread(*_fields(ctx, "high", "low")))
+
+
 def _clv(ctx: FeatureContext) -> np.ndarray:
     h, lo, c = _fields(ctx, "high", "low", "close")
     rng = h - lo
@@ -35,12 +45,12 @@ def definitions(windows: tuple[int, ...]) -> list[FeatureDef]:
     b = Builder(FAMILY)
     for n in (w for w in windows if w >= 2):
         b.add(f"amihud_{n}", n, f"ln Amihud illiquidity: mean |r| / (C V) over {n} bars.",
-              lambda ctx, n=n: log(ms.amihud(*_fields(ctx, "close", "volume"), n)), n=n)
+              lambda ctx, n=n: log(rolling_mean(_amihud_term(ctx), n)), n=n)
         b.add(f"roll_spread_{n}", n + 1,
               f"Roll's relative spread from log-price autocovariance over {n} bars.",
               lambda ctx, n=n: ms.roll_spread(log(ctx.fields["close"]), n), n=n)
         b.add(f"cs_spread_{n}", n, f"Corwin-Schultz high-low spread, mean over {n} bars.",
-              lambda ctx, n=n: ms.corwin_schultz(*_fields(ctx, "high", "low"), n), n=n)
+              lambda ctx, n=n: rolling_mean(_cs_spread(ctx), n), n=n)
         b.add(f"kyle_lambda_{n}", n,
               f"Kyle's lambda: slope of log return on signed $ volume (millions), {n} bars.",
               lambda ctx, n=n: ms.kyle_lambda(ctx.logret, _signed_dollar_volume(ctx), n), n=n)

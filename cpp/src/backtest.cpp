@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -669,24 +670,22 @@ void run(const BacktestInputs& inputs, const BacktestOutputs& out) {
       const double* const target = targets + at(r, 0);
       const double* const close = mark_price + at(s, 0);
       const double* const next_px = has_next ? exec_price + at(s + 1, 0) : px;
-      for (std::int64_t b = 0; b < N; b += kFlatBlock) {
+      // One block in the two passes; kNext (whether a next bar exists) as a compile-time flag.
+      const auto block = [&](auto next, std::int64_t b) {
+        constexpr bool kNext = decltype(next)::value;
         const std::int64_t n = std::min(kFlatBlock, N - b);
+        flat_terms_on<kSamePrices, kNext>(wide, n, value, px + b, target + b, close + b,
+                                          next_px + b, held_now + b, last.data() + b,
+                                          order_of + b, before_of + b, shares_row + b, terms);
+        flat_sums<kSamePrices, kBorrow, kNext>(n, px + b, close + b, order_of + b, b, terms,
+                                               weight_sum, trade_value, notional_sum, gross_now,
+                                               m, largest);
+      };
+      for (std::int64_t b = 0; b < N; b += kFlatBlock) {
         if (has_next) {
-          flat_terms_on<kSamePrices, true>(wide, n, value, px + b, target + b, close + b,
-                                           next_px + b,
-                                        held_now + b, last.data() + b, order_of + b,
-                                        before_of + b, shares_row + b, terms);
-          flat_sums<kSamePrices, kBorrow, true>(n, px + b, close + b, order_of + b, b, terms,
-                                                weight_sum, trade_value, notional_sum, gross_now,
-                                                m, largest);
+          block(std::true_type{}, b);
         } else {
-          flat_terms_on<kSamePrices, false>(wide, n, value, px + b, target + b, close + b,
-                                            next_px + b,
-                                         held_now + b, last.data() + b, order_of + b,
-                                         before_of + b, shares_row + b, terms);
-          flat_sums<kSamePrices, kBorrow, false>(n, px + b, close + b, order_of + b, b, terms,
-                                                 weight_sum, trade_value, notional_sum, gross_now,
-                                                 m, largest);
+          block(std::false_type{}, b);
         }
       }
       largest.known = true;

@@ -12,7 +12,7 @@ CPP_SOURCES := $(shell find cpp -type f 2>/dev/null)
 PY_LAYOUT := build/py-layout.txt
 $(shell mkdir -p build && find src -name '*.py' | sort > build/py-layout.new && \
   (cmp -s build/py-layout.new $(PY_LAYOUT) || mv build/py-layout.new $(PY_LAYOUT)))
-EXTRAS ?= dev,distributed,gbm,serve,portfolio,track,tune,drift,alpaca,live
+EXTRAS ?= dev,distributed,gbm,serve,portfolio,track,tune,drift,alpaca,live,strategies
 PYTEST_ARGS ?=
 
 .PHONY: demo test bench dashboard build lint clean help

@@ -1,6 +1,7 @@
 """Bars: schema, validation, CSV/Parquet I/O, sources and their store, downloads, bundled
 samples, synthetic markets."""
 
+from alphafactory.data.alpha_spec import AlphaSpec
 from alphafactory.data.bundled import SampleInfo, list_samples, load_sample
 from alphafactory.data.csv_io import load_ohlcv_csv, validate_csv, write_ohlcv_csv
 from alphafactory.data.download import DownloadError, download
@@ -17,6 +18,7 @@ from alphafactory.data.wide import Panel, load_panel
 
 __all__ = [
     "OHLCV_COLUMNS",
+    "AlphaSpec",
     "BarsSource",
     "DataValidationError",
     "DownloadError",

@@ -8,7 +8,11 @@ Spec grammar (``BarsSource.spec``):
     :func:`alphafactory.data.synthetic_market` with these arguments (``n_symbols``, ``n_bars``,
     ``alpha_ic``, ``seed``, ``freq``, ``momentum_weight``, ``n_sectors``, ``start``,
     ``exact_ic``); an intraday ``freq`` (``15min``) puts the bars on the ``XNYS`` calendar
-    (or ``calendar``) with its DST shifts, holidays and early closes.
+    (or ``calendar``) with its DST shifts, holidays and early closes. ``alpha_kind``
+    (``reversal`` default, ``mix``, ``interaction``, ``decay``) picks the planted signal
+    (:class:`alphafactory.data.AlphaSpec`, IC ``alpha_ic``); ``alpha_condition``,
+    ``alpha_elsewhere`` (interaction) and ``alpha_half_life`` (decay) are its settings, e.g.
+    ``synthetic:n_symbols=24,n_bars=1000,alpha_kind=mix,alpha_ic=0.1,seed=0``.
 ``yfinance:SYM,SYM,...``
     A yfinance download of ``start`` .. ``end`` at ``interval`` (``1d`` default), cached as
     ``data/<asset class>/[<interval>/]<SYM>.csv`` and reused from there (``alphafactory data
@@ -55,6 +59,17 @@ SYNTHETIC_PARAMS: dict[str, type] = {
     "n_sectors": int,
     "start": str,
     "exact_ic": bool,
+    "alpha_kind": str,
+    "alpha_condition": str,
+    "alpha_elsewhere": float,
+    "alpha_half_life": float,
+}
+# Spec keys of the AlphaSpec (besides alpha_ic and momentum_weight), by AlphaSpec field.
+_ALPHA_KEYS = {
+    "alpha_kind": "kind",
+    "alpha_condition": "condition",
+    "alpha_elsewhere": "elsewhere",
+    "alpha_half_life": "half_life",
 }
 _FILE_OPTIONS = ("date_format", "tz", "columns")
 _POLICIES = ("raise", "drop", "repair")
@@ -100,7 +115,7 @@ class BarsSource:
                 "(a synthetic source takes freq=...)."
             )
         if kind == "synthetic":
-            self.synthetic_params()
+            synthetic_arguments(self.synthetic_params(), self.spec)
         if kind == "yfinance":
             self.symbols()
         for name in ("start", "end"):
@@ -305,17 +320,46 @@ def load_bars(
     return src.load()
 
 
+def synthetic_arguments(params: Mapping[str, Any], spec: str = "synthetic") -> dict[str, Any]:
+    """``synthetic_market`` keyword arguments of typed spec parameters: with an ``alpha_*`` key
+    the alpha is one ``alpha=AlphaSpec(...)`` (IC ``alpha_ic``), else the keys pass as they are.
+    A bad alpha setting raises ConfigError naming its key."""
+    from alphafactory.data.alpha_spec import ALPHA_KINDS, AlphaSpec
+
+    params = dict(params)
+    given = {key: params.pop(key) for key in _ALPHA_KEYS if key in params}
+    if not given:
+        return params
+    kind = given.get("alpha_kind", "reversal")
+    if kind not in ALPHA_KINDS:
+        raise ConfigError(
+            f"bars source {spec!r}: alpha_kind must be one of {list(ALPHA_KINDS)}; got {kind!r}."
+        )
+    fields = {_ALPHA_KEYS[key]: value for key, value in given.items()}
+    fields["ic"] = params.pop("alpha_ic", 0.0)
+    if "momentum_weight" in params:
+        fields["momentum_weight"] = params.pop("momentum_weight")
+    try:
+        params["alpha"] = AlphaSpec(**fields)
+    except ValueError as exc:
+        names = {v: k for k, v in _ALPHA_KEYS.items()} | {"ic": "alpha_ic"}
+        field = str(exc).split(" ", 1)[0].removeprefix("AlphaSpec.")
+        raise ConfigError(
+            f"bars source {spec!r}: {names.get(field, field)}: {str(exc).split(' ', 1)[1]}"
+        ) from None
+    return params
+
+
 def _synthetic(params: dict[str, Any], calendar: str | None) -> pd.DataFrame:
     from alphafactory.data.synthetic import synthetic_market
 
-    params = dict(params)
+    params = synthetic_arguments(params)
     freq = params.get("freq", "1D")
     try:
         step = pd.Timedelta(freq)
     except ValueError:
         raise ConfigError(
-            f"bars source synthetic: freq must be a duration such as 1D, 1h or 15min; "
-            f"got {freq!r}."
+            f"bars source synthetic: freq must be a duration such as 1D, 1h or 15min; got {freq!r}."
         ) from None
     if step < pd.Timedelta(days=1) or calendar is not None:
         params["calendar"] = calendar or "XNYS"

@@ -14,9 +14,11 @@ volatility and volume; the gap ``g`` then happens only at the first bar of a ses
 ``calendar`` (``"XNYS"``, any exchange_calendars code, ``"24/7"``, ``"weekdays"``) the bars
 follow that calendar's sessions instead: holidays, DST shifts of the UTC open, early closes.
 
-Planted alpha. With ``alpha_ic = rho != 0`` the cross-sectional deviation of ``x_{t+1}`` is
-rotated towards ``truth_t`` (:func:`alphafactory.data.planted.planted_alpha` of the bars up
-to ``t``) keeping its cross-sectional mean and standard deviation::
+Planted alpha. With ``alpha=AlphaSpec(kind=..., ic=rho)``, ``rho != 0`` (or the older
+``alpha_ic=rho``: the 5-bar reversal) the cross-sectional deviation of ``x_{t+1}`` is rotated
+towards ``truth_t`` (:func:`alphafactory.data.planted.planted_alpha` of the bars up to ``t``;
+the kinds are in :mod:`alphafactory.data.alpha_spec`) keeping its cross-sectional mean and
+standard deviation::
 
     x_{t+1} - mean = sd * (rho * truth_t + sqrt(1 - rho^2) * u_hat)
 
@@ -40,8 +42,8 @@ volatility, volume move; cross-sectionally standardized quantities and the plant
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -49,6 +51,7 @@ import pandas as pd
 
 from alphafactory.data import calendars
 from alphafactory.data import planted as pa
+from alphafactory.data.alpha_spec import AlphaSpec, alpha_spec
 from alphafactory.data.changes import Change, change_paths, check_changes
 from alphafactory.data.panel import OHLCV_COLUMNS
 
@@ -83,14 +86,17 @@ class SyntheticMarket:
     regime : Series
         Per timestamp: 0 calm, 1 stressed.
     alpha_ic : float
-        The planted cross-sectional IC.
+        The planted cross-sectional IC (``alpha.ic``).
     momentum_weight : float
-        Weight of the momentum term in ``truth``.
+        Weight of the momentum term in ``truth`` (``alpha.momentum_weight``).
     changes : tuple of Change
         The change points, sorted by bar.
     ic : Series or None
         Per timestamp, the planted IC of ``truth_t`` with the next bar's return (``alpha_ic``
         times the strength factors in force; exact past the warm-up when ``exact_ic``).
+    alpha : AlphaSpec
+        The planted signal, with the ``weights`` drawn from the seed filled in
+        (``planted_alpha(bars, alpha=market.alpha)`` recomputes ``truth`` before any flip).
     """
 
     bars: pd.DataFrame
@@ -102,6 +108,7 @@ class SyntheticMarket:
     momentum_weight: float
     changes: tuple[Change, ...] = ()
     ic: pd.Series | None = None
+    alpha: AlphaSpec = field(default_factory=AlphaSpec)
 
 
 def synthetic_market(
@@ -109,9 +116,10 @@ def synthetic_market(
     n_bars: int = 2520,
     freq: str = "1D",
     seed: int = 0,
-    alpha_ic: float = 0.0,
+    alpha_ic: float | None = None,
     *,
-    momentum_weight: float = 0.0,
+    alpha: AlphaSpec | Mapping[str, Any] | None = None,
+    momentum_weight: float | None = None,
     exact_ic: bool = True,
     n_sectors: int = 10,
     start: str = "2010-01-04",
@@ -130,10 +138,14 @@ def synthetic_market(
         ``"1h"``), bars stamped with their end time.
     seed : int
         Seed of the only random generator used; the same arguments give identical output.
-    alpha_ic : float
-        Planted cross-sectional IC of ``truth_t`` with the next bar's return, in ``(-1, 1)``.
-    momentum_weight : float
-        Weight in ``[0, 1]`` of the volume-scaled momentum term in ``truth``.
+    alpha_ic : float, optional
+        Planted IC of the 5-bar reversal: ``AlphaSpec(kind="reversal", ic=alpha_ic)``; None
+        (and no ``alpha``) is the null market. Not together with ``alpha``.
+    alpha : AlphaSpec or mapping of its fields, optional
+        The planted signal and its cross-sectional IC with the next bar's return (see
+        :mod:`alphafactory.data.alpha_spec`); mix weights not given are drawn from ``seed``.
+    momentum_weight : float, optional
+        With ``alpha_ic``: weight in ``[0, 1]`` of the volume-scaled momentum term in ``truth``.
     exact_ic : bool
         True: the IC is ``alpha_ic`` at every timestamp; False: only in expectation.
     n_sectors : int
@@ -150,9 +162,10 @@ def synthetic_market(
     -------
     SyntheticMarket
     """
-    _check_args(n_symbols, n_bars, alpha_ic, momentum_weight, n_sectors)
+    spec = _alpha(alpha, alpha_ic, momentum_weight).resolve(seed)
+    _check_args(n_symbols, n_bars, spec.ic, n_sectors)
     changes = check_changes(changes, n_bars)
-    sign, rho, vol_mult = change_paths(changes, n_bars, alpha_ic)
+    sign, rho, vol_mult = change_paths(changes, n_bars, spec.ic)
     rng = np.random.default_rng(seed)
     if calendar is None:
         timestamps, bar_var, vol_shape, gap_bar, session = _clock(n_bars, freq, start)
@@ -210,11 +223,18 @@ def synthetic_market(
         * np.exp(rng.normal(0.0, 0.25, x.shape))
     )
     volume = np.maximum(volume, 1.0)
-    rel_volume = pa.relative_volume(volume, pa.MOMENTUM_WINDOW)
+    if spec.kind == "reversal":
+        rel_volume = pa.relative_volume(volume, pa.MOMENTUM_WINDOW)
+        w = spec.momentum_weight
+        stepper = None
 
-    log_open, log_close = _plant(
-        x, gap, log_p0, rel_volume, rho, momentum_weight=momentum_weight, exact=exact_ic, sign=sign
-    )
+        def signal_at(log_close: np.ndarray, t: int) -> np.ndarray | None:
+            return pa.signal_at(log_close, rel_volume, t, momentum_weight=w)
+
+    else:
+        stepper = pa.AlphaStepper(spec, volume)
+        signal_at = stepper.at
+    log_open, log_close = _plant(x, gap, log_p0, signal_at, rho, exact=exact_ic, sign=sign)
     reach = 0.5 * sym_sd
     log_high = np.maximum(log_open, log_close) + reach * np.abs(rng.standard_normal(x.shape))
     log_low = np.minimum(log_open, log_close) - reach * np.abs(rng.standard_normal(x.shape))
@@ -231,13 +251,17 @@ def synthetic_market(
     # Guard the OHLC invariants against exp() rounding.
     bars["high"] = bars[["open", "high", "close"]].max(axis=1)
     bars["low"] = bars[["open", "low", "close"]].min(axis=1)
+    kind = "" if spec.kind == "reversal" else f"alpha={spec.kind!r}, "
     bars.attrs.update(
-        source=f"synthetic_market(seed={seed}, alpha_ic={alpha_ic}, freq={freq!r})",
+        source=f"synthetic_market(seed={seed}, {kind}alpha_ic={spec.ic}, freq={freq!r})",
         calendar=calendar or "",
         adjustment="none (synthetic)",
         asset_class="equities",
     )
-    truth = pa.signal_rows(log_close, rel_volume, momentum_weight=momentum_weight)
+    if stepper is None:
+        truth = pa.signal_rows(log_close, rel_volume, momentum_weight=spec.momentum_weight)
+    else:  # the stepper has scored every bar when the loop ran, else score them now
+        truth = stepper.truth if stepper.next_bar == n_bars else stepper.run(log_close)
     if sign is not None:
         truth = truth * sign[:, None]
     return SyntheticMarket(
@@ -246,27 +270,51 @@ def synthetic_market(
         sectors=pd.Series(sector, index=symbols, name="sector"),
         betas=pd.Series(beta, index=symbols, name="beta"),
         regime=pd.Series(regime, index=timestamps, name="regime"),
-        alpha_ic=float(alpha_ic),
-        momentum_weight=float(momentum_weight),
+        alpha_ic=float(spec.ic),
+        momentum_weight=float(spec.momentum_weight),
         changes=changes,
         ic=pd.Series(rho, index=timestamps, name="ic"),
+        alpha=spec,
     )
+
+
+def _alpha(
+    alpha: AlphaSpec | Mapping[str, Any] | None,
+    alpha_ic: float | None,
+    momentum_weight: float | None,
+) -> AlphaSpec:
+    """The one planted-alpha spec of the arguments (the older keywords mean the reversal)."""
+    if alpha is not None:
+        if alpha_ic is not None or momentum_weight is not None:
+            raise ValueError(
+                "synthetic_market: give the alpha either as alpha=AlphaSpec(...) or as "
+                "alpha_ic/momentum_weight, not both."
+            )
+        return alpha_spec(alpha)
+    ic = 0.0 if alpha_ic is None else alpha_ic
+    if not -1.0 < ic < 1.0:
+        raise ValueError(f"alpha_ic must lie in (-1, 1); got {alpha_ic!r}.")
+    weight = 0.0 if momentum_weight is None else momentum_weight
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"momentum_weight must lie in [0, 1]; got {momentum_weight!r}.")
+    return AlphaSpec(kind="reversal", ic=ic, momentum_weight=weight)
 
 
 def _plant(
     x: np.ndarray,
     gap: np.ndarray,
     log_p0: np.ndarray,
-    rel_volume: np.ndarray,
+    signal_at: Callable[[np.ndarray, int], np.ndarray | None],
     rho: float | np.ndarray,
     *,
-    momentum_weight: float,
     exact: bool,
     sign: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rotate each next bar's cross-section towards the signal; return log open and log close.
 
-    ``rho`` is one IC or one per signal bar; ``sign`` (+1/-1 per signal bar) negates the signal.
+    ``signal_at(log_close, t)`` is the z-scored signal of bar ``t`` (None in the warm-up), called
+    for every bar in order when anything is planted; ``rho`` is one IC or one per signal bar;
+    ``sign`` (+1/-1 per signal bar) negates the signal.
     """
     step = gap[:, None] + x
     step[0] = x[0]
@@ -278,7 +326,7 @@ def _plant(
     log_close = np.empty_like(x)
     log_close[0] = log_p0 + x[0]
     for t in range(x.shape[0] - 1):
-        signal = pa.signal_at(log_close, rel_volume, t, momentum_weight=momentum_weight)
+        signal = signal_at(log_close, t)
         nxt = x[t + 1]
         if signal is not None and np.all(np.isfinite(signal)):
             if sign is not None and sign[t] < 0.0:
@@ -295,6 +343,7 @@ def _plant(
                 nxt = mean + sd * (rho * signal + keep * dev / dev_sd)
                 x[t + 1] = nxt
         log_close[t + 1] = log_close[t] + gap[t + 1] + nxt
+    signal_at(log_close, x.shape[0] - 1)  # the last bar's signal plants nothing
     return log_close - x, log_close
 
 
@@ -359,9 +408,9 @@ def _calendar_clock(
     var_shape = 1.0 + 1.5 * position**2
     vol_shape = 1.0 + 1.0 * position**2
     var_share = var_shape / np.bincount(session, weights=var_shape)[session]
-    volume_shape = vol_shape / (np.bincount(session, weights=vol_shape) / np.bincount(session))[
-        session
-    ]
+    volume_shape = (
+        vol_shape / (np.bincount(session, weights=vol_shape) / np.bincount(session))[session]
+    )
     return stamps, var_share, volume_shape, (k == 0).astype(np.float64), session
 
 
@@ -404,17 +453,10 @@ def _garch_sd(shocks: np.ndarray) -> np.ndarray:
     return np.sqrt(var)
 
 
-def _check_args(
-    n_symbols: int, n_bars: int, alpha_ic: float, momentum_weight: float, n_sectors: int
-) -> None:
+def _check_args(n_symbols: int, n_bars: int, alpha_ic: float, n_sectors: int) -> None:
     if n_symbols < 1 or n_bars < 1 or n_sectors < 1:
         raise ValueError(
             f"n_symbols, n_bars and n_sectors must be >= 1; got {n_symbols}, {n_bars}, {n_sectors}."
         )
-    if not -1.0 < alpha_ic < 1.0:
-        raise ValueError(f"alpha_ic must lie in (-1, 1); got {alpha_ic!r}.")
     if alpha_ic != 0.0 and n_symbols < 3:
         raise ValueError(f"a planted alpha needs at least 3 symbols; got n_symbols={n_symbols}.")
-    if not 0.0 <= momentum_weight <= 1.0:
-        raise ValueError(f"momentum_weight must lie in [0, 1]; got {momentum_weight!r}.")
-

@@ -85,12 +85,33 @@ class WalkForwardSettings:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SyntheticSettings:
-    """Arguments of :func:`alphafactory.data.synthetic_market` for synthetic experiments."""
+    """Arguments of :func:`alphafactory.data.synthetic_market` for synthetic experiments.
+
+    ``alpha_kind`` picks the planted signal (``"reversal"``, ``"mix"``, ``"interaction"``,
+    ``"decay"``: see :class:`alphafactory.data.AlphaSpec`), planted with IC ``alpha_ic``.
+    """
 
     n_symbols: int = 40
     n_bars: int = 1400
     alpha_ic: float = 0.1
     seed: int = 0
+    alpha_kind: str = "reversal"
+
+    def __post_init__(self) -> None:
+        from alphafactory.data.alpha_spec import ALPHA_KINDS
+        from alphafactory.errors import ConfigError
+
+        if self.alpha_kind not in ALPHA_KINDS:
+            raise ConfigError(f"[synthetic] alpha_kind must be one of {list(ALPHA_KINDS)}, "
+                              f"got {self.alpha_kind!r}")  # fmt: skip
+        if not -1.0 < self.alpha_ic < 1.0:
+            raise ConfigError(f"[synthetic] alpha_ic must lie in (-1, 1), got {self.alpha_ic!r}")
+
+    def spec(self) -> str:
+        """The ``synthetic:...`` bars source spec of these settings."""
+        kind = "" if self.alpha_kind == "reversal" else f"alpha_kind={self.alpha_kind},"
+        return (f"synthetic:n_symbols={self.n_symbols},n_bars={self.n_bars},{kind}"
+                f"alpha_ic={self.alpha_ic},seed={self.seed}")  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

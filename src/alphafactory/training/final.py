@@ -4,7 +4,7 @@ Walk-forward folds estimate how a model does out of sample; the model that is se
 once on all the labelled history, with the walk-forward's own rules: the validation slice for
 early stopping is the last ``splitter.val`` labelled timestamps, a purge of at least the label
 horizon separates it from the training slice (whose labels would otherwise reach into it), and
-the normalizer is fitted on the training timestamps only.
+the normalizer and the selection steps are fitted on the training timestamps only.
 
 The artifact carries reference statistics for monitoring (``reference.json``, see
 :mod:`alphafactory.models.reference`): the features of its training window and, when the
@@ -15,7 +15,6 @@ only the features are summarized.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from alphafactory.training.fold_data import Normalizer, prepare_panel
 from alphafactory.training.splits import WalkForward
 from alphafactory.training.walk_forward import (
     fit_block,
+    fold_transform,
     label_horizon,
     resolve_model,
     seeded_clone,
@@ -73,6 +73,7 @@ def fit_final(
     config: Mapping[str, Any] | None = None,
     seed: int = 0,
     normalizer: Normalizer | None = None,
+    selection: Any = None,
     data_fingerprint: str | None = None,
     oos: pd.DataFrame | None = None,
     reference: ReferenceConfig | bool = True,
@@ -81,8 +82,9 @@ def fit_final(
 
     Takes :func:`~alphafactory.training.walk_forward`'s arguments: ``splitter`` gives the
     validation length and the purge (the training slice is every labelled timestamp before
-    them), the model is fitted with ``seed``, and ``normalizer`` (default ``Standardizer``) is
-    fitted on the training timestamps.
+    them), the model is fitted with ``seed``, and ``normalizer`` (default ``Standardizer``) and
+    the ``selection`` steps are fitted on the training timestamps (see
+    :func:`~alphafactory.training.walk_forward.fold_transform`).
 
     Returns
     -------
@@ -94,7 +96,6 @@ def fit_final(
         ``label`` columns, indexed ``(timestamp, symbol)``); ``reference`` may also be a
         :class:`~alphafactory.models.reference.ReferenceConfig`.
     """
-    from alphafactory.features.normalize import Standardizer
     from alphafactory.models.artifact import TrainingWindow, make_artifact
     from alphafactory.models.seeding import torch_threads
 
@@ -103,7 +104,7 @@ def fit_final(
     estimator, name = resolve_model(model, config)
     panel = prepare_panel(features, labels, lookback)
     train, val = final_blocks(np.unique(panel.sample_time), len(panel.timestamps), splitter)
-    fitted_normalizer = copy.deepcopy(normalizer) if normalizer is not None else Standardizer()
+    fitted_normalizer = fold_transform(normalizer, selection)
     with torch_threads(1):
         out = fit_block(panel, seeded_clone(estimator, seed), fitted_normalizer, train, val)
     stamps = panel.timestamps

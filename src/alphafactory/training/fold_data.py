@@ -18,7 +18,11 @@ from alphafactory.training.sample_audit import (
 
 
 class Normalizer(Protocol):
-    """Anything fitted on a feature frame and applied to another (the features' convention)."""
+    """Anything fitted on a feature frame and applied to another (the features' convention).
+
+    A fold step (:mod:`alphafactory.models.feature_steps`) also takes the training rows'
+    labels: ``fit(frame, labels)``; :func:`fold_cube` passes them to a ``fit`` that takes them.
+    """
 
     def fit(self, frame: pd.DataFrame) -> Normalizer: ...
 
@@ -101,15 +105,25 @@ def fold_cube(
 ) -> np.ndarray:
     """Fit ``normalizer`` on the training timestamps' rows; return float32 ``[N, end, F]``.
 
-    Only rows before time position ``end`` are transformed; NaN becomes 0 (the training mean
-    for the default z-score).
+    A ``fit`` that takes labels gets the training rows' labels (``panel.target``, NaN where
+    unknown), aligned to the rows; nothing of the other timestamps is seen. Only rows before
+    time position ``end`` are transformed; ``F`` is the transformed width (a selection step
+    may drop or make columns); NaN becomes 0 (the training mean for the default z-score).
     """
+    from alphafactory.models.feature_steps import fit_step
+
     in_train = np.zeros(len(panel.timestamps), dtype=bool)
     in_train[train_times] = True
-    fitted = normalizer.fit(panel.features[in_train[panel.row_time]])
+    rows = in_train[panel.row_time]
+    train = panel.features[rows]
+    labels = pd.Series(
+        panel.target[panel.row_symbol[rows], panel.row_time[rows]].astype(np.float64),
+        index=train.index, name="label",
+    )  # fmt: skip
+    fitted = fit_step(normalizer, train, labels)
     keep = panel.row_time < end
     transformed = fitted.transform(panel.features[keep])
-    cube = np.zeros((len(panel.symbols), end, panel.features.shape[1]), dtype=np.float32)
+    cube = np.zeros((len(panel.symbols), end, transformed.shape[1]), dtype=np.float32)
     values = transformed.to_numpy(dtype=np.float32, na_value=np.nan)
     cube[panel.row_symbol[keep], panel.row_time[keep]] = np.nan_to_num(
         values, nan=0.0, posinf=0.0, neginf=0.0
@@ -147,9 +161,7 @@ def mean_ic(scores: np.ndarray, labels: np.ndarray | None, groups: np.ndarray | 
     raw = raw[finite]
     if len(np.unique(raw)) == len(raw):  # singletons: one time series
         raw = np.zeros(len(raw), dtype=np.int64)
-    index = pd.MultiIndex.from_arrays(
-        [raw, np.arange(len(raw))], names=["timestamp", "symbol"]
-    )
+    index = pd.MultiIndex.from_arrays([raw, np.arange(len(raw))], names=["timestamp", "symbol"])
     ic = information_coefficient(
         pd.Series(scores[finite], index=index), pd.Series(labels[finite], index=index),
         "pearson", min_obs=2,

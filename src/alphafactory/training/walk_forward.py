@@ -1,11 +1,13 @@
 """Walk-forward training: fit per fold on the past, predict the next block, concatenate.
 
 For each fold of a :class:`~alphafactory.training.WalkForward` splitter: the feature normalizer
-is fitted on the fold's training timestamps only, the model is trained on the training slice and
-early-stopped on the validation slice, and the test slice is predicted. The test predictions of
-all folds, concatenated, are the out-of-sample signal. With ``keep_models`` the fitted
-estimators are kept as :class:`~alphafactory.models.ModelArtifact` (``result.models``), which
-:func:`~alphafactory.models.score` applies to new bars exactly as the fold predicted its test block.
+and the feature selection steps (``selection``, see :mod:`alphafactory.models.selection`) are
+fitted on the fold's training timestamps only (with those rows' labels), the model is trained
+on the training slice and early-stopped on the validation slice, and the test slice is
+predicted. The test predictions of all folds, concatenated, are the out-of-sample signal. With
+``keep_models`` the fitted estimators are kept as :class:`~alphafactory.models.ModelArtifact`
+(``result.models``), which :func:`~alphafactory.models.score` applies to new bars exactly as the
+fold predicted its test block.
 
 Nothing is dropped silently: every feature row that is not a sample is counted by cause in
 ``result.meta["dropped"]`` (infinite values count like NaN, with a warning), and a label that is
@@ -103,6 +105,7 @@ def walk_forward(
     seed: int = 0,
     executor: Any = None,
     normalizer: Normalizer | None = None,
+    selection: Any = None,
     keep_models: KeepModels = "none",
     data_fingerprint: str | None = None,
     on_fold: Callable[[int, pd.DataFrame], None] | None = None,
@@ -138,7 +141,14 @@ def walk_forward(
     normalizer : object with ``fit(frame)`` and ``transform(frame)``, optional
         Copied and fitted per fold on the training timestamps only; default
         :class:`alphafactory.features.Standardizer` (per-feature mean and standard deviation of
-        the training slice). Any normalizer of :mod:`alphafactory.features.normalize` fits.
+        the training slice). Any normalizer of :mod:`alphafactory.features.normalize` fits,
+        and so does a :class:`~alphafactory.models.feature_steps.FeaturePipeline`.
+    selection : FeaturePipeline or sequence of fold steps, optional
+        Selection steps fitted per fold after the normalizer, on the training rows and their
+        labels only (e.g. ``build_steps(DEFAULT_SELECTION)``, see
+        :mod:`alphafactory.models.selection`); the fold's pipeline is
+        ``FeaturePipeline([normalizer, *steps])`` and its output width is what the model
+        sees (``folds["n_inputs"]``, ``meta["inputs"]``).
     keep_models : {"none", "last", "all"}
         Keep the fitted estimators of no fold, the last fold or every fold in ``result.models``
         as model artifacts (fitted models are large, so none by default).
@@ -168,8 +178,6 @@ def walk_forward(
         strictly after its features (nearly a linear function of the window the model sees,
         whatever its attrs say; see :func:`~alphafactory.training.sample_audit.check_label_timing`).
     """
-    from alphafactory.features.normalize import Standardizer
-
     horizon = label_horizon(labels, horizon)
     if keep_models not in ("none", "last", "all"):
         raise ValueError(f"keep_models must be 'none', 'last' or 'all', got {keep_models!r}.")
@@ -181,11 +189,12 @@ def walk_forward(
     specs = []
     for k, (train, val, test) in enumerate(blocks):
         fold_estimator = seeded_clone(estimator, seed + k)
-        fold_normalizer = copy.deepcopy(normalizer) if normalizer is not None else Standardizer()
+        fold_normalizer = fold_transform(normalizer, selection)
         keep = keep_models == "all" or (keep_models == "last" and k == len(blocks) - 1)
         specs.append(_FoldSpec(k, fold_estimator, train, val, test, fold_normalizer, keep))
     report = None
     if on_fold is not None:
+
         def report(output: dict[str, Any]) -> None:
             on_fold(int(output["fold"]), _fold_predictions(panel, output))
 
@@ -197,6 +206,26 @@ def walk_forward(
         if "estimator" in o
     }
     return dataclasses.replace(result, models=models)
+
+
+def fold_transform(normalizer: Normalizer | None, selection: Any = None) -> Normalizer:
+    """Return a fresh, unfitted copy of what a fold fits on its training rows.
+
+    ``normalizer`` (default :class:`~alphafactory.features.Standardizer`) alone without
+    ``selection``; else ``FeaturePipeline([normalizer, *selection steps])``.
+    """
+    from alphafactory.features.normalize import Standardizer
+    from alphafactory.models.feature_steps import FeaturePipeline, clone_step
+
+    base = copy.deepcopy(normalizer) if normalizer is not None else Standardizer()
+    if selection is None:
+        return base
+    steps = selection.steps if isinstance(selection, FeaturePipeline) else selection
+    if isinstance(steps, (str, bytes)) or not hasattr(steps, "__iter__"):
+        raise TypeError(
+            f"selection must be a FeaturePipeline or a sequence of fold steps, got {steps!r}."
+        )
+    return FeaturePipeline([base, *(clone_step(s) for s in steps)])
 
 
 def label_horizon(labels: pd.Series, horizon: int | None) -> int:
@@ -311,6 +340,8 @@ def fit_block(
     ``val``), predict ``test``; return the fitted pair, test scores and per-slice ICs."""
     end = (test if test is not None and len(test) else val if len(val) else train)[-1] + 1
     cube = fold_cube(panel, normalizer, train, end)
+    inputs = getattr(normalizer, "feature_names_out_", None)
+    inputs = [str(c) for c in (panel.features.columns if inputs is None else inputs)]
     parts = (("train", train), ("val", val), ("test", test if test is not None else val[:0]))
     sets = {part: block_windows(panel, cube, positions) for part, positions in parts}
     if len(sets["train"][0]) == 0:
@@ -340,6 +371,7 @@ def fit_block(
         },
         "best_epoch": getattr(estimator, "best_epoch_", None),
         "history": getattr(estimator, "history_", []),
+        "inputs": inputs,
     }
 
 
@@ -384,11 +416,13 @@ def _assemble(
         table[f"{part}_ic"] = [o["ic"].get(part, np.nan) for o in outputs]
     table["best_epoch"] = [o["best_epoch"] for o in outputs]
     table["fit_seconds"] = [o["fit_seconds"] for o in outputs]
+    table["n_inputs"] = [len(o["inputs"]) for o in outputs]
     table["history"] = [o["history"] for o in outputs]
     audit = panel.audit
     meta = {"lookback": lookback, "horizon": horizon, "n_features": panel.features.shape[1],
             "rows": audit.get("rows"), "samples": audit.get("samples"),
             "dropped": dict(audit.get("dropped", {})),
             "dropped_by_feature": dict(audit.get("by_feature", {})),
-            "infinite": dict(audit.get("infinite", {}))}  # fmt: skip
+            "infinite": dict(audit.get("infinite", {})),
+            "inputs": {int(o["fold"]): list(o["inputs"]) for o in outputs}}  # fmt: skip
     return WalkForwardResult(predictions, table, splitter, name, meta)

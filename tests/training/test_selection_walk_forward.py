@@ -1,0 +1,110 @@
+"""Selection fitted per fold sees the training rows only, and helps on a planted market."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alphafactory.data import synthetic_market
+from alphafactory.features import build_features, list_features
+from alphafactory.labels import forward_returns
+from alphafactory.models.feature_steps import FoldStep
+from alphafactory.models.selection import (
+    DEFAULT_SELECTION,
+    CorrelationCluster,
+    ICScreen,
+    build_steps,
+)
+from alphafactory.training import WalkForward, walk_forward
+
+SPLIT = WalkForward(train=150, val=30, test=50)
+WARMUP = 252  # the longest warm-up of the registered features (mom_12_1)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    """20 symbols x 600 bars (planted IC 0.1), every registered feature after the warm-up."""
+    market = synthetic_market(20, 600, seed=2, alpha_ic=0.1)
+    names = list(list_features("default")["name"])
+    features = build_features(market.bars, names)
+    stamps = features.index.get_level_values("timestamp")
+    features = features[stamps >= stamps.unique()[WARMUP]]
+    labels = forward_returns(market.bars, 1, demean=True)
+    return market.bars, features, labels
+
+
+class Spy(FoldStep):
+    """Records the timestamps and labels it is fitted on; transforms nothing."""
+
+    def __init__(self, log: list) -> None:
+        self.log = log
+
+    def fit(self, frame: pd.DataFrame, labels: pd.Series | None = None) -> Spy:
+        self._start_fit(frame, labels)
+        self.log.append((frame.index.get_level_values("timestamp").unique(), labels))
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        self._check_fitted(frame)
+        return frame
+
+
+def _blocks(features: pd.DataFrame):
+    stamps = pd.DatetimeIndex(features.index.get_level_values("timestamp").unique()).sort_values()
+    return stamps, list(SPLIT.with_horizon(1).timestamp_blocks(len(stamps)))
+
+
+def test_selection_is_fitted_on_the_training_timestamps_and_their_labels_only(planted):
+    _, features, labels = planted
+    log: list = []
+    result = walk_forward(features, labels, model="ridge", splitter=SPLIT, lookback=1,
+                          selection=[Spy(log)])  # fmt: skip
+    stamps, blocks = _blocks(features)
+    assert len(log) == len(blocks) == len(result.folds) >= 3
+    for (seen, seen_labels), (train, _, _) in zip(log, blocks, strict=True):
+        assert seen.equals(stamps[train])
+        expected = labels.reindex(seen_labels.index).astype(np.float32).astype(np.float64)
+        np.testing.assert_array_equal(seen_labels.to_numpy(), expected.to_numpy())
+        assert seen_labels.notna().mean() > 0.9
+
+
+def test_poisoned_validation_and_test_labels_leave_every_fold_selection_identical(planted):
+    _, features, labels = planted
+    features = features.iloc[:, ::6]  # 43 features: the property, not the scale
+    selection = [ICScreen(k=12), CorrelationCluster(threshold=0.7)]
+
+    def run(labels: pd.Series):
+        return walk_forward(features, labels, model="ridge", splitter=SPLIT, lookback=1,
+                            selection=selection, keep_models="all")  # fmt: skip
+
+    clean = run(labels)
+    stamps, blocks = _blocks(features)
+    when = labels.index.get_level_values("timestamp")
+    rng = np.random.default_rng(0)
+    for k, (train, _, _) in enumerate(blocks):
+        poisoned = labels.copy()
+        later = when > stamps[train[-1]]  # the fold's validation, test and beyond
+        poisoned[later] = rng.normal(scale=1e6, size=int(later.sum()))
+        dirty = run(poisoned)
+        assert dirty.meta["inputs"][k] == clean.meta["inputs"][k]
+        steps = clean.models[k].normalizer.steps_[1:]
+        for step, dirty_step in zip(steps, dirty.models[k].normalizer.steps_[1:], strict=True):
+            np.testing.assert_array_equal(step.ic_, dirty_step.ic_)
+            np.testing.assert_array_equal(step.support_, dirty_step.support_)
+        fold = clean.predictions["fold"] == k
+        np.testing.assert_array_equal(
+            clean.predictions.loc[fold, "score"], dirty.predictions.loc[fold, "score"]
+        )
+
+
+def test_default_selection_on_all_features_keeps_few_and_finds_the_signal(planted):
+    _, features, labels = planted
+    result = walk_forward(features, labels, model="ridge", splitter=SPLIT, lookback=1,
+                          selection=build_steps(DEFAULT_SELECTION))  # fmt: skip
+    assert features.shape[1] >= 252
+    assert (result.folds["n_inputs"] <= 40).all() and (result.folds["n_inputs"] >= 2).all()
+    for k, names in result.meta["inputs"].items():
+        assert len(names) == result.folds.loc[k, "n_inputs"]
+        assert set(names) <= set(features.columns)
+    assert result.folds["test_ic"].mean() > 0.03

@@ -9,14 +9,15 @@ import pytest
 from alphafactory.data import synthetic_market
 from alphafactory.features import build_features, list_features
 from alphafactory.labels import forward_returns
-from alphafactory.models.feature_steps import FoldStep
+from alphafactory.models import load, score
+from alphafactory.models.feature_steps import FeaturePipeline, FoldStep
 from alphafactory.models.selection import (
     DEFAULT_SELECTION,
     CorrelationCluster,
     ICScreen,
     build_steps,
 )
-from alphafactory.training import WalkForward, walk_forward
+from alphafactory.training import WalkForward, fit_final, walk_forward
 
 SPLIT = WalkForward(train=150, val=30, test=50)
 WARMUP = 252  # the longest warm-up of the registered features (mom_12_1)
@@ -57,6 +58,7 @@ def _blocks(features: pd.DataFrame):
 
 def test_selection_is_fitted_on_the_training_timestamps_and_their_labels_only(planted):
     _, features, labels = planted
+    features = features.iloc[:, ::6]  # the rows matter here, not the width
     log: list = []
     result = walk_forward(features, labels, model="ridge", splitter=SPLIT, lookback=1,
                           selection=[Spy(log)])  # fmt: skip
@@ -71,7 +73,7 @@ def test_selection_is_fitted_on_the_training_timestamps_and_their_labels_only(pl
 
 def test_poisoned_validation_and_test_labels_leave_every_fold_selection_identical(planted):
     _, features, labels = planted
-    features = features.iloc[:, ::6]  # 43 features: the property, not the scale
+    features = features.iloc[:, ::10]  # 26 features: the property, not the scale
     selection = [ICScreen(k=12), CorrelationCluster(threshold=0.7)]
 
     def run(labels: pd.Series):
@@ -98,13 +100,46 @@ def test_poisoned_validation_and_test_labels_leave_every_fold_selection_identica
         )
 
 
-def test_default_selection_on_all_features_keeps_few_and_finds_the_signal(planted):
+@pytest.fixture(scope="module")
+def default_run(planted):
     _, features, labels = planted
-    result = walk_forward(features, labels, model="ridge", splitter=SPLIT, lookback=1,
-                          selection=build_steps(DEFAULT_SELECTION))  # fmt: skip
+    return walk_forward(features, labels, model="ridge", splitter=SPLIT, lookback=2,
+                        selection=build_steps(DEFAULT_SELECTION), keep_models="last")  # fmt: skip
+
+
+def test_default_selection_on_all_features_keeps_few_and_finds_the_signal(planted, default_run):
+    features = planted[1]
+    result = default_run
     assert features.shape[1] >= 252
     assert (result.folds["n_inputs"] <= 40).all() and (result.folds["n_inputs"] >= 2).all()
     for k, names in result.meta["inputs"].items():
         assert len(names) == result.folds.loc[k, "n_inputs"]
         assert set(names) <= set(features.columns)
     assert result.folds["test_ic"].mean() > 0.03
+
+
+def test_stored_selection_scores_exactly_as_the_fold_predicted(planted, default_run, tmp_path):
+    bars = planted[0]
+    ((fold, artifact),) = default_run.models.items()
+    pred = default_run.predictions[default_run.predictions["fold"] == fold]
+    at = pred.index.get_level_values("timestamp").unique()
+    stored = load(artifact.save(tmp_path / "fold"))
+    assert isinstance(stored.normalizer, FeaturePipeline)
+    assert list(stored.normalizer.feature_names_out_) == default_run.meta["inputs"][fold]
+    for model in (artifact, stored):
+        got = score(model, bars, at=at)
+        assert got.index.equals(pred.index)
+        np.testing.assert_array_equal(got.to_numpy(), pred["score"].to_numpy())
+
+
+def test_final_refit_fits_the_selection_on_its_training_slice(planted):
+    bars, features, labels = planted
+    selection = [ICScreen(k=10), CorrelationCluster(threshold=0.7)]
+    artifact = fit_final(features, labels, model="ridge", splitter=SPLIT, lookback=1,
+                         selection=selection, reference=False)  # fmt: skip
+    pipeline = artifact.normalizer
+    assert isinstance(pipeline, FeaturePipeline) and len(pipeline.steps_) == 3
+    assert 1 <= len(pipeline.feature_names_out_) <= 10
+    assert not hasattr(selection[0], "ic_")  # the caller's steps stay unfitted
+    got = score(artifact, bars)
+    assert len(got) == 20 and np.isfinite(got).all()

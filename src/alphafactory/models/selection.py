@@ -121,7 +121,8 @@ class CrossSectionalZScore(FoldStep):
     """Z-score each column across symbols at each timestamp (``(x - mean) / std``, ddof 1).
 
     Stateless: ``fit`` only records the columns. A timestamp with one finite value, or a
-    constant cross-section, gives 0; NaN stays NaN. A single-asset frame (no symbol level, or
+    constant cross-section, gives 0; NaN (and an infinite value) is NaN and left out of the
+    timestamp's mean and std. A single-asset frame (no symbol level, or
     one symbol) passes through unchanged: a cross-section of one carries nothing.
 
     Parameters
@@ -139,7 +140,9 @@ class CrossSectionalZScore(FoldStep):
         index = frame.index
         if not isinstance(index, pd.MultiIndex) or index.get_level_values(1).nunique() < 2:
             return frame
-        values = frame.astype(np.float64)
+        raw = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = pd.DataFrame(np.where(np.isfinite(raw), raw, np.nan), index=index,
+                              columns=frame.columns)  # fmt: skip
         grouped = values.groupby(level=0, sort=False)
         mean, std = grouped.transform("mean"), grouped.transform("std")
         centred = (values - mean).to_numpy()

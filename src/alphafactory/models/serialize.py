@@ -12,7 +12,11 @@ a kind name written in ``estimator.json`` (never an import path in a string):
   ``members/<i>/``, the combination weights in JSON.
 
 Normalizers (``Standardizer``, ``RollingZScore``, ``CrossSectionalRank``) are JSON documents;
-floats round-trip exactly through Python's JSON.
+floats round-trip exactly through Python's JSON. So are the fold steps of
+:data:`~alphafactory.models.selection.SELECTION_STEPS` (``kind`` ``step``: its table name, its
+arguments and its learned state) and a fitted
+:class:`~alphafactory.models.feature_steps.FeaturePipeline` (``kind`` ``pipeline``: its fitted
+steps' documents in order).
 """
 
 from __future__ import annotations
@@ -276,15 +280,34 @@ _NORMALIZERS: dict[str, type] = {
 
 
 def normalizer_document(normalizer: Any) -> dict[str, Any]:
-    """Return the JSON document of a fitted normalizer (its class, arguments and state)."""
-    kind = next((k for k, cls in _NORMALIZERS.items() if type(normalizer) is cls), None)
-    if kind is None:
-        raise ModelError(
-            f"Cannot store a {type(normalizer).__name__} normalizer: stored kinds are "
-            f"{sorted(_NORMALIZERS)}."
-        )
+    """Return the JSON document of a fitted normalizer (its class, arguments and state).
+
+    A :class:`FeaturePipeline` is the documents of its fitted steps; a selection step its
+    :data:`~alphafactory.models.selection.SELECTION_STEPS` name, arguments and state.
+    """
+    from alphafactory.models.feature_steps import FeaturePipeline, step_params, step_state
+    from alphafactory.models.selection import step_name
+
     if not hasattr(normalizer, "feature_names_in_"):
         raise ModelError(f"The {type(normalizer).__name__} normalizer is not fitted.")
+    if isinstance(normalizer, FeaturePipeline):
+        return {
+            "kind": "pipeline",
+            "columns": [str(c) for c in normalizer.feature_names_in_],
+            "columns_out": [str(c) for c in normalizer.feature_names_out_],
+            "steps": [normalizer_document(step) for step in normalizer.steps_],
+        }
+    kind = next((k for k, cls in _NORMALIZERS.items() if type(normalizer) is cls), None)
+    if kind is None:
+        try:
+            name = step_name(normalizer)
+        except ValueError:
+            raise ModelError(
+                f"Cannot store a {type(normalizer).__name__} normalizer: stored kinds are "
+                f"{sorted(_NORMALIZERS)}, a FeaturePipeline and the steps of SELECTION_STEPS."
+            ) from None
+        return {"kind": "step", "step": name, "params": step_params(normalizer),
+                "state": step_state(normalizer)}  # fmt: skip
     doc: dict[str, Any] = {
         "kind": kind,
         "columns": [str(c) for c in normalizer.feature_names_in_],
@@ -298,11 +321,26 @@ def normalizer_document(normalizer: Any) -> dict[str, Any]:
 
 def load_normalizer(doc: dict[str, Any], where: Path) -> Any:
     """Rebuild the fitted normalizer of :func:`normalizer_document`; ``where`` names errors."""
+    from alphafactory.models.feature_steps import FeaturePipeline, clone_step, restore_step
+    from alphafactory.models.selection import SELECTION_STEPS
+
     kind = doc.get("kind")
-    if kind not in _NORMALIZERS:
+    if kind not in (*_NORMALIZERS, "pipeline", "step"):
         raise ModelError(f"{where}: unknown normalizer kind {kind!r}; expected one of "
-                         f"{sorted(_NORMALIZERS)}.")  # fmt: skip
+                         f"{sorted((*_NORMALIZERS, 'pipeline', 'step'))}.")  # fmt: skip
+    if kind == "step" and doc.get("step") not in SELECTION_STEPS:
+        raise ModelError(f"{where}: unknown selection step {doc.get('step')!r}; this version "
+                         f"reads {sorted(SELECTION_STEPS)}.")  # fmt: skip
     try:
+        if kind == "pipeline":
+            steps = [load_normalizer(step, where) for step in doc["steps"]]
+            pipeline = FeaturePipeline([clone_step(step) for step in steps])
+            pipeline.steps_ = steps
+            pipeline.feature_names_in_ = pd.Index(doc["columns"])
+            pipeline.feature_names_out_ = pd.Index(doc["columns_out"])
+            return pipeline
+        if kind == "step":
+            return restore_step(SELECTION_STEPS[doc["step"]], doc["params"], doc["state"])
         normalizer = _NORMALIZERS[kind](**doc["params"])
         normalizer.feature_names_in_ = pd.Index(doc["columns"])
         if kind == "rolling_zscore":

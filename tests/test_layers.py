@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("features", "labels"),
     ("evaluation",),
     ("models", "training"),
-    ("signals",),
+    ("signals", "strategies"),
     ("portfolio", "risk"),
     ("backtest", "execution"),
     ("factory", "monitor", "feeds", "serve", "live"),

@@ -12,7 +12,7 @@ def test_list_features_default_has_200_plus_unique_rows():
     table = list_features()
     assert len(table) >= 200
     assert table["name"].is_unique
-    assert len(table) == 252
+    assert len(table) == 253
     assert list(table.columns) == [
         "name", "family", "params", "warmup", "convergence", "description"
     ]

@@ -45,6 +45,7 @@ FAMILY_MODULES: tuple[str, ...] = (
     "alphafactory.features.families.microstructure",
     "alphafactory.features.families.cross_section",
     "alphafactory.features.families.patterns",
+    "alphafactory.features.families.filters",
 )
 
 

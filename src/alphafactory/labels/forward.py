@@ -114,15 +114,25 @@ def direction(
     *,
     entry: Entry = "close",
     threshold: float = 0.0,
+    vol_scaled: bool = False,
+    vol_window: int = 20,
+    kind: Kind = "simple",
+    demean: bool = False,
 ) -> pd.Series:
-    """Sign of the forward simple return: 1 above ``threshold``, -1 below ``-threshold``, else 0.
+    """Class of the forward return: 1 above ``threshold``, -1 below ``-threshold``, else 0.
 
-    Uses the same future bars as :func:`forward_returns` with the same ``horizon`` and ``entry``;
-    NaN where the forward return is NaN. ``.attrs["horizon"]`` holds the horizon.
+    ``threshold`` is the dead zone: returns within ``[-threshold, threshold]`` are flat (0).
+    It is in return units, or in units of ``sigma_t * sqrt(horizon)`` with ``vol_scaled``
+    (``sigma_t`` the trailing ``vol_window``-bar volatility of one-bar log returns, past data
+    only, as in :func:`forward_returns`). The return is :func:`forward_returns` with the same
+    ``horizon``, ``entry``, ``kind`` and ``demean`` (a demeaned return gives the direction
+    relative to the cross-section), so the label uses the same future bars; NaN where that
+    return is NaN. ``.attrs["horizon"]`` holds the horizon.
     """
-    if threshold < 0:
+    if not threshold >= 0:
         raise ValueError(f"threshold must be >= 0, got {threshold!r}.")
-    ret = forward_returns(bars, horizon, entry=entry)
+    ret = forward_returns(bars, horizon, kind=kind, entry=entry, vol_scaled=vol_scaled,
+                          vol_window=vol_window, demean=demean)  # fmt: skip
     values = ret.to_numpy()
     label = np.where(values > threshold, 1.0, np.where(values < -threshold, -1.0, 0.0))
     label = np.where(np.isfinite(values), label, np.nan)

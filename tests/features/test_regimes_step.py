@@ -127,3 +127,30 @@ def test_learned_state_is_plain_arrays_for_the_fold_step_store(fitted, frame):
     state = json.loads(json.dumps(steps.step_state(fitted)))
     restored = steps.restore_step(RegimeFeatures, fitted.get_params(), state)
     pd.testing.assert_frame_equal(restored.transform(frame), fitted.transform(frame))
+
+
+def test_regimes_step_in_walk_forward_and_stored_artifacts(bars, frame, tmp_path):
+    """Named in a selection list, fitted per fold, stored with the model, scored exactly."""
+    selection_mod = pytest.importorskip("alphafactory.models.selection")
+    if "regimes" not in selection_mod.SELECTION_STEPS:
+        pytest.skip("the regimes step is not registered in this tree")
+    from alphafactory.labels import forward_returns
+    from alphafactory.models import load, score
+    from alphafactory.training import WalkForward, walk_forward
+
+    spec = {"step": "regimes", "n_restarts": 1, "n_iter": 30, "burn_in": 100}
+    steps = selection_mod.build_steps([spec])
+    labels = forward_returns(bars, 1, demean=True)
+    splitter = WalkForward(train=250, val=50, test=150)
+    result = walk_forward(frame, labels, model="ridge", splitter=splitter, lookback=1,
+                          selection=steps, keep_models="last")  # fmt: skip
+    assert all(names[-2:] == COLUMNS for names in result.meta["inputs"].values())
+    ((fold, artifact),) = result.models.items()
+    pred = result.predictions[result.predictions["fold"] == fold]
+    at = pred.index.get_level_values("timestamp").unique()
+    stored = load(artifact.save(tmp_path / "fold"))
+    regime_step = stored.normalizer.steps_[-1]
+    assert isinstance(regime_step, RegimeFeatures) and stored.normalizer.window == 120
+    for model in (artifact, stored):
+        got = score(model, bars, at=at)
+        np.testing.assert_array_equal(got.to_numpy(), pred["score"].to_numpy())

@@ -30,6 +30,7 @@ import pandas as pd
 
 from alphafactory.errors import ConfigError
 from alphafactory.features.normalize import CrossSectionalRank, RollingZScore, Standardizer
+from alphafactory.features.regime_features import RegimeFeatures
 from alphafactory.models.feature_steps import ColumnSubset, FoldStep, step_params
 from alphafactory.models.selection_fitted import GBMImportance, LassoSelect, MIScreen, PCAStep
 
@@ -310,6 +311,7 @@ SELECTION_STEPS: Mapping[str, type] = MappingProxyType({
     "pca": PCAStep,
     "gbm_importance": GBMImportance,
     "lasso": LassoSelect,
+    "regimes": RegimeFeatures,  # appends causal HMM regime probabilities (features.regimes)
 })  # fmt: skip
 
 # The selection of a workflow that trains on all registered features and names no steps.

@@ -10,12 +10,13 @@ import pytest
 
 from alphafactory.data import synthetic_market
 from alphafactory.errors import DataError, ModelError
-from alphafactory.features import NotFittedError
+from alphafactory.features import NotFittedError, check_causal
 from alphafactory.features.regimes import (
     RegimeModel,
     market_returns,
     market_series,
     mask_scores,
+    regime_filter,
     regime_mask,
 )
 
@@ -158,3 +159,25 @@ def test_regime_mask_and_mask_scores():
         regime_mask(proba, [2])
     with pytest.raises(ValueError, match="min_prob"):
         regime_mask(proba, [0], min_prob=0.0)
+
+
+def test_regime_filter_is_a_causal_strategy_mask():
+    market = synthetic_market(n_symbols=5, n_bars=700, seed=3)
+    bars = market.bars
+    times = bars.index.get_level_values("timestamp")
+    history, later = bars[times < times.unique()[400]], bars[times >= times.unique()[300]]
+    model = RegimeModel(seed=0, n_restarts=1).fit(market_returns(history))
+    calm = regime_filter(model, [0], min_prob=0.6)
+    mask = calm(later)
+    assert mask.index.equals(later.index) and set(mask.unique()) == {0.0, 1.0}
+    proba = model.filter_proba(market_returns(later))
+    expected = regime_mask(proba, [0], 0.6).reindex(later.index.get_level_values(0))
+    np.testing.assert_array_equal(mask.to_numpy() == 1.0, expected.to_numpy())
+    assert check_causal(calm, later, n_cuts=4, seed=2).ok
+    with pytest.raises(ValueError, match="allowed_states"):
+        regime_filter(model, [2])
+    strategies = pytest.importorskip("alphafactory.strategies")
+    source = strategies.Momentum(windows=(20,), mask=calm).fit(history)
+    scores = source.scores(later)["score"]
+    outside = mask.reindex(scores.index) == 0.0
+    assert outside.any() and (scores[outside] == 0.0).all() and (scores[~outside] != 0).any()

@@ -17,7 +17,7 @@ A fitted model is a JSON document (``to_state`` / ``from_state``); reading it ne
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,7 @@ __all__ = [
     "market_returns",
     "market_series",
     "mask_scores",
+    "regime_filter",
     "regime_mask",
 ]
 
@@ -343,3 +344,28 @@ def mask_scores(scores: pd.Series | pd.DataFrame, mask: pd.Series) -> pd.Series 
     if isinstance(scores, pd.DataFrame):
         keep = keep[:, None]
     return scores.where(keep, 0.0)
+
+
+def regime_filter(
+    model: RegimeModel, allowed_states: Sequence[int], min_prob: float = 0.5
+) -> Callable[[pd.DataFrame], pd.Series]:
+    """A strategy mask: ``mask(bars)`` is 1.0 on the rows of timestamps in ``allowed_states``.
+
+    The fitted ``model`` filters the market series of the bars it is given (from their first
+    bar on), so the mask is causal; fit ``model`` on bars before the period it filters.
+    """
+    model._check_fitted()
+    states = list(allowed_states)
+    if not states or any(int(s) != s or not 0 <= s < model.n_states for s in states):
+        raise ValueError(f"regime_filter: allowed_states must be state numbers in "
+                         f"[0, {model.n_states - 1}]; got {states}.")  # fmt: skip
+
+    def mask(bars: pd.DataFrame) -> pd.Series:
+        keep = regime_mask(model.filter_proba(market_returns(bars)), states, min_prob)
+        index = bars.index
+        times = index.get_level_values(0) if isinstance(index, pd.MultiIndex) else index
+        return pd.Series(keep.reindex(times).to_numpy(dtype=np.float64), index=index,
+                         name="regime_mask")  # fmt: skip
+
+    mask.__name__ = "regime_mask_" + "_".join(str(s) for s in states)
+    return mask

@@ -71,6 +71,10 @@ _LAZY = {
     "CrossSectionalRank": "alphafactory.features.normalize",
     "Standardizer": "alphafactory.features.normalize",
     "NotFittedError": "alphafactory.features.normalize",
+    "RegimeModel": "alphafactory.features.regimes",
+    "RegimeFeatures": "alphafactory.features.regime_features",
+    "regime_filter": "alphafactory.features.regimes",
+    "regime_mask": "alphafactory.features.regimes",
 }
 
 __all__ = [
@@ -84,6 +88,8 @@ __all__ = [
     "NotCausalError",
     "NotFittedError",
     "PanelWindows",
+    "RegimeFeatures",
+    "RegimeModel",
     "RollingZScore",
     "Standardizer",
     "WindowDataset",
@@ -114,6 +120,8 @@ __all__ = [
     "obv",
     "order_flow_imbalance",
     "parkinson",
+    "regime_filter",
+    "regime_mask",
     "rogers_satchell",
     "roll_spread",
     "rolling_beta",

@@ -2,14 +2,9 @@
 
 Each fits on the flattened last ``last_steps`` bars of every window (like the tree
 regressors), then calibrates its probabilities on the validation windows only (``X_val``, the
-slice walk-forward early-stops on; never the training or test rows):
-
-- ``"sigmoid"`` (Platt 1999): per class, ``q_k = 1 / (1 + exp(-(a_k logit(p_k) + b_k)))``
-  fitted by maximum likelihood on Platt's smoothed targets, one-vs-rest, then the rows are
-  renormalized (the binary case calibrates class 1 and sets ``q_0 = 1 - q_1``);
-- ``"isotonic"``: per class, a non-decreasing step map of ``p_k`` (scikit-learn's
-  ``IsotonicRegression``, stored as its thresholds), then renormalized;
-- ``"none"``: the model's own probabilities. Without validation windows nothing is calibrated.
+slice walk-forward early-stops on; never the training or test rows): ``calibration`` is
+``"sigmoid"`` (Platt, default), ``"isotonic"`` or ``"none"`` (see
+:mod:`alphafactory.models.calibration`). Without validation windows nothing is calibrated.
 
 Labels must be classes among -1, 0 and 1 (NaN rows are skipped): ``direction`` and
 ``triple_barrier`` labels, or 0/1 meta-labels. ``predict_proba`` gives ``[n, K]`` in the order
@@ -27,10 +22,12 @@ import numpy as np
 from alphafactory.features.windows import Windows, as_windows
 from alphafactory.models.base import AlphaEstimator
 from alphafactory.models.baselines import flatten_windows
+from alphafactory.models.calibration import CALIBRATIONS, apply_calibration, fit_calibration
 from alphafactory.models.gbm import _require
 
 __all__ = [
     "CLASSIFIER_KINDS",
+    "CatBoostClassifierAlpha",
     "LightGBMClassifierAlpha",
     "LogisticAlpha",
     "XGBoostClassifierAlpha",
@@ -40,76 +37,7 @@ __all__ = [
     "stack_probabilities",
 ]
 
-CALIBRATIONS = ("sigmoid", "isotonic", "none")
 CLASS_NAMES = {-1.0: "down", 0.0: "flat", 1.0: "up"}
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-12, 1 - 1e-12)
-    return np.log(p / (1 - p))
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -x))  # 1 / (1 + exp(-x)) without overflow
-
-
-def _platt(z: np.ndarray, hit: np.ndarray) -> tuple[float, float]:
-    """Maximum-likelihood ``(a, b)`` of ``sigmoid(a z + b)`` with Platt's smoothed targets
-    (damped Newton: a step is halved until the convex loss goes down)."""
-    n_pos = float(hit.sum())
-    target = np.where(hit, (n_pos + 1) / (n_pos + 2), 1 / (len(hit) - n_pos + 2))
-    design = np.column_stack([z, np.ones_like(z)])
-
-    def loss(theta: np.ndarray) -> float:
-        u = design @ theta  # -log-likelihood: log(1 + e^u) - t u
-        return float(np.sum(np.logaddexp(0.0, u) - target * u))
-
-    theta = np.array([1.0, 0.0])
-    current = loss(theta)
-    for _ in range(100):
-        q = _sigmoid(design @ theta)
-        hess = (design * (q * (1 - q))[:, None]).T @ design + 1e-9 * np.eye(2)
-        step = np.linalg.solve(hess, design.T @ (q - target))
-        for _ in range(50):
-            trial = loss(theta - step)
-            if trial <= current:
-                break
-            step = step / 2
-        theta, current = theta - step, min(trial, current)
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    return float(theta[0]), float(theta[1])
-
-
-def _fit_calibration(method: str, proba: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """The calibration state (plain lists, JSON-ready) of ``proba`` ``[n, K]`` against ``y``."""
-    columns = [1] if proba.shape[1] == 2 else list(range(proba.shape[1]))
-    maps: list[Any] = []
-    for k in columns:
-        hit = y == k
-        if method == "sigmoid":
-            maps.append(_platt(_logit(proba[:, k]), hit))
-        else:
-            from sklearn.isotonic import IsotonicRegression
-
-            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-            iso.fit(proba[:, k], hit.astype(np.float64))
-            maps.append([iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist()])
-    return {"method": method, "columns": columns, "maps": maps, "n_samples": len(y)}
-
-
-def _apply_calibration(state: dict[str, Any], proba: np.ndarray) -> np.ndarray:
-    out = np.empty_like(proba)
-    for k, m in zip(state["columns"], state["maps"], strict=True):
-        if state["method"] == "sigmoid":
-            out[:, k] = _sigmoid(m[0] * _logit(proba[:, k]) + m[1])
-        else:
-            out[:, k] = np.interp(proba[:, k], m[0], m[1])
-    if proba.shape[1] == 2:
-        out[:, 0] = 1 - out[:, 1]
-        return out
-    total = out.sum(axis=1, keepdims=True)
-    return np.where(total > 0, out / np.where(total > 0, total, 1), 1 / proba.shape[1])
 
 
 class _Classifier(AlphaEstimator):
@@ -147,7 +75,7 @@ class _Classifier(AlphaEstimator):
         self.n_features_in_ = as_windows(X, y).n_features
         self.calibrator_ = None
         if val is not None and self.calibration != "none":
-            self.calibrator_ = _fit_calibration(self.calibration, self._raw(val[0]), val[1])
+            self.calibrator_ = fit_calibration(self.calibration, self._raw(val[0]), val[1])
         return self
 
     def _samples(self, windows: Windows, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -178,7 +106,7 @@ class _Classifier(AlphaEstimator):
                              f"{windows.n_features}.")  # fmt: skip
         x = flatten_windows(windows, np.arange(len(windows)), self.last_steps)
         proba = self._raw(x.astype(np.float64))
-        return proba if self.calibrator_ is None else _apply_calibration(self.calibrator_, proba)
+        return proba if self.calibrator_ is None else apply_calibration(self.calibrator_, proba)
 
     def predict(self, X: Windows | np.ndarray) -> np.ndarray:
         """Return the trading score ``P(up) - P(down)`` ``[n]`` (float64)."""
@@ -298,10 +226,32 @@ class XGBoostClassifierAlpha(_TreeClassifier):
         return self.model_.predict(xgb.DMatrix(x), **kwargs)
 
 
+class CatBoostClassifierAlpha(_TreeClassifier):
+    """CatBoost symmetric trees (Logloss or MultiClass), 1 thread, early stopping at the best
+    validation round, then calibration on the validation windows (the ``gbm`` extra)."""
+
+    def _fit_model(self, x: np.ndarray, y: np.ndarray, val: tuple | None) -> Any:
+        catboost = _require("catboost")
+        model = catboost.CatBoostClassifier(
+            iterations=self.n_estimators, learning_rate=self.learning_rate,
+            depth=self.max_depth, bootstrap_type="Bernoulli", subsample=self.subsample,
+            loss_function="Logloss" if self._n_classes() == 2 else "MultiClass",
+            random_seed=self.seed, thread_count=1, verbose=False, allow_writing_files=False,
+        )  # fmt: skip
+        if val is None:
+            return model.fit(x, y)
+        return model.fit(x, y, eval_set=val, use_best_model=True,
+                         early_stopping_rounds=self.early_stopping_rounds)  # fmt: skip
+
+    def _model_proba(self, x: np.ndarray) -> np.ndarray:
+        return self.model_.predict_proba(x, thread_count=1)
+
+
 CLASSIFIER_KINDS: dict[str, type[_Classifier]] = {
     "logistic": LogisticAlpha,
     "lightgbm_classifier": LightGBMClassifierAlpha,
     "xgboost_classifier": XGBoostClassifierAlpha,
+    "catboost_classifier": CatBoostClassifierAlpha,
 }
 
 
@@ -338,6 +288,8 @@ def save_classifier(est: _Classifier, directory: Path) -> dict[str, Any]:
     elif isinstance(est, LightGBMClassifierAlpha):
         est.model_.save_model(str(directory / "model.txt"), num_iteration=-1)
         doc["best_iteration"] = int(est.model_.best_iteration or 0)
+    elif isinstance(est, CatBoostClassifierAlpha):
+        est.model_.save_model(str(directory / "model.cbm"), format="cbm")
     else:
         est.model_.save_model(str(directory / "model.ubj"))
     return doc
@@ -360,6 +312,9 @@ def load_classifier(kind: str, doc: dict[str, Any], directory: Path) -> _Classif
         lgb = _require("lightgbm")
         est.model_ = lgb.Booster(model_file=str(_file(directory / "model.txt")))
         est.model_.best_iteration = int(doc["best_iteration"])
+    elif kind == "catboost_classifier":
+        est.model_ = _require("catboost").CatBoostClassifier()
+        est.model_.load_model(str(_file(directory / "model.cbm")), format="cbm")
     else:
         xgb = _require("xgboost")
         est.model_ = xgb.Booster(params={"nthread": 1})

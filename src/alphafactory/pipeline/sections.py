@@ -13,6 +13,7 @@ from math import inf
 from typing import Any
 
 from alphafactory.errors import ConfigError
+from alphafactory.models.selection_config import SelectionSettings
 from alphafactory.risk import RiskManager
 from alphafactory.training.experiment import DEFAULT_FEATURES, LabelSettings, WalkForwardSettings
 
@@ -82,16 +83,9 @@ class FeaturesSection:
     all: bool = False
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class SelectionSection:
-    """Which of the built features enter the models: a static filter fixed before any data.
-
-    ``exclude`` drops features by name, ``exclude_families`` by family. Nothing here is fitted
-    on data, so it cannot see the future (fitted selection per fold is later work).
-    """
-
-    exclude: tuple[str, ...] = ()
-    exclude_families: tuple[str, ...] = ()
+# ``[selection]``: ``exclude`` and ``exclude_families`` drop features before any data is seen;
+# ``steps`` are fitted per fold on the training rows only (see its module for the TOML form).
+SelectionSection = SelectionSettings
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,6 +151,17 @@ def feature_names(features: FeaturesSection, selection: SelectionSection | None)
     return chosen
 
 
+def fold_selection(features: FeaturesSection, selection: SelectionSection | None) -> list | None:
+    """The selection steps each fold fits (``[selection] steps``), or None for none.
+
+    Without ``steps``, a workflow training on every registered feature (``[features] all``)
+    gets :data:`~alphafactory.models.selection.DEFAULT_SELECTION`.
+    """
+    from alphafactory.models.selection_config import SelectionSettings
+
+    return (selection or SelectionSettings()).fold_steps(all_features=features.all)
+
+
 def build_inputs(bars: pd.DataFrame, names: list[str], labels: LabelSettings) -> ModelInputs:
     """Build the causal feature panel and the forward-return labels of ``bars``."""
     from alphafactory.features import build_features
@@ -204,8 +215,12 @@ def walk_models(
     seed: int,
     log: Log,
     dataset: str,
+    selection: Sequence[Any] | None = None,
 ) -> dict[str, WalkForwardResult]:
-    """Walk every model of ``[models]`` forward on the inputs; out-of-sample results by name."""
+    """Walk every model of ``[models]`` forward on the inputs; out-of-sample results by name.
+
+    ``selection``: the fold steps each fold fits on its training rows (:func:`fold_selection`).
+    """
     from alphafactory.training import walk_forward
 
     results = {}
@@ -216,7 +231,7 @@ def walk_models(
             results[name] = walk_forward(
                 inputs.features, inputs.labels, model=name, splitter=walk.splitter(),
                 lookback=walk.lookback, config=model_config(models, name), seed=seed,
-                executor=models.executor,
+                executor=models.executor, selection=selection,
             )  # fmt: skip
         log(f"[{dataset}] {name}: {len(results[name].folds)} folds in "
             f"{time.perf_counter() - started:.1f} s")
@@ -233,6 +248,7 @@ def fit_final_models(
     dataset: str,
     data_fingerprint: str,
     results: Mapping[str, WalkForwardResult] | None = None,
+    selection: Sequence[Any] | None = None,
 ) -> dict[str, ModelArtifact]:
     """Refit every model of ``[models]`` once on all labelled bars; artifacts by model name.
 
@@ -251,6 +267,7 @@ def fit_final_models(
             lookback=walk.lookback, config=model_config(models, name), seed=seed,
             data_fingerprint=data_fingerprint,
             oos=None if results is None or name not in results else results[name].predictions,
+            selection=selection,
         )  # fmt: skip
         log(f"[{dataset}] {name}: final refit on all labelled bars in "
             f"{time.perf_counter() - started:.1f} s")

@@ -125,6 +125,10 @@ def check_value(value: Any, annotation: str, key: str, where: str) -> Any:
     kinds = {part.strip() for part in annotation.split("|")}
     if value is None:
         return value
+    if annotation.startswith("tuple[Mapping"):  # an array of tables ([selection] steps)
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, Mapping) for v in value):
+            raise ConfigError(f"{key} in {where} must be a list of tables, got {value!r}")
+        return tuple(dict(v) for v in value)
     if _is_tuple(annotation):
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{key} in {where} must be a list of strings, got {value!r}")
@@ -185,7 +189,7 @@ def dump_dataclass(value: Any) -> dict[str, Any]:
         if dataclasses.is_dataclass(item):
             item = drop_none(dataclasses.asdict(item))
         elif isinstance(item, tuple):
-            item = list(item)
+            item = [dict(v) if isinstance(v, Mapping) else v for v in item]
         elif isinstance(item, Mapping):
             item = {k: dict(v) if isinstance(v, Mapping) else v for k, v in item.items()}
         if item is not None:

@@ -21,6 +21,9 @@ The TOML document (unknown sections or keys raise)::
     entry = "next_open"
     [synthetic]      # synthetic_market arguments, for synthetic data
     n_symbols = 40
+    [selection]      # SelectionSettings: a static filter, then steps fitted per fold
+    exclude = ["obv"]
+    steps = [{step = "ic_screen", k = 40}, {step = "cluster", threshold = 0.8}]
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from alphafactory.config_io import check_keys, drop_none, from_section
+from alphafactory.models.selection_config import SelectionSettings
 from alphafactory.training.splits import WalkForward
 from alphafactory.training.walk_forward import KeepModels, WalkForwardResult, walk_forward
 
@@ -137,13 +141,15 @@ class ExperimentConfig:
     walk_forward: WalkForwardSettings = field(default_factory=WalkForwardSettings)
     features: tuple[str, ...] = DEFAULT_FEATURES
     labels: LabelSettings = field(default_factory=LabelSettings)
+    selection: SelectionSettings = field(default_factory=SelectionSettings)
     synthetic: SyntheticSettings = field(default_factory=SyntheticSettings)
     seed: int = 0
 
     @classmethod
     def from_mapping(cls, doc: Mapping[str, Any], *, model: str | None = None) -> ExperimentConfig:
         """Build from a TOML document (see the module docstring); ``model`` overrides its name."""
-        known = {"seed", "model", "train", "walk_forward", "features", "labels", "synthetic"}
+        known = {"seed", "model", "train", "walk_forward", "features", "labels", "synthetic",
+                 "selection"}  # fmt: skip
         check_keys(doc, known, "the experiment config")
         model_doc = dict(doc.get("model", {}))
         name = model or model_doc.pop("name", None)
@@ -163,6 +169,7 @@ class ExperimentConfig:
             ),
             features=tuple(features_doc.get("names", DEFAULT_FEATURES)),
             labels=from_section(LabelSettings, doc.get("labels", {}), "[labels]"),
+            selection=_selection(doc.get("selection", {})),
             synthetic=from_section(SyntheticSettings, doc.get("synthetic", {}), "[synthetic]"),
             seed=int(doc.get("seed", 0)),
         )
@@ -175,6 +182,7 @@ class ExperimentConfig:
             "train": dict(self.train),
             "walk_forward": drop_none(dataclasses.asdict(self.walk_forward)),
             "features": {"names": list(self.features)},
+            "selection": self.selection.to_mapping(),
             "labels": dataclasses.asdict(self.labels),
             "synthetic": dataclasses.asdict(self.synthetic),
         }
@@ -191,12 +199,24 @@ class ExperimentConfig:
         return config
 
 
+def _selection(doc: Any) -> SelectionSettings:
+    from alphafactory.errors import ConfigError
+
+    if not isinstance(doc, Mapping):
+        raise ConfigError(f"[selection] must be a table, got {doc!r}")
+    try:
+        return from_section(SelectionSettings, doc, "[selection]")
+    except ConfigError as exc:
+        message = str(exc) if "[selection]" in str(exc) else f"[selection] {exc}"
+        raise ConfigError(message) from None
+
+
 def prepare_data(bars: pd.DataFrame, config: ExperimentConfig) -> tuple[pd.DataFrame, pd.Series]:
     """Return ``(features, labels)`` of ``bars`` as the config describes."""
     from alphafactory.features import build_features
     from alphafactory.labels import forward_returns
 
-    features = build_features(bars, list(config.features))
+    features = build_features(bars, config.selection.filter(config.features))
     labels = forward_returns(bars, **dataclasses.asdict(config.labels))
     return features, labels
 
@@ -218,7 +238,7 @@ def run_experiment(
     return walk_forward(
         features, labels, model=config.model, splitter=config.walk_forward.splitter(),
         lookback=config.walk_forward.lookback, config=config.model_config(), seed=config.seed,
-        executor=executor, keep_models=keep_models,
+        executor=executor, keep_models=keep_models, selection=config.selection.fold_steps(),
         data_fingerprint=fingerprint(bars) if keep_models != "none" else None,
     )  # fmt: skip
 
@@ -235,5 +255,5 @@ def final_model(
     return fit_final(
         features, labels, model=config.model, splitter=config.walk_forward.splitter(),
         lookback=config.walk_forward.lookback, config=config.model_config(), seed=config.seed,
-        data_fingerprint=fingerprint(bars), oos=oos,
+        data_fingerprint=fingerprint(bars), oos=oos, selection=config.selection.fold_steps(),
     )  # fmt: skip

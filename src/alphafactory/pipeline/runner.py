@@ -180,17 +180,22 @@ def _scores(
         log(f"[{data.name}] scores of {list(scores.scores)} from {config.signals.source}")
         return scores
     assert features is not None
+    from alphafactory.pipeline.steps import fold_selection
+
+    selection = fold_selection(config.features, config.selection)  # fitted per fold
     t0 = time.perf_counter()
     inputs = build_inputs(data.bars, features, config.labels)
     log(f"[{data.name}] {inputs.features.shape[1]} features and {config.labels.horizon}-bar "
         f"labels in {time.perf_counter() - t0:.1f} s")  # fmt: skip
     results = walk_models(inputs, config.models, walk or config.models.walk_forward,
-                          seed=config.seed, log=log, dataset=data.name)  # fmt: skip
+                          seed=config.seed, log=log, dataset=data.name,
+                          selection=selection)  # fmt: skip
     record.add_walk_forward(data.name, results)
     if config.models.save == "final":
         artifacts = fit_final_models(
             inputs, config.models, walk or config.models.walk_forward, seed=config.seed, log=log,
             dataset=data.name, data_fingerprint=data.fingerprint, results=results,
+            selection=selection,
         )  # fmt: skip
         for model, artifact in artifacts.items():
             record.artifacts[record.key(data.name, model)] = artifact

@@ -46,9 +46,18 @@ class RunRecord:
         """Append rows to table ``name`` (written as one Parquet file)."""
         self.tables.setdefault(name, []).append(frame)
 
-    def add_walk_forward(self, dataset: str, results: Mapping[str, WalkForwardResult]) -> None:
-        """Add the predictions, folds and training curves of every model of a dataset."""
+    def add_walk_forward(
+        self,
+        dataset: str,
+        results: Mapping[str, WalkForwardResult],
+        *,
+        returns: pd.Series | None = None,
+    ) -> None:
+        """Add the predictions, folds and training curves of every model of a dataset, and the
+        ``classification`` table of each classifier (trading metrics from ``returns``, the
+        return of a trade on each label, when given)."""
         from alphafactory.training.report import (
+            classification_table,
             curve_table,
             dropped_metrics,
             fold_table,
@@ -62,6 +71,9 @@ class RunRecord:
                                  ("folds", fold_table(result)),
                                  ("training_curves", curve_table(result))):  # fmt: skip
                 self.add_table(table, frame.assign(model=self.key(dataset, model)))
+            if {"p_up", "p_down"} & set(result.predictions.columns):  # a classifier
+                table = classification_table(result, returns)
+                self.add_table("classification", table.assign(model=self.key(dataset, model)))
 
     def add_backtest(self, key: str, result: BacktestResult, *, tearsheet: bool) -> None:
         """Add a strategy's equity curve (starting at 1) and its trades (the runs contract)."""

@@ -45,8 +45,9 @@ def long_short_returns(
 def model_metrics(
     result: WalkForwardResult, *, n_trials: int = 1, cost_bps: float = 5.0
 ) -> dict[str, float]:
-    """IC, Rank IC, ICIR, their t-statistics, the long-short performance after costs, and the
-    rows the walk-forward dropped by cause (:func:`dropped_metrics`)."""
+    """IC, Rank IC, ICIR, their t-statistics, the long-short performance after costs, a
+    classifier's :func:`classification_metrics`, and the rows the walk-forward dropped by cause
+    (:func:`dropped_metrics`)."""
     from alphafactory.evaluation import ic_summary, information_coefficient, summary
 
     pred = result.predictions
@@ -70,7 +71,60 @@ def model_metrics(
         "cost_bps": float(cost_bps),
         "n_folds": float(len(result.folds)),
         "n_predictions": float(len(pred)),
+        **classification_metrics(result),
         **dropped_metrics(result),
+    }
+
+
+def _class_columns(predictions: pd.DataFrame) -> tuple[list[float], list[str]]:
+    """The classes and probability columns (``p_down``, ``p_flat``, ``p_up``) a classifier's
+    walk-forward predictions carry (none for a regressor)."""
+    names = [(c, f"p_{n}") for c, n in ((-1.0, "down"), (0.0, "flat"), (1.0, "up"))]
+    present = [(c, col) for c, col in names if col in predictions]
+    return [c for c, _ in present], [col for _, col in present]
+
+
+def classification_table(
+    result: WalkForwardResult, returns: pd.Series | None = None, *, n_boot: int = 200
+) -> pd.DataFrame:
+    """The :func:`~alphafactory.evaluation.classification_report` of a classifier's
+    out-of-sample probabilities (``p_down``, ``p_flat``, ``p_up`` columns) against its labels,
+    resampling whole timestamps; with ``returns`` (indexed ``(timestamp, symbol)``, the return
+    of a long trade on each label) also the trading metrics."""
+    from alphafactory.evaluation import classification_report
+
+    pred = result.predictions
+    classes, columns = _class_columns(pred)
+    trade = None if returns is None else returns.reindex(pred.index).to_numpy()
+    return classification_report(
+        pred["label"].to_numpy(), pred[columns].to_numpy(), classes, returns=trade,
+        timestamps=pred.index.get_level_values("timestamp"), n_boot=n_boot,
+    )  # fmt: skip
+
+
+def classification_metrics(result: WalkForwardResult) -> dict[str, float]:
+    """Accuracy, balanced accuracy, log loss and Brier score of a classifier's out-of-sample
+    probabilities (empty for a regressor)."""
+    from alphafactory.evaluation import (
+        accuracy,
+        balanced_accuracy,
+        brier_score,
+        log_loss,
+        predicted_class,
+    )
+
+    pred = result.predictions
+    classes, columns = _class_columns(pred)
+    if not columns:
+        return {}
+    proba, y = pred[columns].to_numpy(), pred["label"].to_numpy()
+    keep = np.isfinite(y)
+    y, proba, guess = y[keep], proba[keep], predicted_class(proba[keep], classes)
+    return {
+        "accuracy": accuracy(y, guess),
+        "balanced_accuracy": balanced_accuracy(y, guess),
+        "log_loss": log_loss(y, proba, classes),
+        "brier": brier_score(y, proba, classes),
     }
 
 

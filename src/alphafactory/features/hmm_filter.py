@@ -113,12 +113,16 @@ def fit_gaussian_hmm(
         from threadpoolctl import threadpool_limits
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(f"Fitting a regime HMM needs hmmlearn: {_INSTALL}.") from exc
+    if int(n_restarts) != n_restarts or n_restarts < 1:
+        raise ValueError(
+            f"fit_gaussian_hmm: n_restarts must be an integer >= 1; got {n_restarts!r}."
+        )
     n_time, d = x.shape
     # one dimension: 'diag' is the same model and avoids scipy's slow 1x1 triangular solves
     cov_type = "diag" if d == 1 else covariance_type
     order = np.argsort(init_key, kind="stable")
     rng = np.random.default_rng(seed)
-    best: GaussianHMMParams | None = None
+    runs: list[GaussianHMMParams] = []
     for restart in range(n_restarts):
         if restart == 0:
             shares, stay = np.full(n_states, 1.0 / n_states), 0.95
@@ -143,13 +147,13 @@ def fit_gaussian_hmm(
         with threadpool_limits(1):  # BLAS threads only cost time on these tiny matrices
             hmm.fit(x)
             score = float(hmm.score(x))
-        if best is None or score > best.log_likelihood:
-            best = GaussianHMMParams(
+        runs.append(
+            GaussianHMMParams(
                 startprob=hmm.startprob_,
                 transmat=hmm.transmat_,
                 means=hmm.means_,
                 covars=hmm.covars_,
                 log_likelihood=score,
             )
-    assert best is not None
-    return best
+        )
+    return max(runs, key=lambda run: run.log_likelihood)  # the first of equal ones

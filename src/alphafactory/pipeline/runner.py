@@ -41,6 +41,7 @@ from alphafactory.pipeline.strategies import (
     strategy_metrics,
     strategy_weights,
 )
+from alphafactory.pipeline.strategy_sources import strategy_target_weights
 from alphafactory.pipeline.workflow import WorkflowConfig
 from alphafactory.runs import Run
 
@@ -91,7 +92,8 @@ def check_config(
 
         check_run_target(path=path)
 
-    if config.models is not None and config.signals.export and not config.signals.overwrite:
+    scored = config.models is not None or config.strategies is not None
+    if scored and config.signals.export and not config.signals.overwrite:
         for section in config.data:
             target = signal_path(config.signals, section.name, signal_dir)
             if target.exists():
@@ -145,7 +147,7 @@ def run_workflow(
         scores = _scores(config, data, features, section.walk_forward, record, log)
         if config.ensemble is not None:
             scores = add_ensemble(scores, config.ensemble)
-        if config.models is not None and config.signals.export:
+        if (config.models is not None or config.strategies is not None) and config.signals.export:
             path_ = signal_path(config.signals, data.name, signal_dir)
             signal_files[data.name] = export_dataset_signals(
                 scores, path_, _signal_metadata(config, data), overwrite=config.signals.overwrite
@@ -174,6 +176,8 @@ def _scores(
     """The features, labels and models steps, or the scores of ``[signals] source``."""
     from alphafactory.labels import forward_returns
 
+    if config.strategies is not None:
+        return _with_strategies(config, data, features, walk, record, log)
     if config.models is None:
         labels = forward_returns(data.bars, **dataclasses.asdict(config.labels))
         scores = read_signal_scores(config.signals, data, labels)
@@ -202,6 +206,42 @@ def _scores(
     return model_scores(results, config.labels.horizon)
 
 
+def _with_strategies(
+    config: WorkflowConfig,
+    data: Dataset,
+    features: list[str] | None,
+    walk: WalkForwardSettings | None,
+    record: RunRecord,
+    log: Log,
+) -> Scores:
+    """The models' scores (when ``[models]``) plus the ``[strategies]`` walked forward."""
+    import dataclasses
+
+    from alphafactory.pipeline.strategy_sources import (
+        join_scores,
+        strategy_labels,
+        walk_strategies,
+    )
+
+    assert config.strategies is not None
+    base = None
+    if config.models is not None:
+        base = _scores(dataclasses.replace(config, strategies=None), data, features, walk,
+                       record, log)  # fmt: skip
+    geometry = walk or (config.models.walk_forward if config.models is not None else None)
+    geometry = geometry or config.strategies.walk_forward or WalkForwardSettings()
+    labels = strategy_labels(config.labels, data.bars)
+    results = walk_strategies(data.bars, config.strategies, geometry, labels, log=log,
+                              dataset=data.name)  # fmt: skip
+    record.add_walk_forward(data.name, results)
+    scores, joined, weights = join_scores(
+        base.scores if base is not None else {}, base.labels if base is not None else None,
+        results,
+    )  # fmt: skip
+    return Scores(scores, joined, {**(base.results if base is not None else {}), **results},
+                  weights)  # fmt: skip
+
+
 def _strategies(
     config: WorkflowConfig, data: Dataset, scores: Scores, record: RunRecord, log: Log
 ) -> None:
@@ -215,8 +255,11 @@ def _strategies(
         if config.backtest is None:
             record.metrics[key] = {**score_metrics(strategy_scores, labels), "n_trials": n_trials}
             continue
-        weights = strategy_weights(strategy_scores, config.portfolio, config.risk, data.bars,
-                                   cash=config.backtest.cash)
+        if strategy in scores.target_weights:  # a source that sizes its own positions
+            weights = strategy_target_weights(scores.target_weights[strategy], config.risk)
+        else:
+            weights = strategy_weights(strategy_scores, config.portfolio, config.risk,
+                                       data.bars, cash=config.backtest.cash)
         result, interventions = backtest_strategy(data.bars, weights, config.backtest,
                                                   config.risk)
         record.metrics[key] = strategy_metrics(
@@ -283,14 +326,16 @@ def _execute(
 
 
 def _signal_metadata(config: WorkflowConfig, data: Dataset) -> dict[str, object]:
-    assert config.models is not None
     model_config: dict[str, object] = {
-        "models": list(config.models.names),
-        "preset": config.models.preset,
+        "models": list(config.models.names) if config.models is not None else [],
         "dataset": data.name,
         "seed": config.seed,
         "data": data.source_config,
     }
+    if config.models is not None:
+        model_config["preset"] = config.models.preset
+    if config.strategies is not None:
+        model_config["strategies"] = list(config.strategies.names)
     if config.ensemble is not None:
         model_config["ensemble"] = config.ensemble.method
     return {

@@ -30,6 +30,7 @@ __all__ = [
     "RiskSection",
     "SelectionSection",
     "SignalsSection",
+    "StrategiesSection",
     "ValidationSection",
     "WalkForwardSettings",
 ]
@@ -119,6 +120,36 @@ class ModelsSection:
         unknown = sorted(set(self.params) - set(self.names))
         if unknown:
             raise ConfigError(f"params names model(s) {unknown} that are not in names")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StrategiesSection:
+    """Rule-based signal sources walked forward like models (:mod:`alphafactory.strategies`).
+
+    ``names`` are sources of :data:`alphafactory.strategies.SOURCES` (``momentum``,
+    ``breakout``, ``mean_reversion``, ``pairs``); ``params`` per name its keyword arguments
+    (``[strategies.params.pairs] max_pairs = 3``; ``mask = "tech_filter"`` zeroes scores where
+    that registered 1/0 feature is not 1). Each is fitted per fold on its training slice and
+    scores the test block; ``walk_forward`` sets the folds when there is no ``[models]`` (else
+    the models' geometry is used, so scores line up for the ensemble). The scores join the
+    models' in ``[ensemble]``, the backtest and the signal file; a source's ``target_weight``
+    (breakout, mean reversion, pairs) replaces the ``[portfolio]`` rule for that strategy.
+    """
+
+    names: tuple[str, ...]
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    walk_forward: WalkForwardSettings | None = None
+
+    def __post_init__(self) -> None:
+        from alphafactory.strategies import get_source
+
+        if not self.names:
+            raise ConfigError("names must list at least one strategy")
+        unknown = sorted(set(self.params) - set(self.names))
+        if unknown:
+            raise ConfigError(f"params names strategies {unknown} that are not in names")
+        for name in self.names:
+            get_source(name, self.params.get(name, {}))  # unknown names and keys raise now
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

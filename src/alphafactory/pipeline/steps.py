@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +74,8 @@ class Scores:
     scores: dict[str, pd.Series]
     labels: pd.Series
     results: dict[str, WalkForwardResult]
+    # Strategies that size their own positions: ``target_weight`` per (timestamp, symbol).
+    target_weights: dict[str, pd.Series] = field(default_factory=dict)
 
 
 def load_dataset(section: DataSection) -> Dataset:
@@ -296,7 +298,8 @@ def add_ensemble(scores: Scores, section: EnsembleSection) -> Scores:
     combined = rank_average({m: scores.scores[m] for m in members})
     labels = scores.labels.reindex(combined.index)
     labels.attrs["horizon"] = scores.labels.attrs.get("horizon")
-    return Scores({**scores.scores, section.name: combined}, labels, scores.results)
+    return Scores({**scores.scores, section.name: combined}, labels, scores.results,
+                  scores.target_weights)  # fmt: skip
 
 
 def read_signal_scores(section: SignalsSection, data: Dataset, labels: pd.Series) -> Scores:
@@ -333,5 +336,8 @@ def export_dataset_signals(
     from alphafactory.signals import export_signals
 
     frames = [s.rename("score").to_frame().assign(model=m) for m, s in scores.scores.items()]
+    for k, model in enumerate(scores.scores):  # a strategy's own sizing travels with its scores
+        if model in scores.target_weights:
+            frames[k]["target_weight"] = scores.target_weights[model].reindex(frames[k].index)
     long = pd.concat(frames).reset_index()
     return export_signals(long, path, metadata=dict(metadata), overwrite=overwrite)

@@ -40,6 +40,7 @@ from alphafactory.pipeline.sections import (
     RiskSection,
     SelectionSection,
     SignalsSection,
+    StrategiesSection,
     ValidationSection,
     WalkForwardSettings,
     default_features,
@@ -64,6 +65,7 @@ class WorkflowConfig:
     features: FeaturesSection = field(default_factory=default_features)
     labels: LabelSettings = field(default_factory=LabelSettings)
     models: ModelsSection | None = None
+    strategies: StrategiesSection | None = None
     selection: SelectionSection | None = None
     ensemble: EnsembleSection | None = None
     signals: SignalsSection = field(default_factory=SignalsSection)
@@ -84,9 +86,10 @@ class WorkflowConfig:
         names = [d.name for d in self.data]
         if len(set(names)) != len(names):
             raise ConfigError(f"[data] names must be distinct, got {names}")
-        if (self.models is None) == (self.signals.source is None):
+        if (self.models is None and self.strategies is None) == (self.signals.source is None):
             raise ConfigError(
-                "a workflow needs exactly one source of scores: [models] or [signals] source"
+                "a workflow needs exactly one source of scores: [models] and/or [strategies], "
+                "or [signals] source"
             )
         if self.execution is not None:
             if self.backtest is None:
@@ -255,6 +258,7 @@ SECTIONS: dict[str, Section] = {
         dataclass_section("features", FeaturesSection),
         dataclass_section("labels", LabelSettings),
         dataclass_section("models", ModelsSection, {"walk_forward": WalkForwardSettings}),
+        dataclass_section("strategies", StrategiesSection, {"walk_forward": WalkForwardSettings}),
         dataclass_section("selection", SelectionSection),
         dataclass_section("ensemble", EnsembleSection),
         dataclass_section("signals", SignalsSection),

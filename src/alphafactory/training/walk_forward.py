@@ -338,6 +338,8 @@ def fit_block(
 ) -> dict[str, Any]:
     """Fit ``normalizer`` and ``estimator`` on the ``train`` timestamps (early stopping on
     ``val``), predict ``test``; return the fitted pair, test scores and per-slice ICs."""
+    from alphafactory.models.classifiers import probability_columns
+
     end = (test if test is not None and len(test) else val if len(val) else train)[-1] + 1
     cube = fold_cube(panel, normalizer, train, end)
     inputs = getattr(normalizer, "feature_names_out_", None)
@@ -371,6 +373,7 @@ def fit_block(
         },
         "best_epoch": getattr(estimator, "best_epoch_", None),
         "history": getattr(estimator, "history_", []),
+        "test_proba": probability_columns(estimator, sets["test"][0]),  # classifiers: p_up, ...
         "inputs": inputs,
     }
 
@@ -396,6 +399,8 @@ def _assemble(
     lookback: int,
     horizon: int,
 ) -> WalkForwardResult:
+    from alphafactory.models.classifiers import stack_probabilities
+
     samples = np.concatenate([o["test_samples"] for o in outputs])
     sym, t = panel.sample_symbol[samples], panel.sample_time[samples]
     index = pd.MultiIndex.from_arrays(
@@ -407,6 +412,9 @@ def _assemble(
             "label": panel.target[sym, t].astype(np.float64),
             "fold": np.concatenate(
                 [np.full(len(o["test_samples"]), o["fold"], dtype=np.int64) for o in outputs]
+            ),
+            **stack_probabilities(
+                [o["test_proba"] for o in outputs], [len(o["test_samples"]) for o in outputs]
             ),
         },
         index=index,

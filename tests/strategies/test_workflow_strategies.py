@@ -98,7 +98,7 @@ name = "alone"
 
 [data]
 name = "syn"
-spec = "synthetic:n_symbols=5,n_bars=220,seed=2"
+spec = "synthetic:n_symbols=4,n_bars=200,seed=2"
 
 [strategies]
 names = ["momentum", "breakout"]

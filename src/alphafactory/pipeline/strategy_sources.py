@@ -94,7 +94,6 @@ def strategy_labels(settings: object, bars: pd.DataFrame) -> pd.Series:
 
     from alphafactory.labels import forward_returns
 
-    kwargs = getattr(settings, "forward_kwargs", None)
-    return forward_returns(
-        bars, **(kwargs() if kwargs is not None else dataclasses.asdict(settings))  # type: ignore[call-overload]
-    )
+    own = getattr(settings, "forward_kwargs", None)  # LabelSettings with classification targets
+    kwargs = own() if own is not None else dataclasses.asdict(settings)  # type: ignore[call-overload]
+    return forward_returns(bars, **kwargs)

@@ -141,15 +141,23 @@ class CrossSectionalZScore(FoldStep):
         index = frame.index
         if not isinstance(index, pd.MultiIndex) or index.get_level_values(1).nunique() < 2:
             return frame
-        raw = frame.to_numpy(dtype=np.float64, na_value=np.nan)
-        values = pd.DataFrame(np.where(np.isfinite(raw), raw, np.nan), index=index,
-                              columns=frame.columns)  # fmt: skip
-        grouped = values.groupby(level=0, sort=False)
-        mean, std = grouped.transform("mean"), grouped.transform("std")
-        centred = (values - mean).to_numpy()
-        scale = std.to_numpy()
+        values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+        groups = _groups(index)
+        order = np.argsort(groups, kind="stable")  # rows of a timestamp together, in frame order
+        g = groups[order]
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        member = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(g)]))
+        x = values[order]
+        finite = np.isfinite(x)
+        n = np.add.reduceat(finite, starts, axis=0).astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            z = np.where(scale > 0, centred / scale, np.where(np.isnan(centred), np.nan, 0.0))
+            mean = np.add.reduceat(np.where(finite, x, 0.0), starts, axis=0) / n
+            dev = np.where(finite, x - mean[member], np.nan)
+            ss = np.add.reduceat(np.where(finite, dev * dev, 0.0), starts, axis=0)
+            std = np.sqrt(ss / (n - 1))[member]
+            z_sorted = np.where(std > 0, dev / std, np.where(finite, 0.0, np.nan))
+        z = np.empty_like(z_sorted)
+        z[order] = z_sorted
         if self.clip is not None:
             z = np.clip(z, -self.clip, self.clip)
         return pd.DataFrame(z.astype(_out_dtype(frame)), index=index, columns=frame.columns)

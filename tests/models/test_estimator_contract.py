@@ -12,7 +12,7 @@ from alphafactory.models import MODEL_NAMES, NotFittedError, clone, get_model
 
 _MISSING = {
     name: f"{name} is not installed (pip install 'alphafactory[gbm]')"
-    for name in ("lightgbm", "xgboost")
+    for name in ("lightgbm", "xgboost", "catboost")
     if importlib.util.find_spec(name) is None
 }
 PER_SAMPLE = [n for n in MODEL_NAMES if n != "cs_transformer"]

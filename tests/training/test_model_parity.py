@@ -40,8 +40,9 @@ def _result(kind: str, market):
 
 def test_parity_covers_every_registered_model():
     assert set(MODEL_NAMES) == {
-        "ridge", "mlp", "lstm", "tcn", "transformer", "cs_transformer", "lightgbm", "xgboost"
-    }
+        "ridge", "mlp", "lstm", "tcn", "transformer", "cs_transformer", "lightgbm", "xgboost",
+        "random_forest", "catboost",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", MODEL_NAMES)

@@ -10,12 +10,14 @@ from alphafactory.models.artifact import (
 )
 from alphafactory.models.base import AlphaEstimator, NotFittedError, clone
 from alphafactory.models.baselines import MLPAlpha, MLPConfig, RidgeAlpha
+from alphafactory.models.catboost_model import CatBoostAlpha
 from alphafactory.models.cross_sectional import (
     CrossSectionalConfig,
     CrossSectionalTransformer,
     select_top_k,
 )
 from alphafactory.models.ensemble import MeanEnsemble, RankAverageEnsemble, StackingEnsemble
+from alphafactory.models.forest import RandomForestAlpha
 from alphafactory.models.gbm import LightGBMAlpha, XGBoostAlpha
 from alphafactory.models.losses import LOSSES, get_loss
 from alphafactory.models.lstm import LSTMAlpha, LSTMConfig
@@ -35,6 +37,7 @@ __all__ = [
     "MODEL_NAMES",
     "PRESETS",
     "AlphaEstimator",
+    "CatBoostAlpha",
     "CrossSectionalConfig",
     "CrossSectionalTransformer",
     "LSTMAlpha",
@@ -47,6 +50,7 @@ __all__ = [
     "ModelArtifact",
     "NeuralAlpha",
     "NotFittedError",
+    "RandomForestAlpha",
     "RankAverageEnsemble",
     "RidgeAlpha",
     "StackingEnsemble",

@@ -58,7 +58,8 @@ FORMAT_VERSION = 1
 ARTIFACT_FILE = "artifact.json"
 ESTIMATOR_DIR = "estimator"
 REFERENCE_FILE = "reference.json"
-_PACKAGES = ("alphafactory", "numpy", "pandas", "torch", "ta-lib", "lightgbm", "xgboost")
+_PACKAGES = ("alphafactory", "numpy", "pandas", "torch", "ta-lib", "lightgbm", "xgboost",
+             "scikit-learn", "catboost")  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

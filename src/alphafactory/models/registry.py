@@ -18,7 +18,9 @@ from typing import Any
 
 from alphafactory.models.base import AlphaEstimator
 from alphafactory.models.baselines import MLPConfig, RidgeAlpha
+from alphafactory.models.catboost_model import CatBoostAlpha
 from alphafactory.models.cross_sectional import CrossSectionalConfig
+from alphafactory.models.forest import RandomForestAlpha
 from alphafactory.models.gbm import LightGBMAlpha, XGBoostAlpha
 from alphafactory.models.lstm import LSTMConfig
 from alphafactory.models.neural import NeuralAlpha
@@ -37,6 +39,8 @@ ESTIMATORS: dict[str, Callable[..., AlphaEstimator]] = {
     "ridge": RidgeAlpha,
     "lightgbm": LightGBMAlpha,
     "xgboost": XGBoostAlpha,
+    "random_forest": RandomForestAlpha,
+    "catboost": CatBoostAlpha,
 }
 MODEL_NAMES: tuple[str, ...] = (*NEURAL_CONFIGS, *ESTIMATORS)
 
@@ -55,6 +59,8 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         },
         "cs_transformer": {"model": {}, "train": {"epochs": 8, "patience": 3}},
         "mlp": {"model": {"hidden": (64, 32)}, "train": {"epochs": 10, "patience": 3}},
+        "random_forest": {"model": {"n_estimators": 200}},
+        "catboost": {"model": {"n_estimators": 300}},
     },
     "demo": {
         "lstm": {
@@ -85,6 +91,8 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         },
         "lightgbm": {"model": {"n_estimators": 100}},
         "xgboost": {"model": {"n_estimators": 100}},
+        "random_forest": {"model": {"n_estimators": 100}},
+        "catboost": {"model": {"n_estimators": 150}},
     },
     "ci": {
         "lstm": {
@@ -116,6 +124,8 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         },
         "lightgbm": {"model": {"n_estimators": 50}},
         "xgboost": {"model": {"n_estimators": 50}},
+        "random_forest": {"model": {"n_estimators": 30, "min_samples_leaf": 20}},
+        "catboost": {"model": {"n_estimators": 50, "max_depth": 4}},
     },
 }
 
@@ -145,8 +155,9 @@ def get_model(
     **params
         Fields of the model's config (``LSTMConfig``, ``TCNConfig``, ``TransformerConfig``,
         ``CrossSectionalConfig``, ``MLPConfig``) or arguments of ``RidgeAlpha``,
-        ``LightGBMAlpha``, ``XGBoostAlpha``. ``cs_transformer`` also takes the fields of its
-        temporal ``TransformerConfig`` flat (``d_model=16``).
+        ``LightGBMAlpha``, ``XGBoostAlpha``, ``RandomForestAlpha``, ``CatBoostAlpha``.
+        ``cs_transformer`` also takes the fields of its temporal ``TransformerConfig`` flat
+        (``d_model=16``).
 
     Raises
     ------

@@ -8,6 +8,8 @@ a kind name written in ``estimator.json`` (never an import path in a string):
   module's ``state_dict`` in ``weights.pt`` (``torch.save`` of tensors, read with
   ``weights_only=True``);
 - ``lightgbm`` / ``xgboost``: the booster in its own format (``model.txt`` / ``model.ubj``);
+- ``catboost``: the model in CatBoost's own format (``model.cbm``);
+- ``random_forest``: every tree's node arrays in ``forest.npz`` (:class:`ForestArrays`);
 - ``mean_ensemble`` / ``rank_ensemble`` / ``stacking_ensemble``: each member in
   ``members/<i>/``, the combination weights in JSON.
 
@@ -34,8 +36,10 @@ from alphafactory.errors import ModelError
 from alphafactory.features.normalize import CrossSectionalRank, RollingZScore, Standardizer
 from alphafactory.models.base import AlphaEstimator
 from alphafactory.models.baselines import MLPConfig, RidgeAlpha
+from alphafactory.models.catboost_model import CatBoostAlpha
 from alphafactory.models.cross_sectional import CrossSectionalConfig
 from alphafactory.models.ensemble import MeanEnsemble, RankAverageEnsemble, StackingEnsemble
+from alphafactory.models.forest import ForestArrays, RandomForestAlpha
 from alphafactory.models.gbm import LightGBMAlpha, XGBoostAlpha
 from alphafactory.models.lstm import LSTMConfig
 from alphafactory.models.neural import NeuralAlpha
@@ -91,12 +95,13 @@ def _kind_of(estimator: AlphaEstimator) -> str:
     if isinstance(estimator, NeuralAlpha):
         return "neural"
     for kind, cls in (("ridge", RidgeAlpha), ("lightgbm", LightGBMAlpha),
-                      ("xgboost", XGBoostAlpha), *_ENSEMBLES.items()):  # fmt: skip
+                      ("xgboost", XGBoostAlpha), ("random_forest", RandomForestAlpha),
+                      ("catboost", CatBoostAlpha), *_ENSEMBLES.items()):  # fmt: skip
         if type(estimator) is cls:
             return kind
     raise ModelError(
         f"Cannot store a {type(estimator).__name__}: stored kinds are ridge, the torch models "
-        f"(NeuralAlpha), lightgbm, xgboost and the three ensembles."
+        f"(NeuralAlpha), lightgbm, xgboost, random_forest, catboost and the three ensembles."
     )
 
 
@@ -228,6 +233,37 @@ def _read_xgboost(doc: dict[str, Any], directory: Path) -> XGBoostAlpha:
     return est
 
 
+def _write_forest(est: RandomForestAlpha, directory: Path) -> dict[str, Any]:
+    est.forest_.save(directory / "forest.npz")
+    return {"params": est.get_params(), "n_features_in": int(est.n_features_in_),
+            "feature_importances": [float(v) for v in est.feature_importances_]}  # fmt: skip
+
+
+def _read_forest(doc: dict[str, Any], directory: Path) -> RandomForestAlpha:
+    est = RandomForestAlpha(**doc["params"])
+    est.forest_ = ForestArrays.load(_require_file(directory / "forest.npz"))
+    est.feature_importances_ = np.asarray(doc["feature_importances"], dtype=np.float64)
+    est.n_features_in_ = int(doc["n_features_in"])
+    return est
+
+
+def _write_catboost(est: CatBoostAlpha, directory: Path) -> dict[str, Any]:
+    est.model_.save_model(str(directory / "model.cbm"), format="cbm")
+    return {"params": est.get_params(), "n_features_in": int(est.n_features_in_)}
+
+
+def _read_catboost(doc: dict[str, Any], directory: Path) -> CatBoostAlpha:
+    from alphafactory.models.catboost_model import require_catboost
+
+    catboost = require_catboost()
+    est = CatBoostAlpha(**doc["params"])
+    model = catboost.CatBoostRegressor()
+    model.load_model(str(_require_file(directory / "model.cbm")), format="cbm")
+    est.model_ = model
+    est.n_features_in_ = int(doc["n_features_in"])
+    return est
+
+
 def _write_ensemble(est: Any, directory: Path) -> dict[str, Any]:
     for i, member in enumerate(est.members_):
         sub = directory / "members" / str(i)
@@ -260,6 +296,8 @@ _WRITERS: dict[str, Callable[[Any, Path], dict[str, Any]]] = {
     "neural": _write_neural,
     "lightgbm": _write_lightgbm,
     "xgboost": _write_xgboost,
+    "random_forest": _write_forest,
+    "catboost": _write_catboost,
     **dict.fromkeys(_ENSEMBLES, _write_ensemble),
 }
 _READERS: dict[str, Callable[[dict[str, Any], Path], AlphaEstimator]] = {
@@ -267,6 +305,8 @@ _READERS: dict[str, Callable[[dict[str, Any], Path], AlphaEstimator]] = {
     "neural": _read_neural,
     "lightgbm": _read_lightgbm,
     "xgboost": _read_xgboost,
+    "random_forest": _read_forest,
+    "catboost": _read_catboost,
     **dict.fromkeys(_ENSEMBLES, _read_ensemble),
 }
 

@@ -43,6 +43,11 @@ def factory_file(args: argparse.Namespace, alpha_ic: float, seed: int) -> dict:
         "lightgbm": {"max_depth": {"low": 2, "high": 6},
                      "learning_rate": {"low": 0.01, "high": 0.2, "log": True},
                      "n_estimators": [100, 200]},
+        "random_forest": {"min_samples_leaf": {"low": 20, "high": 400, "log": True},
+                          "max_features": [0.2, 0.3, 0.5], "n_estimators": [100, 200]},
+        "catboost": {"max_depth": {"low": 4, "high": 8},
+                     "learning_rate": {"low": 0.01, "high": 0.2, "log": True},
+                     "n_estimators": [150, 300]},
     }
     train = max(250, (args.bars - args.withheld) // 4)
     return {

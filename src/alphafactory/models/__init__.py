@@ -17,6 +17,7 @@ from alphafactory.models.cross_sectional import (
     select_top_k,
 )
 from alphafactory.models.ensemble import MeanEnsemble, RankAverageEnsemble, StackingEnsemble
+from alphafactory.models.feature_steps import FeaturePipeline
 from alphafactory.models.forest import RandomForestAlpha
 from alphafactory.models.gbm import LightGBMAlpha, XGBoostAlpha
 from alphafactory.models.losses import LOSSES, get_loss
@@ -25,6 +26,8 @@ from alphafactory.models.neural import NeuralAlpha
 from alphafactory.models.registry import MODEL_NAMES, PRESETS, get_model
 from alphafactory.models.scoring import score
 from alphafactory.models.seeding import seed_everything
+from alphafactory.models.selection import DEFAULT_SELECTION, SELECTION_STEPS, build_steps
+from alphafactory.models.selection_config import SelectionSettings
 from alphafactory.models.tcn import TCNAlpha, TCNConfig
 from alphafactory.models.time2vec import Time2Vec
 from alphafactory.models.train_config import TrainConfig
@@ -32,14 +35,17 @@ from alphafactory.models.trainer import Trainer, resolve_device
 from alphafactory.models.transformer import TransformerAlpha, TransformerConfig
 
 __all__ = [
+    "DEFAULT_SELECTION",
     "FORMAT_VERSION",
     "LOSSES",
     "MODEL_NAMES",
     "PRESETS",
+    "SELECTION_STEPS",
     "AlphaEstimator",
     "CatBoostAlpha",
     "CrossSectionalConfig",
     "CrossSectionalTransformer",
+    "FeaturePipeline",
     "LSTMAlpha",
     "LSTMConfig",
     "LabelSpec",
@@ -53,6 +59,7 @@ __all__ = [
     "RandomForestAlpha",
     "RankAverageEnsemble",
     "RidgeAlpha",
+    "SelectionSettings",
     "StackingEnsemble",
     "TCNAlpha",
     "TCNConfig",
@@ -63,6 +70,7 @@ __all__ = [
     "TransformerAlpha",
     "TransformerConfig",
     "XGBoostAlpha",
+    "build_steps",
     "clone",
     "get_loss",
     "get_model",

@@ -11,12 +11,19 @@ from alphafactory.models.artifact import (
 from alphafactory.models.base import AlphaEstimator, NotFittedError, clone
 from alphafactory.models.baselines import MLPAlpha, MLPConfig, RidgeAlpha
 from alphafactory.models.catboost_model import CatBoostAlpha
+from alphafactory.models.classifiers import (
+    CatBoostClassifierAlpha,
+    LightGBMClassifierAlpha,
+    LogisticAlpha,
+    XGBoostClassifierAlpha,
+)
 from alphafactory.models.cross_sectional import (
     CrossSectionalConfig,
     CrossSectionalTransformer,
     select_top_k,
 )
 from alphafactory.models.ensemble import MeanEnsemble, RankAverageEnsemble, StackingEnsemble
+from alphafactory.models.ensemble_weights import BayesianAveragingEnsemble, BlendEnsemble
 from alphafactory.models.feature_steps import FeaturePipeline
 from alphafactory.models.forest import RandomForestAlpha
 from alphafactory.models.gbm import LightGBMAlpha, XGBoostAlpha
@@ -33,6 +40,7 @@ from alphafactory.models.time2vec import Time2Vec
 from alphafactory.models.train_config import TrainConfig
 from alphafactory.models.trainer import Trainer, resolve_device
 from alphafactory.models.transformer import TransformerAlpha, TransformerConfig
+from alphafactory.models.voting import VotingEnsemble
 
 __all__ = [
     "DEFAULT_SELECTION",
@@ -42,7 +50,10 @@ __all__ = [
     "PRESETS",
     "SELECTION_STEPS",
     "AlphaEstimator",
+    "BayesianAveragingEnsemble",
+    "BlendEnsemble",
     "CatBoostAlpha",
+    "CatBoostClassifierAlpha",
     "CrossSectionalConfig",
     "CrossSectionalTransformer",
     "FeaturePipeline",
@@ -50,6 +61,8 @@ __all__ = [
     "LSTMConfig",
     "LabelSpec",
     "LightGBMAlpha",
+    "LightGBMClassifierAlpha",
+    "LogisticAlpha",
     "MLPAlpha",
     "MLPConfig",
     "MeanEnsemble",
@@ -69,7 +82,9 @@ __all__ = [
     "TrainingWindow",
     "TransformerAlpha",
     "TransformerConfig",
+    "VotingEnsemble",
     "XGBoostAlpha",
+    "XGBoostClassifierAlpha",
     "build_steps",
     "clone",
     "get_loss",

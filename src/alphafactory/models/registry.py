@@ -19,6 +19,7 @@ from typing import Any
 from alphafactory.models.base import AlphaEstimator
 from alphafactory.models.baselines import MLPConfig, RidgeAlpha
 from alphafactory.models.catboost_model import CatBoostAlpha
+from alphafactory.models.classifiers import CLASSIFIER_KINDS
 from alphafactory.models.cross_sectional import CrossSectionalConfig
 from alphafactory.models.forest import RandomForestAlpha
 from alphafactory.models.gbm import LightGBMAlpha, XGBoostAlpha
@@ -41,6 +42,7 @@ ESTIMATORS: dict[str, Callable[..., AlphaEstimator]] = {
     "xgboost": XGBoostAlpha,
     "random_forest": RandomForestAlpha,
     "catboost": CatBoostAlpha,
+    **CLASSIFIER_KINDS,  # logistic and the lightgbm/xgboost/catboost _classifier modes
 }
 MODEL_NAMES: tuple[str, ...] = (*NEURAL_CONFIGS, *ESTIMATORS)
 
@@ -59,6 +61,14 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         },
         "cs_transformer": {"model": {}, "train": {"epochs": 8, "patience": 3}},
         "mlp": {"model": {"hidden": (64, 32)}, "train": {"epochs": 10, "patience": 3}},
+        # Tuned on planted markets with every feature and DEFAULT_SELECTION (issue #14,
+        # research/model_zoo.py): the last bar only and a strong penalty (ridge on the
+        # flattened 20-bar window kept 0.33 of the oracle IC, on the last bar 0.9); stumps
+        # (depth 3: 0.27 of the oracle IC, depth 1: 0.6-0.75).
+        "ridge": {"model": {"alpha": 1.0, "last_steps": 1}},
+        "lightgbm": {"model": {"max_depth": 1, "learning_rate": 0.02, "n_estimators": 1000,
+                               "early_stopping_rounds": 100, "subsample": 0.5,
+                               "last_steps": 1}},  # fmt: skip
         "random_forest": {"model": {"n_estimators": 200}},
         "catboost": {"model": {"n_estimators": 300}},
     },
@@ -93,6 +103,9 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         "xgboost": {"model": {"n_estimators": 100}},
         "random_forest": {"model": {"n_estimators": 100}},
         "catboost": {"model": {"n_estimators": 150}},
+        "lightgbm_classifier": {"model": {"n_estimators": 100}},
+        "xgboost_classifier": {"model": {"n_estimators": 100}},
+        "catboost_classifier": {"model": {"n_estimators": 150}},
     },
     "ci": {
         "lstm": {
@@ -126,6 +139,9 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         "xgboost": {"model": {"n_estimators": 50}},
         "random_forest": {"model": {"n_estimators": 30, "min_samples_leaf": 20}},
         "catboost": {"model": {"n_estimators": 50, "max_depth": 4}},
+        "lightgbm_classifier": {"model": {"n_estimators": 50}},
+        "xgboost_classifier": {"model": {"n_estimators": 50}},
+        "catboost_classifier": {"model": {"n_estimators": 50}},
     },
 }
 
@@ -143,7 +159,10 @@ def get_model(
     Parameters
     ----------
     name : str
-        One of :data:`MODEL_NAMES`.
+        One of :data:`MODEL_NAMES` (the single models), or ``"ensemble"``, which takes
+        ``method``, ``members`` (model names), ``member_params`` and the ensemble's own
+        arguments instead of ``**params`` below (see
+        :func:`alphafactory.models.ensemble_methods.build_ensemble`).
     preset : {"default", "demo", "ci"}
         Start from a named bundle of settings (see the module docstring); ``params`` and
         ``train`` override it field by field.
@@ -155,7 +174,10 @@ def get_model(
     **params
         Fields of the model's config (``LSTMConfig``, ``TCNConfig``, ``TransformerConfig``,
         ``CrossSectionalConfig``, ``MLPConfig``) or arguments of ``RidgeAlpha``,
-        ``LightGBMAlpha``, ``XGBoostAlpha``, ``RandomForestAlpha``, ``CatBoostAlpha``.
+        ``LightGBMAlpha``, ``XGBoostAlpha``, ``RandomForestAlpha``, ``CatBoostAlpha``, and
+        of the classifiers ``LogisticAlpha``, ``LightGBMClassifierAlpha``,
+        ``XGBoostClassifierAlpha``, ``CatBoostClassifierAlpha``
+        (:mod:`alphafactory.models.classifiers`).
         ``cs_transformer`` also takes the fields of its temporal ``TransformerConfig`` flat
         (``d_model=16``).
 
@@ -164,8 +186,14 @@ def get_model(
     ValueError
         For an unknown name, preset or key.
     """
+    if name == "ensemble":  # members by name: see alphafactory.models.ensemble_methods
+        from alphafactory.models.ensemble_methods import build_ensemble
+
+        return build_ensemble(get_model, preset=preset, train=train, seed=seed,
+                              neural=tuple(NEURAL_CONFIGS), **params)  # fmt: skip
     if name not in MODEL_NAMES:
-        raise ValueError(f"Unknown model {name!r}; expected one of {list(MODEL_NAMES)}.")
+        raise ValueError(f"Unknown model {name!r}; expected one of {list(MODEL_NAMES)} or "
+                         "'ensemble'.")  # fmt: skip
     if preset not in PRESETS:
         raise ValueError(f"Unknown preset {preset!r}; expected one of {sorted(PRESETS)}.")
     base = PRESETS[preset].get(name, {})

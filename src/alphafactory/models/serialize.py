@@ -9,9 +9,13 @@ a kind name written in ``estimator.json`` (never an import path in a string):
   ``weights_only=True``);
 - ``lightgbm`` / ``xgboost``: the booster in its own format (``model.txt`` / ``model.ubj``);
 - ``catboost``: the model in CatBoost's own format (``model.cbm``);
+- ``logistic`` / ``lightgbm_classifier`` / ``xgboost_classifier`` / ``catboost_classifier``:
+  classes, coefficients and the validation calibration in JSON, boosters in their own format
+  (:mod:`alphafactory.models.classifiers`);
 - ``random_forest``: every tree's node arrays in ``forest.npz`` (:class:`ForestArrays`);
-- ``mean_ensemble`` / ``rank_ensemble`` / ``stacking_ensemble``: each member in
-  ``members/<i>/``, the combination weights in JSON.
+- ``mean_ensemble`` / ``rank_ensemble`` / ``stacking_ensemble`` / ``blend_ensemble`` /
+  ``bma_ensemble`` / ``voting_ensemble``: each member in ``members/<i>/``, the ensemble's
+  arguments and its fitted combination (``weights_``, ...) in JSON.
 
 Normalizers (``Standardizer``, ``RollingZScore``, ``CrossSectionalRank``) are JSON documents;
 floats round-trip exactly through Python's JSON. So are the fold steps of
@@ -37,8 +41,10 @@ from alphafactory.features.normalize import CrossSectionalRank, RollingZScore, S
 from alphafactory.models.base import AlphaEstimator
 from alphafactory.models.baselines import MLPConfig, RidgeAlpha
 from alphafactory.models.catboost_model import CatBoostAlpha
+from alphafactory.models.classifiers import CLASSIFIER_KINDS, load_classifier, save_classifier
 from alphafactory.models.cross_sectional import CrossSectionalConfig
 from alphafactory.models.ensemble import MeanEnsemble, RankAverageEnsemble, StackingEnsemble
+from alphafactory.models.ensemble_weights import BayesianAveragingEnsemble, BlendEnsemble
 from alphafactory.models.forest import ForestArrays, RandomForestAlpha
 from alphafactory.models.gbm import LightGBMAlpha, XGBoostAlpha
 from alphafactory.models.lstm import LSTMConfig
@@ -46,6 +52,7 @@ from alphafactory.models.neural import NeuralAlpha
 from alphafactory.models.tcn import TCNConfig
 from alphafactory.models.train_config import TrainConfig
 from alphafactory.models.transformer import TransformerConfig
+from alphafactory.models.voting import VotingEnsemble
 
 __all__ = ["load_estimator", "load_normalizer", "normalizer_document", "save_estimator"]
 
@@ -61,7 +68,13 @@ _ENSEMBLES: dict[str, type] = {
     "mean_ensemble": MeanEnsemble,
     "rank_ensemble": RankAverageEnsemble,
     "stacking_ensemble": StackingEnsemble,
+    "blend_ensemble": BlendEnsemble,
+    "bma_ensemble": BayesianAveragingEnsemble,
+    "voting_ensemble": VotingEnsemble,
 }
+# The fitted state of an ensemble besides its members, stored as JSON numbers.
+_ENSEMBLE_STATE = ("weights_", "scales_", "means_", "intercept_", "log_likelihoods_",
+                   "calibration_", "classes_")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ estimators
@@ -96,12 +109,13 @@ def _kind_of(estimator: AlphaEstimator) -> str:
         return "neural"
     for kind, cls in (("ridge", RidgeAlpha), ("lightgbm", LightGBMAlpha),
                       ("xgboost", XGBoostAlpha), ("random_forest", RandomForestAlpha),
-                      ("catboost", CatBoostAlpha), *_ENSEMBLES.items()):  # fmt: skip
+                      ("catboost", CatBoostAlpha), *CLASSIFIER_KINDS.items(),
+                      *_ENSEMBLES.items()):  # fmt: skip
         if type(estimator) is cls:
             return kind
     raise ModelError(
         f"Cannot store a {type(estimator).__name__}: stored kinds are ridge, the torch models "
-        f"(NeuralAlpha), lightgbm, xgboost, random_forest, catboost and the three ensembles."
+        f"(NeuralAlpha), lightgbm, xgboost, random_forest, catboost and the ensembles."
     )
 
 
@@ -269,20 +283,29 @@ def _write_ensemble(est: Any, directory: Path) -> dict[str, Any]:
         sub = directory / "members" / str(i)
         sub.mkdir(parents=True)
         save_estimator(member, sub)
-    state: dict[str, Any] = {"n_members": len(est.members_)}
-    if isinstance(est, MeanEnsemble):
-        state["scales"] = [float(s) for s in est.scales_]
-    if isinstance(est, StackingEnsemble):
-        state.update(alpha=float(est.alpha), weights=[float(w) for w in est.weights_],
-                     intercept=float(est.intercept_))  # fmt: skip
-    return state
+    params = {k: list(v) if isinstance(v, tuple) else v
+              for k, v in est.get_params().items() if k != "members"}  # fmt: skip
+    state = {k: np.asarray(getattr(est, k)).tolist() for k in _ENSEMBLE_STATE if hasattr(est, k)}
+    return {"n_members": len(est.members_), "params": params, "state": state}
 
 
 def _read_ensemble(doc: dict[str, Any], directory: Path) -> Any:
     members = [load_estimator(directory / "members" / str(i)) for i in range(doc["n_members"])]
     cls = _ENSEMBLES[doc["kind"]]
+    if "params" in doc:
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in doc["params"].items()}
+        est = cls(members, **params)
+        est.members_ = members
+        for key, value in doc["state"].items():
+            if key not in _ENSEMBLE_STATE:
+                raise ValueError(f"unknown ensemble state {key!r}")
+            setattr(est, key, float(value) if key == "intercept_" else np.asarray(value))
+        return est
+    # Artifacts written before ensembles stored their arguments and state generically.
     est = cls(members, alpha=doc["alpha"]) if cls is StackingEnsemble else cls(members)
     est.members_ = members
+    if cls is not StackingEnsemble:
+        est.weights_ = np.full(len(members), 1.0 / len(members))
     if "scales" in doc:
         est.scales_ = np.asarray(doc["scales"], dtype=np.float64)
     if "weights" in doc:
@@ -298,6 +321,7 @@ _WRITERS: dict[str, Callable[[Any, Path], dict[str, Any]]] = {
     "xgboost": _write_xgboost,
     "random_forest": _write_forest,
     "catboost": _write_catboost,
+    **dict.fromkeys(CLASSIFIER_KINDS, save_classifier),
     **dict.fromkeys(_ENSEMBLES, _write_ensemble),
 }
 _READERS: dict[str, Callable[[dict[str, Any], Path], AlphaEstimator]] = {
@@ -307,6 +331,7 @@ _READERS: dict[str, Callable[[dict[str, Any], Path], AlphaEstimator]] = {
     "xgboost": _read_xgboost,
     "random_forest": _read_forest,
     "catboost": _read_catboost,
+    **{kind: lambda doc, d: load_classifier(doc["kind"], doc, d) for kind in CLASSIFIER_KINDS},
     **dict.fromkeys(_ENSEMBLES, _read_ensemble),
 }
 

@@ -23,8 +23,14 @@ __all__ = ["ForestArrays", "RandomForestAlpha"]
 
 _LEAF = -1
 _ROWS = 1 << 15  # samples per block walked down each tree (cache-sized temporaries)
-_FIELDS = ("children_left", "children_right", "feature", "threshold", "missing_go_to_left",
-           "value")  # fmt: skip
+_FIELDS: dict[str, type] = {
+    "children_left": np.int64,
+    "children_right": np.int64,
+    "feature": np.int64,
+    "threshold": np.float64,
+    "missing_go_to_left": np.uint8,
+    "value": np.float64,
+}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -81,8 +87,8 @@ class ForestArrays:
     def load(cls, path: Path) -> ForestArrays:
         """Read arrays written by :meth:`save`, checking that they describe whole trees."""
         with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
-            forest = cls(n_nodes=np.asarray(data["n_nodes"], dtype=np.int64),
-                         **{k: np.asarray(data[k]) for k in _FIELDS})  # fmt: skip
+            arrays = {k: np.asarray(data[k], dtype=t) for k, t in _FIELDS.items()}
+            forest = cls(n_nodes=np.asarray(data["n_nodes"], dtype=np.int64), **arrays)
         forest._check()
         return forest
 

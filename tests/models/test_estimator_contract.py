@@ -18,6 +18,13 @@ _MISSING = {
 PER_SAMPLE = [n for n in MODEL_NAMES if n != "cs_transformer"]
 
 
+def _labels(name: str, y: np.ndarray) -> np.ndarray:
+    """Classifiers learn the class of the label (up, flat, down); the rest the label itself."""
+    from alphafactory.models.classifiers import CLASSIFIER_KINDS
+
+    return np.where(y > 0.3, 1.0, np.where(y < -0.3, -1.0, 0.0)) if name in CLASSIFIER_KINDS else y
+
+
 def _model(name: str, seed: int = 0):
     if name in _MISSING:
         pytest.skip(_MISSING[name])
@@ -32,6 +39,7 @@ def _panel_windows(X: np.ndarray, y: np.ndarray) -> ArrayWindows:
 
 def _fit(name: str, X: np.ndarray, y: np.ndarray, seed: int = 0):
     model = _model(name, seed)
+    y = _labels(name, y)
     train, val = _panel_windows(X[:900], y[:900]), _panel_windows(X[900:1100], y[900:1100])
     return model.fit(train, X_val=val)
 
@@ -39,6 +47,7 @@ def _fit(name: str, X: np.ndarray, y: np.ndarray, seed: int = 0):
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_estimator_fit_returns_self_and_sets_underscore_state(name, linear_windows):
     X, y = linear_windows
+    y = _labels(name, y)
     model = _model(name)
     before = set(vars(model))
     assert all(not k.endswith("_") for k in before)
@@ -71,7 +80,10 @@ def test_estimator_learns_linear_signal_out_of_sample(name, linear_windows):
     model = _model(name)
     if name in ("lstm", "tcn", "transformer", "mlp"):
         model = get_model(name, preset="ci", train={"epochs": 8, "batch_size": 64})
-    pred = model.fit(X[:900], y[:900], X_val=X[900:1100], y_val=y[900:1100]).predict(X[1100:])
+    fit_y = _labels(name, y)
+    pred = model.fit(X[:900], fit_y[:900], X_val=X[900:1100], y_val=fit_y[900:1100]).predict(
+        X[1100:]
+    )
     assert np.corrcoef(pred, y[1100:])[0, 1] > 0.3
 
 

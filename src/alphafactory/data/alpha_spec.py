@@ -8,8 +8,8 @@ market plants it with exactly IC ``ic`` into the next bar's return):
     (``momentum_weight``). It IS a registered feature (``-cs_z_ret_5`` when
     ``momentum_weight=0``): kept for comparison with older results.
 ``"mix"``
-    A weighted mix of five z-scored families: 5-bar reversal, 20-bar momentum skipping the
-    last 5 bars, volume shock, 20-bar volatility, distance to a 10-bar moving average.
+    A weighted mix of five z-scored families: 5-bar reversal, 40-bar momentum skipping the
+    last 20 bars, volume shock, 20-bar volatility, distance to the 20-bar moving average.
     ``weights`` (one per :data:`MIX_COMPONENTS`) are drawn from the market's seed unless given.
     No single registered feature equals it; each component has registered proxies, so a linear
     model on the features can learn most of it.
@@ -118,14 +118,14 @@ class AlphaSpec:
     def resolve(self, seed: int) -> AlphaSpec:
         """This spec with ``weights`` drawn from ``seed`` where the kind needs them and has none.
 
-        Magnitudes are uniform on ``[0.5, 1]`` with random signs, from a generator seeded by
+        Magnitudes are uniform on ``[0.7, 1]`` with random signs, from a generator seeded by
         ``(seed, 0xA1FA)``: deterministic per seed, independent of the market's own draws.
         """
         if self.kind not in ("mix", "decay") or self.weights is not None:
             return self
         rng = np.random.default_rng([int(seed), _WEIGHT_STREAM])
         size = len(MIX_COMPONENTS)
-        weights = rng.uniform(0.5, 1.0, size) * rng.choice([-1.0, 1.0], size)
+        weights = rng.uniform(0.7, 1.0, size) * rng.choice([-1.0, 1.0], size)
         return dataclasses.replace(self, weights=tuple(float(w) for w in weights))
 
 

@@ -17,10 +17,10 @@ Other kinds (:class:`alphafactory.data.alpha_spec.AlphaSpec`) are built from the
 components at bar ``t`` (``r`` one-bar log returns, ``RV_t = V_t / mean(V_{t-19..t})``)::
 
     reversal   = -(log C_t - log C_{t-5})
-    momentum   = log C_{t-5} - log C_{t-20}
+    momentum   = log C_{t-20} - log C_{t-60}
     volume     = log RV_t
     volatility = std(r_{t-19}, ..., r_t)
-    distance   = log C_t - mean(log C_{t-9}, ..., log C_t)
+    distance   = log C_t - mean(log C_{t-19}, ..., log C_t)
 
     mix         truth_t = z(sum_k w_k z(component_k))
     interaction truth_t = z(z(reversal) * g),  g = 1 where the condition (volume or volatility)
@@ -28,8 +28,8 @@ components at bar ``t`` (``r`` one-bar log returns, ``RV_t = V_t / mean(V_{t-19.
     decay       s_t = a s_{t-1} + (1 - a) sum_k w_k z(component_k),  a = 2^(-1/half_life),
                 truth_t = z(s_t)  (s starts at the first complete bar)
 
-They are NaN for the first 20 bars. :class:`AlphaStepper` computes them bar by bar (the decay
-kind carries its EWMA state), vectorized over symbols.
+They are NaN for the first 60 bars (interaction: 20). :class:`AlphaStepper` computes them bar by
+bar (the decay kind carries its EWMA state), vectorized over symbols.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from alphafactory.data.panel import to_wide
 
 REVERSAL_WINDOW = 5
 MOMENTUM_WINDOW = 20
-MIX_WINDOW = 20  # momentum look-back, volume and volatility windows of the other kinds
-MA_WINDOW = 10  # moving average of the distance component
+MIX_WINDOW = 20  # volume, volatility and moving-average windows of the other kinds
+MIX_MOMENTUM = (20, 60)  # the mix's momentum: from bar t-60 to bar t-20
 
 
 def planted_alpha(
@@ -204,6 +204,7 @@ class AlphaStepper:
         self._weights = np.asarray(alpha.weights if alpha.weights is not None else ())
         self._keep = 2.0 ** (-1.0 / alpha.half_life)
         self._state: np.ndarray | None = None
+        self.warm_up = MIX_WINDOW if alpha.kind == "interaction" else MIX_MOMENTUM[1]
         self.next_bar = 0
         self.truth = np.full(volume.shape, np.nan)
 
@@ -212,7 +213,7 @@ class AlphaStepper:
         if t != self.next_bar:
             raise ValueError(f"AlphaStepper.at: bars must come in order; expected {self.next_bar}.")
         self.next_bar += 1
-        if t < MIX_WINDOW:
+        if t < self.warm_up:
             return None
         if self.alpha.kind == "interaction":
             if self.alpha.condition == "volume":
@@ -248,10 +249,10 @@ class AlphaStepper:
         last = window[-1]
         comps = np.empty((len(MIX_COMPONENTS), last.size))
         comps[0] = window[-1 - REVERSAL_WINDOW] - last
-        comps[1] = window[-1 - REVERSAL_WINDOW] - window[0]
+        comps[1] = log_close[t - MIX_MOMENTUM[0]] - log_close[t - MIX_MOMENTUM[1]]
         comps[2] = self._log_rv[t]
         comps[3] = _volatility(window)
-        comps[4] = last - np.add.reduce(window[-MA_WINDOW:], axis=0) / MA_WINDOW
+        comps[4] = last - np.add.reduce(window[1:], axis=0) / MIX_WINDOW
         dev = comps - (np.add.reduce(comps, axis=1) / last.size)[:, None]
         sd = np.sqrt(np.add.reduce(dev * dev, axis=1) / last.size)
         with np.errstate(invalid="ignore", divide="ignore"):

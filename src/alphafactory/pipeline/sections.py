@@ -154,10 +154,13 @@ class StrategiesSection:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EnsembleSection:
-    """A combination of the models' scores fixed in advance (one more trial for the DSR).
+    """A combination of the models' out-of-sample scores fixed in advance (one more DSR trial).
 
-    ``method`` is ``"rank_average"`` (mean of per-timestamp percentile ranks); ``members`` the
-    models it averages (default: all); ``name`` its strategy name.
+    ``method`` is ``"rank_average"`` (mean of per-timestamp percentile ranks) or ``"mean"``
+    (mean of per-timestamp z-scores); ``members`` the models it averages (default: all);
+    ``name`` its strategy name. Nothing is fitted here: an ensemble with fitted weights
+    (``stacking``, ``blend``, ``bma``) or votes (``vote_soft``, ``vote_hard``) is the in-fold
+    model ``ensemble`` of ``[models]``, whose weights each fold fits on its validation slice.
     """
 
     method: str = "rank_average"
@@ -165,8 +168,14 @@ class EnsembleSection:
     name: str = "ensemble"
 
     def __post_init__(self) -> None:
-        if self.method != "rank_average":
-            raise ConfigError(f"method must be 'rank_average', got {self.method!r}")
+        if self.method in ("stacking", "blend", "bma", "vote_soft", "vote_hard"):
+            raise ConfigError(
+                f"method {self.method!r} fits weights, which the out-of-sample scores cannot "
+                f"give without look-ahead: list the in-fold model 'ensemble' in [models] names "
+                f"with [models.params.ensemble] method = {self.method!r} and members = [...]"
+            )
+        if self.method not in ("rank_average", "mean"):
+            raise ConfigError(f"method must be 'rank_average' or 'mean', got {self.method!r}")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

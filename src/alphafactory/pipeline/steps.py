@@ -179,7 +179,7 @@ def model_config(models: ModelsSection, name: str) -> dict[str, Any]:
     from alphafactory.models.registry import NEURAL_CONFIGS
 
     config: dict[str, Any] = {"preset": models.preset, **dict(models.params.get(name, {}))}
-    if models.train and name in NEURAL_CONFIGS:
+    if models.train and (name in NEURAL_CONFIGS or name == "ensemble"):  # its torch members
         config["train"] = dict(models.train)
     return config
 
@@ -273,7 +273,18 @@ def fit_final_models(
         )  # fmt: skip
         log(f"[{dataset}] {name}: final refit on all labelled bars in "
             f"{time.perf_counter() - started:.1f} s")
+        if hasattr(artifacts[name].estimator, "weights_"):  # an ensemble's fitted combination
+            log(f"[{dataset}] {name}: member weights {ensemble_weights(artifacts[name], models)}")
     return artifacts
+
+
+def ensemble_weights(artifact: ModelArtifact, models: ModelsSection) -> dict[str, float]:
+    """An ensemble artifact's member weights by member name (``[models.params]`` members)."""
+    estimator = artifact.estimator
+    names = list(models.params.get(artifact.model, {}).get("members") or [])
+    if len(names) != len(estimator.members_):
+        names = [f"{i}:{type(m).__name__}" for i, m in enumerate(estimator.members_)]
+    return {n: round(float(w), 6) for n, w in zip(names, estimator.weights_, strict=True)}
 
 
 def model_scores(results: Mapping[str, WalkForwardResult], horizon: int) -> Scores:
@@ -285,8 +296,9 @@ def model_scores(results: Mapping[str, WalkForwardResult], horizon: int) -> Scor
 
 
 def add_ensemble(scores: Scores, section: EnsembleSection) -> Scores:
-    """Add the ensemble of ``section.members`` (default all) as one more strategy."""
-    from alphafactory.pipeline.strategies import rank_average
+    """Add the ``section.method`` combination of ``section.members`` (default all) as one more
+    strategy (rank average or mean z-score of the out-of-sample scores; nothing fitted)."""
+    from alphafactory.pipeline.strategies import mean_zscore, rank_average
 
     members = section.members or tuple(scores.scores)
     unknown = [m for m in members if m not in scores.scores]
@@ -295,7 +307,8 @@ def add_ensemble(scores: Scores, section: EnsembleSection) -> Scores:
                           f"({sorted(scores.scores)})")  # fmt: skip
     if section.name in scores.scores:
         raise ConfigError(f"[ensemble] name {section.name!r} is already a model's name")
-    combined = rank_average({m: scores.scores[m] for m in members})
+    combine = mean_zscore if section.method == "mean" else rank_average
+    combined = combine({m: scores.scores[m] for m in members})
     labels = scores.labels.reindex(combined.index)
     labels.attrs["horizon"] = scores.labels.attrs.get("horizon")
     return Scores({**scores.scores, section.name: combined}, labels, scores.results,

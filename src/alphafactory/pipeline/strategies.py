@@ -54,6 +54,32 @@ def rank_average(scores: Mapping[str, pd.Series]) -> pd.Series:
     return ranks.mean(axis=1).rename("score")
 
 
+def mean_zscore(scores: Mapping[str, pd.Series]) -> pd.Series:
+    """Average of the members' cross-sectional z-scores per timestamp.
+
+    Like :func:`rank_average`, fixed before any result is seen; unlike it, a member's
+    conviction (how far a symbol is from the others) counts. A timestamp where a member's
+    scores do not vary gives that member 0 there.
+
+    Parameters
+    ----------
+    scores : mapping of name -> Series
+        Out-of-sample scores indexed ``(timestamp, symbol)``.
+
+    Returns
+    -------
+    Series
+        Indexed like the intersection of the members' indexes.
+    """
+    if not scores:
+        raise ValueError("mean_zscore needs at least one member.")
+    frame = pd.concat(scores, axis=1, join="inner")
+    by_time = frame.groupby(level="timestamp")
+    std = by_time.transform("std", ddof=0)
+    z = (frame - by_time.transform("mean")) / std.where(std > 0)
+    return z.fillna(0.0).mean(axis=1).rename("score")
+
+
 def strategy_weights(
     scores: pd.Series,
     portfolio: PortfolioSection,

@@ -67,7 +67,8 @@ class _ValidationWeighted(_Ensemble):
         """Fit the members; return the labelled validation windows the weights are fitted on."""
         name = type(self).__name__
         if X_val is None:
-            raise ValueError(f"{name} fits its weights on validation data: pass X_val.")
+            raise ValueError(f"{name} fits its weights on validation data: pass X_val (in a "
+                             "walk-forward: a validation slice, val > 0).")  # fmt: skip
         if not 0.0 <= self.stopping_fraction < 1.0:
             raise ValueError(
                 f"{name}: stopping_fraction must be in [0, 1), got {self.stopping_fraction!r}."

@@ -19,7 +19,6 @@ A lock keeps two cycles of one workflow from overlapping.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -346,7 +345,7 @@ def _trial_data(config: WorkflowConfig, bars: pd.DataFrame, walk: Any) -> TrialD
         names = list(dict.fromkeys(
             [*names, *(n for n in registry["name"] if family_of[n] in set(search.families))]
         ))  # fmt: skip
-    eval_labels = forward_returns(bars, **dataclasses.asdict(config.labels))
+    eval_labels = forward_returns(bars, **config.labels.forward_kwargs())
     return TrialData(
         bars=bars, features=build_features(bars, names), families=family_of,
         eval_labels=eval_labels, base_label=config.labels, search=search, models=config.models,

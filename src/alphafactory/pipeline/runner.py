@@ -9,7 +9,6 @@ has succeeded, and a failure while writing removes the half-written directory.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,7 +178,7 @@ def _scores(
     if config.strategies is not None:
         return _with_strategies(config, data, features, walk, record, log)
     if config.models is None:
-        labels = forward_returns(data.bars, **dataclasses.asdict(config.labels))
+        labels = forward_returns(data.bars, **config.labels.forward_kwargs())
         scores = read_signal_scores(config.signals, data, labels)
         log(f"[{data.name}] scores of {list(scores.scores)} from {config.signals.source}")
         return scores
@@ -194,7 +193,7 @@ def _scores(
     results = walk_models(inputs, config.models, walk or config.models.walk_forward,
                           seed=config.seed, log=log, dataset=data.name,
                           selection=selection)  # fmt: skip
-    record.add_walk_forward(data.name, results)
+    record.add_walk_forward(data.name, results, returns=inputs.returns)
     if config.models.save == "final":
         artifacts = fit_final_models(
             inputs, config.models, walk or config.models.walk_forward, seed=config.seed, log=log,

@@ -8,7 +8,6 @@ are in :mod:`alphafactory.pipeline.strategies`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -61,10 +60,15 @@ class Dataset:
 
 @dataclass(frozen=True, slots=True)
 class ModelInputs:
-    """Causal features and the labels the models learn, indexed ``(timestamp, symbol)``."""
+    """Causal features and the labels the models learn, indexed ``(timestamp, symbol)``.
+
+    ``returns`` is, for a classification target, the return a trade on each label makes (see
+    :meth:`LabelSettings.trade_returns`), which the classification report reads; else None.
+    """
 
     features: pd.DataFrame
     labels: pd.Series
+    returns: pd.Series | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +169,10 @@ def fold_selection(features: FeaturesSection, selection: SelectionSection | None
 
 
 def build_inputs(bars: pd.DataFrame, names: list[str], labels: LabelSettings) -> ModelInputs:
-    """Build the causal feature panel and the forward-return labels of ``bars``."""
+    """Build the causal feature panel and the target ``[labels]`` chooses of ``bars``."""
     from alphafactory.features import build_features
-    from alphafactory.labels import forward_returns
 
-    return ModelInputs(
-        build_features(bars, names), forward_returns(bars, **dataclasses.asdict(labels))
-    )
+    return ModelInputs(build_features(bars, names), labels.build(bars), labels.trade_returns(bars))
 
 
 def model_config(models: ModelsSection, name: str) -> dict[str, Any]:

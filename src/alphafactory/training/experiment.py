@@ -16,9 +16,10 @@ The TOML document (unknown sections or keys raise)::
     lookback = 20
     [features]
     names = ["ret_1", "cs_z_ret_1"]
-    [labels]         # forward_returns arguments
+    [labels]         # the target (LabelSettings): forward_returns arguments by default
     horizon = 1
     entry = "next_open"
+    target = "returns"   # or "direction" (dead_zone, ...) or "triple_barrier" (pt, sl, ...)
     [synthetic]      # synthetic_market arguments, for synthetic data
     n_symbols = 40
     [selection]      # SelectionSettings: a static filter, then steps fitted per fold
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from alphafactory.config_io import check_keys, drop_none, from_section
+from alphafactory.errors import ConfigError
 from alphafactory.models.selection_config import SelectionSettings
 from alphafactory.training.splits import WalkForward
 from alphafactory.training.walk_forward import KeepModels, WalkForwardResult, walk_forward
@@ -56,14 +58,98 @@ DEFAULT_FEATURES: tuple[str, ...] = (
 )
 
 
+TARGETS: tuple[str, ...] = ("returns", "direction", "triple_barrier")
+# The settings each target takes beyond horizon and entry (None fields: the builder's default).
+_TARGET_KEYS: dict[str, tuple[str, ...]] = {
+    "returns": ("kind", "demean"),
+    "direction": ("kind", "demean", "dead_zone", "dead_zone_units", "vol_window"),
+    "triple_barrier": ("pt", "sl", "vol_window"),
+}
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LabelSettings:
-    """Arguments of :func:`alphafactory.labels.forward_returns`."""
+    """The training target: ``target`` and that target's settings.
+
+    ``"returns"`` (default) is :func:`alphafactory.labels.forward_returns` (``horizon``,
+    ``kind``, ``entry``, ``demean``). ``"direction"`` is :func:`alphafactory.labels.direction`
+    of that return: up (1), down (-1) or flat (0) inside the ``dead_zone``, in return units or,
+    with ``dead_zone_units = "volatility"``, in units of the trailing ``vol_window``-bar
+    volatility times ``sqrt(horizon)``. ``"triple_barrier"`` is the ``label`` of
+    :func:`alphafactory.labels.triple_barrier` (``pt``, ``sl``, ``vol_window``, ``horizon``,
+    ``entry``). A setting of another target raises.
+    """
 
     horizon: int = 1
     kind: str = "log"
     entry: str = "next_open"
     demean: bool = True
+    target: str = "returns"
+    dead_zone: float | None = None
+    dead_zone_units: str | None = None
+    pt: float | None = None
+    sl: float | None = None
+    vol_window: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ConfigError(f"target must be one of {list(TARGETS)}, got {self.target!r}")
+        for key in ("dead_zone", "dead_zone_units", "pt", "sl", "vol_window"):
+            if getattr(self, key) is not None and key not in _TARGET_KEYS[self.target]:
+                users = [t for t, keys in _TARGET_KEYS.items() if key in keys]
+                raise ConfigError(f"{key} is a setting of target {' or '.join(users)}, not of "
+                                  f"target {self.target!r}")  # fmt: skip
+        if self.dead_zone_units not in (None, "return", "volatility"):
+            raise ConfigError(f"dead_zone_units must be 'return' or 'volatility', got "
+                              f"{self.dead_zone_units!r}")  # fmt: skip
+
+    @property
+    def is_classification(self) -> bool:
+        """Whether the target is a class (direction, triple barrier) rather than a return."""
+        return self.target != "returns"
+
+    def forward_kwargs(self) -> dict[str, Any]:
+        """Arguments of :func:`~alphafactory.labels.forward_returns` (the return target)."""
+        return {"horizon": self.horizon, "kind": self.kind, "entry": self.entry,
+                "demean": self.demean}  # fmt: skip
+
+    def build(self, bars: pd.DataFrame) -> pd.Series:
+        """Return the target of ``bars``, indexed like them, with its ``attrs["horizon"]``."""
+        from alphafactory.labels import direction, forward_returns
+
+        if self.target == "returns":
+            return forward_returns(bars, **self.forward_kwargs())
+        if self.target == "direction":
+            return direction(
+                bars, self.horizon, entry=self.entry, kind=self.kind, demean=self.demean,
+                threshold=_or(self.dead_zone, 0.0), vol_window=_or(self.vol_window, 20),
+                vol_scaled=self.dead_zone_units == "volatility",
+            )  # fmt: skip
+        return self._barriers(bars)["label"].rename(f"triple_barrier_{self.horizon}")
+
+    def trade_returns(self, bars: pd.DataFrame) -> pd.Series | None:
+        """The return a trade on the target's class makes, for trading metrics (None for the
+        return target): the forward return whose sign is the direction, or the triple
+        barrier's return from entry to the barrier touched."""
+        from alphafactory.labels import forward_returns
+
+        if self.target == "direction":
+            return forward_returns(bars, **self.forward_kwargs())
+        if self.target == "triple_barrier":
+            return self._barriers(bars)["ret"]
+        return None
+
+    def _barriers(self, bars: pd.DataFrame) -> pd.DataFrame:
+        from alphafactory.labels import triple_barrier
+
+        return triple_barrier(
+            bars, pt=_or(self.pt, 2.0), sl=_or(self.sl, 2.0), horizon=self.horizon,
+            vol_window=_or(self.vol_window, 20), entry=self.entry,
+        )  # fmt: skip
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -183,7 +269,7 @@ class ExperimentConfig:
             "walk_forward": drop_none(dataclasses.asdict(self.walk_forward)),
             "features": {"names": list(self.features)},
             "selection": self.selection.to_mapping(),
-            "labels": dataclasses.asdict(self.labels),
+            "labels": drop_none(dataclasses.asdict(self.labels)),
             "synthetic": dataclasses.asdict(self.synthetic),
         }
 
@@ -214,10 +300,9 @@ def _selection(doc: Any) -> SelectionSettings:
 def prepare_data(bars: pd.DataFrame, config: ExperimentConfig) -> tuple[pd.DataFrame, pd.Series]:
     """Return ``(features, labels)`` of ``bars`` as the config describes."""
     from alphafactory.features import build_features
-    from alphafactory.labels import forward_returns
 
     features = build_features(bars, config.selection.filter(config.features))
-    labels = forward_returns(bars, **dataclasses.asdict(config.labels))
+    labels = config.labels.build(bars)
     return features, labels
 
 

@@ -20,6 +20,24 @@ market plants it with exactly IC ``ic`` into the next bar's return):
 ``"decay"``
     The ``mix`` score smoothed by an EWMA of half-life ``half_life`` bars: a persistent signal
     whose IC with the return ``k`` bars ahead decays slowly in ``k``.
+
+Measured (100 symbols x 2520 daily bars, seeds 0-1, ``ic=0.05``; the IC at ``k = 1`` is exact
+at every bar, the others are means over bars of the IC of ``truth_t`` with the one-bar log
+return of bar ``t + k``)::
+
+    k              1      2      3      4      5
+    reversal     0.050  0.038  0.028  0.015  0.004
+    mix          0.050  0.036  0.033  0.032  0.030
+    interaction  0.050  0.008  0.009  0.003  0.000
+    decay        0.050  0.050  0.050  0.050  0.050   (0.0495 at k = 5; half-lives 10-20 alike)
+
+so the ``k``-bar forward return of the decay kind has IC about ``ic * sqrt(k)`` (0.111 at
+``k = 5``). Against the registered features (40 symbols x 700 bars, seeds 0-5): the reversal is
+``cs_z_ret_5`` (correlation 1); the largest pooled |correlation| of any feature with mix is
+0.55-0.72, interaction 0.43-0.45 (0.63-0.73 with ``condition="volatility"``), decay 0.61-0.82;
+a least-squares fit on all features reaches R^2 0.96-0.98 for mix, 0.90-0.95 for decay,
+0.32-0.35 for interaction (0.55-0.69 with ``condition="volatility"``, 0.65-0.66 with
+``elsewhere=0``).
 """
 
 from __future__ import annotations
@@ -31,7 +49,16 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["ALPHA_KINDS", "MIX_COMPONENTS", "AlphaSpec", "alpha_spec"]
+from alphafactory.errors import ConfigError
+
+__all__ = [
+    "ALPHA_KINDS",
+    "MIX_COMPONENTS",
+    "AlphaSpec",
+    "alpha_from_args",
+    "alpha_spec",
+    "synthetic_arguments",
+]
 
 AlphaKind = Literal["reversal", "mix", "interaction", "decay"]
 ALPHA_KINDS: tuple[str, ...] = ("reversal", "mix", "interaction", "decay")
@@ -129,6 +156,14 @@ class AlphaSpec:
         return dataclasses.replace(self, weights=tuple(float(w) for w in weights))
 
 
+# Spec keys of the AlphaSpec (besides alpha_ic and momentum_weight), by AlphaSpec field.
+_SPEC_KEYS = {
+    "alpha_kind": "kind",
+    "alpha_condition": "condition",
+    "alpha_elsewhere": "elsewhere",
+    "alpha_half_life": "half_life",
+}
+
 _DEFAULTS: dict[str, Any] = {
     f.name: f.default for f in dataclasses.fields(AlphaSpec) if f.name not in ("kind", "ic")
 }
@@ -148,3 +183,53 @@ def alpha_spec(value: AlphaSpec | Mapping[str, Any]) -> AlphaSpec:
     if doc.get("weights") is not None:
         doc["weights"] = tuple(doc["weights"])
     return AlphaSpec(**doc)
+
+
+def alpha_from_args(
+    alpha: AlphaSpec | Mapping[str, Any] | None,
+    alpha_ic: float | None,
+    momentum_weight: float | None,
+) -> AlphaSpec:
+    """The one planted-alpha spec of the arguments (the older keywords mean the reversal)."""
+    if alpha is not None:
+        if alpha_ic is not None or momentum_weight is not None:
+            raise ValueError(
+                "synthetic_market: give the alpha either as alpha=AlphaSpec(...) or as "
+                "alpha_ic/momentum_weight, not both."
+            )
+        return alpha_spec(alpha)
+    ic = 0.0 if alpha_ic is None else alpha_ic
+    if not -1.0 < ic < 1.0:
+        raise ValueError(f"alpha_ic must lie in (-1, 1); got {alpha_ic!r}.")
+    weight = 0.0 if momentum_weight is None else momentum_weight
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"momentum_weight must lie in [0, 1]; got {momentum_weight!r}.")
+    return AlphaSpec(kind="reversal", ic=ic, momentum_weight=weight)
+
+
+def synthetic_arguments(params: Mapping[str, Any], spec: str = "synthetic") -> dict[str, Any]:
+    """``synthetic_market`` keyword arguments of typed spec parameters: with an ``alpha_*`` key
+    the alpha is one ``alpha=AlphaSpec(...)`` (IC ``alpha_ic``), else the keys pass as they are.
+    A bad alpha setting raises ConfigError naming its key."""
+    params = dict(params)
+    given = {key: params.pop(key) for key in _SPEC_KEYS if key in params}
+    if not given:
+        return params
+    kind = given.get("alpha_kind", "reversal")
+    if kind not in ALPHA_KINDS:
+        raise ConfigError(
+            f"bars source {spec!r}: alpha_kind must be one of {list(ALPHA_KINDS)}; got {kind!r}."
+        )
+    fields = {_SPEC_KEYS[key]: value for key, value in given.items()}
+    fields["ic"] = params.pop("alpha_ic", 0.0)
+    if "momentum_weight" in params:
+        fields["momentum_weight"] = params.pop("momentum_weight")
+    try:
+        params["alpha"] = AlphaSpec(**fields)
+    except ValueError as exc:
+        names = {v: k for k, v in _SPEC_KEYS.items()} | {"ic": "alpha_ic"}
+        field = str(exc).split(" ", 1)[0].removeprefix("AlphaSpec.")
+        raise ConfigError(
+            f"bars source {spec!r}: {names.get(field, field)}: {str(exc).split(' ', 1)[1]}"
+        ) from None
+    return params

@@ -34,6 +34,8 @@ bar (the decay kind carries its EWMA state), vectorized over symbols.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -172,6 +174,53 @@ def relative_volume(volume: np.ndarray, window: int) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out[window - 1 :] = volume[window - 1 :] / mean
     return out
+
+
+def plant(
+    x: np.ndarray,
+    gap: np.ndarray,
+    log_p0: np.ndarray,
+    signal_at: Callable[[np.ndarray, int], np.ndarray | None],
+    rho: float | np.ndarray,
+    *,
+    exact: bool,
+    sign: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate each next bar's cross-section towards the signal; return log open and log close.
+
+    ``signal_at(log_close, t)`` is the z-scored signal of bar ``t`` (None in the warm-up), called
+    for every bar in order when anything is planted; ``rho`` is one IC or one per signal bar;
+    ``sign`` (+1/-1 per signal bar) negates the signal.
+    """
+    step = gap[:, None] + x
+    step[0] = x[0]
+    rhos = np.broadcast_to(np.asarray(rho, dtype=np.float64), (x.shape[0],))
+    if not rhos.any():
+        log_close = log_p0 + np.cumsum(step, axis=0)
+        return log_close - x, log_close
+    x = x.copy()
+    log_close = np.empty_like(x)
+    log_close[0] = log_p0 + x[0]
+    for t in range(x.shape[0] - 1):
+        signal = signal_at(log_close, t)
+        nxt = x[t + 1]
+        if signal is not None and np.all(np.isfinite(signal)):
+            if sign is not None and sign[t] < 0.0:
+                signal = -signal
+            rho = rhos[t]
+            keep = np.sqrt(1.0 - rho * rho)
+            mean = nxt.mean()
+            dev = nxt - mean
+            sd = np.sqrt((dev * dev).mean())
+            if exact:
+                dev = dev - (dev @ signal / signal.size) * signal
+            dev_sd = np.sqrt((dev * dev).mean())
+            if sd > 0.0 and dev_sd > 0.0:
+                nxt = mean + sd * (rho * signal + keep * dev / dev_sd)
+                x[t + 1] = nxt
+        log_close[t + 1] = log_close[t] + gap[t + 1] + nxt
+    signal_at(log_close, x.shape[0] - 1)  # the last bar's signal plants nothing
+    return log_close - x, log_close
 
 
 class AlphaStepper:

@@ -44,6 +44,7 @@ from typing import Any
 import pandas as pd
 
 from alphafactory.config_io import check_keys
+from alphafactory.data.alpha_spec import synthetic_arguments
 from alphafactory.errors import ConfigError, DataError, SourceNotFoundError
 
 SOURCE_KINDS: tuple[str, ...] = ("sample", "synthetic", "yfinance", "path")
@@ -63,13 +64,6 @@ SYNTHETIC_PARAMS: dict[str, type] = {
     "alpha_condition": str,
     "alpha_elsewhere": float,
     "alpha_half_life": float,
-}
-# Spec keys of the AlphaSpec (besides alpha_ic and momentum_weight), by AlphaSpec field.
-_ALPHA_KEYS = {
-    "alpha_kind": "kind",
-    "alpha_condition": "condition",
-    "alpha_elsewhere": "elsewhere",
-    "alpha_half_life": "half_life",
 }
 _FILE_OPTIONS = ("date_format", "tz", "columns")
 _POLICIES = ("raise", "drop", "repair")
@@ -318,36 +312,6 @@ def load_bars(
     else:
         src = BarsSource.parse(source, **options)
     return src.load()
-
-
-def synthetic_arguments(params: Mapping[str, Any], spec: str = "synthetic") -> dict[str, Any]:
-    """``synthetic_market`` keyword arguments of typed spec parameters: with an ``alpha_*`` key
-    the alpha is one ``alpha=AlphaSpec(...)`` (IC ``alpha_ic``), else the keys pass as they are.
-    A bad alpha setting raises ConfigError naming its key."""
-    from alphafactory.data.alpha_spec import ALPHA_KINDS, AlphaSpec
-
-    params = dict(params)
-    given = {key: params.pop(key) for key in _ALPHA_KEYS if key in params}
-    if not given:
-        return params
-    kind = given.get("alpha_kind", "reversal")
-    if kind not in ALPHA_KINDS:
-        raise ConfigError(
-            f"bars source {spec!r}: alpha_kind must be one of {list(ALPHA_KINDS)}; got {kind!r}."
-        )
-    fields = {_ALPHA_KEYS[key]: value for key, value in given.items()}
-    fields["ic"] = params.pop("alpha_ic", 0.0)
-    if "momentum_weight" in params:
-        fields["momentum_weight"] = params.pop("momentum_weight")
-    try:
-        params["alpha"] = AlphaSpec(**fields)
-    except ValueError as exc:
-        names = {v: k for k, v in _ALPHA_KEYS.items()} | {"ic": "alpha_ic"}
-        field = str(exc).split(" ", 1)[0].removeprefix("AlphaSpec.")
-        raise ConfigError(
-            f"bars source {spec!r}: {names.get(field, field)}: {str(exc).split(' ', 1)[1]}"
-        ) from None
-    return params
 
 
 def _synthetic(params: dict[str, Any], calendar: str | None) -> pd.DataFrame:

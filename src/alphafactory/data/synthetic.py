@@ -42,7 +42,7 @@ volatility, volume move; cross-sectionally standardized quantities and the plant
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +51,7 @@ import pandas as pd
 
 from alphafactory.data import calendars
 from alphafactory.data import planted as pa
-from alphafactory.data.alpha_spec import AlphaSpec, alpha_spec
+from alphafactory.data.alpha_spec import AlphaSpec, alpha_from_args
 from alphafactory.data.changes import Change, change_paths, check_changes
 from alphafactory.data.panel import OHLCV_COLUMNS
 
@@ -162,7 +162,7 @@ def synthetic_market(
     -------
     SyntheticMarket
     """
-    spec = _alpha(alpha, alpha_ic, momentum_weight).resolve(seed)
+    spec = alpha_from_args(alpha, alpha_ic, momentum_weight).resolve(seed)
     _check_args(n_symbols, n_bars, spec.ic, n_sectors)
     changes = check_changes(changes, n_bars)
     sign, rho, vol_mult = change_paths(changes, n_bars, spec.ic)
@@ -234,7 +234,7 @@ def synthetic_market(
     else:
         stepper = pa.AlphaStepper(spec, volume)
         signal_at = stepper.at
-    log_open, log_close = _plant(x, gap, log_p0, signal_at, rho, exact=exact_ic, sign=sign)
+    log_open, log_close = pa.plant(x, gap, log_p0, signal_at, rho, exact=exact_ic, sign=sign)
     reach = 0.5 * sym_sd
     log_high = np.maximum(log_open, log_close) + reach * np.abs(rng.standard_normal(x.shape))
     log_low = np.minimum(log_open, log_close) - reach * np.abs(rng.standard_normal(x.shape))
@@ -276,75 +276,6 @@ def synthetic_market(
         ic=pd.Series(rho, index=timestamps, name="ic"),
         alpha=spec,
     )
-
-
-def _alpha(
-    alpha: AlphaSpec | Mapping[str, Any] | None,
-    alpha_ic: float | None,
-    momentum_weight: float | None,
-) -> AlphaSpec:
-    """The one planted-alpha spec of the arguments (the older keywords mean the reversal)."""
-    if alpha is not None:
-        if alpha_ic is not None or momentum_weight is not None:
-            raise ValueError(
-                "synthetic_market: give the alpha either as alpha=AlphaSpec(...) or as "
-                "alpha_ic/momentum_weight, not both."
-            )
-        return alpha_spec(alpha)
-    ic = 0.0 if alpha_ic is None else alpha_ic
-    if not -1.0 < ic < 1.0:
-        raise ValueError(f"alpha_ic must lie in (-1, 1); got {alpha_ic!r}.")
-    weight = 0.0 if momentum_weight is None else momentum_weight
-    if not 0.0 <= weight <= 1.0:
-        raise ValueError(f"momentum_weight must lie in [0, 1]; got {momentum_weight!r}.")
-    return AlphaSpec(kind="reversal", ic=ic, momentum_weight=weight)
-
-
-def _plant(
-    x: np.ndarray,
-    gap: np.ndarray,
-    log_p0: np.ndarray,
-    signal_at: Callable[[np.ndarray, int], np.ndarray | None],
-    rho: float | np.ndarray,
-    *,
-    exact: bool,
-    sign: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rotate each next bar's cross-section towards the signal; return log open and log close.
-
-    ``signal_at(log_close, t)`` is the z-scored signal of bar ``t`` (None in the warm-up), called
-    for every bar in order when anything is planted; ``rho`` is one IC or one per signal bar;
-    ``sign`` (+1/-1 per signal bar) negates the signal.
-    """
-    step = gap[:, None] + x
-    step[0] = x[0]
-    rhos = np.broadcast_to(np.asarray(rho, dtype=np.float64), (x.shape[0],))
-    if not rhos.any():
-        log_close = log_p0 + np.cumsum(step, axis=0)
-        return log_close - x, log_close
-    x = x.copy()
-    log_close = np.empty_like(x)
-    log_close[0] = log_p0 + x[0]
-    for t in range(x.shape[0] - 1):
-        signal = signal_at(log_close, t)
-        nxt = x[t + 1]
-        if signal is not None and np.all(np.isfinite(signal)):
-            if sign is not None and sign[t] < 0.0:
-                signal = -signal
-            rho = rhos[t]
-            keep = np.sqrt(1.0 - rho * rho)
-            mean = nxt.mean()
-            dev = nxt - mean
-            sd = np.sqrt((dev * dev).mean())
-            if exact:
-                dev = dev - (dev @ signal / signal.size) * signal
-            dev_sd = np.sqrt((dev * dev).mean())
-            if sd > 0.0 and dev_sd > 0.0:
-                nxt = mean + sd * (rho * signal + keep * dev / dev_sd)
-                x[t + 1] = nxt
-        log_close[t + 1] = log_close[t] + gap[t + 1] + nxt
-    signal_at(log_close, x.shape[0] - 1)  # the last bar's signal plants nothing
-    return log_close - x, log_close
 
 
 def _clock(

@@ -50,7 +50,11 @@ Layout
 ``folds.parquet``
     One row per (``model``, ``fold``): ``train_start``, ``train_end``, ``val_start``,
     ``val_end``, ``test_start``, ``test_end`` (UTC timestamps) and per-fold metrics
-    (``ic``, ``rank_ic``, ``sharpe``, ``best_epoch``, ...).
+    (``ic``, ``rank_ic``, ``sharpe``, ``best_epoch``, ``n_inputs`` (features the fold's
+    selection kept), ...).
+``classification.parquet``
+    ``metric``, ``value``, ``low``, ``high``, ``n``, ``model``: a classifier's out-of-sample
+    metrics (accuracy, log loss, Brier, win rate, profit factor, ...) with 95% intervals.
 ``training_curves.parquet``
     ``model``, ``fold``, ``epoch``, ``train_loss``, ``val_loss``, ``val_ic``.
 ``robustness.parquet``

@@ -202,3 +202,25 @@ def test_fitted_pipeline_document_round_trips_through_json(panel, tmp_path):
         load_normalizer({**doc["steps"][1], "step": "gone"}, tmp_path)
     with pytest.raises(ModelError, match="not fitted"):
         normalizer_document(FeaturePipeline([ICScreen()]))
+
+
+def test_market_wide_columns_pass_cs_zscore_and_ic_screen_so_regimes_can_go_first(panel):
+    """A regime probability is the same for every symbol: cs_zscore would make it 0 and the IC
+    screen could not rank it; both keep it as it is, and a constant column stays out."""
+    frame, labels = panel
+    times = frame.index.get_level_values(0)
+    wide = frame.assign(regime_p0=np.float32(1.0) / (1.0 + times.day_of_year.to_numpy() % 5))
+    z = CrossSectionalZScore().fit(wide)
+    assert list(wide.columns[z.passthrough_]) == ["regime_p0"]
+    out = z.transform(wide)
+    np.testing.assert_array_equal(out["regime_p0"].to_numpy(), wide["regime_p0"].to_numpy())
+    assert np.allclose(out["const"], 0.0)
+    kept = ICScreen(k=2).fit(out, labels).feature_names_out_
+    assert "regime_p0" in kept and "const" not in kept and len(kept) == 3
+    assert list(ICScreen(k=2, keep_market_wide=False).fit(out, labels).feature_names_out_) == list(
+        kept.drop("regime_p0")
+    )
+    restored = restore_step(
+        CrossSectionalZScore, {"clip": None}, json.loads(json.dumps(step_state(z)))
+    )
+    pd.testing.assert_frame_equal(restored.transform(wide), out)

@@ -118,13 +118,36 @@ def _check_positive_int(step: FoldStep, name: str, value: Any, optional: bool = 
         raise ValueError(f"{type(step).__name__}: {name} must be an integer >= 1, got {value!r}")
 
 
+def market_wide(frame: pd.DataFrame) -> np.ndarray:
+    """Which columns are market-wide: the same for every symbol at every timestamp.
+
+    A regime probability is one (:class:`~alphafactory.features.regime_features.RegimeFeatures`
+    appends the same value to every symbol): it has no cross-section to z-score or rank, and
+    carries information only through what a model conditions on it. A column with no finite
+    value, or one constant over time too, is not market-wide.
+    """
+    index = frame.index
+    if not isinstance(index, pd.MultiIndex) or index.get_level_values(1).nunique() < 2:
+        return np.zeros(frame.shape[1], dtype=bool)
+    grouped = frame.groupby(level=0, sort=False)
+    high = grouped.max().to_numpy(dtype=np.float64, na_value=np.nan)
+    spread = high - grouped.min().to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(spread)
+    with np.errstate(invalid="ignore"):
+        moves = np.nanmax(np.where(finite, high, -np.inf), axis=0) > np.nanmin(
+            np.where(finite, high, np.inf), axis=0
+        )
+    return finite.any(axis=0) & np.all(~finite | (spread == 0.0), axis=0) & moves
+
+
 class CrossSectionalZScore(FoldStep):
     """Z-score each column across symbols at each timestamp (``(x - mean) / std``, ddof 1).
 
-    Stateless: ``fit`` only records the columns. A timestamp with one finite value, or a
-    constant cross-section, gives 0; NaN (and an infinite value) is NaN and left out of the
-    timestamp's mean and std. A single-asset frame (no symbol level, or
-    one symbol) passes through unchanged: a cross-section of one carries nothing.
+    ``fit`` records the columns and which are market-wide (:func:`market_wide`, e.g. regime
+    probabilities: ``passthrough_``); those pass through unchanged. A timestamp with one finite
+    value, or a constant cross-section, gives 0; NaN (and an infinite value) is NaN and left out
+    of the timestamp's mean and std. A single-asset frame (no symbol level, or one symbol)
+    passes through unchanged: a cross-section of one carries nothing.
 
     Parameters
     ----------
@@ -135,8 +158,14 @@ class CrossSectionalZScore(FoldStep):
     def __init__(self, clip: float | None = None) -> None:
         self.clip = clip
 
+    def fit(self, frame: pd.DataFrame, labels: pd.Series | None = None) -> CrossSectionalZScore:
+        """Record the columns and the market-wide ones among them."""
+        self._start_fit(frame, labels)
+        self.passthrough_ = market_wide(frame)
+        return self
+
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Z-score per timestamp."""
+        """Z-score per timestamp (market-wide columns unchanged)."""
         self._check_fitted(frame)
         index = frame.index
         if not isinstance(index, pd.MultiIndex) or index.get_level_values(1).nunique() < 2:
@@ -160,6 +189,8 @@ class CrossSectionalZScore(FoldStep):
         z[order] = z_sorted
         if self.clip is not None:
             z = np.clip(z, -self.clip, self.clip)
+        passthrough = getattr(self, "passthrough_", np.zeros(z.shape[1], dtype=bool))
+        z[:, passthrough] = values[:, passthrough]
         return pd.DataFrame(z.astype(_out_dtype(frame)), index=index, columns=frame.columns)
 
 
@@ -169,7 +200,8 @@ class ICScreen(ColumnSubset):
     ``ic_`` and ``tstat_`` are :func:`feature_ic`'s ``ic`` and ``tstat`` per input column. The
     features whose ``|tstat| >= min_tstat`` (all when None) are ranked by ``|IC|`` and the first
     ``k`` kept (all when None), in input order. When none passes, the largest ``|IC|`` is kept:
-    a model needs one input.
+    a model needs one input. Market-wide columns (:func:`market_wide`: regime probabilities)
+    have no cross-sectional IC; ``keep_market_wide`` keeps them beside the ``k``.
 
     Parameters
     ----------
@@ -182,11 +214,16 @@ class ICScreen(ColumnSubset):
     """
 
     def __init__(
-        self, k: int | None = 40, min_tstat: float | None = None, min_obs: int = 3
+        self,
+        k: int | None = 40,
+        min_tstat: float | None = None,
+        min_obs: int = 3,
+        keep_market_wide: bool = True,
     ) -> None:
         self.k = k
         self.min_tstat = min_tstat
         self.min_obs = min_obs
+        self.keep_market_wide = keep_market_wide
 
     def _validate(self) -> None:
         _check_positive_int(self, "k", self.k)
@@ -211,6 +248,8 @@ class ICScreen(ColumnSubset):
             chosen = np.argsort(-strength, kind="stable")[:1]
         support = np.zeros(len(strength), dtype=bool)
         support[chosen] = True
+        if self.keep_market_wide:
+            support |= market_wide(frame)
         self._keep(support)
         return self
 

@@ -118,3 +118,26 @@ def test_experiment_exclude_drops_features_before_they_are_built():
     })  # fmt: skip
     features, _ = prepare_data(bars, config)
     assert list(features.columns) == ["ret_1", "ret_5"]
+
+
+def test_workflow_with_regime_features_first_keeps_them_through_cs_zscore_and_the_screen(tmp_path):
+    """Regimes as features from a workflow file: the HMM is fitted per fold on the training rows,
+    its causal probabilities survive the cross-sectional steps, the final model stores and
+    rescores them."""
+    pytest.importorskip("hmmlearn")
+    from alphafactory.data import load_bars
+    from alphafactory.models import load, score
+
+    text = TINY.replace(
+        'steps = [{step = "ic_screen", k = 3}, {step = "cluster", threshold = 0.9}]',
+        'steps = [{step = "regimes", n_states = 2}, {step = "cs_zscore"}, '
+        '{step = "ic_screen", k = 2}]',
+    ).replace('names = ["ridge"]', 'names = ["lightgbm"]\npreset = "ci"')
+    pytest.importorskip("lightgbm")
+    config = load_workflow(_write(tmp_path, text))
+    outcome = run_workflow(config, root=tmp_path / "runs", log=lambda _: None)
+    artifact = load(outcome.run.path / "models" / "lightgbm")
+    kept = list(artifact.normalizer.feature_names_out_)
+    assert {"regime_p0", "regime_p1"} <= set(kept) and len(kept) == 4
+    bars = load_bars("synthetic:n_symbols=6,n_bars=300,alpha_ic=0.2,seed=4")
+    assert np.isfinite(score(artifact, bars).to_numpy()).all()

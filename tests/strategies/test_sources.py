@@ -126,3 +126,34 @@ def test_mask_zeroes_scores_where_the_filter_fails(make_bars):
     passed = gate == 1
     np.testing.assert_array_equal(out["score"][passed], plain["score"].reindex(out.index)[passed])
     assert (gate == 1).any() and (gate == 0).any()
+
+
+def test_regimes_fit_on_the_training_bars_and_zero_scores_outside_the_chosen_states():
+    """``regimes`` fits the HMM in ``fit`` on the training bars only and masks causally."""
+    pytest.importorskip("hmmlearn")
+    from alphafactory.data import synthetic_market
+    from alphafactory.features.regimes import RegimeModel, market_returns, regime_filter
+
+    bars = synthetic_market(n_symbols=8, n_bars=700, seed=3).bars
+    times = bars.index.get_level_values(0).unique()
+    train = bars[bars.index.get_level_values(0) < times[400]]
+    spec = {"states": [0], "n_states": 2, "seed": 1}
+    source = get_source("momentum", {"windows": [5, 20], "regimes": spec}).fit(train)
+    out = source.scores(bars)
+    plain = Momentum(windows=(5, 20)).fit(train).scores(bars)
+    model = RegimeModel(n_states=2, seed=1).fit(market_returns(train))
+    calm = regime_filter(model, [0])(bars).reindex(out.index) == 1.0
+    assert 0.1 < calm.mean() < 0.99  # both regimes occur
+    assert (out["score"][~calm] == 0).all()
+    np.testing.assert_array_equal(out["score"][calm], plain["score"].reindex(out.index)[calm])
+    poisoned = bars.copy()
+    late = poisoned.index.get_level_values(0) >= times[400]
+    poisoned.loc[late, ["open", "high", "low", "close"]] *= 3.0
+    refit = get_source("momentum", {"windows": [5, 20], "regimes": spec}).fit(train)
+    early = out.index.get_level_values(0) < times[400]
+    # later bars cannot move earlier scores, through the rules or the regime filter
+    pd.testing.assert_frame_equal(
+        refit.scores(poisoned).loc[out.index[early]], out.loc[out.index[early]]
+    )
+    with pytest.raises(ConfigError, match="regimes"):
+        get_source("momentum", {"regimes": {"n_state": 2}}).fit(train)

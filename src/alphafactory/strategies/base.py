@@ -10,7 +10,7 @@ frame backtests, executes and enters ensembles exactly like a model's out-of-sam
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import pandas as pd
 
 from alphafactory.data.panel import is_panel
 from alphafactory.data.wide import Panel, load_panel
-from alphafactory.errors import DataError
+from alphafactory.errors import ConfigError, DataError
 from alphafactory.features.normalize import NotFittedError
 
 __all__ = ["Mask", "NotFittedError", "SignalSource", "band_positions", "scores_frame"]
@@ -40,14 +40,24 @@ class SignalSource:
         ``mask(bars)`` -> 1/0 Series on the bars' rows; scores and target weights are zeroed
         where it is not 1 (e.g. ``feature_mask("tech_filter")`` or a regime filter). It must be
         causal itself.
+    regimes : mapping, optional
+        Trade only in chosen market regimes: ``{"states": [0], "min_prob": 0.5, ...}`` where the
+        other keys are :class:`~alphafactory.features.regimes.RegimeModel` arguments
+        (``n_states``, ``features``, ``vol_window``, ``seed``). ``fit`` fits the Gaussian HMM on
+        the training bars' market series only; ``scores`` zeroes every row whose timestamp's
+        forward-filtered (causal) probability of the chosen states is below ``min_prob``
+        (extra ``strategies``).
     """
 
     name: str = "source"
     mask: Mask | None = None
+    regimes: Mapping[str, Any] | None = None
 
     def fit(self, bars: pd.DataFrame) -> SignalSource:
         """Learn the source's state from ``bars`` (the training slice only); return self."""
         self._fit(_checked(bars, self.name))
+        if self.regimes is not None:
+            self.regime_mask_ = _fit_regime_mask(self.regimes, bars, self.name)
         self.fitted_ = True
         return self
 
@@ -62,9 +72,10 @@ class SignalSource:
         panel = load_panel(_checked(bars, self.name))
         columns = self._scores(panel)
         frame = scores_frame(panel, columns)
-        if self.mask is not None:
-            keep = self.mask(bars).reindex(frame.index).to_numpy(dtype=np.float64) == 1.0
-            frame.loc[~keep] = 0.0
+        for mask in (self.mask, getattr(self, "regime_mask_", None)):
+            if mask is not None:
+                keep = mask(bars).reindex(frame.index).to_numpy(dtype=np.float64) == 1.0
+                frame.loc[~keep] = 0.0
         return frame
 
     def _fit(self, bars: pd.DataFrame) -> None:
@@ -84,6 +95,22 @@ class SignalSource:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+
+def _fit_regime_mask(spec: Mapping[str, Any], bars: pd.DataFrame, name: str) -> Mask:
+    """Fit the regime model of ``spec`` on ``bars`` (training only); return its causal mask."""
+    from alphafactory.features.regimes import RegimeModel, market_returns, regime_filter
+
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"signal source {name!r}: regimes must be a table, got {spec!r}")
+    model_args = dict(spec)
+    states = model_args.pop("states", [0])
+    min_prob = model_args.pop("min_prob", 0.5)
+    try:
+        model = RegimeModel(**model_args)
+    except TypeError as exc:
+        raise ConfigError(f"signal source {name!r}: regimes: {exc}") from None
+    return regime_filter(model.fit(market_returns(bars)), states, min_prob)
 
 
 def _checked(bars: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -65,6 +68,9 @@ class MeanReversion(SignalSource):
         Stop-out at ``|z| > stop`` (default 4; None: no stop).
     target_weights : bool
     mask : callable, optional
+        See :class:`SignalSource`.
+    regimes : mapping, optional
+        Trade only in chosen market regimes (see :class:`SignalSource`).
     """
 
     name = "mean_reversion"
@@ -80,6 +86,7 @@ class MeanReversion(SignalSource):
         stop: float | None = 4.0,
         target_weights: bool = True,
         mask: Mask | None = None,
+        regimes: Mapping[str, Any] | None = None,
     ) -> None:
         self.window = window
         self.on = on
@@ -89,6 +96,7 @@ class MeanReversion(SignalSource):
         self.stop = stop
         self.target_weights = target_weights
         self.mask = mask
+        self.regimes = regimes
 
     def _fit(self, bars: pd.DataFrame) -> None:
         if self.on not in ("price", "return"):

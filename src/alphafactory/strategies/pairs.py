@@ -14,6 +14,7 @@ the score of a leg is its direction (+1 long, -1 short, 0 flat).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,6 +95,9 @@ class Pairs(SignalSource):
     min_rows : int
         Training bars a pair needs in common (default 100).
     mask : callable, optional
+        See :class:`SignalSource`.
+    regimes : mapping, optional
+        Trade only in chosen market regimes (see :class:`SignalSource`).
     """
 
     name = "pairs"
@@ -115,6 +119,7 @@ class Pairs(SignalSource):
         target_weights: bool = True,
         min_rows: int = 100,
         mask: Mask | None = None,
+        regimes: Mapping[str, Any] | None = None,
     ) -> None:
         self.max_pairs = max_pairs
         self.method = method
@@ -130,6 +135,7 @@ class Pairs(SignalSource):
         self.target_weights = target_weights
         self.min_rows = min_rows
         self.mask = mask
+        self.regimes = regimes
 
     def _fit(self, bars: pd.DataFrame) -> None:
         if self.method not in METHODS:

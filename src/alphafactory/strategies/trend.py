@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,8 @@ class Momentum(SignalSource):
     mode : {"weighted", "agreement"}
     mask : callable, optional
         See :class:`SignalSource`.
+    regimes : mapping, optional
+        Trade only in chosen market regimes (see :class:`SignalSource`).
     """
 
     name = "momentum"
@@ -49,12 +52,14 @@ class Momentum(SignalSource):
         weights: Sequence[float] | None = None,
         mode: str = "weighted",
         mask: Mask | None = None,
+        regimes: Mapping[str, Any] | None = None,
     ) -> None:
         self.windows = windows
         self.skip = skip
         self.weights = weights
         self.mode = mode
         self.mask = mask
+        self.regimes = regimes
 
     def _fit(self, bars: pd.DataFrame) -> None:
         windows = tuple(int(w) for w in self.windows)
@@ -100,6 +105,8 @@ class Breakout(SignalSource):
     target_weights : bool
         Emit ``target_weight`` (default True).
     mask : callable, optional
+    regimes : mapping, optional
+        Trade only in chosen market regimes (see :class:`SignalSource`).
     """
 
     name = "breakout"
@@ -112,12 +119,14 @@ class Breakout(SignalSource):
         short: bool = True,
         target_weights: bool = True,
         mask: Mask | None = None,
+        regimes: Mapping[str, Any] | None = None,
     ) -> None:
         self.window = window
         self.exit_window = exit_window
         self.short = short
         self.target_weights = target_weights
         self.mask = mask
+        self.regimes = regimes
 
     def _fit(self, bars: pd.DataFrame) -> None:
         if not 1 <= self.exit_window <= self.window:

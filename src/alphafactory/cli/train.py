@@ -132,9 +132,7 @@ def _bars_source(
     from alphafactory.data.sources import BarsSource
 
     if args.synthetic:
-        s = config.synthetic
-        args.bars = (f"synthetic:n_symbols={s.n_symbols},n_bars={s.n_bars},"
-                     f"alpha_ic={s.alpha_ic},seed={s.seed}")  # fmt: skip
+        args.bars = config.synthetic.spec()  # [synthetic] alpha_kind included
     elif args.sample:
         args.bars = f"sample:{args.sample}"
     where = f"[data] of {args.config}"

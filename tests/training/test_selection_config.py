@@ -141,3 +141,17 @@ def test_workflow_with_regime_features_first_keeps_them_through_cs_zscore_and_th
     assert {"regime_p0", "regime_p1"} <= set(kept) and len(kept) == 4
     bars = load_bars("synthetic:n_symbols=6,n_bars=300,alpha_ic=0.2,seed=4")
     assert np.isfinite(score(artifact, bars).to_numpy()).all()
+
+
+def test_walk_forward_selection_takes_default_specs_or_steps_and_names_what_it_got():
+    from alphafactory.models.selection import DEFAULT_SELECTION, build_steps, step_specs
+    from alphafactory.training.walk_forward import fold_transform
+
+    default = fold_transform(None, "default")
+    assert step_specs(default.steps[1:]) == step_specs(build_steps(DEFAULT_SELECTION))
+    specs = fold_transform(None, [{"step": "ic_screen", "k": 5}, CrossSectionalZScore()])
+    assert [type(s) for s in specs.steps[1:]] == [ICScreen, CrossSectionalZScore]
+    with pytest.raises(TypeError, match=r"selection must be 'default'.*got 'nope'"):
+        fold_transform(None, "nope")
+    with pytest.raises(ConfigError, match="nope"):
+        fold_transform(None, [{"step": "nope"}])

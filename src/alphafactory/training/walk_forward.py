@@ -143,9 +143,10 @@ def walk_forward(
         :class:`alphafactory.features.Standardizer` (per-feature mean and standard deviation of
         the training slice). Any normalizer of :mod:`alphafactory.features.normalize` fits,
         and so does a :class:`~alphafactory.models.feature_steps.FeaturePipeline`.
-    selection : FeaturePipeline or sequence of fold steps, optional
+    selection : "default", FeaturePipeline or sequence of fold steps or specs, optional
         Selection steps fitted per fold after the normalizer, on the training rows and their
-        labels only (e.g. ``build_steps(DEFAULT_SELECTION)``, see
+        labels only (``"default"`` is ``DEFAULT_SELECTION``; specs are mappings such as
+        ``{"step": "ic_screen", "k": 40}``; see
         :mod:`alphafactory.models.selection`); the fold's pipeline is
         ``FeaturePipeline([normalizer, *steps])`` and its output width is what the model
         sees (``folds["n_inputs"]``, ``meta["inputs"]``).
@@ -216,15 +217,20 @@ def fold_transform(normalizer: Normalizer | None, selection: Any = None) -> Norm
     """
     from alphafactory.features.normalize import Standardizer
     from alphafactory.models.feature_steps import FeaturePipeline, clone_step
+    from alphafactory.models.selection import DEFAULT_SELECTION, build_steps
 
     base = copy.deepcopy(normalizer) if normalizer is not None else Standardizer()
     if selection is None:
         return base
+    if isinstance(selection, str) and selection == "default":
+        selection = DEFAULT_SELECTION
     steps = selection.steps if isinstance(selection, FeaturePipeline) else selection
     if isinstance(steps, (str, bytes)) or not hasattr(steps, "__iter__"):
         raise TypeError(
-            f"selection must be a FeaturePipeline or a sequence of fold steps, got {steps!r}."
+            "selection must be 'default', a FeaturePipeline or a sequence of fold steps or "
+            f"step specs, got {steps!r}."
         )
+    steps = [build_steps([s])[0] if isinstance(s, Mapping) else s for s in steps]
     return FeaturePipeline([base, *(clone_step(s) for s in steps)])
 
 

@@ -4,47 +4,57 @@
   out-of-sample IC within a few standard errors of zero (and a long-short Sharpe whose deflated
   Sharpe ratio is not significant). A leak of even one bar makes the IC jump.
 - **Planted alpha** (``alpha_ic`` about 0.1): the market plants a known signal
-  (:func:`alphafactory.data.planted.planted_alpha`, a 5-bar reversal), so the out-of-sample IC
-  can be compared with the oracle IC (the IC of the true signal on the same test timestamps).
+  (:func:`alphafactory.data.planted.planted_alpha`; ``kind`` picks it, see
+  :mod:`alphafactory.data.alpha_spec`), so the out-of-sample IC can be compared with the oracle
+  IC (the IC of the true signal on the same test timestamps).
 
-The suite runs these with small settings; ``research/model_zoo.py`` runs the full sizes.
+Both run the default workflow: every registered feature, fitted per fold through
+:data:`~alphafactory.models.selection.DEFAULT_SELECTION` (cross-sectional z-score, IC screen,
+correlation clustering); the rows before the slowest feature's warm-up are left out, so the
+first fold trains on usable bars. The suite runs these with small settings;
+``research/model_zoo.py`` runs the full sizes over every kind, strength and model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
 
+from alphafactory.models.selection import DEFAULT_SELECTION, build_steps
 from alphafactory.training.splits import WalkForward
 from alphafactory.training.walk_forward import WalkForwardResult, walk_forward
-
-SELFTEST_FEATURES: tuple[str, ...] = ("ret_1", "cs_z_ret_1")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SelfTestSettings:
     """Market size and walk-forward geometry of a self-test.
 
-    The defaults are the full check (40 symbols x 1400 bars, three folds);
-    :meth:`small` is the CI size.
+    The defaults are the full check (40 symbols x 1400 bars, three folds after the features'
+    warm-up); :meth:`small` is the CI size. ``features`` None is every registered feature;
+    ``selection`` holds the per-fold selection step specs (None: the model sees every
+    feature); ``kind`` is the planted alpha's :class:`~alphafactory.data.alpha_spec.AlphaSpec`
+    kind.
     """
 
     n_symbols: int = 40
     n_bars: int = 1400
     alpha_ic: float = 0.1
-    features: tuple[str, ...] = SELFTEST_FEATURES
+    kind: str = "reversal"
+    features: tuple[str, ...] | None = None
+    selection: tuple[Mapping[str, Any], ...] | None = DEFAULT_SELECTION
     lookback: int = 10
-    train: int = 600
-    val: int = 150
-    test: int = 200
+    train: int = 500
+    val: int = 120
+    test: int = 170
     seed: int = 0
 
     @classmethod
     def small(cls, **overrides: Any) -> SelfTestSettings:
-        """CI size: 30 symbols x 900 bars, three folds."""
-        params: dict[str, Any] = {"n_symbols": 30, "n_bars": 900, "train": 400, "val": 100,
+        """CI size: 30 symbols x 900 bars, two folds after the warm-up."""
+        params: dict[str, Any] = {"n_symbols": 30, "n_bars": 900, "train": 300, "val": 80,
                                   "test": 120}  # fmt: skip
         return cls(**{**params, **overrides})
 
@@ -100,21 +110,44 @@ def selftest_data(
     """Return ``(SyntheticMarket, features, labels)`` for a self-test.
 
     Labels are 1-bar log returns from the close, demeaned across symbols (what the planted
-    alpha predicts); features are ``settings.features`` from ``build_features``.
+    alpha predicts); features are ``settings.features`` (every registered one when None) from
+    ``build_features``, from the first bar where every feature is defined on
+    (:func:`drop_warmup`).
     """
     from alphafactory.data import synthetic_market
-    from alphafactory.features import build_features
+    from alphafactory.data.alpha_spec import AlphaSpec
+    from alphafactory.features import build_features, list_features
     from alphafactory.labels import forward_returns
 
     if market not in ("null", "planted"):
         raise ValueError(f"market must be 'null' or 'planted', got {market!r}.")
-    alpha_ic = settings.alpha_ic if market == "planted" else 0.0
-    mkt = synthetic_market(
-        settings.n_symbols, settings.n_bars, seed=settings.seed, alpha_ic=alpha_ic
-    )
-    features = build_features(mkt.bars, list(settings.features))
+    alpha = AlphaSpec(kind="reversal", ic=0.0)
+    if market == "planted":
+        alpha = AlphaSpec(kind=settings.kind, ic=settings.alpha_ic)  # type: ignore[arg-type]
+    mkt = synthetic_market(settings.n_symbols, settings.n_bars, seed=settings.seed, alpha=alpha)
+    names = settings.features or tuple(list_features()["name"])
+    features = drop_warmup(build_features(mkt.bars, list(names)))
     labels = forward_returns(mkt.bars, 1, kind="log", demean=True)
     return mkt, features, labels
+
+
+def drop_warmup(features: pd.DataFrame) -> pd.DataFrame:
+    """Drop the timestamps before the first one where most rows have every feature defined.
+
+    Those rows are never samples (a window with a NaN feature is dropped), but a walk-forward
+    lays its blocks from the first timestamp: without them the first fold trains on usable
+    bars only.
+    """
+    complete = features.notna().all(axis=1)
+    if isinstance(features.index, pd.MultiIndex):
+        share = complete.groupby(level=0, sort=False).mean()
+    else:
+        share = complete.astype(float)
+    ready = share.index[share.to_numpy() > 0.5]
+    if len(ready) == 0:
+        return features
+    stamps = features.index.get_level_values(0)
+    return features[stamps >= ready[0]]
 
 
 def selftest_stats(
@@ -152,6 +185,7 @@ def run_selftest(
     *,
     config: dict[str, Any] | None = None,
     executor: Any = None,
+    data: tuple[Any, pd.DataFrame, pd.Series] | None = None,
 ) -> SelfTestResult:
     """Walk ``model`` forward on a synthetic market and return the self-test statistics.
 
@@ -167,11 +201,16 @@ def run_selftest(
         ``get_model`` keyword arguments (e.g. ``{"preset": "ci"}``).
     executor : optional
         Where folds run.
+    data : tuple, optional
+        ``selftest_data(settings, market)`` computed before (to share one market between
+        models).
     """
     settings = settings or SelfTestSettings()
-    mkt, features, labels = selftest_data(settings, market)
+    mkt, features, labels = data if data is not None else selftest_data(settings, market)
+    selection = build_steps(settings.selection) if settings.selection else None
     result = walk_forward(
         features, labels, model=model, splitter=settings.splitter(),
         lookback=settings.lookback, config=config, seed=settings.seed, executor=executor,
+        selection=selection,
     )  # fmt: skip
     return selftest_stats(result, mkt.truth, market)

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     n_symbols, n_bars = (int(v) for v in args.size.lower().split("x"))
     if args.kinds and not set(args.kinds) <= set(KINDS):
         raise SystemExit(f"--kinds: unknown {sorted(set(args.kinds) - set(KINDS))}; known {KINDS}")
-    done = pd.read_csv(args.csv) if args.csv.exists() else pd.DataFrame(columns=KEY)
+    done = read_table(args.csv) if args.csv.exists() else pd.DataFrame(columns=KEY)
     have = {tuple(str(v) for v in row) for row in done[KEY].itertuples(index=False)}
     markets = [("reversal", 0.0)] + [(kind, ic) for kind in args.kinds for ic in args.ics]
     n_trials = len(MODELS)
@@ -164,12 +164,17 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
                     f"{cell['oos_ic']:+.4f} {score}  {cell['seconds']:.0f}s",
                     flush=True,
                 )
-    return pd.read_csv(args.csv)
+    return read_table(args.csv)
 
 
 def _key(args: argparse.Namespace, model: str, kind: str, ic: float, seed: int) -> tuple[str, ...]:
     return tuple(str(v) for v in (args.size, args.folds, args.preset, args.lookback, model,
                                   kind, ic, seed))  # fmt: skip
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """The results CSV (the kind ``null`` stays a string, not NaN)."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 def _mean_std(values: pd.Series, fmt: str = "{:.2f}") -> str:
@@ -262,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the missing cells, then write the markdown beside the CSV."""
     args = parse(argv)
     args.csv.parent.mkdir(parents=True, exist_ok=True)
-    table = pd.read_csv(args.csv) if args.render else run(args)
+    table = read_table(args.csv) if args.render else run(args)
     out = args.csv.with_suffix(".md")
     out.write_text(markdown(table), encoding="utf-8")
     print(f"wrote {out}")

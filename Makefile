@@ -14,6 +14,9 @@ $(shell mkdir -p build && find src -name '*.py' | sort > build/py-layout.new && 
   (cmp -s build/py-layout.new $(PY_LAYOUT) || mv build/py-layout.new $(PY_LAYOUT)))
 EXTRAS ?= dev,distributed,gbm,serve,portfolio,track,tune,drift,alpaca,live,strategies
 PYTEST_ARGS ?=
+# The suite runs on one pytest-xdist worker per core, a test file to a worker (module fixtures built
+# once); PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: demo test bench dashboard build lint clean help
 
@@ -44,7 +47,7 @@ demo: $(STAMP)
 	$(VENV)/bin/alphafactory demo
 
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py $(BENCH)

@@ -186,6 +186,28 @@ def _mean_std(values: pd.Series, fmt: str = "{:.2f}") -> str:
     return f"{fmt.format(values.mean())} ± {fmt.format(values.std(ddof=1))} ({len(values)})"
 
 
+def _ratio_table(block: pd.DataFrame, planted: pd.DataFrame, cols: list) -> list[str]:
+    """The ratio table of one section: a row per model, a column per (kind, IC)."""
+    lines = []
+    lines.append("| model | " + " | ".join(f"{k} {ic:.2f}" for k, ic in cols) + " |")
+    lines.append("|---|" + "---:|" * len(cols))
+    for model in [m for m in MODELS + sorted(set(block["model"]) - set(MODELS))
+                  if m in set(block["model"])]:  # fmt: skip
+        cells = []
+        for k, ic in cols:
+            sel = planted[(planted["model"] == model) & (planted["kind"] == k)
+                          & (planted["ic"] == ic)]  # fmt: skip
+            text = _mean_std(sel["ratio"])
+            if text and model == "ridge" and k not in LINEAR_KINDS:
+                text += " n/j"
+            elif text and sel["ratio"].mean() < TARGET_RATIO:
+                text = f"**{text}**"
+            cells.append(text)
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    lines += ["", "Bold: below the 0.7 target. n/j: not judged (ridge, nonlinear kind).", ""]
+    return lines
+
+
 def markdown(table: pd.DataFrame) -> str:
     """The results file: one section per size / folds / preset / lookback in ``table``."""
     lines = ["# Model zoo: default workflow, all registered features, planted markets", "",
@@ -198,22 +220,10 @@ def markdown(table: pd.DataFrame) -> str:
         planted = block[block["kind"] != "null"]
         cols = [(k, ic) for k in KINDS for ic in sorted(planted["ic"].unique())
                 if ((planted["kind"] == k) & (planted["ic"] == ic)).any()]  # fmt: skip
-        lines.append("| model | " + " | ".join(f"{k} {ic:.2f}" for k, ic in cols) + " |")
-        lines.append("|---|" + "---:|" * len(cols))
-        for model in [m for m in MODELS + sorted(set(block["model"]) - set(MODELS))
-                      if m in set(block["model"])]:  # fmt: skip
-            cells = []
-            for k, ic in cols:
-                sel = planted[(planted["model"] == model) & (planted["kind"] == k)
-                              & (planted["ic"] == ic)]  # fmt: skip
-                text = _mean_std(sel["ratio"])
-                if text and model == "ridge" and k not in LINEAR_KINDS:
-                    text += " n/j"
-                elif text and sel["ratio"].mean() < TARGET_RATIO:
-                    text = f"**{text}**"
-                cells.append(text)
-            lines.append(f"| {model} | " + " | ".join(cells) + " |")
-        lines += ["", "Bold: below the 0.7 target. n/j: not judged (ridge, nonlinear kind).", ""]
+        if cols:
+            lines += _ratio_table(block, planted, cols)
+        else:
+            lines += ["No planted market run at this size.", ""]
         null = block[block["kind"] == "null"]
         if len(null):
             lines += ["**Null market** (no alpha)", "",

@@ -66,9 +66,16 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         # flattened 20-bar window kept 0.33 of the oracle IC, on the last bar 0.9); stumps
         # (depth 3: 0.27 of the oracle IC, depth 1: 0.6-0.75).
         "ridge": {"model": {"alpha": 1.0, "last_steps": 1}},
-        "lightgbm": {"model": {"max_depth": 1, "learning_rate": 0.02, "n_estimators": 1000,
-                               "early_stopping_rounds": 100, "subsample": 0.5,
-                               "last_steps": 1}},  # fmt: skip
+        "lightgbm": {
+            "model": {
+                "max_depth": 1,
+                "learning_rate": 0.02,
+                "n_estimators": 1000,
+                "early_stopping_rounds": 100,
+                "subsample": 0.5,
+                "last_steps": 1,
+            }
+        },
         "random_forest": {"model": {"n_estimators": 200}},
         "catboost": {"model": {"n_estimators": 300}},
     },

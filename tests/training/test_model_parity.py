@@ -10,8 +10,9 @@ import pytest
 
 from alphafactory.data import synthetic_market
 from alphafactory.features import build_features
-from alphafactory.labels import forward_returns
+from alphafactory.labels import direction, forward_returns
 from alphafactory.models import MODEL_NAMES, load, score
+from alphafactory.models.classifiers import CLASSIFIER_KINDS
 from alphafactory.training import WalkForward, walk_forward
 
 FEATURES = ["ret_1", "ret_5", "cs_z_ret_1", "rsi_14", "obv", "cc_vol_20"]
@@ -30,7 +31,9 @@ def market():
 
 def _result(kind: str, market):
     if kind not in _CACHE:
-        _, features, labels = market
+        bars, features, labels = market
+        if kind in CLASSIFIER_KINDS:  # classifiers learn the class of the same return
+            labels = direction(bars, 1, entry="next_open", kind="log", demean=True)
         _CACHE[kind] = walk_forward(
             features, labels, model=kind, splitter=SPLIT, lookback=LOOKBACK,
             config={"preset": "ci"}, keep_models="all", seed=3,
@@ -42,6 +45,7 @@ def test_parity_covers_every_registered_model():
     assert set(MODEL_NAMES) == {
         "ridge", "mlp", "lstm", "tcn", "transformer", "cs_transformer", "lightgbm", "xgboost",
         "random_forest", "catboost",
+        "logistic", "lightgbm_classifier", "xgboost_classifier", "catboost_classifier",
     }  # fmt: skip
 
 

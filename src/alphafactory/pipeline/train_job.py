@@ -22,7 +22,16 @@ from alphafactory.training.experiment import ExperimentConfig
 KEEP_MODELS: tuple[str, ...] = ("none", "last", "all")
 _JOB_KEYS = {"job", "data", "cost_bps", "keep_models"}
 # The sections of the experiment document (alphafactory.training.experiment).
-_EXPERIMENT_KEYS = {"seed", "model", "train", "walk_forward", "features", "labels", "synthetic"}
+_EXPERIMENT_KEYS = {
+    "seed",
+    "model",
+    "train",
+    "walk_forward",
+    "features",
+    "selection",
+    "labels",
+    "synthetic",
+}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -101,3 +101,17 @@ def test_check_causal_bad_checks_raise(causal_bars):
 def test_single_symbol_bars_callable(single_bars):
     report = check_causal(lambda b: np.log(b["close"]).diff().rename("r"), single_bars, n_cuts=3)
     assert report.ok
+
+
+def test_callable_whose_output_starts_after_a_cut_is_checked_from_its_first_row(causal_bars):
+    """A feature with a long warm-up that leaves its first rows out (rather than NaN) has nothing
+    to compare at an early cut: no crash, and a causal one passes."""
+    stamps = causal_bars.index.get_level_values(0)
+    start = stamps.unique()[len(stamps.unique()) // 2]
+
+    def late(bars: pd.DataFrame) -> pd.Series:
+        out = bars["close"].groupby(level="symbol").pct_change(fill_method=None)
+        return out[out.index.get_level_values(0) >= start]
+
+    report = check_causal(late, causal_bars, n_cuts=6, seed=0)
+    assert report.ok and min(report.cuts) < start

@@ -111,6 +111,8 @@ def _perturb_wide(
 
 def _first_diff(a: np.ndarray, b: np.ndarray) -> int | None:
     """First row where ``a`` and ``b`` (same shape) differ, NaN equal to NaN."""
+    if len(a) == 0:  # a cut before the feature's first output row: nothing to compare yet
+        return None
     same = (a == b) | (np.isnan(a) & np.isnan(b))
     rows = np.flatnonzero(~same.reshape(len(same), -1).all(axis=1))
     return int(rows[0]) if len(rows) else None

@@ -23,7 +23,7 @@ from alphafactory.features.windows import Windows, as_windows
 from alphafactory.models.base import AlphaEstimator
 from alphafactory.models.baselines import flatten_windows
 from alphafactory.models.calibration import CALIBRATIONS, apply_calibration, fit_calibration
-from alphafactory.models.gbm import _require
+from alphafactory.models.gbm import _require, train_lightgbm
 
 __all__ = [
     "CLASSIFIER_KINDS",
@@ -175,21 +175,10 @@ class LightGBMClassifierAlpha(_TreeClassifier):
     on the validation windows, then calibration on them (the ``gbm`` extra)."""
 
     def _fit_model(self, x: np.ndarray, y: np.ndarray, val: tuple | None) -> Any:
-        lgb = _require("lightgbm")
         k = self._n_classes()
-        params = {
-            **({"objective": "binary"} if k == 2 else {"objective": "multiclass", "num_class": k}),
-            "learning_rate": self.learning_rate, "max_depth": self.max_depth,
-            "num_leaves": min(31, 2**self.max_depth), "bagging_fraction": self.subsample,
-            "bagging_freq": 1, "seed": self.seed, "num_threads": 1, "deterministic": True,
-            "force_row_wise": True, "verbosity": -1,
-        }  # fmt: skip
-        train = lgb.Dataset(x, y, free_raw_data=True)
-        valid, callbacks = [], []
-        if val is not None:
-            valid = [lgb.Dataset(val[0], val[1], reference=train)]
-            callbacks = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
-        return lgb.train(params, train, self.n_estimators, valid_sets=valid, callbacks=callbacks)
+        objective = {"objective": "binary"} if k == 2 else {"objective": "multiclass",
+                                                             "num_class": k}  # fmt: skip
+        return train_lightgbm(self, objective, x, y, val)
 
     def _model_proba(self, x: np.ndarray) -> np.ndarray:
         return self.model_.predict(x, num_iteration=self.model_.best_iteration or None)

@@ -97,29 +97,37 @@ class LightGBMAlpha(_GBMAlpha):
     _library = "lightgbm"
 
     def _fit(self, x: np.ndarray, y: np.ndarray, val: tuple | None) -> Any:
-        lgb = _require("lightgbm")
-        params = {
-            "objective": "regression",
-            "learning_rate": self.learning_rate,
-            "max_depth": self.max_depth,
-            "num_leaves": min(31, 2**self.max_depth),
-            "bagging_fraction": self.subsample,
-            "bagging_freq": 1,
-            "seed": self.seed,
-            "num_threads": 1,
-            "deterministic": True,
-            "force_row_wise": True,
-            "verbosity": -1,
-        }
-        train = lgb.Dataset(x, y, free_raw_data=True)
-        valid, callbacks = [], []
-        if val is not None:
-            valid = [lgb.Dataset(val[0], val[1], reference=train)]
-            callbacks = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
-        return lgb.train(params, train, self.n_estimators, valid_sets=valid, callbacks=callbacks)
+        return train_lightgbm(self, {"objective": "regression"}, x, y, val)
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         return self.model_.predict(x, num_iteration=self.model_.best_iteration or None)
+
+
+def train_lightgbm(
+    est: Any, objective: dict[str, Any], x: np.ndarray, y: np.ndarray, val: tuple | None
+) -> Any:
+    """Train a LightGBM booster with ``est``'s tree settings and ``objective`` (regression or
+    classification): one thread, deterministic, early-stopped on ``val`` when given."""
+    lgb = _require("lightgbm")
+    params = {
+        **objective,
+        "learning_rate": est.learning_rate,
+        "max_depth": est.max_depth,
+        "num_leaves": min(31, 2**est.max_depth),
+        "bagging_fraction": est.subsample,
+        "bagging_freq": 1,
+        "seed": est.seed,
+        "num_threads": 1,
+        "deterministic": True,
+        "force_row_wise": True,
+        "verbosity": -1,
+    }
+    train = lgb.Dataset(x, y, free_raw_data=True)
+    valid, callbacks = [], []
+    if val is not None:
+        valid = [lgb.Dataset(val[0], val[1], reference=train)]
+        callbacks = [lgb.early_stopping(est.early_stopping_rounds, verbose=False)]
+    return lgb.train(params, train, est.n_estimators, valid_sets=valid, callbacks=callbacks)
 
 
 class XGBoostAlpha(_GBMAlpha):

@@ -31,6 +31,7 @@ from alphafactory.models.selection import (
     feature_ic,
     step_specs,
 )
+from alphafactory.models.selection_interactions import InteractionScreen
 
 N_TIME, N_SYM = 60, 15
 
@@ -164,9 +165,10 @@ def test_cs_zscore_is_invariant_to_a_per_timestamp_affine_map(shift, scale):
 
 def test_build_steps_names_the_entry_for_unknown_steps_keys_and_values():
     steps = build_steps(DEFAULT_SELECTION)
-    assert [type(s) for s in steps] == [CrossSectionalZScore, ICScreen, CorrelationCluster]
-    assert step_specs(steps)[1] == {"step": "ic_screen", **step_params(steps[1])}
-    assert build_steps(step_specs(steps))[2].threshold == steps[2].threshold
+    assert [type(s) for s in steps] == [CrossSectionalZScore, InteractionScreen, ICScreen,
+                                        CorrelationCluster]  # fmt: skip
+    assert step_specs(steps)[2] == {"step": "ic_screen", **step_params(steps[2])}
+    assert build_steps(step_specs(steps))[3].threshold == steps[3].threshold
     with pytest.raises(ConfigError, match=r"step in f\.toml\[1\]: unknown step 'nope'"):
         build_steps([{"step": "cs_zscore"}, {"step": "nope"}], "f.toml")
     with pytest.raises(ConfigError, match=r"\[0\] \(ic_screen\): unknown key\(s\) \['kk'\]"):
@@ -179,7 +181,7 @@ def test_build_steps_names_the_entry_for_unknown_steps_keys_and_values():
 
 def test_selection_steps_table_names_every_step_class():
     assert {"cs_zscore", "ic_screen", "cluster", "mi_screen", "pca", "gbm_importance",
-            "lasso"} <= set(SELECTION_STEPS)  # fmt: skip
+            "lasso", "interactions"} <= set(SELECTION_STEPS)  # fmt: skip
     for name, cls in SELECTION_STEPS.items():
         assert build_steps([{"step": name}])[0].__class__ is cls
 
@@ -193,7 +195,7 @@ def test_fitted_pipeline_document_round_trips_through_json(panel, tmp_path):
     pipeline = FeaturePipeline([Standardizer(clip=5.0), *build_steps(DEFAULT_SELECTION)])
     pipeline.fit(frame, labels)
     doc = json.loads(json.dumps(normalizer_document(pipeline)))
-    assert [d["kind"] for d in doc["steps"]] == ["standardizer", "step", "step", "step"]
+    assert [d["kind"] for d in doc["steps"]] == ["standardizer"] + ["step"] * 4
     back = load_normalizer(doc, tmp_path)
     pd.testing.assert_frame_equal(back.transform(frame), pipeline.transform(frame))
     assert step_params(back.steps[0]) == {"clip": 5.0}

@@ -8,6 +8,8 @@ transforms any slice; its learned state is JSON, stored in model artifacts.
   symbols (stateless; the planted signals are cross-sectional).
 * ``ic_screen`` (:class:`ICScreen`): the mean per-timestamp cross-sectional IC of each feature
   with the label; keep the ``k`` largest ``|IC|`` and/or those whose IC t-stat passes.
+* ``interactions`` (:class:`~alphafactory.models.selection_interactions.InteractionScreen`): appends
+  the products of the strongest features with every other whose training IC is largest.
 * ``cluster`` (:class:`CorrelationCluster`): hierarchical clustering on ``1 - |corr|``; one
   representative per cluster, the member with the largest ``|IC|``.
 * ``mi_screen``, ``pca``, ``gbm_importance``, ``lasso``: see
@@ -33,6 +35,7 @@ from alphafactory.features.normalize import CrossSectionalRank, RollingZScore, S
 from alphafactory.features.regime_features import RegimeFeatures
 from alphafactory.models.feature_steps import ColumnSubset, FoldStep, step_params
 from alphafactory.models.selection_fitted import GBMImportance, LassoSelect, MIScreen, PCAStep
+from alphafactory.models.selection_interactions import InteractionScreen
 
 __all__ = [
     "DEFAULT_SELECTION",
@@ -62,7 +65,10 @@ def feature_ic(
     The IC at a timestamp is the correlation across symbols of the pairs where both are finite
     (timestamps with fewer than ``min_obs`` pairs, or a constant side, are left out); a
     single-asset frame is one group (a time-series IC). Columns ``ic`` (mean), ``ic_std``,
-    ``n`` (timestamps) and ``tstat`` (``ic / ic_std * sqrt(n)``), indexed by feature.
+    ``n`` (timestamps), ``tstat`` (``ic / ic_std * sqrt(n)``) and ``covered_ic`` (the mean IC
+    over every timestamp with a label, 0 where the feature has no IC: what the feature earns as
+    a score; a sparse column, such as a candlestick pattern, can have a large ``ic`` from a few
+    timestamps and a small ``covered_ic``), indexed by feature.
     """
     y = np.asarray(labels, dtype=np.float64)
     groups = _groups(frame.index)
@@ -97,8 +103,9 @@ def feature_ic(
     std = np.where(count > 1, np.sqrt((dev * dev).sum(axis=0) / np.maximum(count - 1, 1)), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         tstat = np.where(std > 0, mean / std * np.sqrt(count), np.nan)
-    return pd.DataFrame({"ic": mean, "ic_std": std, "n": count, "tstat": tstat},
-                        index=pd.Index(frame.columns))  # fmt: skip
+    covered = np.where(count > 0, filled.sum(axis=0) / max(len(starts), 1), np.nan)
+    return pd.DataFrame({"ic": mean, "ic_std": std, "n": count, "tstat": tstat,
+                         "covered_ic": covered}, index=pd.Index(frame.columns))  # fmt: skip
 
 
 def _require_labels(step: FoldStep, labels: pd.Series | None) -> np.ndarray:
@@ -197,11 +204,13 @@ class CrossSectionalZScore(FoldStep):
 class ICScreen(ColumnSubset):
     """Keep the features whose cross-sectional IC with the label is largest on the training rows.
 
-    ``ic_`` and ``tstat_`` are :func:`feature_ic`'s ``ic`` and ``tstat`` per input column. The
-    features whose ``|tstat| >= min_tstat`` (all when None) are ranked by ``|IC|`` and the first
-    ``k`` kept (all when None), in input order. When none passes, the largest ``|IC|`` is kept:
-    a model needs one input. Market-wide columns (:func:`market_wide`: regime probabilities)
-    have no cross-sectional IC; ``keep_market_wide`` keeps them beside the ``k``.
+    ``ic_``, ``tstat_`` and ``covered_ic_`` are :func:`feature_ic`'s ``ic``, ``tstat`` and
+    ``covered_ic`` per input column. The features whose ``|tstat| >= min_tstat`` (all when None)
+    are ranked by ``|covered_ic|`` (so a pattern that fires on a few bars does not outrank a
+    feature informative on every bar) and the first ``k`` kept (all when None), in input order.
+    When none passes, the largest is kept: a model needs one input. Market-wide columns
+    (:func:`market_wide`: regime probabilities) have no cross-sectional IC;
+    ``keep_market_wide`` keeps them beside the ``k``.
 
     Parameters
     ----------
@@ -238,7 +247,8 @@ class ICScreen(ColumnSubset):
         stats = feature_ic(frame, _require_labels(self, labels), min_obs=self.min_obs)
         self.ic_ = stats["ic"].to_numpy()
         self.tstat_ = stats["tstat"].to_numpy()
-        strength = np.nan_to_num(np.abs(self.ic_), nan=-1.0)
+        self.covered_ic_ = stats["covered_ic"].to_numpy()
+        strength = np.nan_to_num(np.abs(self.covered_ic_), nan=-1.0)
         passing = strength >= 0
         if self.min_tstat is not None:
             passing &= np.nan_to_num(np.abs(self.tstat_), nan=-1.0) >= self.min_tstat
@@ -354,6 +364,7 @@ SELECTION_STEPS: Mapping[str, type] = MappingProxyType({
     "cs_zscore": CrossSectionalZScore,
     "ic_screen": ICScreen,
     "cluster": CorrelationCluster,
+    "interactions": InteractionScreen,
     "mi_screen": MIScreen,
     "pca": PCAStep,
     "gbm_importance": GBMImportance,
@@ -364,6 +375,7 @@ SELECTION_STEPS: Mapping[str, type] = MappingProxyType({
 # The selection of a workflow that trains on all registered features and names no steps.
 DEFAULT_SELECTION: tuple[Mapping[str, Any], ...] = (
     MappingProxyType({"step": "cs_zscore"}),
+    MappingProxyType({"step": "interactions", "bases": 3, "k": 5}),
     MappingProxyType({"step": "ic_screen", "k": 40}),
     MappingProxyType({"step": "cluster", "threshold": 0.8}),
 )

@@ -1,0 +1,144 @@
+"""Pairwise interactions screened per fold: products of a strong feature and a conditioner.
+
+A signal that holds only where another variable is high (reversal in names with a volume shock,
+momentum in calm regimes) has little IC in either variable alone, so a univariate screen drops
+the conditioner and no model downstream can find the interaction. :class:`InteractionScreen`
+looks for it on the training rows: it takes the ``bases`` features with the largest ``|IC|``,
+forms the product of each with every other column (both z-scored across symbols per timestamp
+and clipped, so one outlier does not make a product), measures each product's IC, and appends
+the ``k`` products with the largest ``|IC|`` as new columns named ``"base*conditioner"``. The
+inputs pass through unchanged; a screen after it (``ic_screen``) decides what the model sees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from alphafactory.models.feature_steps import FoldStep
+
+__all__ = ["InteractionScreen"]
+
+_CHUNK = 32  # product columns built and measured at a time (bounded memory)
+
+
+def _cs_zscore(frame: pd.DataFrame, clip: float, passthrough: np.ndarray) -> np.ndarray:
+    """Z-score the columns across symbols per timestamp, clipped; NaN stays NaN; the
+    ``passthrough`` (market-wide) columns unchanged."""
+    from alphafactory.models.selection import CrossSectionalZScore
+
+    step = CrossSectionalZScore(clip=clip)
+    step.feature_names_in_ = pd.Index(frame.columns)
+    step.passthrough_ = passthrough
+    z = np.array(step.transform(frame).to_numpy(dtype=np.float64, na_value=np.nan))
+    if passthrough.any():  # the clip applies to z-scores, not to a market-wide level
+        z[:, passthrough] = frame.to_numpy(dtype=np.float64, na_value=np.nan)[:, passthrough]
+    return z
+
+
+class InteractionScreen(FoldStep):
+    """Append the ``k`` products ``base * conditioner`` with the largest training ``|IC|``.
+
+    ``fit`` measures every column's IC with the label (:func:`~alphafactory.models.selection.
+    feature_ic`), takes the ``bases`` largest ``|IC|`` as bases and every input column as a
+    conditioner (a base with itself is its square), and keeps the ``k`` products with the largest
+    ``|IC|`` whose IC is larger than that of both of their factors (a product that only echoes its
+    base adds nothing). ``pairs_`` holds the chosen ``(base, conditioner)`` names. ``transform``
+    returns the input columns followed by the products, each factor z-scored across symbols and
+    clipped to ``[-clip, clip]`` at its timestamp, so the step reads the same before or after a
+    ``cs_zscore``. A single-asset frame has no cross-section: the products are of the raw values.
+
+    Parameters
+    ----------
+    bases : int
+        Features with the largest ``|IC|`` that are multiplied by the others.
+    k : int
+        Products appended at most.
+    clip : float
+        Clip of each factor's cross-sectional z-score.
+    min_obs : int
+        Least symbols with a label at a timestamp for its IC to count.
+    """
+
+    def __init__(self, bases: int = 3, k: int = 5, clip: float = 3.0, min_obs: int = 3) -> None:
+        self.bases = bases
+        self.k = k
+        self.clip = clip
+        self.min_obs = min_obs
+
+    def _validate(self) -> None:
+        for name in ("bases", "k", "min_obs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"InteractionScreen: {name} must be an integer >= 1, got {value!r}"
+                )
+        if not (isinstance(self.clip, (int, float)) and self.clip > 0):
+            raise ValueError(f"InteractionScreen: clip must be > 0, got {self.clip!r}")
+
+    def fit(self, frame: pd.DataFrame, labels: pd.Series | None = None) -> InteractionScreen:
+        """Measure the products' IC on the training rows and choose the ``k`` kept."""
+        from alphafactory.models.selection import _require_labels, feature_ic, market_wide
+
+        self._validate()
+        self._start_fit(frame, labels)
+        y = _require_labels(self, labels)
+        wide = market_wide(frame)
+        z = self._factors(frame, frame.columns, wide)
+
+        def covered_ic(values: np.ndarray) -> np.ndarray:
+            # The mean IC over every training timestamp, 0 where a column is constant: a sparse
+            # column (a candlestick pattern) is no strong feature for its few defined bars.
+            stats = feature_ic(pd.DataFrame(values, index=frame.index), y, min_obs=self.min_obs)
+            return np.abs(stats["covered_ic"].to_numpy())
+
+        strength = np.nan_to_num(covered_ic(z), nan=-1.0)
+        bases = np.argsort(-strength, kind="stable")[: self.bases]
+        bases = bases[strength[bases] >= 0]
+        found: list[tuple[float, int, int]] = []
+        n_cols = z.shape[1]
+        for b in bases:
+            for lo in range(0, n_cols, _CHUNK):
+                cols = np.arange(lo, min(lo + _CHUNK, n_cols))
+                ic = covered_ic(z[:, [b]] * z[:, cols])
+                found.extend((float(v), int(b), int(c)) for v, c in zip(ic, cols, strict=True)
+                             if np.isfinite(v))  # fmt: skip
+        seen: set[tuple[int, int]] = set()
+        pairs: list[tuple[int, int]] = []
+        for value, b, c in sorted(found, key=lambda t: (-t[0], t[1], t[2])):
+            key = (min(b, c), max(b, c))
+            if key in seen or value <= max(strength[b], strength[c]):
+                continue  # b*c and c*b are one product; an echo of a factor adds nothing
+            seen.add(key)
+            pairs.append((b, c))
+            if len(pairs) == self.k:
+                break
+        names = self.feature_names_in_
+        self.pairs_ = np.array([[str(names[b]), str(names[c])] for b, c in pairs], dtype=str)
+        self.pairs_ = self.pairs_.reshape(len(pairs), 2)
+        used = pd.Index(list(dict.fromkeys(self.pairs_.ravel().tolist())))
+        self.market_wide_ = np.asarray(wide[names.get_indexer(used)], dtype=bool)
+        self.feature_names_out_ = names.append(pd.Index([f"{b}*{c}" for b, c in self.pairs_]))
+        return self
+
+    def _factors(self, frame: pd.DataFrame, columns: pd.Index, wide: np.ndarray) -> np.ndarray:
+        """The columns as factors: cross-sectional z-scores (market-wide ones as they are)."""
+        part = frame.loc[:, columns]
+        index = frame.index
+        if not isinstance(index, pd.MultiIndex) or index.get_level_values(1).nunique() < 2:
+            return part.to_numpy(dtype=np.float64, na_value=np.nan)
+        return _cs_zscore(part, float(self.clip), wide)
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The input columns followed by the chosen products."""
+        self._check_fitted(frame)
+        if len(self.pairs_) == 0:
+            return frame
+        used = pd.Index(list(dict.fromkeys(self.pairs_.ravel().tolist())))
+        z = self._factors(frame, used, self.market_wide_)
+        where = {name: i for i, name in enumerate(used)}
+        products = np.column_stack([z[:, where[b]] * z[:, where[c]] for b, c in self.pairs_])
+        dtype = np.float32 if (frame.dtypes == np.float32).all() else np.float64
+        extra = pd.DataFrame(products.astype(dtype), index=frame.index,
+                             columns=self.feature_names_out_[len(frame.columns):])  # fmt: skip
+        return pd.concat([frame, extra], axis=1)

@@ -11,6 +11,7 @@ from alphafactory.errors import ConfigError
 from alphafactory.models.feature_steps import FeaturePipeline
 from alphafactory.models.selection import CorrelationCluster, CrossSectionalZScore, ICScreen
 from alphafactory.models.selection_config import SelectionSettings
+from alphafactory.models.selection_interactions import InteractionScreen
 from alphafactory.pipeline import load_workflow, run_workflow
 from alphafactory.pipeline.sections import FeaturesSection
 from alphafactory.pipeline.steps import fold_selection
@@ -66,7 +67,8 @@ def test_workflow_selection_steps_parse_round_trip_and_name_key_and_file(tmp_pat
 
 def test_fold_selection_defaults_only_for_all_features_without_steps():
     steps = fold_selection(FeaturesSection(all=True), None)
-    assert [type(s) for s in steps] == [CrossSectionalZScore, ICScreen, CorrelationCluster]
+    assert [type(s) for s in steps] == [CrossSectionalZScore, InteractionScreen, ICScreen,
+                                        CorrelationCluster]  # fmt: skip
     assert fold_selection(FeaturesSection(names=("ret_1",)), None) is None
     assert fold_selection(FeaturesSection(all=True), SelectionSettings(steps=())) is None
     chosen = fold_selection(FeaturesSection(), SelectionSettings(steps=({"step": "pca"},)))

@@ -114,7 +114,8 @@ def test_default_selection_on_all_features_keeps_few_and_finds_the_signal(plante
     assert (result.folds["n_inputs"] <= 40).all() and (result.folds["n_inputs"] >= 2).all()
     for k, names in result.meta["inputs"].items():
         assert len(names) == result.folds.loc[k, "n_inputs"]
-        assert set(names) <= set(features.columns)
+        factors = {part for name in names for part in name.split("*")}  # interactions: a*b
+        assert factors <= set(features.columns)
     assert result.folds["test_ic"].mean() > 0.03
 
 

@@ -81,14 +81,15 @@ def test_contract_fit_transform_clone_state_and_slices(panel):
 def test_finds_the_planted_interaction_that_neither_factor_shows(panel):
     frame, labels = panel
     step = InteractionScreen(bases=3, k=5).fit(frame, labels)
-    assert sorted(step.pairs_[0]) == ["shock", "signal"]
+    assert list(step.pairs_[0]) == ["signal", "shock"]  # the base is the one with some IC
     out = step.transform(frame)
     ic = feature_ic(out, labels)["ic"].abs()
-    product = "*".join(step.pairs_[0])
+    product = "signal*tanh(shock)"
+    assert out.columns[frame.shape[1]] == product
     assert ic[product] > 1.5 * max(ic["signal"], ic["shock"])  # ~0.6 vs 0.25 of the signal
-    # the product is of the factors' clipped cross-sectional z-scores
+    # the product is of the factors' clipped cross-sectional z-scores, the conditioner gated
     z = frame[["signal", "shock"]].groupby(level=0).transform(lambda c: (c - c.mean()) / c.std())
-    expected = (z["signal"].clip(-3, 3) * z["shock"].clip(-3, 3)).astype(np.float32)
+    expected = (z["signal"].clip(-3, 3) * np.tanh(z["shock"].clip(-3, 3))).astype(np.float32)
     np.testing.assert_allclose(out[product].to_numpy(), expected.to_numpy(), rtol=1e-4,
                                atol=1e-5)  # fmt: skip
 
@@ -114,11 +115,12 @@ def test_a_market_wide_conditioner_multiplies_as_it_is():
     frame = pd.DataFrame({"signal": signal, "regime": regime, "noise": rng.normal(size=n)},
                          index=index)  # fmt: skip
     labels = pd.Series(signal * regime + rng.normal(size=n), index=index)
-    step = InteractionScreen(bases=1, k=1).fit(frame, labels)
-    assert sorted(step.pairs_[0]) == ["regime", "signal"]
+    step = InteractionScreen(bases=1, k=1, gate="linear").fit(frame, labels)
+    assert list(step.pairs_[0]) == ["signal", "regime"]
     out = step.transform(frame)
     z = frame["signal"].groupby(level=0).transform(lambda c: (c - c.mean()) / c.std())
     np.testing.assert_allclose(out.iloc[:, -1], z.clip(-3, 3) * regime, rtol=1e-9)
+    assert out.columns[-1] == "signal*regime"
 
 
 def test_a_single_asset_frame_multiplies_raw_values():
@@ -127,12 +129,17 @@ def test_a_single_asset_frame_multiplies_raw_values():
     a, b = rng.normal(size=400), rng.normal(size=400)
     frame = pd.DataFrame({"a": a, "b": b}, index=index)
     labels = pd.Series(a * b + 0.5 * rng.normal(size=400), index=index)
-    step = InteractionScreen(bases=2, k=1).fit(frame, labels)
-    out = step.transform(frame)
+    out = InteractionScreen(bases=2, k=1, gate="linear").fit(frame, labels).transform(frame)
     np.testing.assert_allclose(out.iloc[:, -1], a * b)
+    step = InteractionScreen(bases=2, k=2).fit(frame, labels)  # a*tanh(b) and b*tanh(a)
+    assert sorted(step.pairs_.tolist()) == [["a", "b"], ["b", "a"]]
+    out = step.transform(frame)
+    np.testing.assert_allclose(out["a*tanh(b)"], a * np.tanh(b))
 
 
-@pytest.mark.parametrize(("key", "value"), [("bases", 0), ("k", 1.5), ("clip", 0), ("k", True)])
+@pytest.mark.parametrize(
+    ("key", "value"), [("bases", 0), ("k", 1.5), ("clip", 0), ("k", True), ("gate", "sign")]
+)
 def test_build_steps_rejects_bad_values_naming_the_entry(key, value):
     with pytest.raises(ConfigError, match=rf"selection steps\[0\] \(interactions\): .*{key}"):
         build_steps([{"step": "interactions", key: value}])

@@ -4,10 +4,12 @@ A signal that holds only where another variable is high (reversal in names with 
 momentum in calm regimes) has little IC in either variable alone, so a univariate screen drops
 the conditioner and no model downstream can find the interaction. :class:`InteractionScreen`
 looks for it on the training rows: it takes the ``bases`` features with the largest ``|IC|``,
-forms the product of each with every other column (both z-scored across symbols per timestamp
-and clipped, so one outlier does not make a product), measures each product's IC, and appends
-the ``k`` products with the largest ``|IC|`` as new columns named ``"base*conditioner"``. The
-inputs pass through unchanged; a screen after it (``ic_screen``) decides what the model sees.
+multiplies each by every column (both z-scored across symbols per timestamp and clipped, so one
+outlier does not make a product; the conditioner through a soft sign ``tanh`` by default, a gate
+that is ~+1 where it is high and ~-1 where it is low), measures each product's IC, and appends
+the ``k`` products with the largest ``|IC|`` as new columns named ``"base*tanh(conditioner)"``.
+The inputs pass through unchanged; a screen after it (``ic_screen``) decides what the model
+sees.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from alphafactory.models.feature_steps import FoldStep
 __all__ = ["InteractionScreen"]
 
 _CHUNK = 32  # product columns built and measured at a time (bounded memory)
+GATES = ("tanh", "linear")
 
 
 def _cs_zscore(frame: pd.DataFrame, clip: float, passthrough: np.ndarray) -> np.ndarray:
@@ -37,16 +40,19 @@ def _cs_zscore(frame: pd.DataFrame, clip: float, passthrough: np.ndarray) -> np.
 
 
 class InteractionScreen(FoldStep):
-    """Append the ``k`` products ``base * conditioner`` with the largest training ``|IC|``.
+    """Append the ``k`` products ``base * gate(conditioner)`` with the largest training ``|IC|``.
 
-    ``fit`` measures every column's IC with the label (:func:`~alphafactory.models.selection.
-    feature_ic`), takes the ``bases`` largest ``|IC|`` as bases and every input column as a
-    conditioner (a base with itself is its square), and keeps the ``k`` products with the largest
-    ``|IC|`` whose IC is larger than that of both of their factors (a product that only echoes its
-    base adds nothing). ``pairs_`` holds the chosen ``(base, conditioner)`` names. ``transform``
-    returns the input columns followed by the products, each factor z-scored across symbols and
-    clipped to ``[-clip, clip]`` at its timestamp, so the step reads the same before or after a
-    ``cs_zscore``. A single-asset frame has no cross-section: the products are of the raw values.
+    ``fit`` measures every column's IC over every training bar (``covered_ic`` of
+    :func:`~alphafactory.models.selection.feature_ic`), takes the ``bases`` largest as bases and
+    every input column as a conditioner (a base may condition itself), and keeps the ``k``
+    products with the largest ``|IC|`` whose IC is larger than that of both of their factors (a
+    product that only echoes its base adds nothing). ``pairs_`` holds the chosen
+    ``(base, conditioner)`` names.
+
+    ``transform`` returns the input columns followed by the products, each factor z-scored
+    across symbols and clipped to ``[-clip, clip]`` at its timestamp, so the step reads the same
+    before or after a ``cs_zscore`` (a market-wide column, such as a regime probability, enters
+    as it is). A single-asset frame has no cross-section: the factors are the raw values.
 
     Parameters
     ----------
@@ -54,15 +60,22 @@ class InteractionScreen(FoldStep):
         Features with the largest ``|IC|`` that are multiplied by the others.
     k : int
         Products appended at most.
+    gate : {"tanh", "linear"}
+        How the conditioner multiplies: ``tanh`` of its z-score (a soft switch: the planted
+        reversal-in-volume-shock market keeps ~0.96 of its interaction in ``x * tanh(c)``, ~0.8
+        in ``x * c``), or the z-score itself (a plain product).
     clip : float
         Clip of each factor's cross-sectional z-score.
     min_obs : int
         Least symbols with a label at a timestamp for its IC to count.
     """
 
-    def __init__(self, bases: int = 3, k: int = 5, clip: float = 3.0, min_obs: int = 3) -> None:
+    def __init__(
+        self, bases: int = 3, k: int = 5, gate: str = "tanh", clip: float = 3.0, min_obs: int = 3
+    ) -> None:
         self.bases = bases
         self.k = k
+        self.gate = gate
         self.clip = clip
         self.min_obs = min_obs
 
@@ -73,6 +86,8 @@ class InteractionScreen(FoldStep):
                 raise ValueError(
                     f"InteractionScreen: {name} must be an integer >= 1, got {value!r}"
                 )
+        if self.gate not in GATES:
+            raise ValueError(f"InteractionScreen: gate must be one of {GATES}, got {self.gate!r}")
         if not (isinstance(self.clip, (int, float)) and self.clip > 0):
             raise ValueError(f"InteractionScreen: clip must be > 0, got {self.clip!r}")
 
@@ -100,13 +115,13 @@ class InteractionScreen(FoldStep):
         for b in bases:
             for lo in range(0, n_cols, _CHUNK):
                 cols = np.arange(lo, min(lo + _CHUNK, n_cols))
-                ic = covered_ic(z[:, [b]] * z[:, cols])
+                ic = covered_ic(z[:, [b]] * self._gated(z[:, cols]))
                 found.extend((float(v), int(b), int(c)) for v, c in zip(ic, cols, strict=True)
                              if np.isfinite(v))  # fmt: skip
         seen: set[tuple[int, int]] = set()
         pairs: list[tuple[int, int]] = []
         for value, b, c in sorted(found, key=lambda t: (-t[0], t[1], t[2])):
-            key = (min(b, c), max(b, c))
+            key = (min(b, c), max(b, c)) if self.gate == "linear" else (b, c)
             if key in seen or value <= max(strength[b], strength[c]):
                 continue  # b*c and c*b are one product; an echo of a factor adds nothing
             seen.add(key)
@@ -118,8 +133,15 @@ class InteractionScreen(FoldStep):
         self.pairs_ = self.pairs_.reshape(len(pairs), 2)
         used = pd.Index(list(dict.fromkeys(self.pairs_.ravel().tolist())))
         self.market_wide_ = np.asarray(wide[names.get_indexer(used)], dtype=bool)
-        self.feature_names_out_ = names.append(pd.Index([f"{b}*{c}" for b, c in self.pairs_]))
+        wrap = "{}" if self.gate == "linear" else self.gate + "({})"
+        self.feature_names_out_ = names.append(
+            pd.Index([f"{b}*{wrap.format(c)}" for b, c in self.pairs_])
+        )
         return self
+
+    def _gated(self, values: np.ndarray) -> np.ndarray:
+        """The conditioner as it multiplies: itself, or a soft sign ``tanh`` of it."""
+        return values if self.gate == "linear" else np.tanh(values)
 
     def _factors(self, frame: pd.DataFrame, columns: pd.Index, wide: np.ndarray) -> np.ndarray:
         """The columns as factors: cross-sectional z-scores (market-wide ones as they are)."""
@@ -137,7 +159,9 @@ class InteractionScreen(FoldStep):
         used = pd.Index(list(dict.fromkeys(self.pairs_.ravel().tolist())))
         z = self._factors(frame, used, self.market_wide_)
         where = {name: i for i, name in enumerate(used)}
-        products = np.column_stack([z[:, where[b]] * z[:, where[c]] for b, c in self.pairs_])
+        products = np.column_stack(
+            [z[:, where[b]] * self._gated(z[:, where[c]]) for b, c in self.pairs_]
+        )
         dtype = np.float32 if (frame.dtypes == np.float32).all() else np.float64
         extra = pd.DataFrame(products.astype(dtype), index=frame.index,
                              columns=self.feature_names_out_[len(frame.columns):])  # fmt: skip

@@ -89,6 +89,17 @@ class _GBMAlpha(AlphaEstimator):
 class LightGBMAlpha(_GBMAlpha):
     """LightGBM regression trees on the flattened last ``last_steps`` bars (1 thread, exact).
 
+    Parameters
+    ----------
+    min_samples_leaf : int or float
+        Least training rows in a leaf: a count, or a fraction of the training rows when in
+        ``(0, 1)`` (scikit-learn's convention). Returns are noisy: a leaf of LightGBM's default
+        20 rows fits noise, and a leaf of a few percent of the rows does not (on planted markets
+        of IC 0.05, stumps went from 0.56 to 0.90 of the oracle IC with 6%).
+    n_estimators, learning_rate, max_depth, subsample, last_steps, early_stopping_rounds, seed
+        Boosting rounds, shrinkage, tree depth, row subsample per round, window bars read,
+        rounds without validation gain before stopping, and the seed.
+
     Attributes
     ----------
     model_ : lightgbm.Booster
@@ -96,11 +107,41 @@ class LightGBMAlpha(_GBMAlpha):
 
     _library = "lightgbm"
 
+    def __init__(
+        self,
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
+        max_depth: int = 4,
+        subsample: float = 0.8,
+        last_steps: int = 5,
+        early_stopping_rounds: int = 30,
+        seed: int = 0,
+        min_samples_leaf: int | float = 20,
+    ):
+        super().__init__(n_estimators=n_estimators, learning_rate=learning_rate,
+                         max_depth=max_depth, subsample=subsample, last_steps=last_steps,
+                         early_stopping_rounds=early_stopping_rounds, seed=seed)  # fmt: skip
+        self.min_samples_leaf = min_samples_leaf
+
     def _fit(self, x: np.ndarray, y: np.ndarray, val: tuple | None) -> Any:
         return train_lightgbm(self, {"objective": "regression"}, x, y, val)
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         return self.model_.predict(x, num_iteration=self.model_.best_iteration or None)
+
+
+def leaf_rows(min_samples_leaf: int | float, n_rows: int) -> int:
+    """Rows a leaf needs: ``min_samples_leaf`` itself, or that fraction of ``n_rows`` (>= 1)."""
+    value = min_samples_leaf
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"min_samples_leaf must be a count >= 1 or a fraction in (0, 1); "
+                         f"got {value!r}")  # fmt: skip
+    if isinstance(value, float) and value < 1.0:
+        return max(1, int(np.ceil(value * n_rows)))
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"min_samples_leaf must be a count >= 1 or a fraction in (0, 1); "
+                         f"got {value!r}")  # fmt: skip
+    return int(value)
 
 
 def train_lightgbm(
@@ -111,6 +152,7 @@ def train_lightgbm(
     lgb = _require("lightgbm")
     params = {
         **objective,
+        "min_data_in_leaf": leaf_rows(getattr(est, "min_samples_leaf", 20), len(y)),
         "learning_rate": est.learning_rate,
         "max_depth": est.max_depth,
         "num_leaves": min(31, 2**est.max_depth),

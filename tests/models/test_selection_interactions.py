@@ -55,7 +55,7 @@ def panel() -> tuple[pd.DataFrame, pd.Series]:
 
 def test_contract_fit_transform_clone_state_and_slices(panel):
     frame, labels = panel
-    step = InteractionScreen(bases=2, k=3)
+    step = InteractionScreen(k=3)
     params = step_params(step)
     with pytest.raises(NotFittedError):
         step.transform(frame)
@@ -80,7 +80,7 @@ def test_contract_fit_transform_clone_state_and_slices(panel):
 
 def test_finds_the_planted_interaction_that_neither_factor_shows(panel):
     frame, labels = panel
-    step = InteractionScreen(bases=3, k=5).fit(frame, labels)
+    step = InteractionScreen(k=5).fit(frame, labels)
     assert list(step.pairs_[0]) == ["signal", "shock"]  # the base is the one with some IC
     out = step.transform(frame)
     ic = feature_ic(out, labels)["ic"].abs()
@@ -100,7 +100,7 @@ def test_a_sparse_column_is_no_base_and_ic_screen_ranks_by_covered_ic(panel):
     assert stats.loc["sparse", "ic"] > 0.99 and stats.loc["sparse", "n"] == 3
     np.testing.assert_allclose(stats.loc["sparse", "covered_ic"], stats.loc["sparse", "ic"] * 3
                                / stats["n"].max(), rtol=1e-9)  # fmt: skip
-    step = InteractionScreen(bases=1, k=5).fit(frame, labels)
+    step = InteractionScreen(k=5).fit(frame, labels)
     assert "sparse" not in set(step.pairs_.ravel())
     kept = ICScreen(k=1, keep_market_wide=False).fit(frame, labels).feature_names_out_
     assert list(kept) == ["signal"]
@@ -115,7 +115,7 @@ def test_a_market_wide_conditioner_multiplies_as_it_is():
     frame = pd.DataFrame({"signal": signal, "regime": regime, "noise": rng.normal(size=n)},
                          index=index)  # fmt: skip
     labels = pd.Series(signal * regime + rng.normal(size=n), index=index)
-    step = InteractionScreen(bases=1, k=1, gate="linear").fit(frame, labels)
+    step = InteractionScreen(k=1, gate="linear").fit(frame, labels)
     assert list(step.pairs_[0]) == ["signal", "regime"]
     out = step.transform(frame)
     z = frame["signal"].groupby(level=0).transform(lambda c: (c - c.mean()) / c.std())
@@ -129,17 +129,39 @@ def test_a_single_asset_frame_multiplies_raw_values():
     a, b = rng.normal(size=400), rng.normal(size=400)
     frame = pd.DataFrame({"a": a, "b": b}, index=index)
     labels = pd.Series(a * b + 0.5 * rng.normal(size=400), index=index)
-    out = InteractionScreen(bases=2, k=1, gate="linear").fit(frame, labels).transform(frame)
+    out = InteractionScreen(k=1, gate="linear").fit(frame, labels).transform(frame)
     np.testing.assert_allclose(out.iloc[:, -1], a * b)
-    step = InteractionScreen(bases=2, k=2).fit(frame, labels)  # a*tanh(b) and b*tanh(a)
+    step = InteractionScreen(k=2).fit(frame, labels)  # a*tanh(b) and b*tanh(a)
     assert sorted(step.pairs_.tolist()) == [["a", "b"], ["b", "a"]]
     out = step.transform(frame)
     np.testing.assert_allclose(out["a*tanh(b)"], a * np.tanh(b))
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("bases", 0), ("k", 1.5), ("clip", 0), ("k", True), ("gate", "sign")]
+    ("key", "value"), [("candidates", 0), ("k", 1.5), ("clip", 0), ("k", True), ("gate", "sign")]
 )
 def test_build_steps_rejects_bad_values_naming_the_entry(key, value):
     with pytest.raises(ConfigError, match=rf"selection steps\[0\] \(interactions\): .*{key}"):
         build_steps([{"step": "interactions", key: value}])
+
+
+def test_the_approximate_ic_of_all_pairs_ranks_like_the_exact_one(panel):
+    from scipy.stats import spearmanr
+
+    from alphafactory.models.selection import _groups
+    from alphafactory.models.selection_interactions import _approximate_ic
+
+    frame, labels = panel
+    frame = frame.drop(columns=["sparse", "regime"])
+    z = frame.groupby(level=0).transform(lambda c: ((c - c.mean()) / c.std()).clip(-3, 3))
+    z = z.to_numpy(dtype=np.float64)
+    y = labels.to_numpy()
+    approx = _approximate_ic(z, np.tanh(z), y, _groups(frame.index))
+    n = z.shape[1]
+    products = np.column_stack([z[:, b] * np.tanh(z[:, c]) for b in range(n) for c in range(n)])
+    exact = feature_ic(pd.DataFrame(products, index=frame.index), labels)["covered_ic"].abs()
+    exact = exact.to_numpy().reshape(n, n)
+    assert np.unravel_index(np.argmax(approx), approx.shape) == (0, 1)  # signal * tanh(shock)
+    assert np.unravel_index(np.argmax(exact), exact.shape) == (0, 1)
+    assert spearmanr(approx.ravel(), exact.ravel()).statistic > 0.9
+    np.testing.assert_allclose(approx[0, 1], exact[0, 1], rtol=0.1)

@@ -375,7 +375,7 @@ SELECTION_STEPS: Mapping[str, type] = MappingProxyType({
 # The selection of a workflow that trains on all registered features and names no steps.
 DEFAULT_SELECTION: tuple[Mapping[str, Any], ...] = (
     MappingProxyType({"step": "cs_zscore"}),
-    MappingProxyType({"step": "interactions", "bases": 3, "k": 5}),
+    MappingProxyType({"step": "interactions", "k": 5}),
     MappingProxyType({"step": "ic_screen", "k": 40}),
     MappingProxyType({"step": "cluster", "threshold": 0.8}),
 )

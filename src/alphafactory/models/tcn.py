@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from alphafactory.models.highway import attach_highway
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TCNConfig:
@@ -26,15 +28,26 @@ class TCNConfig:
         Convolution width (>= 2).
     dropout : float
         Dropout inside each block.
+    highway : bool
+        Add a linear "highway" from the raw inputs to the score (see
+        :class:`~alphafactory.models.highway.LinearHighway`), so the convolutions model what a
+        linear read misses.
+    highway_steps : int or None
+        How many of the window's last steps the highway reads; None reads the whole window. With
+        a last-steps highway the highway and the network's output layer start at zero, so the
+        model starts from the zero score and the convolutions add only what the data pays for.
     """
 
     channels: int = 32
     kernel_size: int = 3
     dropout: float = 0.1
+    highway: bool = False
+    highway_steps: int | None = None
 
     def build(self, n_features: int, lookback: int) -> TCNAlpha:
         """Return a freshly initialised module whose receptive field covers ``lookback``."""
-        return TCNAlpha(n_features, lookback, self.channels, self.kernel_size, self.dropout)
+        return TCNAlpha(n_features, lookback, self.channels, self.kernel_size, self.dropout,
+                        highway=self.highway, highway_steps=self.highway_steps)  # fmt: skip
 
 
 def receptive_field(kernel_size: int, n_blocks: int) -> int:
@@ -67,7 +80,7 @@ class TCNAlpha(nn.Module):
         Features per time step.
     lookback : int
         Window length; sets the number of blocks so the receptive field is >= ``lookback``.
-    channels, kernel_size, dropout
+    channels, kernel_size, dropout, highway, highway_steps
         See :class:`TCNConfig`.
     """
 
@@ -78,6 +91,9 @@ class TCNAlpha(nn.Module):
         channels: int = 32,
         kernel_size: int = 3,
         dropout: float = 0.1,
+        *,
+        highway: bool = False,
+        highway_steps: int | None = None,
     ) -> None:
         super().__init__()
         if kernel_size < 2:
@@ -92,8 +108,13 @@ class TCNAlpha(nn.Module):
         ]
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Linear(channels, 1)
+        # Built after the head, so a TCN without a highway initialises as it always did.
+        self.highway = attach_highway(n_features, lookback, highway, highway_steps, self.head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Score a batch of windows ``[batch, lookback, features]`` -> ``[batch]``."""
         h = self.blocks(x.transpose(1, 2))  # [batch, channels, lookback]
-        return self.head(h[:, :, -1]).squeeze(-1)
+        score = self.head(h[:, :, -1]).squeeze(-1)
+        if self.highway is not None:
+            score = score + self.highway(x)
+        return score

@@ -8,6 +8,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from alphafactory.models.highway import attach_highway
 from alphafactory.models.time2vec import Time2Vec
 
 Pooling = Literal["last", "mean", "attention"]
@@ -38,7 +39,13 @@ class TransformerConfig:
     highway : bool
         Add a linear "highway" over the raw input window to the score (the autoregressive
         component of LSTNet, Lai et al. 2018), so the encoder models what a linear read of the
-        window misses; it trains much faster on small data. Needs the lookback at build time.
+        window misses; it trains much faster on small data.
+    highway_steps : int or None
+        How many of the window's last steps the highway reads; None reads the whole flattened
+        window (``lookback * features`` weights, needs the lookback at build time), 1 only the
+        last bar, a ridge-like read that small data can afford. With a last-steps highway the
+        highway and the output layer start at zero, so the model starts from the zero score and
+        the encoder adds only what the data pays for.
     pooling : {"last", "mean", "attention"}
         How the sequence is reduced to one vector: the last step, the mean over steps, or a
         learned attention weighting of steps.
@@ -53,6 +60,7 @@ class TransformerConfig:
     pooling: Pooling = "last"
     positional: Literal["time2vec", "learned"] = "time2vec"
     highway: bool = False
+    highway_steps: int | None = None
 
     def build(self, n_features: int, lookback: int) -> TransformerAlpha:
         """Return a freshly initialised module."""
@@ -147,18 +155,13 @@ class TransformerAlpha(nn.Module):
         config = config or TransformerConfig()
         self.encoder = SequenceEncoder(n_features, config, lookback)
         self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(config.d_model, 1))
-        if config.highway and lookback is None:
-            raise ValueError("highway=True needs the lookback to size the linear path.")
-        self.lookback = lookback
-        self.highway = nn.Linear(lookback * n_features, 1) if config.highway and lookback else None
+        self.highway = attach_highway(
+            n_features, lookback, config.highway, config.highway_steps, self.head[-1]
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Score a batch of windows ``[batch, lookback, features]`` -> ``[batch]``."""
         score = self.head(self.encoder(x)).squeeze(-1)
         if self.highway is not None:
-            if x.shape[1] != self.lookback:
-                raise ValueError(
-                    f"The highway was built for windows of {self.lookback} steps; got {x.shape[1]}."
-                )
-            score = score + self.highway(x.flatten(1)).squeeze(-1)
+            score = score + self.highway(x)
         return score

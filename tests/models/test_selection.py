@@ -165,10 +165,10 @@ def test_cs_zscore_is_invariant_to_a_per_timestamp_affine_map(shift, scale):
 
 def test_build_steps_names_the_entry_for_unknown_steps_keys_and_values():
     steps = build_steps(DEFAULT_SELECTION)
-    assert [type(s) for s in steps] == [CrossSectionalZScore, InteractionScreen, ICScreen,
-                                        CorrelationCluster]  # fmt: skip
-    assert step_specs(steps)[2] == {"step": "ic_screen", **step_params(steps[2])}
-    assert build_steps(step_specs(steps))[3].threshold == steps[3].threshold
+    assert [type(s) for s in steps] == [CrossSectionalZScore, InteractionScreen,
+                                        CorrelationCluster, ICScreen]  # fmt: skip
+    assert step_specs(steps)[3] == {"step": "ic_screen", **step_params(steps[3])}
+    assert build_steps(step_specs(steps))[2].threshold == steps[2].threshold
     with pytest.raises(ConfigError, match=r"step in f\.toml\[1\]: unknown step 'nope'"):
         build_steps([{"step": "cs_zscore"}, {"step": "nope"}], "f.toml")
     with pytest.raises(ConfigError, match=r"\[0\] \(ic_screen\): unknown key\(s\) \['kk'\]"):

@@ -67,8 +67,8 @@ def test_workflow_selection_steps_parse_round_trip_and_name_key_and_file(tmp_pat
 
 def test_fold_selection_defaults_only_for_all_features_without_steps():
     steps = fold_selection(FeaturesSection(all=True), None)
-    assert [type(s) for s in steps] == [CrossSectionalZScore, InteractionScreen, ICScreen,
-                                        CorrelationCluster]  # fmt: skip
+    assert [type(s) for s in steps] == [CrossSectionalZScore, InteractionScreen,
+                                        CorrelationCluster, ICScreen]  # fmt: skip
     assert fold_selection(FeaturesSection(names=("ret_1",)), None) is None
     assert fold_selection(FeaturesSection(all=True), SelectionSettings(steps=())) is None
     chosen = fold_selection(FeaturesSection(), SelectionSettings(steps=({"step": "pca"},)))

@@ -52,5 +52,5 @@ def test_every_leaf_holds_the_fraction_of_training_rows():
 
 
 def test_the_default_preset_uses_a_fraction():
-    assert get_model("lightgbm").min_samples_leaf == 0.05
+    assert get_model("lightgbm").min_samples_leaf == 0.1
     assert get_model("lightgbm", preset="ci").min_samples_leaf == 20

@@ -10,9 +10,10 @@
 
 Both run the default workflow: every registered feature, fitted per fold through
 :data:`~alphafactory.models.selection.DEFAULT_SELECTION` (cross-sectional z-score, screened
-pairwise interactions, correlation clustering, IC screen); the rows before the slowest feature's warm-up are left out, so the
-first fold trains on usable bars. The suite runs these with small settings;
-``research/model_zoo.py`` runs the full sizes over every kind, strength and model.
+pairwise interactions, correlation clustering, IC screen); the rows before the slowest
+feature's warm-up are left out, so the first fold trains on usable bars. The suite runs these
+with small settings; ``research/model_zoo.py`` runs the full sizes over every kind, strength
+and model.
 """
 
 from __future__ import annotations

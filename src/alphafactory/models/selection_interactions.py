@@ -38,12 +38,6 @@ def _cs_zscore(frame: pd.DataFrame, clip: float, passthrough: np.ndarray) -> np.
     return z
 
 
-def _groups(index: pd.Index) -> np.ndarray:
-    from alphafactory.models.selection import _groups as groups
-
-    return groups(index)
-
-
 def _approximate_ic(
     z: np.ndarray, gated: np.ndarray, y: np.ndarray, groups: np.ndarray
 ) -> np.ndarray:
@@ -135,7 +129,7 @@ class InteractionScreen(FoldStep):
 
     def fit(self, frame: pd.DataFrame, labels: pd.Series | None = None) -> InteractionScreen:
         """Measure the products' IC on the training rows and choose the ``k`` kept."""
-        from alphafactory.models.selection import _require_labels, feature_ic, market_wide
+        from alphafactory.models.selection import _groups, _require_labels, feature_ic, market_wide
 
         self._validate()
         self._start_fit(frame, labels)
@@ -152,20 +146,17 @@ class InteractionScreen(FoldStep):
         strength = np.nan_to_num(covered_ic(z), nan=-1.0)
         approx = _approximate_ic(z, self._gated(z), y, _groups(frame.index))
         if self.gate == "linear":
-            approx = np.triu(approx)  # b*c is c*b
+            approx = np.triu(approx)  # b*c is c*b: each product once
         order = np.argsort(-approx, axis=None, kind="stable")[: self.candidates]
         base, cond = np.unravel_index(order, approx.shape)
         base, cond = base[approx[base, cond] > 0], cond[approx[base, cond] > 0]
         exact = covered_ic(z[:, base] * self._gated(z[:, cond])) if len(base) else np.empty(0)
         found = [(float(v), int(b), int(c)) for v, b, c in zip(exact, base, cond, strict=True)
                  if np.isfinite(v)]  # fmt: skip
-        seen: set[tuple[int, int]] = set()
         pairs: list[tuple[int, int]] = []
         for value, b, c in sorted(found, key=lambda t: (-t[0], t[1], t[2])):
-            key = (min(b, c), max(b, c)) if self.gate == "linear" else (b, c)
-            if key in seen or value <= max(strength[b], strength[c]):
-                continue  # b*c and c*b are one product; an echo of a factor adds nothing
-            seen.add(key)
+            if value <= max(strength[b], strength[c]):
+                continue  # an echo of a factor adds nothing
             pairs.append((b, c))
             if len(pairs) == self.k:
                 break

@@ -13,7 +13,7 @@ import numpy as np
 
 from alphafactory.features.windows import Windows, as_windows
 from alphafactory.models.base import AlphaEstimator
-from alphafactory.models.baselines import flatten_windows
+from alphafactory.models.baselines import RidgeAlpha, flatten_windows
 
 
 def _require(module: str) -> Any:
@@ -96,6 +96,15 @@ class LightGBMAlpha(_GBMAlpha):
         ``(0, 1)`` (scikit-learn's convention). Returns are noisy: a leaf of LightGBM's default
         20 rows fits noise, and a leaf of a few percent of the rows does not (on planted markets
         of IC 0.05, stumps went from 0.56 to 0.90 of the oracle IC with 6%).
+    linear_base : float or None
+        Boost from a ridge fit instead of the mean: the penalty per sample of a
+        :class:`~alphafactory.models.baselines.RidgeAlpha` fitted on the same inputs first, whose
+        predictions are LightGBM's starting scores (``init_score``, on the validation rows too,
+        so early stopping judges the sum); the trees fit what it leaves. A missing input counts
+        as 0 in the linear part (the mean, after a ``cs_zscore``). Trees approximate a linear
+        signal by many steps and, on noisy returns, stop early with too few of them (planted mix
+        IC 0.05, 5 seeds: 0.65 of the oracle IC from the mean, 0.79 from a ridge fit).
+        None: from the mean (LightGBM's own start).
     n_estimators, learning_rate, max_depth, subsample, last_steps, early_stopping_rounds, seed
         Boosting rounds, shrinkage, tree depth, row subsample per round, window bars read,
         rounds without validation gain before stopping, and the seed.
@@ -103,6 +112,8 @@ class LightGBMAlpha(_GBMAlpha):
     Attributes
     ----------
     model_ : lightgbm.Booster
+    linear_ : RidgeAlpha or None
+        The fitted linear start (None without ``linear_base``).
     """
 
     _library = "lightgbm"
@@ -117,17 +128,38 @@ class LightGBMAlpha(_GBMAlpha):
         early_stopping_rounds: int = 30,
         seed: int = 0,
         min_samples_leaf: int | float = 20,
+        linear_base: float | None = None,
     ):
         super().__init__(n_estimators=n_estimators, learning_rate=learning_rate,
                          max_depth=max_depth, subsample=subsample, last_steps=last_steps,
                          early_stopping_rounds=early_stopping_rounds, seed=seed)  # fmt: skip
         self.min_samples_leaf = min_samples_leaf
+        self.linear_base = linear_base
 
     def _fit(self, x: np.ndarray, y: np.ndarray, val: tuple | None) -> Any:
-        return train_lightgbm(self, {"objective": "regression"}, x, y, val)
+        self.linear_ = None
+        if self.linear_base is not None:
+            penalty = self.linear_base
+            if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or penalty < 0:
+                raise ValueError(f"linear_base must be a ridge penalty >= 0 or None; got "
+                                 f"{penalty!r}.")  # fmt: skip
+            self.linear_ = RidgeAlpha(alpha=float(penalty)).fit(_as_rows(x), y)
+        start = None if self.linear_ is None else self._linear
+        return train_lightgbm(self, {"objective": "regression"}, x, y, val, start=start)
+
+    def _linear(self, x: np.ndarray) -> np.ndarray:
+        assert self.linear_ is not None
+        return self.linear_.predict(_as_rows(x))
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
-        return self.model_.predict(x, num_iteration=self.model_.best_iteration or None)
+        trees = self.model_.predict(x, num_iteration=self.model_.best_iteration or None)
+        linear = getattr(self, "linear_", None)
+        return trees if linear is None else trees + self._linear(x)
+
+
+def _as_rows(x: np.ndarray) -> np.ndarray:
+    """Flattened inputs ``[n, F]`` as one-bar windows for the linear start, NaN as 0."""
+    return np.nan_to_num(np.asarray(x, dtype=np.float64), nan=0.0)[:, None, :]
 
 
 def leaf_rows(min_samples_leaf: int | float, n_rows: int) -> int:
@@ -145,10 +177,16 @@ def leaf_rows(min_samples_leaf: int | float, n_rows: int) -> int:
 
 
 def train_lightgbm(
-    est: Any, objective: dict[str, Any], x: np.ndarray, y: np.ndarray, val: tuple | None
+    est: Any,
+    objective: dict[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    val: tuple | None,
+    start: Any = None,
 ) -> Any:
     """Train a LightGBM booster with ``est``'s tree settings and ``objective`` (regression or
-    classification): one thread, deterministic, early-stopped on ``val`` when given."""
+    classification): one thread, deterministic, early-stopped on ``val`` when given; ``start``
+    (inputs -> scores) gives the starting scores of the training and validation rows."""
     lgb = _require("lightgbm")
     params = {
         **objective,
@@ -164,10 +202,13 @@ def train_lightgbm(
         "force_row_wise": True,
         "verbosity": -1,
     }
-    train = lgb.Dataset(x, y, free_raw_data=True)
+    def init(rows: np.ndarray) -> np.ndarray | None:
+        return None if start is None else start(rows)
+
+    train = lgb.Dataset(x, y, init_score=init(x), free_raw_data=True)
     valid, callbacks = [], []
     if val is not None:
-        valid = [lgb.Dataset(val[0], val[1], reference=train)]
+        valid = [lgb.Dataset(val[0], val[1], init_score=init(val[0]), reference=train)]
         callbacks = [lgb.early_stopping(est.early_stopping_rounds, verbose=False)]
     return lgb.train(params, train, est.n_estimators, valid_sets=valid, callbacks=callbacks)
 

@@ -8,6 +8,7 @@ a kind name written in ``estimator.json`` (never an import path in a string):
   module's ``state_dict`` in ``weights.pt`` (``torch.save`` of tensors, read with
   ``weights_only=True``);
 - ``lightgbm`` / ``xgboost``: the booster in its own format (``model.txt`` / ``model.ubj``);
+  a LightGBM ``linear_base`` start as a ``ridge`` in ``linear/``;
 - ``catboost``: the model in CatBoost's own format (``model.cbm``);
 - ``logistic`` / ``lightgbm_classifier`` / ``xgboost_classifier`` / ``catboost_classifier``:
   classes, coefficients and the validation calibration in JSON, boosters in their own format
@@ -215,8 +216,12 @@ def _read_neural(doc: dict[str, Any], directory: Path) -> NeuralAlpha:
 
 def _write_lightgbm(est: LightGBMAlpha, directory: Path) -> dict[str, Any]:
     est.model_.save_model(str(directory / "model.txt"), num_iteration=-1)
-    return {"params": est.get_params(), "n_features_in": int(est.n_features_in_),
-            "best_iteration": int(est.model_.best_iteration or 0)}  # fmt: skip
+    doc = {"params": est.get_params(), "n_features_in": int(est.n_features_in_),
+           "best_iteration": int(est.model_.best_iteration or 0)}  # fmt: skip
+    if getattr(est, "linear_", None) is not None:  # the ridge fit the trees start from
+        (directory / "linear").mkdir()
+        doc["linear"] = _write_ridge(est.linear_, directory / "linear")
+    return doc
 
 
 def _read_lightgbm(doc: dict[str, Any], directory: Path) -> LightGBMAlpha:
@@ -226,6 +231,9 @@ def _read_lightgbm(doc: dict[str, Any], directory: Path) -> LightGBMAlpha:
     est = LightGBMAlpha(**doc["params"])
     est.model_ = lgb.Booster(model_file=str(_require_file(directory / "model.txt")))
     est.model_.best_iteration = int(doc["best_iteration"])
+    est.linear_ = None
+    if est.linear_base is not None:  # a missing "linear" entry fails as a damaged artifact
+        est.linear_ = _read_ridge(doc["linear"], directory / "linear")
     est.n_features_in_ = int(doc["n_features_in"])
     return est
 

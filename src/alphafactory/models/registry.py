@@ -73,7 +73,15 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
                 "highway": True,
                 "highway_steps": 1,
             },
-            "train": {"epochs": 8, "patience": 3, "max_batches_per_epoch": 150, "monitor": "ic"},
+            # lr 3e-4, not 1e-3: the attention body fits noise within an epoch at the faster
+            # rate (planted mix IC 0.05, seeds 0-4: 0.65 -> 0.80 of the oracle IC).
+            "train": {
+                "epochs": 8,
+                "patience": 3,
+                "max_batches_per_epoch": 150,
+                "monitor": "ic",
+                "lr": 3e-4,
+            },
         },
         "cs_transformer": {"model": {}, "train": {"epochs": 8, "patience": 3}},
         "mlp": {"model": {"hidden": (64, 32)}, "train": {"epochs": 10, "patience": 3}},

@@ -94,9 +94,11 @@ def test_a_linear_start_survives_a_nan_input_and_rejects_a_bad_penalty():
     x[::7, 0, 1] = np.nan
     model = LightGBMAlpha(n_estimators=5, last_steps=1, linear_base=0.0).fit(x, y)
     assert np.isfinite(model.predict(x)).all()
-    for bad in (-1.0, True, "1"):
+    for bad in (-1.0, True, "1", float("nan")):
         with pytest.raises(ValueError, match=r"linear_base must be .* got"):
             LightGBMAlpha(n_estimators=5, linear_base=bad).fit(x, y)
+    off = LightGBMAlpha(n_estimators=5, last_steps=1, linear_base=False).fit(x, y)
+    assert off.linear_ is None  # a workflow file's `linear_base = false` (TOML has no None)
 
 
 def test_a_linear_start_round_trips_through_the_artifact(tmp_path):
@@ -108,3 +110,7 @@ def test_a_linear_start_round_trips_through_the_artifact(tmp_path):
     loaded = load_estimator(tmp_path)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
     assert get_model("lightgbm").linear_base == 1.0
+    off = LightGBMAlpha(n_estimators=5, last_steps=1, linear_base=False).fit(x, y)
+    (tmp_path / "off").mkdir()
+    save_estimator(off, tmp_path / "off")
+    np.testing.assert_array_equal(load_estimator(tmp_path / "off").predict(x), off.predict(x))

@@ -104,7 +104,8 @@ class LightGBMAlpha(_GBMAlpha):
         as 0 in the linear part (the mean, after a ``cs_zscore``). Trees approximate a linear
         signal by many steps and, on noisy returns, stop early with too few of them (planted mix
         IC 0.05, 5 seeds: 0.65 of the oracle IC from the mean, 0.79 from a ridge fit).
-        None: from the mean (LightGBM's own start).
+        None or False (a workflow file's ``linear_base = false``): from the mean (LightGBM's own
+        start).
     n_estimators, learning_rate, max_depth, subsample, last_steps, early_stopping_rounds, seed
         Boosting rounds, shrinkage, tree depth, row subsample per round, window bars read,
         rounds without validation gain before stopping, and the seed.
@@ -138,12 +139,8 @@ class LightGBMAlpha(_GBMAlpha):
 
     def _fit(self, x: np.ndarray, y: np.ndarray, val: tuple | None) -> Any:
         self.linear_ = None
-        if self.linear_base is not None:
-            penalty = self.linear_base
-            if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or penalty < 0:
-                raise ValueError(f"linear_base must be a ridge penalty >= 0 or None; got "
-                                 f"{penalty!r}.")  # fmt: skip
-            self.linear_ = RidgeAlpha(alpha=float(penalty)).fit(_as_rows(x), y)
+        if uses_linear_base(self.linear_base):
+            self.linear_ = RidgeAlpha(alpha=float(self.linear_base)).fit(_as_rows(x), y)
         start = None if self.linear_ is None else self._linear
         return train_lightgbm(self, {"objective": "regression"}, x, y, val, start=start)
 
@@ -155,6 +152,19 @@ class LightGBMAlpha(_GBMAlpha):
         trees = self.model_.predict(x, num_iteration=self.model_.best_iteration or None)
         linear = getattr(self, "linear_", None)
         return trees if linear is None else trees + self._linear(x)
+
+
+def uses_linear_base(value: Any) -> bool:
+    """Whether a ``linear_base`` asks for a ridge start (None or False: no; a penalty >= 0: yes).
+
+    False is accepted as "off" because a workflow file (TOML) cannot write None.
+    """
+    if value is None or value is False:
+        return False
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"linear_base must be a ridge penalty >= 0, or None / false for no "
+                         f"linear start; got {value!r}.")  # fmt: skip
+    return True
 
 
 def _as_rows(x: np.ndarray) -> np.ndarray:

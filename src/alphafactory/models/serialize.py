@@ -225,14 +225,14 @@ def _write_lightgbm(est: LightGBMAlpha, directory: Path) -> dict[str, Any]:
 
 
 def _read_lightgbm(doc: dict[str, Any], directory: Path) -> LightGBMAlpha:
-    from alphafactory.models.gbm import _require
+    from alphafactory.models.gbm import _require, uses_linear_base
 
     lgb = _require("lightgbm")
     est = LightGBMAlpha(**doc["params"])
     est.model_ = lgb.Booster(model_file=str(_require_file(directory / "model.txt")))
     est.model_.best_iteration = int(doc["best_iteration"])
     est.linear_ = None
-    if est.linear_base is not None:  # a missing "linear" entry fails as a damaged artifact
+    if uses_linear_base(est.linear_base):  # a missing "linear" entry fails as damaged
         est.linear_ = _read_ridge(doc["linear"], directory / "linear")
     est.n_features_in_ = int(doc["n_features_in"])
     return est
